@@ -1,0 +1,529 @@
+//! Rewrites progenitor's output so that it fits the overlay.
+//!
+//! - Every builder's `send` is split into `into_request` (progenitor's code that builds the
+//!   `reqwest::Request`) and a `send` that runs it through `crate::transport` and returns
+//!   `Result<T, crate::Error>`; paginated builders also get `pages()` and `stream()`.
+//! - String enums get an `Other(String)` variant, so values Bitbucket adds later decode, and
+//!   are kept.
+//! - Structs derive `Default` and `PartialEq` (every field is optional once the xtask is done).
+//! - The progenitor plumbing the overlay replaces (`ClientInfo`, `ClientHooks`, `Client::new`,
+//!   the prelude) is removed, and each operation's docs gain its scopes and pagination.
+
+use std::collections::BTreeMap;
+
+use quote::{format_ident, quote};
+use syn::{
+    Expr, Fields, ImplItem, Item, ItemEnum, ItemImpl, ItemMod, ItemStruct, Stmt, Type, parse_quote,
+};
+
+use crate::spec::Operation;
+
+/// What the rewrite learnt that the other generated files need.
+pub struct Generated {
+    /// Paginated envelopes, e.g. `PaginatedPullrequests` of `Pullrequest`.
+    pub envelopes: Vec<Envelope>,
+}
+
+/// A paginated envelope type and what it holds.
+pub struct Envelope {
+    pub ident: syn::Ident,
+    pub item: Type,
+    /// Its fields (`next`, `page`, `size`, ...).
+    pub fields: Vec<String>,
+}
+
+pub fn rewrite(file: &mut syn::File, operations: &[Operation]) -> Result<Generated, String> {
+    let by_name: BTreeMap<&str, &Operation> =
+        operations.iter().map(|op| (op.name.as_str(), op)).collect();
+    let mut value_items: BTreeMap<String, (Type, Vec<String>)> = BTreeMap::new();
+    let mut envelopes = Vec::new();
+
+    // Types first: the sends need to know each envelope's item type.
+    for item in &mut file.items {
+        if let Item::Mod(module) = item
+            && module.ident == "types"
+        {
+            rewrite_types(module, &mut value_items);
+        }
+    }
+
+    let mut kept = Vec::new();
+    for mut item in std::mem::take(&mut file.items) {
+        match &mut item {
+            Item::Use(item_use) => {
+                // `pub use progenitor_client::{Error, ResponseValue, ...}`: the generated code
+                // still uses these names, users must not.
+                item_use.vis = syn::Visibility::Inherited;
+            }
+            Item::Impl(imp)
+                if is_trait_impl(imp, "ClientInfo") || is_trait_impl(imp, "ClientHooks") =>
+            {
+                continue;
+            }
+            Item::Impl(imp) if self_is(imp, "Client") && has_fn(imp, "new") => continue,
+            Item::Impl(imp) if self_is(imp, "Client") => document_client_methods(imp, &by_name)?,
+            Item::Struct(st) if st.ident == "Client" => {
+                // The overlay documents `Client` and implements a `Debug` that shows no secret.
+                st.attrs
+                    .retain(|a| !a.path().is_ident("doc") && !a.path().is_ident("derive"));
+                st.attrs.push(parse_quote!(#[derive(Clone)]));
+            }
+            Item::Mod(module) if module.ident == "prelude" => continue,
+            Item::Mod(module) if module.ident == "builder" => {
+                rewrite_builders(module, &by_name, &value_items, &mut envelopes)?;
+            }
+            _ => {}
+        }
+        kept.push(item);
+    }
+    file.items = kept;
+    Ok(Generated { envelopes })
+}
+
+fn is_trait_impl(imp: &ItemImpl, name: &str) -> bool {
+    imp.trait_
+        .as_ref()
+        .is_some_and(|(_, path, _)| path.segments.last().is_some_and(|s| s.ident == name))
+}
+
+fn self_is(imp: &ItemImpl, name: &str) -> bool {
+    imp.trait_.is_none() && matches!(&*imp.self_ty, Type::Path(p) if p.path.is_ident(name))
+}
+
+fn has_fn(imp: &ItemImpl, name: &str) -> bool {
+    imp.items
+        .iter()
+        .any(|i| matches!(i, ImplItem::Fn(f) if f.sig.ident == name))
+}
+
+// -------------------------------------------------------------------------------------------
+// types
+// -------------------------------------------------------------------------------------------
+
+fn rewrite_types(module: &mut ItemMod, value_items: &mut BTreeMap<String, (Type, Vec<String>)>) {
+    let Some((_, items)) = &mut module.content else {
+        return;
+    };
+    let mut open_enums = Vec::new();
+    for item in items.iter_mut() {
+        match item {
+            Item::Enum(e) if is_string_enum(e) => {
+                open_enum(e);
+                open_enums.push(e.ident.to_string());
+            }
+            Item::Struct(st) => {
+                add_struct_derives(st);
+                if let Some(item) = values_item_type(st) {
+                    let Fields::Named(fields) = &st.fields else {
+                        continue;
+                    };
+                    let names = fields
+                        .named
+                        .iter()
+                        .filter_map(|f| f.ident.as_ref())
+                        .map(|i| i.to_string())
+                        .collect();
+                    value_items.insert(st.ident.to_string(), (item, names));
+                }
+            }
+            _ => {}
+        }
+    }
+    for item in items.iter_mut() {
+        if let Item::Impl(imp) = item {
+            let Type::Path(ty) = &*imp.self_ty else {
+                continue;
+            };
+            let Some(name) = ty.path.get_ident().map(|i| i.to_string()) else {
+                continue;
+            };
+            if open_enums.contains(&name) {
+                open_enum_impl(imp);
+            }
+        }
+    }
+}
+
+/// typify's enums for `type: string, enum: [...]`: unit variants only.
+fn is_string_enum(e: &ItemEnum) -> bool {
+    !e.variants.is_empty() && e.variants.iter().all(|v| matches!(v.fields, Fields::Unit))
+}
+
+fn open_enum(e: &mut ItemEnum) {
+    for attr in &mut e.attrs {
+        if attr.path().is_ident("derive") {
+            let derives: syn::punctuated::Punctuated<syn::Path, syn::Token![,]> = attr
+                .parse_args_with(syn::punctuated::Punctuated::parse_terminated)
+                .unwrap_or_default();
+            let kept: Vec<&syn::Path> = derives.iter().filter(|p| !p.is_ident("Copy")).collect();
+            *attr = parse_quote!(#[derive(#(#kept),*)]);
+        }
+    }
+    e.variants.push(parse_quote! {
+        /// A value this version of the crate does not know (Bitbucket added it later), kept
+        /// exactly as sent.
+        #[serde(untagged)]
+        Other(::std::string::String)
+    });
+}
+
+/// Makes `Display` and `FromStr` cover the `Other` variant.
+fn open_enum_impl(imp: &mut ItemImpl) {
+    let Some((_, path, _)) = &imp.trait_ else {
+        return;
+    };
+    let Some(trait_name) = path.segments.last().map(|s| s.ident.to_string()) else {
+        return;
+    };
+    for item in &mut imp.items {
+        let ImplItem::Fn(f) = item else { continue };
+        let Some(Stmt::Expr(Expr::Match(m), _)) = f.block.stmts.last_mut() else {
+            continue;
+        };
+        match trait_name.as_str() {
+            "Display" => m
+                .arms
+                .push(parse_quote!(Self::Other(ref value) => f.write_str(value),)),
+            "FromStr" => {
+                if let Some(last) = m.arms.last_mut() {
+                    *last.body = parse_quote!(Ok(Self::Other(value.to_string())));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn add_struct_derives(st: &mut ItemStruct) {
+    let Fields::Named(fields) = &st.fields else {
+        return;
+    };
+    // The flattened `extra` map is the only field that is not an `Option`.
+    let all_optional = fields.named.iter().all(|f| {
+        generic_arg(&f.ty, "Option").is_some() || f.ident.as_ref().is_some_and(|i| i == "extra")
+    });
+    for attr in &mut st.attrs {
+        if attr.path().is_ident("derive") {
+            let derives: syn::punctuated::Punctuated<syn::Path, syn::Token![,]> = attr
+                .parse_args_with(syn::punctuated::Punctuated::parse_terminated)
+                .unwrap_or_default();
+            let mut all: Vec<syn::Path> = derives.into_iter().collect();
+            if all_optional && !all.iter().any(|p| p.is_ident("Default")) {
+                all.push(parse_quote!(Default));
+            }
+            if !all.iter().any(|p| p.is_ident("PartialEq")) {
+                all.push(parse_quote!(PartialEq));
+            }
+            *attr = parse_quote!(#[derive(#(#all),*)]);
+        }
+    }
+}
+
+/// For a paginated envelope (`values: Option<Vec<T>>` beside `next`), `T`.
+fn values_item_type(st: &ItemStruct) -> Option<Type> {
+    let Fields::Named(fields) = &st.fields else {
+        return None;
+    };
+    if !fields
+        .named
+        .iter()
+        .any(|f| f.ident.as_ref().is_some_and(|i| i == "next"))
+    {
+        return None;
+    }
+    let values = fields
+        .named
+        .iter()
+        .find(|f| f.ident.as_ref().is_some_and(|i| i == "values"))?;
+    let option_arg = generic_arg(&values.ty, "Option")?;
+    generic_arg(&option_arg, "Vec")
+}
+
+/// `Wrapper<T>` → `T`.
+fn generic_arg(ty: &Type, wrapper: &str) -> Option<Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != wrapper {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t.clone()),
+        _ => None,
+    })
+}
+
+// -------------------------------------------------------------------------------------------
+// builders
+// -------------------------------------------------------------------------------------------
+
+fn rewrite_builders(
+    module: &mut ItemMod,
+    by_name: &BTreeMap<&str, &Operation>,
+    value_items: &BTreeMap<String, (Type, Vec<String>)>,
+    envelopes: &mut Vec<Envelope>,
+) -> Result<(), String> {
+    let Some((_, items)) = &mut module.content else {
+        return Ok(());
+    };
+    for item in items.iter_mut() {
+        let Item::Impl(imp) = item else { continue };
+        let Some(index) = imp
+            .items
+            .iter()
+            .position(|i| matches!(i, ImplItem::Fn(f) if f.sig.ident == "send"))
+        else {
+            continue;
+        };
+        let ImplItem::Fn(send) = imp.items.remove(index) else {
+            unreachable!()
+        };
+        let name = operation_id(&send).ok_or("a generated send has no operation id")?;
+        let op = by_name
+            .get(name.as_str())
+            .ok_or_else(|| format!("unknown operation `{name}`"))?;
+        let success =
+            success_type(&send).ok_or_else(|| format!("`{name}`: unexpected send signature"))?;
+
+        // Progenitor's statements up to the built request, minus its `api-version` header
+        // (Bitbucket does not use it; requests carry only what the caller set).
+        let mut stmts = Vec::new();
+        for stmt in send.block.stmts {
+            let text = quote!(#stmt).to_string();
+            if text.contains("OperationInfo") {
+                break;
+            }
+            if text.contains("\"api-version\"") {
+                continue;
+            }
+            stmts.push(stmt);
+        }
+        let constant = format_ident!("{}", name.to_ascii_uppercase());
+        let (ret, decode) = match &success {
+            Success::Empty => (quote!(()), quote!(empty)),
+            Success::Text => (quote!(::std::string::String), quote!(text)),
+            Success::Json(ty) if op.accepted_without_body => {
+                (quote!(crate::Completion<#ty>), quote!(completion))
+            }
+            Success::Json(ty) => (quote!(#ty), quote!(json)),
+        };
+        let send_doc = send_doc(op, &success);
+        let new_items: Vec<ImplItem> = vec![
+            parse_quote! {
+                /// Builds the HTTP request without sending it.
+                pub(crate) fn into_request(self) -> ::std::result::Result<(&'a super::Client, ::reqwest::Request), Error> {
+                    #(#stmts)*
+                    Ok((client, request))
+                }
+            },
+            parse_quote! {
+                #[doc = #send_doc]
+                pub async fn send(self) -> ::std::result::Result<#ret, crate::Error> {
+                    const OPERATION: &crate::Operation = &crate::operations::#constant;
+                    let (client, request) = self
+                        .into_request()
+                        .map_err(|e| crate::Error::invalid_request(OPERATION, e))?;
+                    crate::transport::execute(client, request, OPERATION).await?.#decode(OPERATION)
+                }
+            },
+        ];
+        imp.items.extend(new_items);
+
+        if op.paginated {
+            let envelope = match &success {
+                Success::Json(ty) => match &**ty {
+                    Type::Path(path) => path,
+                    _ => {
+                        return Err(format!(
+                            "`{name}` is paginated but does not return an envelope"
+                        ));
+                    }
+                },
+                _ => {
+                    return Err(format!(
+                        "`{name}` is paginated but does not return an envelope"
+                    ));
+                }
+            };
+            let envelope_ident = envelope
+                .path
+                .segments
+                .last()
+                .expect("a type path")
+                .ident
+                .clone();
+            let (item, fields) = value_items
+                .get(&envelope_ident.to_string())
+                .ok_or_else(|| format!("`{name}`: no `values` in {envelope_ident}"))?
+                .clone();
+            let item_path: Type = parse_quote!(types::#item);
+            imp.items.push(parse_quote! {
+                /// Every page of the list, starting with the one this builder describes,
+                /// following Bitbucket's `next` links. See [`crate::pagination`].
+                pub fn pages(self) -> crate::pagination::Pages<types::#envelope_ident> {
+                    const OPERATION: &crate::Operation = &crate::operations::#constant;
+                    crate::pagination::Pages::new(
+                        self.into_request().map_err(|e| crate::Error::invalid_request(OPERATION, e)),
+                        OPERATION,
+                    )
+                }
+            });
+            imp.items.push(parse_quote! {
+                /// Every item of the list, in order, across pages. See [`crate::pagination`].
+                pub fn stream(self) -> crate::pagination::Items<#item_path> {
+                    self.pages().items()
+                }
+            });
+            if !envelopes.iter().any(|e| e.ident == envelope_ident) {
+                envelopes.push(Envelope {
+                    ident: envelope_ident,
+                    item,
+                    fields,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+enum Success {
+    Empty,
+    Text,
+    Json(Box<Type>),
+}
+
+/// `Result<ResponseValue<T>, Error<..>>` → what `T` means.
+fn success_type(send: &syn::ImplItemFn) -> Option<Success> {
+    let syn::ReturnType::Type(_, ty) = &send.sig.output else {
+        return None;
+    };
+    let response_value = generic_arg(ty, "Result")?;
+    let inner = generic_arg(&response_value, "ResponseValue")?;
+    Some(match &inner {
+        Type::Tuple(t) if t.elems.is_empty() => Success::Empty,
+        Type::Path(p) if p.path.is_ident("ByteStream") => Success::Text,
+        _ => Success::Json(Box::new(inner)),
+    })
+}
+
+/// The `operation_id` of `let info = OperationInfo { operation_id: "..." }`.
+fn operation_id(send: &syn::ImplItemFn) -> Option<String> {
+    send.block.stmts.iter().find_map(|stmt| {
+        let Stmt::Local(local) = stmt else {
+            return None;
+        };
+        let Expr::Struct(s) = &*local.init.as_ref()?.expr else {
+            return None;
+        };
+        s.fields.iter().find_map(|field| match &field.expr {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(lit),
+                ..
+            }) => Some(lit.value()),
+            _ => None,
+        })
+    })
+}
+
+fn send_doc(op: &Operation, success: &Success) -> String {
+    let what = match success {
+        Success::Empty => {
+            "Bitbucket answers without a body; `Ok(())` means it succeeded.".to_string()
+        }
+        Success::Text => "Returns the body as text.".to_string(),
+        Success::Json(_) if op.accepted_without_body => {
+            "Returns [`Completion::Done`](crate::Completion::Done) with the result, or \
+             [`Completion::Accepted`](crate::Completion::Accepted) when Bitbucket answers 202 \
+             and finishes the work later."
+                .to_string()
+        }
+        Success::Json(_) if op.paginated => {
+            "Returns one page. `stream()` yields every item across pages and `pages()` every page."
+                .to_string()
+        }
+        Success::Json(_) => "Returns the decoded response.".to_string(),
+    };
+    format!(
+        " Sends `{} {}` through the client (authentication, retries, policy).\n\n {what}\n\n \
+         Fails with a [`crate::Error`] that keeps the status, Bitbucket's error body and a hint.",
+        op.method, op.path
+    )
+}
+
+// -------------------------------------------------------------------------------------------
+// docs of the operation methods
+// -------------------------------------------------------------------------------------------
+
+fn document_client_methods(
+    imp: &mut ItemImpl,
+    by_name: &BTreeMap<&str, &Operation>,
+) -> Result<(), String> {
+    for item in &mut imp.items {
+        let ImplItem::Fn(f) = item else { continue };
+        let name = f.sig.ident.to_string();
+        let op = by_name
+            .get(name.as_str())
+            .ok_or_else(|| format!("unknown operation method `{name}`"))?;
+        let extra = operation_doc(op);
+        f.attrs.push(parse_quote!(#[doc = #extra]));
+    }
+    Ok(())
+}
+
+/// The sections appended to an operation's docs: scopes, pagination, deprecation, reference.
+pub fn operation_doc(op: &Operation) -> String {
+    let code = |list: &[String]| {
+        if list.is_empty() {
+            "none listed".to_string()
+        } else {
+            list.iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let mut doc = String::from("\n\n# Scopes\n\n");
+    doc += &format!(
+        "- OAuth 2.0 and access tokens (classic): {}\n",
+        code(&op.classic_scopes)
+    );
+    doc += &format!("- API tokens (granular): {}\n", code(&op.granular_scopes));
+    if op.paginated {
+        doc += "\n# Pagination\n\nPaginated. `send()` returns one page; `stream()` yields every item \
+                across pages and `pages()` every page, following Bitbucket's `next` links.\n";
+    }
+    if op.deprecated {
+        doc += "\n# Deprecated upstream\n\nAtlassian marks this operation deprecated in the official \
+                document. It still works; expect it to be removed in a future version of the API.\n";
+    }
+    doc += &format!("\nReference: <{}>\n", reference_url(op));
+    doc
+}
+
+/// The operation's page in Atlassian's REST reference.
+fn reference_url(op: &Operation) -> String {
+    let group = op
+        .tags
+        .first()
+        .map(|t| t.to_ascii_lowercase().replace(' ', "-"))
+        .unwrap_or_default();
+    let anchor: String = op
+        .path
+        .trim_start_matches('/')
+        .chars()
+        .filter(|c| *c != '{' && *c != '}')
+        .map(|c| {
+            if c == '/' || c == '_' {
+                '-'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    format!(
+        "https://developer.atlassian.com/cloud/bitbucket/rest/api-group-{group}/#api-{anchor}-{}",
+        op.method.to_ascii_lowercase()
+    )
+}

@@ -1,0 +1,161 @@
+//! What the build needs to know of the document, read as plain JSON.
+
+use serde_json::Value;
+
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// One operation of the document, as the overlay sees it.
+pub struct Operation {
+    pub name: String,
+    /// Upper case: `GET`.
+    pub method: String,
+    pub path: String,
+    pub tags: Vec<String>,
+    pub summary: String,
+    pub classic_scopes: Vec<String>,
+    pub granular_scopes: Vec<String>,
+    pub paginated: bool,
+    pub deprecated: bool,
+    /// A 2xx answer without a body beside a 2xx with JSON (merge's 202 "still running").
+    pub accepted_without_body: bool,
+    /// Path parameters in the order the template names them.
+    pub path_params: Vec<String>,
+}
+
+pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
+    let paths = doc["paths"]
+        .as_object()
+        .ok_or("the document has no paths")?;
+    let mut out = Vec::new();
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        for (method, op) in item {
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let name = op["operationId"]
+                .as_str()
+                .ok_or_else(|| {
+                    format!("{method} {path} has no operationId (run `cargo xtask trim`)")
+                })?
+                .to_string();
+            let classic_scopes = op["security"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|req| req.get("oauth2"))
+                .filter_map(Value::as_array)
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect();
+            let mut granular_scopes: Vec<String> = Vec::new();
+            for entry in op["x-atlassian-oauth2-scopes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                if entry["state"].as_str().is_some_and(|s| s != "Current") {
+                    continue;
+                }
+                for scope in entry["scopes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
+                    if !granular_scopes.iter().any(|s| s == scope) {
+                        granular_scopes.push(scope.to_string());
+                    }
+                }
+            }
+            let successes: Vec<(&String, &Value)> = op["responses"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(status, _)| status.starts_with('2'))
+                .collect();
+            let with_body = successes
+                .iter()
+                .filter(|(_, r)| r.get("content").is_some())
+                .count();
+            let accepted_without_body = with_body > 0 && with_body < successes.len();
+            out.push(Operation {
+                name,
+                method: method.to_ascii_uppercase(),
+                path: path.clone(),
+                tags: op["tags"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
+                summary: op["summary"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+                classic_scopes,
+                granular_scopes,
+                paginated: op["x-paginated"].as_bool().unwrap_or(false),
+                deprecated: op["deprecated"].as_bool().unwrap_or(false),
+                accepted_without_body,
+                path_params: path_params(path),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+fn path_params(path: &str) -> Vec<String> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|s| s.split_once('}'))
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+/// The classic OAuth scopes the document defines, with their descriptions, in its order.
+pub fn classic_scopes(doc: &Value) -> Result<Vec<(String, String)>, String> {
+    let scopes = doc
+        .pointer("/components/securitySchemes/oauth2/flows/authorizationCode/scopes")
+        .and_then(Value::as_object)
+        .ok_or("the document defines no OAuth 2 scopes")?;
+    Ok(scopes
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect())
+}
+
+/// The document as progenitor can generate it: only the 2xx answers that carry the result
+/// (the overlay decodes errors and the body-less 202 itself), without 3xx redirects.
+pub fn progenitor_view(doc: &Value) -> Value {
+    let mut doc = doc.clone();
+    for item in doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
+        for (method, op) in item.as_object_mut().into_iter().flatten() {
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let any_body = responses
+                .iter()
+                .any(|(s, r)| s.starts_with('2') && r.get("content").is_some());
+            responses.retain(|status, response| {
+                status.starts_with('2') && (!any_body || response.get("content").is_some())
+            });
+        }
+    }
+    doc
+}

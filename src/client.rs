@@ -1,0 +1,274 @@
+//! Building a [`Client`]: base URL, credentials, timeouts, retries.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::auth::Auth;
+use crate::rate_limit::RateLimit;
+use crate::retry::RetryConfig;
+use crate::{Client, Error, RepoHandle, WorkspaceHandle};
+
+/// Bitbucket Cloud's API root.
+pub const DEFAULT_BASE_URL: &str = "https://api.bitbucket.org/2.0";
+
+const DEFAULT_USER_AGENT: &str = concat!("bitbucket-cloud-rust/", env!("CARGO_PKG_VERSION"));
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What every request of a client (and its clones) shares: the generated client's "inner".
+#[derive(Clone)]
+pub(crate) struct Shared(Arc<State>);
+
+pub(crate) struct State {
+    pub(crate) auth: Auth,
+    pub(crate) retry: RetryConfig,
+    /// The base URL, parsed once: its origin is the only one credentials are sent to.
+    pub(crate) base: reqwest::Url,
+    pub(crate) rate_limit: Mutex<Option<RateLimit>>,
+}
+
+impl std::ops::Deref for Shared {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.0
+    }
+}
+
+/// Configures a [`Client`]. Start with [`Client::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use bitbucket_cloud::{Auth, Client, retry::RetryConfig};
+///
+/// let client = Client::builder()
+///     .auth(Auth::access_token("repository-access-token"))
+///     .user_agent("release-bot/1.2")
+///     .timeout(Duration::from_secs(20))
+///     .retry(RetryConfig::default().max_retries(5))
+///     .build()?;
+/// # Ok::<(), bitbucket_cloud::Error>(())
+/// ```
+#[must_use]
+pub struct ClientBuilder {
+    base_url: String,
+    auth: Auth,
+    user_agent: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryConfig,
+    http: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("auth", &self.auth)
+            .field("user_agent", &self.user_agent)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            base_url: DEFAULT_BASE_URL.to_string(),
+            auth: Auth::anonymous(),
+            user_agent: DEFAULT_USER_AGENT.to_string(),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            retry: RetryConfig::default(),
+            http: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The API root, `https://api.bitbucket.org/2.0` by default. Point it at a local server in
+    /// tests.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// How requests are authenticated; anonymous by default (public resources only).
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// The `User-Agent` header. Name your tool: it helps Atlassian support find your calls.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// The time limit of each attempt, from sending to the end of the body (30 s by default).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The time limit to establish a connection (10 s by default).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How 429s, 5xx answers and connection failures are retried. See [`RetryConfig`].
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Uses this `reqwest::Client` (proxies, custom roots, ...). `timeout`, `connect_timeout`
+    /// and `user_agent` are then the given client's own.
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Builds the client. Fails on a base URL that is not an absolute `http(s)` URL, or when
+    /// the TLS backend cannot be initialised.
+    pub fn build(self) -> Result<Client, Error> {
+        let trimmed = self.base_url.trim_end_matches('/').to_string();
+        let base = reqwest::Url::parse(&trimmed).map_err(|e| {
+            Error::Config(format!("base URL `{}` is not a URL: {e}", self.base_url))
+        })?;
+        if !matches!(base.scheme(), "http" | "https") || base.host().is_none() {
+            return Err(Error::Config(format!(
+                "base URL `{}` must be an absolute http(s) URL such as {DEFAULT_BASE_URL}",
+                self.base_url
+            )));
+        }
+        let http = match self.http {
+            Some(http) => http,
+            None => {
+                install_crypto_provider();
+                reqwest::Client::builder()
+                    .user_agent(self.user_agent)
+                    .timeout(self.timeout)
+                    .connect_timeout(self.connect_timeout)
+                    .build()
+                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
+            }
+        };
+        Ok(Client {
+            baseurl: trimmed,
+            client: http,
+            inner: Shared(Arc::new(State {
+                auth: self.auth,
+                retry: self.retry,
+                base,
+                rate_limit: Mutex::new(None),
+            })),
+        })
+    }
+}
+
+/// With the `rustls` feature, reqwest needs a process-wide crypto provider: install ring's
+/// unless the application installed one.
+fn install_crypto_provider() {
+    #[cfg(feature = "rustls")]
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Err means another thread installed a provider between the check and here, which
+        // is just as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+impl Client {
+    /// A builder with the defaults: `https://api.bitbucket.org/2.0`, anonymous, retries on.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client authenticated from the environment:
+    ///
+    /// - `BITBUCKET_EMAIL` and `BITBUCKET_API_TOKEN`: an API token ([`Auth::api_token`]);
+    /// - otherwise `BITBUCKET_ACCESS_TOKEN`: an access token ([`Auth::access_token`]).
+    ///
+    /// `BITBUCKET_BASE_URL`, when set, replaces the default API root. Fails, naming the
+    /// variables, when none of the credentials is set.
+    pub fn from_env() -> Result<Client, Error> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let auth = match (
+            var("BITBUCKET_EMAIL"),
+            var("BITBUCKET_API_TOKEN"),
+            var("BITBUCKET_ACCESS_TOKEN"),
+        ) {
+            (Some(email), Some(token), _) => Auth::api_token(email, token),
+            (None, Some(_), _) => {
+                return Err(Error::Config(
+                    "BITBUCKET_API_TOKEN is set but BITBUCKET_EMAIL is not: API tokens authenticate \
+                     with the Atlassian account's email as user name"
+                        .into(),
+                ));
+            }
+            (_, None, Some(token)) => Auth::access_token(token),
+            _ => {
+                return Err(Error::Config(
+                    "no credentials in the environment: set BITBUCKET_EMAIL and BITBUCKET_API_TOKEN \
+                     (an API token), or BITBUCKET_ACCESS_TOKEN (a repository, project or workspace \
+                     access token)"
+                        .into(),
+                ));
+            }
+        };
+        let mut builder = Client::builder().auth(auth);
+        if let Some(url) = var("BITBUCKET_BASE_URL") {
+            builder = builder.base_url(url);
+        }
+        builder.build()
+    }
+
+    /// The operations of one repository, with `workspace` and `repo_slug` filled in.
+    ///
+    /// ```no_run
+    /// # async fn run(client: bitbucket_cloud::Client) -> Result<(), bitbucket_cloud::Error> {
+    /// let repo = client.repo("my-workspace", "my-repo");
+    /// let pr = repo.get_pull_request().pull_request_id(42).send().await?;
+    /// repo.approve_pull_request().pull_request_id(42).send().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn repo(
+        &self,
+        workspace: impl Into<String>,
+        repo_slug: impl Into<String>,
+    ) -> RepoHandle<'_> {
+        RepoHandle::new(self, workspace.into(), repo_slug.into())
+    }
+
+    /// The operations of one workspace, with `workspace` filled in.
+    pub fn workspace(&self, workspace: impl Into<String>) -> WorkspaceHandle<'_> {
+        WorkspaceHandle::new(self, workspace.into())
+    }
+
+    /// The API root this client sends requests to.
+    pub fn base_url(&self) -> &str {
+        &self.baseurl
+    }
+
+    /// The rate-limit state of the last response that carried `X-RateLimit-*` headers.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.inner
+            .rate_limit
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.baseurl)
+            .field("auth", &self.inner.auth)
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}

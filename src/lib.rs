@@ -1,0 +1,86 @@
+//! A typed async client for the [Bitbucket Cloud REST API 2.0], generated from Atlassian's
+//! official OpenAPI document and made trustworthy by a hand-written overlay: authentication,
+//! errors that say what to do, retries and rate limits, pagination streams, scopes and access
+//! policy, and webhooks.
+//!
+//! ```no_run
+//! use bitbucket_cloud::{Auth, Client};
+//!
+//! # async fn run() -> Result<(), bitbucket_cloud::Error> {
+//! let client = Client::builder()
+//!     .auth(Auth::api_token("me@example.com", "ATATT..."))
+//!     .build()?;
+//! let me = client.get_current_user().send().await?;
+//! println!("hello, {}", me.display_name.unwrap_or_default());
+//!
+//! let open = client
+//!     .repo("my-workspace", "my-repo")
+//!     .list_pull_requests()
+//!     .state(vec![bitbucket_cloud::types::PullrequestState::Open])
+//!     .send()
+//!     .await?;
+//! for pr in open.values.unwrap_or_default() {
+//!     println!("#{} {}", pr.id.unwrap_or_default(), pr.title.unwrap_or_default());
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Every operation is a method on [`Client`] returning a builder (see [`builder`]); `send()`
+//! returns the decoded value or an [`Error`]. Types are in [`types`], named after the
+//! document's schemas. They accept what the real API sends: every field is optional, unknown
+//! fields are kept in `extra`, and enums keep values they do not list in `Other`.
+//!
+//! [Bitbucket Cloud REST API 2.0]: https://developer.atlassian.com/cloud/bitbucket/rest/intro/
+
+#![warn(missing_docs)]
+
+mod generated;
+
+pub mod auth;
+mod client;
+mod completion;
+pub mod error;
+mod handles;
+pub mod operations;
+pub mod pagination;
+pub mod rate_limit;
+pub mod retry;
+pub mod scopes;
+mod transport;
+
+pub use auth::Auth;
+pub use client::ClientBuilder;
+pub use completion::Completion;
+pub use error::Error;
+pub use handles::{RepoHandle, WorkspaceHandle};
+pub use operations::Operation;
+pub use scopes::Scope;
+
+/// The Bitbucket Cloud client: every supported operation is a method returning a builder.
+///
+/// Build one with [`Client::builder`] or [`Client::from_env`]. Cloning is cheap and clones
+/// share their connection pool, credentials and rate-limit state.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), bitbucket_cloud::Error> {
+/// let client = bitbucket_cloud::Client::from_env()?;
+/// let repo = client.repo("my-workspace", "my-repo").get_repository().send().await?;
+/// println!("{}", repo.full_name.unwrap_or_default());
+/// # Ok(())
+/// # }
+/// ```
+pub use generated::Client;
+
+/// Builders for every operation, returned by the methods of [`Client`]. Set parameters with
+/// their methods, then call `send()`; paginated operations also have `stream()` and `pages()`.
+pub use generated::builder;
+
+/// The document's schemas as Rust types (`pullrequest` is [`types::Pullrequest`]).
+///
+/// They are tolerant of what Bitbucket really sends: every field is an `Option`, fields the
+/// document does not list are kept in `extra` (so decoding then encoding loses nothing), and
+/// each enum has an `Other(String)` variant for values added later. Structs implement
+/// `Default`, so request bodies can be written as `Type { field: Some(..), ..Default::default() }`
+/// or with `Type::builder()`.
+pub use generated::types;

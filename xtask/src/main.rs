@@ -1,0 +1,197 @@
+//! `cargo xtask`: maintenance tasks for the bitbucket-cloud crate.
+//!
+//! `cargo xtask trim [--from PATH|URL] [--check]` turns Atlassian's official OpenAPI document
+//! into `spec/bitbucket.json`: the operations listed in `spec/operations.toml`, renamed, patched
+//! and loosened so that generated types accept what Bitbucket really sends.
+
+mod docs;
+mod rules;
+mod select;
+mod source;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+/// Where Atlassian publishes the document (used when `--from` is not given).
+const UPSTREAM_URL: &str = "https://dac-static.atlassian.com/cloud/bitbucket/swagger.v3.json";
+
+const USAGE: &str = "\
+usage: cargo xtask trim [--from PATH|URL] [--check]
+
+  --from PATH|URL  the official OpenAPI document (default: the upstream URL,
+                   https://dac-static.atlassian.com/cloud/bitbucket/swagger.v3.json)
+  --check          write nothing; fail when spec/bitbucket.json differs from what
+                   this would write";
+
+fn main() -> ExitCode {
+    match run(std::env::args().skip(1).collect()) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Vec<String>) -> Result<ExitCode> {
+    let mut args = args.into_iter();
+    match args.next().as_deref() {
+        Some("trim") => {}
+        Some("-h" | "--help") | None => {
+            println!("{USAGE}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(other) => bail!("unknown task `{other}`\n\n{USAGE}"),
+    }
+    let mut from = UPSTREAM_URL.to_string();
+    let mut check = false;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--from" => from = args.next().context("--from needs a path or URL")?,
+            "--check" => check = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            other => bail!("unknown argument `{other}`\n\n{USAGE}"),
+        }
+    }
+    let root = workspace_root();
+    trim(&root, &from, check)
+}
+
+/// The repository root: the parent of this crate's manifest directory.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+fn trim(root: &Path, from: &str, check: bool) -> Result<ExitCode> {
+    let spec_dir = root.join("spec");
+    let upstream = source::load(from)?;
+    let operations = select::Operations::load(&spec_dir.join("operations.toml"))?;
+    let patches = rules::load_patches(&spec_dir.join("patches"))?;
+
+    let output = transform(upstream, &operations, &patches)?;
+    let mut text = serde_json::to_string_pretty(&output.doc)?;
+    text.push('\n');
+
+    let target = spec_dir.join("bitbucket.json");
+    let summary = format!(
+        "{} operations, {} schemas, {} patches applied (upstream x-revision {})",
+        output.operations, output.schemas, output.patches, output.revision
+    );
+    if check {
+        let current = std::fs::read_to_string(&target).unwrap_or_default();
+        if current == text {
+            println!("spec/bitbucket.json is up to date: {summary}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!("spec/bitbucket.json differs from what `cargo xtask trim` writes from {from}:");
+        let current: Value = serde_json::from_str(&current).unwrap_or(Value::Null);
+        for line in describe_differences(&current, &output.doc) {
+            eprintln!("  {line}");
+        }
+        eprintln!("run `cargo xtask trim --from {from}` and commit the result");
+        return Ok(ExitCode::FAILURE);
+    }
+    std::fs::write(&target, text).with_context(|| format!("writing {}", target.display()))?;
+    println!("wrote spec/bitbucket.json: {summary}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The trimmed document and a few counts for the summary line.
+struct Output {
+    doc: Value,
+    operations: usize,
+    schemas: usize,
+    patches: usize,
+    revision: String,
+}
+
+/// The whole pipeline, in order. Each step is a small named function so a reader can see what
+/// the output owes to which decision.
+fn transform(
+    upstream: Value,
+    operations: &select::Operations,
+    patches: &[rules::Patch],
+) -> Result<Output> {
+    let revision = upstream
+        .get("x-revision")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown")
+        .to_string();
+    // Keep the chosen operations (with all components, so patches can refer to any schema).
+    let mut doc = operations.select(&upstream)?;
+    // Fix what is wrong upstream, one patch per defect.
+    for patch in patches {
+        patch.apply(&mut doc)?;
+    }
+    // Make the types tolerant of what the real API sends, and readable once generated.
+    rules::widen_polymorphic_bases(&mut doc, rules::POLYMORPHIC_BASES)?;
+    rules::flatten_all_of(&mut doc)?;
+    rules::reuse_link_component(&mut doc);
+    rules::uniform_error_responses(&mut doc);
+    rules::pagelen_parameter(&mut doc);
+    rules::prune_unreachable_components(&mut doc);
+    rules::open_objects(&mut doc);
+    rules::no_required_properties(&mut doc);
+    rules::nullable_properties(&mut doc);
+    rules::no_validation_constraints(&mut doc);
+    rules::strings_stay_strings(&mut doc);
+    rules::defaults_in_descriptions(&mut doc);
+    docs::rustdoc_friendly_descriptions(&mut doc);
+
+    let operations = select::count_operations(&doc);
+    let schemas = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map_or(0, |s| s.len());
+    Ok(Output {
+        doc,
+        operations,
+        schemas,
+        patches: patches.len(),
+        revision,
+    })
+}
+
+/// A short list of what differs between the committed document and the expected one, by
+/// operation and schema, so a failing check says where to look.
+fn describe_differences(current: &Value, expected: &Value) -> Vec<String> {
+    let mut lines = Vec::new();
+    if current.is_null() {
+        lines.push("spec/bitbucket.json is missing or is not JSON".to_string());
+        return lines;
+    }
+    for section in ["/paths", "/components/schemas"] {
+        let empty = serde_json::Map::new();
+        let a = current
+            .pointer(section)
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        let b = expected
+            .pointer(section)
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        for (key, value) in b {
+            match a.get(key) {
+                None => lines.push(format!("{section}: `{key}` would be added")),
+                Some(old) if old != value => lines.push(format!("{section}: `{key}` would change")),
+                Some(_) => {}
+            }
+        }
+        for key in a.keys().filter(|k| !b.contains_key(*k)) {
+            lines.push(format!("{section}: `{key}` would be removed"));
+        }
+    }
+    if lines.is_empty() {
+        lines.push("the text differs (formatting or top-level fields)".to_string());
+    }
+    lines
+}

@@ -1,0 +1,710 @@
+//! Patches for upstream defects, and the global rules that make the generated types tolerant.
+//!
+//! Each rule is a small function over the whole document. The order they run in is in
+//! `main.rs::transform`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Map, Value, json};
+
+use crate::select::METHODS;
+
+// ---------------------------------------------------------------------------------------------
+// Patches
+// ---------------------------------------------------------------------------------------------
+
+/// One RFC 6902 JSON Patch document from `spec/patches/`, fixing one upstream defect.
+pub struct Patch {
+    name: String,
+    patch: json_patch::Patch,
+}
+
+impl Patch {
+    pub fn apply(&self, doc: &mut Value) -> Result<()> {
+        json_patch::patch(doc, &self.patch).with_context(|| {
+            format!(
+                "patch spec/patches/{} no longer applies: upstream changed (or fixed) what it \
+                 patches; check the defect it describes and update or delete it",
+                self.name
+            )
+        })
+    }
+}
+
+/// Loads every `*.json` patch in `dir`, in file-name order. Each must have its reason in
+/// `dir/README.md` (a line that mentions its file name), so no patch is applied unexplained.
+pub fn load_patches(dir: &Path) -> Result<Vec<Patch>> {
+    let readme = std::fs::read_to_string(dir.join("README.md"))
+        .with_context(|| format!("reading {}/README.md", dir.display()))?;
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .with_context(|| format!("listing {}", dir.display()))?
+        .map(|entry| Ok(entry?.file_name().to_string_lossy().into_owned()))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            if !readme.contains(&format!("`{name}`")) {
+                bail!("spec/patches/{name} has no reason in spec/patches/README.md");
+            }
+            let text = std::fs::read_to_string(dir.join(&name))?;
+            let patch = serde_json::from_str(&text)
+                .with_context(|| format!("spec/patches/{name} is not a JSON Patch document"))?;
+            Ok(Patch { name, patch })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Walking schemas
+// ---------------------------------------------------------------------------------------------
+
+/// Calls `f` on every schema object in the document, children before parents: component
+/// schemas, and the schemas of parameters, request bodies and responses.
+fn for_each_schema(doc: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for schema in schemas.values_mut() {
+            walk_schema(schema, f);
+        }
+    }
+    for_each_operation(doc, &mut |_, _, op| {
+        for param in op
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(schema) = param.get_mut("schema") {
+                walk_schema(schema, f);
+            }
+        }
+        for media in media_types(op) {
+            if let Some(schema) = media.get_mut("schema") {
+                walk_schema(schema, f);
+            }
+        }
+    });
+    for item in doc
+        .pointer_mut("/paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
+        for param in item
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(schema) = param.get_mut("schema") {
+                walk_schema(schema, f);
+            }
+        }
+    }
+}
+
+fn walk_schema(schema: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    for key in ["properties", "patternProperties"] {
+        if let Some(props) = obj.get_mut(key).and_then(Value::as_object_mut) {
+            for prop in props.values_mut() {
+                walk_schema(prop, f);
+            }
+        }
+    }
+    for key in ["items", "additionalProperties", "not"] {
+        if let Some(child) = obj.get_mut(key) {
+            walk_schema(child, f);
+        }
+    }
+    for key in ["allOf", "anyOf", "oneOf"] {
+        for child in obj
+            .get_mut(key)
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            walk_schema(child, f);
+        }
+    }
+    f(obj);
+}
+
+/// Calls `f(path, method, operation)` for every operation.
+pub fn for_each_operation(doc: &mut Value, f: &mut dyn FnMut(&str, &str, &mut Value)) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            if METHODS.contains(&method.as_str()) {
+                f(path, method, op);
+            }
+        }
+    }
+}
+
+/// The media-type objects of an operation's request body and responses.
+fn media_types(op: &mut Value) -> Vec<&mut Value> {
+    let mut out = Vec::new();
+    let Some(op) = op.as_object_mut() else {
+        return out;
+    };
+    for (key, value) in op.iter_mut() {
+        match key.as_str() {
+            "requestBody" => {
+                out.extend(
+                    value
+                        .get_mut("content")
+                        .and_then(Value::as_object_mut)
+                        .into_iter()
+                        .flat_map(|c| c.values_mut()),
+                );
+            }
+            "responses" => {
+                for response in value
+                    .as_object_mut()
+                    .into_iter()
+                    .flat_map(|r| r.values_mut())
+                {
+                    out.extend(
+                        response
+                            .get_mut("content")
+                            .and_then(Value::as_object_mut)
+                            .into_iter()
+                            .flat_map(|c| c.values_mut()),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn schema_name(reference: &str) -> Option<&str> {
+    reference.strip_prefix("#/components/schemas/")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules
+// ---------------------------------------------------------------------------------------------
+
+/// Schemas the document uses as the declared type of a field that really holds one of several
+/// subtypes (`pipeline.state` is a `pipeline_state`, but Bitbucket sends a
+/// `pipeline_state_completed` with its `result`). Their subtypes' fields are added to them as
+/// optional fields, so the generated type can hold whichever subtype arrives.
+pub const POLYMORPHIC_BASES: &[&str] = &[
+    "account",
+    "pipeline_target",
+    "pipeline_state",
+    "pipeline_state_in_progress_stage",
+    "pipeline_state_completed_result",
+];
+
+/// Adds to each base in `bases` the fields its subtypes declare (`allOf: [$ref base, {...}]`).
+/// A field declared by several subtypes with different string enums gets their union; a field
+/// the base already has keeps the base's definition. Each added field's description says which
+/// subtypes send it.
+pub fn widen_polymorphic_bases(doc: &mut Value, bases: &[&str]) -> Result<()> {
+    let schemas = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+        .context("the document has no component schemas")?;
+    for &base in bases {
+        let base_ref = format!("#/components/schemas/{base}");
+        let mut added: BTreeMap<String, (Value, Vec<String>)> = BTreeMap::new();
+        let mut subtypes = 0;
+        for (name, schema) in schemas.iter() {
+            let Some(parts) = schema.get("allOf").and_then(Value::as_array) else {
+                continue;
+            };
+            if !parts.iter().any(|p| p["$ref"] == base_ref.as_str()) {
+                continue;
+            }
+            subtypes += 1;
+            for part in parts.iter().filter(|p| p.get("$ref").is_none()) {
+                for (field, def) in part["properties"].as_object().into_iter().flatten() {
+                    match added.get_mut(field) {
+                        None => {
+                            added.insert(field.clone(), (def.clone(), vec![name.clone()]));
+                        }
+                        Some((existing, senders)) => {
+                            union_enums(existing, def);
+                            senders.push(name.clone());
+                        }
+                    }
+                }
+            }
+        }
+        if subtypes == 0 {
+            bail!("polymorphic base `{base}` has no subtypes in the document any more");
+        }
+        let target = own_part(
+            schemas
+                .get_mut(base)
+                .with_context(|| format!("no schema `{base}`"))?,
+        );
+        let props = target
+            .entry("properties")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .context("`properties` is not an object")?;
+        for (field, (mut def, senders)) in added {
+            if props.contains_key(&field) {
+                continue;
+            }
+            let senders = senders
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let note = format!("Sent by: {senders}.");
+            if let Some(obj) = def.as_object_mut() {
+                let description = match obj.get("description").and_then(Value::as_str) {
+                    Some(d) => format!("{d}\n\n{note}"),
+                    None => note,
+                };
+                if obj.contains_key("$ref") {
+                    // Siblings of `$ref` are ignored in OpenAPI 3.0; wrap to keep the note.
+                    def = json!({ "allOf": [def], "description": description });
+                } else {
+                    obj.insert("description".into(), Value::String(description));
+                }
+            }
+            props.insert(field, def);
+        }
+    }
+    Ok(())
+}
+
+/// The part of a schema that holds its own properties: itself, or the inline member of its
+/// `allOf`.
+fn own_part(schema: &mut Value) -> &mut Map<String, Value> {
+    let has_inline_part = schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .is_some_and(|parts| parts.iter().any(|p| p.get("$ref").is_none()));
+    if has_inline_part {
+        let parts = schema["allOf"].as_array_mut().expect("checked above");
+        let part = parts
+            .iter_mut()
+            .find(|p| p.get("$ref").is_none())
+            .expect("checked above");
+        return part.as_object_mut().expect("schemas are objects");
+    }
+    schema.as_object_mut().expect("schemas are objects")
+}
+
+fn union_enums(existing: &mut Value, other: &Value) {
+    let (Some(a), Some(b)) = (
+        existing.get("enum").and_then(Value::as_array),
+        other.get("enum").and_then(Value::as_array),
+    ) else {
+        return;
+    };
+    let mut merged = a.clone();
+    for value in b {
+        if !merged.contains(value) {
+            merged.push(value.clone());
+        }
+    }
+    existing["enum"] = Value::Array(merged);
+}
+
+/// Replaces every `allOf` with one object schema holding the union of its members' fields
+/// (later members win), following `$ref`s. typify turns `allOf: [$ref object, {...}]` into
+/// merged types whose names clash (`account.links` against `team_links`) and a `type` field
+/// required everywhere; one flat object per schema generates one plain struct.
+pub fn flatten_all_of(doc: &mut Value) -> Result<()> {
+    let originals = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .cloned()
+        .context("the document has no component schemas")?;
+    let mut flat: BTreeMap<String, Value> = BTreeMap::new();
+    for name in originals.keys() {
+        flatten_named(name, &originals, &mut flat, &mut Vec::new())?;
+    }
+    let schemas = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+        .expect("checked above");
+    for (name, schema) in schemas.iter_mut() {
+        *schema = flat.remove(name).expect("every schema was flattened");
+    }
+    // Inline allOfs (in properties, parameters, bodies) that refer to flattened components.
+    let mut error = None;
+    for_each_schema(doc, &mut |schema| {
+        if schema.contains_key("allOf") && error.is_none() {
+            let mut value = Value::Object(std::mem::take(schema));
+            match flatten_value(
+                &mut value,
+                &originals,
+                &mut BTreeMap::new(),
+                &mut Vec::new(),
+            ) {
+                Ok(()) => *schema = value.as_object().cloned().unwrap_or_default(),
+                Err(e) => error = Some(e),
+            }
+        }
+    });
+    error.map_or(Ok(()), Err)
+}
+
+fn flatten_named(
+    name: &str,
+    originals: &Map<String, Value>,
+    flat: &mut BTreeMap<String, Value>,
+    stack: &mut Vec<String>,
+) -> Result<Value> {
+    if let Some(done) = flat.get(name) {
+        return Ok(done.clone());
+    }
+    if stack.iter().any(|s| s == name) {
+        bail!("`allOf` cycle through {}", stack.join(" -> "));
+    }
+    stack.push(name.to_string());
+    let mut schema = originals
+        .get(name)
+        .cloned()
+        .with_context(|| format!("dangling $ref to `{name}`"))?;
+    flatten_value(&mut schema, originals, flat, stack)?;
+    stack.pop();
+    flat.insert(name.to_string(), schema.clone());
+    Ok(schema)
+}
+
+fn flatten_value(
+    schema: &mut Value,
+    originals: &Map<String, Value>,
+    flat: &mut BTreeMap<String, Value>,
+    stack: &mut Vec<String>,
+) -> Result<()> {
+    let Some(obj) = schema.as_object_mut() else {
+        return Ok(());
+    };
+    let Some(parts) = obj.remove("allOf") else {
+        return Ok(());
+    };
+    let parts = parts.as_array().cloned().unwrap_or_default();
+    // A lone `allOf: [$ref]` is how OpenAPI 3.0 attaches a description to a reference; keep it
+    // a reference so the field keeps its named type.
+    if parts.len() == 1 && parts[0].get("$ref").is_some() && obj.get("properties").is_none() {
+        obj.insert("$ref".into(), parts[0]["$ref"].clone());
+        obj.retain(|k, _| k == "$ref");
+        return Ok(());
+    }
+    let mut merged = Map::new();
+    for part in parts {
+        let part = match part.get("$ref").and_then(Value::as_str) {
+            Some(reference) => {
+                let name = schema_name(reference)
+                    .with_context(|| format!("unsupported $ref {reference}"))?;
+                flatten_named(name, originals, flat, stack)?
+            }
+            None => {
+                let mut part = part.clone();
+                flatten_value(&mut part, originals, flat, stack)?;
+                part
+            }
+        };
+        merge_object(&mut merged, part.as_object().cloned().unwrap_or_default());
+    }
+    // The schema's own keywords (beside `allOf`) come last.
+    let own = std::mem::take(obj);
+    merge_object(&mut merged, own);
+    merged.remove("discriminator");
+    merged.insert("type".into(), json!("object"));
+    *obj = merged;
+    Ok(())
+}
+
+fn merge_object(into: &mut Map<String, Value>, from: Map<String, Value>) {
+    for (key, value) in from {
+        match key.as_str() {
+            "properties" => {
+                let props = into.entry("properties").or_insert_with(|| json!({}));
+                if let (Some(props), Some(new)) = (props.as_object_mut(), value.as_object()) {
+                    for (k, v) in new {
+                        props.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            "required" => {
+                let mut all: Vec<Value> = into
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                for v in value.as_array().into_iter().flatten() {
+                    if !all.contains(v) {
+                        all.push(v.clone());
+                    }
+                }
+                into.insert(key, Value::Array(all));
+            }
+            _ => {
+                into.insert(key, value);
+            }
+        }
+    }
+}
+
+/// Replaces inline copies of the `link` component (`{href, name}`, titled "Link") with a
+/// `$ref` to it: typify names each copy after its position and the copies clash.
+pub fn reuse_link_component(doc: &mut Value) {
+    let Some(link) = doc.pointer("/components/schemas/link").cloned() else {
+        return;
+    };
+    let link_props: BTreeSet<&String> = link["properties"]
+        .as_object()
+        .map(|p| p.keys().collect())
+        .unwrap_or_default();
+    let link_props: BTreeSet<String> = link_props.into_iter().cloned().collect();
+    let is_link_copy = |schema: &Value| {
+        schema.get("title").and_then(Value::as_str) == Some("Link")
+            && schema["properties"]
+                .as_object()
+                .is_some_and(|p| p.keys().cloned().collect::<BTreeSet<_>>() == link_props)
+    };
+    let replace = |schema: &mut Map<String, Value>| {
+        for key in ["properties"] {
+            if let Some(props) = schema.get_mut(key).and_then(Value::as_object_mut) {
+                for prop in props.values_mut() {
+                    if is_link_copy(prop) {
+                        *prop = json!({ "$ref": "#/components/schemas/link" });
+                    }
+                }
+            }
+        }
+        if let Some(items) = schema.get_mut("items")
+            && is_link_copy(items)
+        {
+            *items = json!({ "$ref": "#/components/schemas/link" });
+        }
+    };
+    let mut replace = replace;
+    for_each_schema(doc, &mut replace);
+}
+
+/// Gives every 4xx and 5xx response the `error` schema: Bitbucket answers errors with that
+/// body, while the document leaves some without content (a 401 beside a 404 with JSON), which
+/// progenitor cannot generate.
+pub fn uniform_error_responses(doc: &mut Value) {
+    for_each_operation(doc, &mut |_, _, op| {
+        for (status, response) in op["responses"].as_object_mut().into_iter().flatten() {
+            let is_error = status.starts_with('4') || status.starts_with('5');
+            if is_error {
+                response["content"] = json!({
+                    "application/json": { "schema": { "$ref": "#/components/schemas/error" } }
+                });
+            }
+        }
+    });
+}
+
+/// Marks paginated operations (their 200 body is an envelope with `values` and `next`) with
+/// `x-paginated`, and gives them the `pagelen` query parameter Bitbucket accepts on every
+/// paginated endpoint (the document declares it on few).
+pub fn pagelen_parameter(doc: &mut Value) {
+    let schemas = doc
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or_default();
+    for_each_operation(doc, &mut |_, method, op| {
+        if method != "get" {
+            return;
+        }
+        let Some(reference) = op
+            .pointer("/responses/200/content/application~1json/schema/$ref")
+            .and_then(Value::as_str)
+        else {
+            return;
+        };
+        let Some(envelope) = schema_name(reference).and_then(|n| schemas.get(n)) else {
+            return;
+        };
+        let props = &envelope["properties"];
+        if !(props["values"]["type"] == "array" && props.get("next").is_some()) {
+            return;
+        }
+        op["x-paginated"] = json!(true);
+        let params = op
+            .as_object_mut()
+            .expect("operations are objects")
+            .entry("parameters")
+            .or_insert_with(|| json!([]));
+        let Some(params) = params.as_array_mut() else {
+            return;
+        };
+        if !params.iter().any(|p| p["name"] == "pagelen") {
+            params.push(json!({
+                "name": "pagelen",
+                "in": "query",
+                "required": false,
+                "description": "How many items a page holds. Bitbucket's default is 10 and its \
+                    maximum usually 100; the crate's `stream()` and `pages()` ask for the maximum \
+                    unless this is set. See [pagination](https://developer.atlassian.com/cloud/bitbucket/rest/intro/#pagination).",
+                "schema": { "type": "integer", "minimum": 1 }
+            }));
+        }
+    });
+}
+
+/// Drops every component no operation reaches (after patches, which may add or remove
+/// references). Security schemes are kept whole: operations name them without `$ref`.
+pub fn prune_unreachable_components(doc: &mut Value) {
+    let mut reachable: BTreeSet<String> = BTreeSet::new();
+    let mut pending: Vec<String> = Vec::new();
+    collect_refs(&doc["paths"], &mut pending);
+    while let Some(reference) = pending.pop() {
+        if !reachable.insert(reference.clone()) {
+            continue;
+        }
+        let pointer = reference.trim_start_matches('#');
+        if let Some(target) = doc.pointer(pointer) {
+            collect_refs(target, &mut pending);
+        }
+    }
+    let Some(components) = doc.get_mut("components").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (kind, entries) in components.iter_mut() {
+        if kind == "securitySchemes" {
+            continue;
+        }
+        if let Some(entries) = entries.as_object_mut() {
+            entries.retain(|name, _| {
+                reachable.contains(&format!("#/components/{kind}/{}", escape_pointer(name)))
+            });
+        }
+    }
+    components.retain(|_, entries| entries.as_object().is_none_or(|e| !e.is_empty()));
+}
+
+fn escape_pointer(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+fn collect_refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(obj) => {
+            for (key, child) in obj {
+                match (key.as_str(), child) {
+                    ("$ref", Value::String(r)) => out.push(r.clone()),
+                    _ => collect_refs(child, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_refs(item, out)),
+        _ => {}
+    }
+}
+
+/// Sets `additionalProperties: {}` on every object schema with declared properties. The
+/// document says `false` on most (typify would deny unknown fields and real responses fail) or
+/// `true` (which typify ignores, dropping extra fields); `{}` makes typify keep unknown fields in
+/// a flattened map, so decoding and re-encoding loses nothing.
+pub fn open_objects(doc: &mut Value) {
+    for_each_schema(doc, &mut |schema| {
+        let keeps_schema = schema
+            .get("additionalProperties")
+            .is_some_and(|a| a.is_object() && !a.as_object().is_some_and(Map::is_empty));
+        if schema.contains_key("properties") && !keeps_schema {
+            schema.insert("additionalProperties".into(), json!({}));
+        }
+    });
+}
+
+/// Removes `required` from every schema. The real API omits or nulls fields the document
+/// requires (`type` on old payloads, `message` on some errors), and request bodies built from
+/// the same schemas must carry only what the caller set.
+pub fn no_required_properties(doc: &mut Value) {
+    for_each_schema(doc, &mut |schema| {
+        if schema.get("required").is_some_and(Value::is_array) {
+            schema.remove("required");
+        }
+    });
+}
+
+/// Marks every inline property schema `nullable`: Bitbucket sends `null` for absent values
+/// (`parent`, `website`, `inline.from`), and the document never says so. References need no
+/// mark: an optional reference already accepts `null`.
+pub fn nullable_properties(doc: &mut Value) {
+    for_each_schema(doc, &mut |schema| {
+        if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+            for prop in props.values_mut() {
+                if let Some(prop) = prop.as_object_mut()
+                    && !prop.contains_key("$ref")
+                {
+                    prop.insert("nullable".into(), json!(true));
+                }
+            }
+        }
+    });
+}
+
+/// Removes validation keywords (`pattern`, lengths, bounds, `uniqueItems`). typify turns them
+/// into constrained newtypes that reject values the real API sends (short hashes, page 0), and
+/// `uniqueItems` into sets that reorder items; a client reports what the server said.
+pub fn no_validation_constraints(doc: &mut Value) {
+    const KEYWORDS: &[&str] = &[
+        "pattern",
+        "minLength",
+        "maxLength",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minProperties",
+        "maxProperties",
+    ];
+    for_each_schema(doc, &mut |schema| {
+        schema.retain(|key, _| !KEYWORDS.contains(&key.as_str()));
+    });
+}
+
+/// Removes `format` from string schemas. typify maps `date-time` and `uuid` to chrono and uuid
+/// types: Bitbucket's UUIDs carry braces (`{...}`) and do not parse, and re-encoding a parsed
+/// timestamp changes its text. Strings keep exactly what was sent.
+pub fn strings_stay_strings(doc: &mut Value) {
+    for_each_schema(doc, &mut |schema| {
+        if schema.get("type").and_then(Value::as_str) == Some("string") {
+            schema.remove("format");
+        }
+    });
+}
+
+/// Moves each schema's `default` into its description. typify fills defaults in on decoding
+/// (inventing values the server did not send) and in struct builders (sending values the
+/// caller did not set); the server applies its own defaults anyway.
+pub fn defaults_in_descriptions(doc: &mut Value) {
+    for_each_schema(doc, &mut |schema| {
+        let Some(default) = schema.remove("default") else {
+            return;
+        };
+        let note = format!("Bitbucket's default: `{default}`.");
+        let description = match schema.get("description").and_then(Value::as_str) {
+            Some(d) => format!("{}\n\n{note}", d.trim_end()),
+            None => note,
+        };
+        schema.insert("description".into(), Value::String(description));
+    });
+}
