@@ -100,10 +100,35 @@ fn has_fn(imp: &ItemImpl, name: &str) -> bool {
 // types
 // -------------------------------------------------------------------------------------------
 
+/// typify's struct builders start the flattened `extra` map as "no value supplied", so a body
+/// built without touching `extra` fails to convert. An empty map is the right default.
+struct EmptyExtraByDefault;
+
+impl syn::visit_mut::VisitMut for EmptyExtraByDefault {
+    fn visit_expr_struct_mut(&mut self, node: &mut syn::ExprStruct) {
+        for field in &mut node.fields {
+            let is_extra = matches!(&field.member, syn::Member::Named(name) if name == "extra");
+            if is_extra
+                && matches!(&field.expr, Expr::Call(call) if quote!(#call).to_string().starts_with("Err"))
+            {
+                field.expr = parse_quote!(Ok(Default::default()));
+            }
+        }
+        syn::visit_mut::visit_expr_struct_mut(self, node);
+    }
+}
+
 fn rewrite_types(module: &mut ItemMod, value_items: &mut BTreeMap<String, (Type, Vec<String>)>) {
     let Some((_, items)) = &mut module.content else {
         return;
     };
+    for item in items.iter_mut() {
+        if let Item::Mod(builders) = item
+            && builders.ident == "builder"
+        {
+            syn::visit_mut::VisitMut::visit_item_mod_mut(&mut EmptyExtraByDefault, builders);
+        }
+    }
     let mut open_enums = Vec::new();
     for item in items.iter_mut() {
         match item {

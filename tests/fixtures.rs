@@ -222,4 +222,9 @@ fn request_bodies_carry_only_what_was_set() {
     );
     let merge = types::PullrequestMergeParameters::default();
     assert_eq!(serde_json::to_value(&merge).unwrap(), serde_json::json!({}));
+    // Struct builders convert without anything set (their `extra` map starts empty).
+    let built =
+        types::Pullrequest::try_from(types::Pullrequest::builder().title("Fix".to_string()))
+            .unwrap();
+    assert_eq!(built, body);
 }
