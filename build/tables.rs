@@ -1,5 +1,5 @@
-//! Generated files beside the client: the operation table, the `Scope` enum, the handle
-//! methods and the pagination glue.
+//! Generated files beside the client: the operation table (as code and as documentation),
+//! the `Scope` enum, the handle methods and the pagination glue.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -64,6 +64,49 @@ pub fn operation_table(ops: &[Operation]) -> syn::File {
         /// Every supported operation, sorted by name.
         pub static ALL: &[Operation] = &[#(#names),*];
     })
+}
+
+/// `operations.md`: the operation table as Markdown, for the docs of `crate::operations`.
+pub fn operation_docs(ops: &[Operation]) -> String {
+    let code_list = |items: &[String]| {
+        if items.is_empty() {
+            "none".to_string()
+        } else {
+            items
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let mut out = String::from(
+        "| Operation | Request | Classic scopes | API token scopes | Tags |\n\
+         |---|---|---|---|---|\n",
+    );
+    for op in ops {
+        let mut notes = Vec::new();
+        if op.paginated {
+            notes.push("paginated");
+        }
+        if op.deprecated {
+            notes.push("deprecated");
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join(", "))
+        };
+        out.push_str(&format!(
+            "| [`{name}`](crate::Client::{name}){notes} | `{method} {path}` | {classic} | {granular} | {tags} |\n",
+            name = op.name,
+            method = op.method,
+            path = op.path,
+            classic = code_list(&op.classic_scopes),
+            granular = code_list(&op.granular_scopes),
+            tags = op.tags.join(", "),
+        ));
+    }
+    out
 }
 
 /// `scope.rs`: the classic OAuth scopes the document defines.

@@ -37,6 +37,7 @@
 
 mod generated;
 
+pub mod audit;
 pub mod auth;
 mod client;
 mod completion;
@@ -44,6 +45,7 @@ pub mod error;
 mod handles;
 pub mod operations;
 pub mod pagination;
+pub mod policy;
 pub mod rate_limit;
 pub mod retry;
 pub mod scopes;
@@ -55,6 +57,7 @@ pub use completion::Completion;
 pub use error::Error;
 pub use handles::{RepoHandle, WorkspaceHandle};
 pub use operations::Operation;
+pub use policy::Policy;
 pub use scopes::Scope;
 
 /// The Bitbucket Cloud client: every supported operation is a method returning a builder.
