@@ -111,6 +111,9 @@ pub fn operation_docs(ops: &[Operation]) -> String {
 
 /// `scope.rs`: the classic OAuth scopes the document defines.
 pub fn scope_enum(scopes: &[(String, String)]) -> syn::File {
+    // By name, whatever order the JSON map keeps, so the enum's `Ord` is documented and stable.
+    let mut scopes = scopes.to_vec();
+    scopes.sort();
     let variants: Vec<syn::Ident> = scopes.iter().map(|(s, _)| scope_variant(s)).collect();
     let names: Vec<&String> = scopes.iter().map(|(s, _)| s).collect();
     let docs = scopes.iter().map(|(s, d)| format!("`{s}`: {d}."));
@@ -120,7 +123,8 @@ pub fn scope_enum(scopes: &[(String, String)]) -> syn::File {
         ///
         /// These are the scopes of OAuth consumers and of repository, project and workspace
         /// access tokens. API tokens use granular scopes instead (`read:pullrequest:bitbucket`),
-        /// listed beside these in [`crate::operations`].
+        /// listed beside these in [`crate::operations`]. Scopes are ordered by name;
+        /// [`Scope::implies`] tells which ones include others.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum Scope {
@@ -128,7 +132,7 @@ pub fn scope_enum(scopes: &[(String, String)]) -> syn::File {
         }
 
         impl Scope {
-            /// Every scope, in the order of the official document.
+            /// Every scope, sorted by name.
             pub const ALL: &'static [Scope] = &[#(Scope::#variants),*];
 
             /// Bitbucket's spelling: `pullrequest:write`.

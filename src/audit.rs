@@ -85,7 +85,11 @@ impl fmt::Display for AuditRecord {
                 write!(f, "tried to {base} {object}: denied: {reason}")
             }
             (Decision::Allowed, Some(status)) if status.is_success() => {
-                write!(f, "{past} {object}: allowed, {} in {millis} ms", status.as_u16())
+                write!(
+                    f,
+                    "{past} {object}: allowed, {} in {millis} ms",
+                    status.as_u16()
+                )
             }
             (Decision::Allowed, Some(status)) => write!(
                 f,
@@ -93,7 +97,10 @@ impl fmt::Display for AuditRecord {
                 status.as_u16()
             ),
             (Decision::Allowed, None) => {
-                write!(f, "tried to {base} {object}: allowed, failed after {millis} ms")?;
+                write!(
+                    f,
+                    "tried to {base} {object}: allowed, failed after {millis} ms"
+                )?;
                 match &self.error {
                     Some(error) => write!(f, ": {error}"),
                     None => Ok(()),
@@ -114,7 +121,11 @@ const VERBS: &[(&str, &str, &str)] = &[
     ("merge", "merged", "merge"),
     ("approve", "approved", "approve"),
     ("decline", "declined", "decline"),
-    ("request_changes_on", "requested changes on", "request changes on"),
+    (
+        "request_changes_on",
+        "requested changes on",
+        "request changes on",
+    ),
     ("run", "ran", "run"),
     ("stop", "stopped", "stop"),
 ];
@@ -304,21 +315,60 @@ mod tests {
             "agent release-bot merged pull request 42 in ws/app: allowed, 200 in 180 ms"
         );
         let cases = [
-            ("list_pull_requests", "/repositories/ws/app/pullrequests", "listed pull requests in ws/app"),
-            ("list_pull_request_comments", "/repositories/ws/app/pullrequests/7/comments", "listed comments of pull request 7 in ws/app"),
-            ("create_pull_request_comment", "/repositories/ws/app/pullrequests/7/comments", "created comment on pull request 7 in ws/app"),
-            ("get_pull_request_diff", "/repositories/ws/app/pullrequests/7/diff", "read diff of pull request 7 in ws/app"),
-            ("request_changes_on_pull_request", "/repositories/ws/app/pullrequests/7/request-changes", "requested changes on pull request 7 in ws/app"),
-            ("delete_branch", "/repositories/ws/app/refs/branches/old", "deleted branch old in ws/app"),
-            ("get_repository", "/repositories/ws/app", "read repository ws/app"),
+            (
+                "list_pull_requests",
+                "/repositories/ws/app/pullrequests",
+                "listed pull requests in ws/app",
+            ),
+            (
+                "list_pull_request_comments",
+                "/repositories/ws/app/pullrequests/7/comments",
+                "listed comments of pull request 7 in ws/app",
+            ),
+            (
+                "create_pull_request_comment",
+                "/repositories/ws/app/pullrequests/7/comments",
+                "created comment on pull request 7 in ws/app",
+            ),
+            (
+                "get_pull_request_diff",
+                "/repositories/ws/app/pullrequests/7/diff",
+                "read diff of pull request 7 in ws/app",
+            ),
+            (
+                "request_changes_on_pull_request",
+                "/repositories/ws/app/pullrequests/7/request-changes",
+                "requested changes on pull request 7 in ws/app",
+            ),
+            (
+                "delete_branch",
+                "/repositories/ws/app/refs/branches/old",
+                "deleted branch old in ws/app",
+            ),
+            (
+                "get_repository",
+                "/repositories/ws/app",
+                "read repository ws/app",
+            ),
             ("get_workspace", "/workspaces/ws", "read workspace ws"),
-            ("list_projects", "/workspaces/ws/projects", "listed projects in ws"),
-            ("run_pipeline", "/repositories/ws/app/pipelines", "ran pipeline in ws/app"),
+            (
+                "list_projects",
+                "/workspaces/ws/projects",
+                "listed projects in ws",
+            ),
+            (
+                "run_pipeline",
+                "/repositories/ws/app/pipelines",
+                "ran pipeline in ws/app",
+            ),
             ("get_current_user", "/user", "read current user"),
         ];
         for (name, path, expected) in cases {
             let sentence = ok(name, path);
-            assert!(sentence.contains(&format!(" {expected}: allowed")), "{sentence}");
+            assert!(
+                sentence.contains(&format!(" {expected}: allowed")),
+                "{sentence}"
+            );
         }
         assert_eq!(
             line(

@@ -99,9 +99,9 @@ impl Operation {
 
     /// Whether the path template names this parameter (`workspace`, `repo_slug`, ...).
     pub(crate) fn has_param(&self, name: &str) -> bool {
-        self.path
-            .split('/')
-            .any(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) == Some(name))
+        self.path.split('/').any(|segment| {
+            segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) == Some(name)
+        })
     }
 }
 
@@ -159,8 +159,7 @@ impl UnknownOperation {
             .iter()
             .map(|op| (edit_distance(&wanted, op.name), op.name))
             .filter(|(distance, candidate)| {
-                *distance <= 3.max(wanted.len() / 4)
-                    || (wanted.len() >= 4 && candidate.contains(wanted.as_str()))
+                *distance <= 3 || (wanted.len() >= 4 && candidate.contains(wanted.as_str()))
             })
             .collect();
         close.sort();

@@ -232,7 +232,11 @@ impl Policy {
     /// assert!(decision.to_string().contains("only_in(\"ws/other\")"));
     /// ```
     pub fn decide(&self, operation: &Operation, params: Option<&PathParams>) -> Decision {
-        if let Some(reason) = self.deny.iter().find_map(|rule| deny_reason(rule, operation)) {
+        if let Some(reason) = self
+            .deny
+            .iter()
+            .find_map(|rule| deny_reason(rule, operation))
+        {
             return Decision::Denied(reason);
         }
         if !self.allow_by_default && !self.allows(operation) {
@@ -355,11 +359,7 @@ impl Policy {
         let needs = if operation.scopes.is_empty() {
             "it needs no scope".to_string()
         } else {
-            let scopes: Vec<String> = operation
-                .scopes
-                .iter()
-                .map(|s| format!("`{s}`"))
-                .collect();
+            let scopes: Vec<String> = operation.scopes.iter().map(|s| format!("`{s}`")).collect();
             format!("it needs {}", scopes.join(" and "))
         };
         format!(
@@ -459,7 +459,10 @@ mod tests {
         let Decision::Denied(reason) = policy.decide(op("merge_pull_request"), None) else {
             panic!("merge allowed")
         };
-        assert!(reason.contains("deny_scope(Scope::RepositoryWrite)"), "{reason}");
+        assert!(
+            reason.contains("deny_scope(Scope::RepositoryWrite)"),
+            "{reason}"
+        );
         assert!(policy.decide(op("get_pull_request"), None).is_allowed());
 
         let policy = Policy::allow_all().deny_operation("delete_branch");

@@ -105,7 +105,7 @@ impl Scope {
 #[non_exhaustive]
 pub struct Requirements {
     /// The classic scopes (OAuth consumers, repository/project/workspace access tokens),
-    /// without any that another of them implies, in the order of [`Scope::ALL`].
+    /// without any that another of them implies, sorted by name.
     pub classic: Vec<Scope>,
     /// The granular scopes (API tokens), sorted. Granular scopes imply nothing (a
     /// `write:` scope does not include its `read:` one), so this is every scope the
@@ -121,7 +121,6 @@ impl Requirements {
             classic.extend(op.scopes);
             granular.extend(op.granular_scopes);
         }
-        // Scope's order is the document's, as in Scope::ALL.
         classic.sort();
         classic.dedup();
         let minimal = classic
@@ -174,7 +173,7 @@ impl fmt::Display for Requirements {
 /// use bitbucket_cloud::{Scope, scopes::required_for};
 ///
 /// let needs = required_for(["get_pull_request", "create_branch", "run_pipeline"])?;
-/// assert_eq!(needs.classic, [Scope::RepositoryWrite, Scope::Pipeline, Scope::Pullrequest]);
+/// assert_eq!(needs.classic, [Scope::Pipeline, Scope::Pullrequest, Scope::RepositoryWrite]);
 /// println!("{needs}");
 ///
 /// let typo = required_for(["merge_pullrequest"]).unwrap_err();
