@@ -4,8 +4,8 @@
 //! 2. Runs progenitor (builder interface) on a view of the document it can generate.
 //! 3. Rewrites the output with `syn` (`build/rewrite.rs`): sends go through the overlay and
 //!    return `crate::Error`, enums accept values they do not list, docs gain scopes.
-//! 4. Emits the operation table, the `Scope` enum, pagination glue and handle methods
-//!    (`build/tables.rs`).
+//! 4. Emits the operation table (as code, and as Markdown for the docs), the `Scope` enum,
+//!    pagination glue and handle methods (`build/tables.rs`).
 //!
 //! Everything is formatted with prettyplease and written to `OUT_DIR`. Nothing here touches
 //! the network or reads outside the package.
@@ -70,6 +70,10 @@ fn run() -> Result<(), String> {
         &out.join("operations.rs"),
         &tables::operation_table(&operations),
     )?;
+    write_text(
+        &out.join("operations.md"),
+        &tables::operation_docs(&operations),
+    )?;
     write(&out.join("scope.rs"), &tables::scope_enum(&scopes))?;
     write(&out.join("handles.rs"), &tables::handles(&operations))?;
     write(
@@ -80,7 +84,10 @@ fn run() -> Result<(), String> {
 }
 
 fn write(path: &Path, file: &syn::File) -> Result<(), String> {
-    let text = prettyplease::unparse(file);
+    write_text(path, &prettyplease::unparse(file))
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), String> {
     // Unchanged output keeps its timestamp, so the crate is not recompiled for nothing.
     if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
         return Ok(());

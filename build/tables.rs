@@ -1,5 +1,5 @@
-//! Generated files beside the client: the operation table, the `Scope` enum, the handle
-//! methods and the pagination glue.
+//! Generated files beside the client: the operation table (as code and as documentation),
+//! the `Scope` enum, the handle methods and the pagination glue.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -66,8 +66,54 @@ pub fn operation_table(ops: &[Operation]) -> syn::File {
     })
 }
 
+/// `operations.md`: the operation table as Markdown, for the docs of `crate::operations`.
+pub fn operation_docs(ops: &[Operation]) -> String {
+    let code_list = |items: &[String]| {
+        if items.is_empty() {
+            "none".to_string()
+        } else {
+            items
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let mut out = String::from(
+        "| Operation | Request | Classic scopes | API token scopes | Tags |\n\
+         |---|---|---|---|---|\n",
+    );
+    for op in ops {
+        let mut notes = Vec::new();
+        if op.paginated {
+            notes.push("paginated");
+        }
+        if op.deprecated {
+            notes.push("deprecated");
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join(", "))
+        };
+        out.push_str(&format!(
+            "| [`{name}`](crate::Client::{name}){notes} | `{method} {path}` | {classic} | {granular} | {tags} |\n",
+            name = op.name,
+            method = op.method,
+            path = op.path,
+            classic = code_list(&op.classic_scopes),
+            granular = code_list(&op.granular_scopes),
+            tags = op.tags.join(", "),
+        ));
+    }
+    out
+}
+
 /// `scope.rs`: the classic OAuth scopes the document defines.
 pub fn scope_enum(scopes: &[(String, String)]) -> syn::File {
+    // By name, whatever order the JSON map keeps, so the enum's `Ord` is documented and stable.
+    let mut scopes = scopes.to_vec();
+    scopes.sort();
     let variants: Vec<syn::Ident> = scopes.iter().map(|(s, _)| scope_variant(s)).collect();
     let names: Vec<&String> = scopes.iter().map(|(s, _)| s).collect();
     let docs = scopes.iter().map(|(s, d)| format!("`{s}`: {d}."));
@@ -77,7 +123,8 @@ pub fn scope_enum(scopes: &[(String, String)]) -> syn::File {
         ///
         /// These are the scopes of OAuth consumers and of repository, project and workspace
         /// access tokens. API tokens use granular scopes instead (`read:pullrequest:bitbucket`),
-        /// listed beside these in [`crate::operations`].
+        /// listed beside these in [`crate::operations`]. Scopes are ordered by name;
+        /// [`Scope::implies`] tells which ones include others.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum Scope {
@@ -85,7 +132,7 @@ pub fn scope_enum(scopes: &[(String, String)]) -> syn::File {
         }
 
         impl Scope {
-            /// Every scope, in the order of the official document.
+            /// Every scope, sorted by name.
             pub const ALL: &'static [Scope] = &[#(Scope::#variants),*];
 
             /// Bitbucket's spelling: `pullrequest:write`.

@@ -47,7 +47,7 @@ impl Auth {
     /// An Atlassian API token, sent as HTTP Basic with the account's **email** as user name.
     /// The replacement for app passwords in scripts and CI; create one at
     /// <https://id.atlassian.com/manage-profile/security/api-tokens> with the Bitbucket scopes
-    /// your calls need (each operation lists them; see [`crate::operations`]).
+    /// your calls need ([`crate::scopes::required_for`] lists them).
     ///
     /// ```
     /// let auth = bitbucket_cloud::Auth::api_token("me@example.com", "ATATT3x...");

@@ -4,7 +4,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::audit::{AuditRecord, AuditSink};
 use crate::auth::Auth;
+use crate::policy::Policy;
 use crate::rate_limit::RateLimit;
 use crate::retry::RetryConfig;
 use crate::{Client, Error, RepoHandle, WorkspaceHandle};
@@ -26,6 +28,11 @@ pub(crate) struct State {
     /// The base URL, parsed once: its origin is the only one credentials are sent to.
     pub(crate) base: reqwest::Url,
     pub(crate) rate_limit: Mutex<Option<RateLimit>>,
+    /// Checked before every request; `None` allows everything.
+    pub(crate) policy: Option<Policy>,
+    /// Named in every audit record.
+    pub(crate) agent: Option<String>,
+    pub(crate) audit: Option<AuditSink>,
 }
 
 impl std::ops::Deref for Shared {
@@ -58,6 +65,9 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     retry: RetryConfig,
     http: Option<reqwest::Client>,
+    policy: Option<Policy>,
+    agent: Option<String>,
+    audit: Option<AuditSink>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -68,6 +78,8 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
+            .field("agent", &self.agent)
+            .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
 }
@@ -82,6 +94,9 @@ impl Default for ClientBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             retry: RetryConfig::default(),
             http: None,
+            policy: None,
+            agent: None,
+            audit: None,
         }
     }
 }
@@ -131,9 +146,44 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client. Fails on a base URL that is not an absolute `http(s)` URL, or when
-    /// the TLS backend cannot be initialised.
+    /// What this client may call, and where, checked before each request leaves the process.
+    /// Without one, everything is allowed. See [`Policy`].
+    ///
+    /// ```
+    /// use bitbucket_cloud::{Client, Scope, policy::Policy};
+    ///
+    /// let client = Client::builder()
+    ///     .policy(Policy::deny_all().allow_scope(Scope::Pullrequest).only_in("ws/app"))
+    ///     .build()?;
+    /// # Ok::<(), bitbucket_cloud::Error>(())
+    /// ```
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// A label for whoever uses this client (`release-bot`), named in every audit record.
+    pub fn agent(mut self, label: impl Into<String>) -> Self {
+        self.agent = Some(label.into());
+        self
+    }
+
+    /// Gives every [`AuditRecord`] (one per request, allowed or denied) to `sink`, besides the
+    /// `tracing` event. See [`crate::audit`].
+    pub fn audit(mut self, sink: impl Fn(&AuditRecord) + Send + Sync + 'static) -> Self {
+        self.audit = Some(Arc::new(sink));
+        self
+    }
+
+    /// Builds the client. Fails on a base URL that is not an absolute `http(s)` URL, on a
+    /// policy rule that names no operation or tag, or when the TLS backend cannot be
+    /// initialised.
     pub fn build(self) -> Result<Client, Error> {
+        if let Some(problems) = self.policy.as_ref().map(Policy::problems)
+            && !problems.is_empty()
+        {
+            return Err(Error::Config(format!("policy: {}", problems.join("; "))));
+        }
         let trimmed = self.base_url.trim_end_matches('/').to_string();
         let base = reqwest::Url::parse(&trimmed).map_err(|e| {
             Error::Config(format!("base URL `{}` is not a URL: {e}", self.base_url))
@@ -164,6 +214,9 @@ impl ClientBuilder {
                 retry: self.retry,
                 base,
                 rate_limit: Mutex::new(None),
+                policy: self.policy,
+                agent: self.agent,
+                audit: self.audit,
             })),
         })
     }
@@ -269,6 +322,8 @@ impl fmt::Debug for Client {
             .field("base_url", &self.baseurl)
             .field("auth", &self.inner.auth)
             .field("retry", &self.inner.retry)
+            .field("agent", &self.inner.agent)
+            .field("policy", &self.inner.policy)
             .finish_non_exhaustive()
     }
 }

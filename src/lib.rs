@@ -31,12 +31,37 @@
 //! document's schemas. They accept what the real API sends: every field is optional, unknown
 //! fields are kept in `extra`, and enums keep values they do not list in `Other`.
 //!
+//! # Least privilege
+//!
+//! Each operation knows its OAuth scopes: [`operations`] lists them all, and
+//! [`scopes::required_for`] gives the least a token needs for the operations a bot calls. A
+//! [`Policy`] set on the client ([`ClientBuilder::policy`]) refuses, before anything is sent,
+//! whatever the bot should not do, and every request leaves an [`audit::AuditRecord`].
+//!
+//! ```
+//! use bitbucket_cloud::{Client, Scope, policy::Policy, scopes};
+//!
+//! let needs = scopes::required_for(["list_pull_requests", "merge_pull_request"])?;
+//! assert_eq!(needs.classic, [Scope::PullrequestWrite]);
+//!
+//! let client = Client::builder()
+//!     .agent("release-bot")
+//!     .policy(
+//!         Policy::deny_all()
+//!             .allow_operations(["list_pull_requests", "merge_pull_request"])
+//!             .only_in("my-workspace/my-repo"),
+//!     )
+//!     .build()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! [Bitbucket Cloud REST API 2.0]: https://developer.atlassian.com/cloud/bitbucket/rest/intro/
 
 #![warn(missing_docs)]
 
 mod generated;
 
+pub mod audit;
 pub mod auth;
 mod client;
 mod completion;
@@ -44,6 +69,7 @@ pub mod error;
 mod handles;
 pub mod operations;
 pub mod pagination;
+pub mod policy;
 pub mod rate_limit;
 pub mod retry;
 pub mod scopes;
@@ -55,6 +81,7 @@ pub use completion::Completion;
 pub use error::Error;
 pub use handles::{RepoHandle, WorkspaceHandle};
 pub use operations::Operation;
+pub use policy::Policy;
 pub use scopes::Scope;
 
 /// The Bitbucket Cloud client: every supported operation is a method returning a builder.

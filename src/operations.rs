@@ -1,6 +1,8 @@
 //! The supported operations as data: name, method, path, tags, scopes, pagination.
 //!
 //! The table is generated from the same document as the client, so it always matches it.
+//! [`crate::scopes::required_for`] turns a list of operations into the scopes a token needs,
+//! and [`crate::policy::Policy`] restricts a client to some of them.
 //!
 //! ```
 //! use bitbucket_cloud::{operations, Scope};
@@ -10,6 +12,15 @@
 //! assert_eq!(merge.scopes, &[Scope::PullrequestWrite]);
 //! assert!(operations::ALL.iter().filter(|op| op.paginated).count() > 5);
 //! ```
+//!
+//! # Every operation and its scopes
+//!
+//! Classic scopes are those of OAuth consumers and of repository, project and workspace access
+//! tokens; API tokens use the granular ones. An operation needs all the scopes of its row.
+//!
+#![doc = include_str!(concat!(env!("OUT_DIR"), "/operations.md"))]
+
+use std::fmt;
 
 use crate::Scope;
 
@@ -42,4 +53,196 @@ include!(concat!(env!("OUT_DIR"), "/operations.rs"));
 /// The operation with this name, if the client supports it.
 pub fn by_name(name: &str) -> Option<&'static Operation> {
     ALL.iter().find(|op| op.name == name)
+}
+
+impl Operation {
+    /// The values of the path parameters in `path`, a request path under the base URL as sent
+    /// (percent-encoded, without the query), or `None` when `path` is not an instance of this
+    /// operation's template.
+    ///
+    /// ```
+    /// let op = bitbucket_cloud::operations::by_name("get_pull_request").unwrap();
+    /// let params = op.match_path("/repositories/my-ws/my%20repo/pullrequests/42").unwrap();
+    /// assert_eq!(params.get("repo_slug"), Some("my repo"));
+    /// assert_eq!(params.get("pull_request_id"), Some("42"));
+    /// assert!(op.match_path("/repositories/my-ws/my-repo/pullrequests").is_none());
+    /// ```
+    pub fn match_path(&self, path: &str) -> Option<PathParams> {
+        let mut template = self.path.split('/');
+        let mut actual = path.split('/');
+        let mut params = Vec::new();
+        loop {
+            match (template.next(), actual.next()) {
+                (None, None) => return Some(PathParams(params)),
+                (Some(expected), Some(segment)) => {
+                    match expected
+                        .strip_prefix('{')
+                        .and_then(|rest| rest.strip_suffix('}'))
+                    {
+                        Some(name) => {
+                            let value = percent_encoding::percent_decode_str(segment)
+                                .decode_utf8()
+                                .ok()?;
+                            if value.is_empty() {
+                                return None;
+                            }
+                            params.push((name, value.into_owned()));
+                        }
+                        None if expected == segment => {}
+                        None => return None,
+                    }
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Whether the path template names this parameter (`workspace`, `repo_slug`, ...).
+    pub(crate) fn has_param(&self, name: &str) -> bool {
+        self.path.split('/').any(|segment| {
+            segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) == Some(name)
+        })
+    }
+}
+
+/// The path parameters of one request, by name, in the order of the template.
+///
+/// Get them with [`Operation::match_path`]; audit records carry them
+/// ([`crate::audit::AuditRecord::params`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PathParams(Vec<(&'static str, String)>);
+
+impl PathParams {
+    /// The value of the parameter `name`, decoded.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every parameter and its value, in the order of the template.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.0.iter().map(|(n, v)| (*n, v.as_str()))
+    }
+
+    /// Whether the path has no parameters (`/user`).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The workspace and repository the request is about, as `ws` or `ws/repo`; `None` when
+    /// it names no workspace (`/user`).
+    pub fn resource(&self) -> Option<String> {
+        let workspace = self.get("workspace")?;
+        Some(match self.get("repo_slug") {
+            Some(repo) => format!("{workspace}/{repo}"),
+            None => workspace.to_string(),
+        })
+    }
+}
+
+/// A name that is not one of the supported operations, with the names that are close to it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub struct UnknownOperation {
+    /// The name as given.
+    pub name: String,
+    /// Supported names that look like it, closest first.
+    pub suggestions: Vec<&'static str>,
+}
+
+impl UnknownOperation {
+    pub(crate) fn new(name: &str) -> Self {
+        let wanted = name.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        let mut close: Vec<(usize, &'static str)> = ALL
+            .iter()
+            .map(|op| (edit_distance(&wanted, op.name), op.name))
+            .filter(|(distance, candidate)| {
+                *distance <= 3 || (wanted.len() >= 4 && candidate.contains(wanted.as_str()))
+            })
+            .collect();
+        close.sort();
+        UnknownOperation {
+            name: name.to_string(),
+            suggestions: close.into_iter().take(5).map(|(_, n)| n).collect(),
+        }
+    }
+}
+
+impl fmt::Display for UnknownOperation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` is not a supported operation", self.name)?;
+        match self.suggestions.as_slice() {
+            [] => write!(
+                f,
+                "; bitbucket_cloud::operations::ALL lists the {} there are",
+                ALL.len()
+            ),
+            [one] => write!(f, "; did you mean `{one}`?"),
+            many => {
+                let names: Vec<String> = many.iter().map(|n| format!("`{n}`")).collect();
+                write!(f, "; did you mean one of {}?", names.join(", "))
+            }
+        }
+    }
+}
+
+/// Levenshtein distance, for suggestions; the names are short.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_matches_an_instance_of_itself() {
+        for op in ALL {
+            let path: String = op
+                .path
+                .split('/')
+                .map(|s| if s.starts_with('{') { "x%2Fy" } else { s })
+                .collect::<Vec<_>>()
+                .join("/");
+            let params = op
+                .match_path(&path)
+                .unwrap_or_else(|| panic!("{}: {path}", op.name));
+            assert!(params.iter().all(|(_, v)| v == "x/y"), "{}", op.name);
+            assert!(op.match_path(&format!("{path}/extra")).is_none());
+        }
+    }
+
+    #[test]
+    fn empty_or_foreign_segments_do_not_match() {
+        let op = by_name("get_repository").unwrap();
+        assert!(op.match_path("/repositories/ws/").is_none());
+        assert!(op.match_path("/repositories/ws").is_none());
+        assert!(op.match_path("/workspaces/ws/app").is_none());
+        assert!(op.match_path("repositories/ws/app").is_none());
+    }
+
+    #[test]
+    fn unknown_names_suggest_close_ones() {
+        let e = UnknownOperation::new("list_pullrequests");
+        assert_eq!(e.suggestions.first(), Some(&"list_pull_requests"));
+        assert!(e.to_string().contains("did you mean"), "{e}");
+        let e = UnknownOperation::new("merge");
+        assert!(e.suggestions.contains(&"merge_pull_request"), "{e:?}");
+        let e = UnknownOperation::new("frobnicate_everything");
+        assert!(e.suggestions.is_empty());
+        assert!(e.to_string().contains("operations::ALL"), "{e}");
+    }
 }

@@ -10,6 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
+use crate::audit::Call;
 use crate::completion::Completion;
 use crate::error::{Failure, snippet};
 use crate::operations::Operation;
@@ -24,8 +25,9 @@ pub(crate) struct Response {
     pub body: Bytes,
 }
 
-/// Sends `request` for `operation`: authenticated, retried as the client's [`RetryConfig`]
-/// allows, in one `tracing` span. Returns the answer when its status is 2xx.
+/// Sends `request` for `operation`: checked against the client's policy, authenticated,
+/// retried as the client's [`RetryConfig`] allows, in one `tracing` span, and audited.
+/// Returns the answer when its status is 2xx.
 ///
 /// [`RetryConfig`]: crate::retry::RetryConfig
 pub(crate) async fn execute(
@@ -42,11 +44,13 @@ pub(crate) async fn execute(
         status = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
     );
+    let call = span.in_scope(|| Call::begin(client, &request, operation))?;
     let started = Instant::now();
     let result = attempts(client, request, operation, started)
         .instrument(span.clone())
         .await;
     span.record("duration_ms", started.elapsed().as_millis() as u64);
+    span.in_scope(|| call.finish(client, &result));
     result
 }
 

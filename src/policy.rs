@@ -1,0 +1,502 @@
+//! [`Policy`]: which operations a client may call, and on which workspaces and repositories.
+//! Checked before a request leaves the process; a refused call sends nothing and fails with
+//! [`crate::Error::Denied`].
+//!
+//! ```
+//! use bitbucket_cloud::{Auth, Client, Scope, policy::Policy};
+//!
+//! // This agent may read pull requests and comment on them in ws/app, nothing else.
+//! let policy = Policy::deny_all()
+//!     .allow_operations([
+//!         "list_pull_requests",
+//!         "get_pull_request",
+//!         "list_pull_request_comments",
+//!         "create_pull_request_comment",
+//!     ])
+//!     .only_in("ws/app");
+//! let client = Client::builder()
+//!     .auth(Auth::access_token("..."))
+//!     .agent("review-bot")
+//!     .policy(policy)
+//!     .build()?;
+//! # Ok::<(), bitbucket_cloud::Error>(())
+//! ```
+//!
+//! # How rules combine
+//!
+//! 1. A `deny_*` rule that matches refuses the call, whatever else the policy says.
+//! 2. [`Policy::deny_all`] refuses every operation no `allow_*` rule matches;
+//!    [`Policy::allow_all`] allows them.
+//! 3. When the policy has [`Policy::only_in`] rules, a call on a workspace or repository must
+//!    be on one of them. Operations that act on no workspace (`get_current_user`,
+//!    `list_workspaces`) are governed by steps 1 and 2 only.
+//!
+//! A client without a policy allows everything.
+
+use std::fmt;
+
+use crate::Scope;
+use crate::operations::{self, Operation, PathParams, UnknownOperation};
+
+/// Which operations a client may call, and where. See the [module docs](self).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
+pub struct Policy {
+    allow_by_default: bool,
+    allow: Vec<Rule>,
+    deny: Vec<Rule>,
+    resources: Vec<Resource>,
+    /// Rules that name nothing the client knows; [`crate::ClientBuilder::build`] reports them.
+    problems: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Rule {
+    Operation(&'static str),
+    Tag(&'static str),
+    Scope(Scope),
+}
+
+/// A workspace, or one repository of it. Slugs compare without regard to ASCII case, as
+/// Bitbucket's do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Resource {
+    workspace: String,
+    repo: Option<String>,
+}
+
+/// Whether a call may go out, and if not why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// The policy allows the call (or the client has no policy).
+    Allowed,
+    /// The policy refuses it. The reason names the rule and how to allow the call.
+    Denied(String),
+}
+
+impl Decision {
+    /// Whether the call may go out.
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Decision::Allowed)
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Decision::Allowed => f.write_str("allowed"),
+            Decision::Denied(reason) => write!(f, "denied: {reason}"),
+        }
+    }
+}
+
+impl Policy {
+    /// Refuses every operation that no `allow_*` rule allows. The starting point for a bot or
+    /// an agent: name what it may do.
+    pub fn deny_all() -> Self {
+        Self::new(false)
+    }
+
+    /// Allows every operation that no `deny_*` rule refuses.
+    ///
+    /// ```
+    /// use bitbucket_cloud::policy::Policy;
+    /// let no_destruction = Policy::allow_all()
+    ///     .deny_operation("delete_branch")
+    ///     .deny_operation("delete_webhook")
+    ///     .deny_operation("merge_pull_request");
+    /// ```
+    pub fn allow_all() -> Self {
+        Self::new(true)
+    }
+
+    fn new(allow_by_default: bool) -> Self {
+        Policy {
+            allow_by_default,
+            allow: Vec::new(),
+            deny: Vec::new(),
+            resources: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// Allows one operation, by its method name on [`crate::Client`] (`merge_pull_request`).
+    /// A name that is not an operation makes [`crate::ClientBuilder::build`] fail.
+    pub fn allow_operation(mut self, name: &str) -> Self {
+        if let Some(rule) = self.operation_rule(name) {
+            self.allow.push(rule);
+        }
+        self
+    }
+
+    /// Allows each of these operations ([`Policy::allow_operation`]).
+    pub fn allow_operations<I>(self, names: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        names
+            .into_iter()
+            .fold(self, |policy, name| policy.allow_operation(name.as_ref()))
+    }
+
+    /// Allows every operation with this tag of the official document (`Pullrequests`,
+    /// `Pipelines`, `Issue tracker`, ...; ASCII case does not matter). The tags of each
+    /// operation are in [`crate::operations`].
+    pub fn allow_tag(mut self, tag: &str) -> Self {
+        if let Some(rule) = self.tag_rule(tag) {
+            self.allow.push(rule);
+        }
+        self
+    }
+
+    /// Allows what a token with the allowed scopes could do: every operation whose classic
+    /// scopes are all granted by the scopes of the `allow_scope` rules, with the implications
+    /// Bitbucket documents ([`Scope::implies`]: `pullrequest` also reads the repository).
+    /// Operations that need no scope (`get_workspace`) are not allowed this way: name them.
+    ///
+    /// ```
+    /// use bitbucket_cloud::{Scope, operations, policy::Policy};
+    /// let policy = Policy::deny_all().allow_scope(Scope::Pullrequest);
+    /// let allowed = |name| {
+    ///     policy.decide(operations::by_name(name).unwrap(), None).is_allowed()
+    /// };
+    /// assert!(allowed("list_pull_requests"));
+    /// assert!(allowed("list_commits")); // `repository`, which `pullrequest` implies
+    /// assert!(!allowed("merge_pull_request")); // needs `pullrequest:write`
+    /// ```
+    pub fn allow_scope(mut self, scope: Scope) -> Self {
+        self.allow.push(Rule::Scope(scope));
+        self
+    }
+
+    /// Refuses one operation, whatever the other rules allow.
+    pub fn deny_operation(mut self, name: &str) -> Self {
+        if let Some(rule) = self.operation_rule(name) {
+            self.deny.push(rule);
+        }
+        self
+    }
+
+    /// Refuses every operation with this tag, whatever the other rules allow.
+    pub fn deny_tag(mut self, tag: &str) -> Self {
+        if let Some(rule) = self.tag_rule(tag) {
+            self.deny.push(rule);
+        }
+        self
+    }
+
+    /// Refuses every operation that needs this scope or one that implies it:
+    /// `deny_scope(Scope::RepositoryWrite)` refuses `create_branch` and also
+    /// `merge_pull_request` (its `pullrequest:write` implies `repository:write`).
+    pub fn deny_scope(mut self, scope: Scope) -> Self {
+        self.deny.push(Rule::Scope(scope));
+        self
+    }
+
+    /// Restricts calls to a workspace (`"ws"`) or a repository (`"ws/repo"`); call it again
+    /// to allow several. A repository rule does not allow the calls on its whole workspace
+    /// (`list_repositories`, `get_workspace`). Resources are matched by the slug or `{uuid}`
+    /// the call uses, so name them the way your code addresses them.
+    pub fn only_in(mut self, resource: &str) -> Self {
+        let parts: Vec<&str> = resource.trim().trim_matches('/').split('/').collect();
+        match parts.as_slice() {
+            [workspace] if !workspace.is_empty() => self.resources.push(Resource {
+                workspace: workspace.to_string(),
+                repo: None,
+            }),
+            [workspace, repo] if !workspace.is_empty() && !repo.is_empty() => {
+                self.resources.push(Resource {
+                    workspace: workspace.to_string(),
+                    repo: Some(repo.to_string()),
+                })
+            }
+            _ => self.problems.push(format!(
+                "only_in(\"{resource}\"): expected a workspace (\"ws\") or a repository (\"ws/repo\")"
+            )),
+        }
+        self
+    }
+
+    /// Whether this policy lets `operation` go out, given the path parameters of the request
+    /// (`None` when its path could not be matched to the operation's template). The client
+    /// calls this before every request, pages included; call it yourself to test a policy.
+    ///
+    /// ```
+    /// use bitbucket_cloud::{operations, policy::Policy};
+    /// let policy = Policy::allow_all().only_in("ws/app");
+    /// let op = operations::by_name("get_repository").unwrap();
+    /// let params = op.match_path("/repositories/ws/other").unwrap();
+    /// let decision = policy.decide(op, Some(&params));
+    /// assert!(!decision.is_allowed());
+    /// assert!(decision.to_string().contains("only_in(\"ws/other\")"));
+    /// ```
+    pub fn decide(&self, operation: &Operation, params: Option<&PathParams>) -> Decision {
+        if let Some(reason) = self
+            .deny
+            .iter()
+            .find_map(|rule| deny_reason(rule, operation))
+        {
+            return Decision::Denied(reason);
+        }
+        if !self.allow_by_default && !self.allows(operation) {
+            return Decision::Denied(self.not_allowed_reason(operation));
+        }
+        if self.resources.is_empty() || !operation.has_param("workspace") {
+            return Decision::Allowed;
+        }
+        let Some(params) = params else {
+            return Decision::Denied(format!(
+                "the request path does not match `{}`, so the policy cannot tell which workspace \
+                 it is for",
+                operation.path
+            ));
+        };
+        let Some(workspace) = params.get("workspace") else {
+            return Decision::Denied(format!(
+                "the request names no workspace, and the policy only allows {}",
+                self.resource_list()
+            ));
+        };
+        let repo = params.get("repo_slug");
+        let inside = self.resources.iter().any(|r| {
+            r.workspace.eq_ignore_ascii_case(workspace)
+                && match (&r.repo, repo) {
+                    (None, _) => true,
+                    (Some(allowed), Some(repo)) => allowed.eq_ignore_ascii_case(repo),
+                    (Some(_), None) => false,
+                }
+        });
+        if inside {
+            return Decision::Allowed;
+        }
+        let target = params.resource().unwrap_or_else(|| workspace.to_string());
+        let what = if repo.is_some() {
+            format!("repository `{target}`")
+        } else {
+            format!("the whole workspace `{target}`")
+        };
+        Decision::Denied(format!(
+            "`{}` acts on {what}, and the policy only allows {}; add .only_in(\"{target}\") to \
+             allow it",
+            operation.name,
+            self.resource_list()
+        ))
+    }
+
+    /// What is wrong with the rules (names that are not operations or tags, malformed
+    /// resources), for [`crate::ClientBuilder::build`].
+    pub(crate) fn problems(&self) -> &[String] {
+        &self.problems
+    }
+
+    fn operation_rule(&mut self, name: &str) -> Option<Rule> {
+        match operations::by_name(name) {
+            Some(op) => Some(Rule::Operation(op.name)),
+            None => {
+                self.problems.push(UnknownOperation::new(name).to_string());
+                None
+            }
+        }
+    }
+
+    fn tag_rule(&mut self, tag: &str) -> Option<Rule> {
+        let known = operations::ALL
+            .iter()
+            .flat_map(|op| op.tags.iter().copied())
+            .find(|t| t.eq_ignore_ascii_case(tag.trim()));
+        if known.is_none() {
+            let mut tags: Vec<&str> = operations::ALL
+                .iter()
+                .flat_map(|op| op.tags.iter().copied())
+                .collect();
+            tags.sort_unstable();
+            tags.dedup();
+            self.problems.push(format!(
+                "`{tag}` is not a tag of any supported operation; the tags are: {}",
+                tags.join(", ")
+            ));
+        }
+        known.map(Rule::Tag)
+    }
+
+    fn allows(&self, operation: &Operation) -> bool {
+        let granted: Vec<Scope> = self
+            .allow
+            .iter()
+            .filter_map(|rule| match rule {
+                Rule::Scope(scope) => Some(*scope),
+                _ => None,
+            })
+            .collect();
+        let by_scope = !operation.scopes.is_empty()
+            && operation
+                .scopes
+                .iter()
+                .all(|needed| granted.iter().any(|g| g.implies(*needed)));
+        by_scope
+            || self.allow.iter().any(|rule| match rule {
+                Rule::Operation(name) => *name == operation.name,
+                Rule::Tag(tag) => operation.tags.contains(tag),
+                Rule::Scope(_) => false,
+            })
+    }
+
+    fn not_allowed_reason(&self, operation: &Operation) -> String {
+        let mut fixes = vec![format!(".allow_operation(\"{}\")", operation.name)];
+        fixes.extend(
+            operation
+                .tags
+                .iter()
+                .map(|tag| format!(".allow_tag(\"{tag}\")")),
+        );
+        fixes.extend(
+            operation
+                .scopes
+                .iter()
+                .map(|scope| format!(".allow_scope(Scope::{scope:?})")),
+        );
+        let needs = if operation.scopes.is_empty() {
+            "it needs no scope".to_string()
+        } else {
+            let scopes: Vec<String> = operation.scopes.iter().map(|s| format!("`{s}`")).collect();
+            format!("it needs {}", scopes.join(" and "))
+        };
+        format!(
+            "the policy denies what no rule allows, and no rule allows `{}` ({needs}); allow it \
+             with {}",
+            operation.name,
+            fixes.join(" or ")
+        )
+    }
+
+    fn resource_list(&self) -> String {
+        let names: Vec<String> = self
+            .resources
+            .iter()
+            .map(|r| match &r.repo {
+                Some(repo) => format!("{}/{repo}", r.workspace),
+                None => r.workspace.clone(),
+            })
+            .collect();
+        names.join(", ")
+    }
+}
+
+/// Why `rule`, a deny rule, refuses `operation`, if it does.
+fn deny_reason(rule: &Rule, operation: &Operation) -> Option<String> {
+    match rule {
+        Rule::Operation(name) if *name == operation.name => Some(format!(
+            "the rule deny_operation(\"{name}\") refuses it; remove that rule to allow it"
+        )),
+        Rule::Tag(tag) if operation.tags.contains(tag) => Some(format!(
+            "`{}` is tagged `{tag}`, which the rule deny_tag(\"{tag}\") refuses; remove that rule \
+             to allow it",
+            operation.name
+        )),
+        Rule::Scope(denied) => operation
+            .scopes
+            .iter()
+            .find(|needed| needed.implies(*denied))
+            .map(|needed| {
+                format!(
+                    "`{}` needs `{needed}`, which the rule deny_scope(Scope::{denied:?}) refuses; \
+                     remove that rule to allow it",
+                    operation.name
+                )
+            }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(name: &str) -> &'static Operation {
+        operations::by_name(name).unwrap()
+    }
+
+    fn decide(policy: &Policy, name: &str, path: &str) -> Decision {
+        let op = op(name);
+        policy.decide(op, op.match_path(path).as_ref())
+    }
+
+    #[test]
+    fn deny_all_allows_only_what_rules_name() {
+        let policy = Policy::deny_all()
+            .allow_operation("list_pull_requests")
+            .allow_tag("pipelines");
+        assert!(policy.problems().is_empty());
+        assert!(policy.decide(op("list_pull_requests"), None).is_allowed());
+        assert!(policy.decide(op("stop_pipeline"), None).is_allowed());
+        let Decision::Denied(reason) = policy.decide(op("merge_pull_request"), None) else {
+            panic!("merge allowed")
+        };
+        assert!(
+            reason.contains(".allow_operation(\"merge_pull_request\")")
+                && reason.contains(".allow_scope(Scope::PullrequestWrite)"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn scope_rules_follow_implications_but_not_scope_free_operations() {
+        let policy = Policy::deny_all().allow_scope(Scope::PullrequestWrite);
+        for name in ["merge_pull_request", "list_pull_requests", "create_branch"] {
+            assert!(policy.decide(op(name), None).is_allowed(), "{name}");
+        }
+        for name in ["update_repository", "get_workspace", "list_pipelines"] {
+            assert!(!policy.decide(op(name), None).is_allowed(), "{name}");
+        }
+    }
+
+    #[test]
+    fn deny_rules_win() {
+        let policy = Policy::deny_all()
+            .allow_tag("Pullrequests")
+            .deny_scope(Scope::RepositoryWrite);
+        let Decision::Denied(reason) = policy.decide(op("merge_pull_request"), None) else {
+            panic!("merge allowed")
+        };
+        assert!(
+            reason.contains("deny_scope(Scope::RepositoryWrite)"),
+            "{reason}"
+        );
+        assert!(policy.decide(op("get_pull_request"), None).is_allowed());
+
+        let policy = Policy::allow_all().deny_operation("delete_branch");
+        assert!(!policy.decide(op("delete_branch"), None).is_allowed());
+        assert!(policy.decide(op("get_branch"), None).is_allowed());
+    }
+
+    #[test]
+    fn resources_restrict_calls_on_workspaces_and_repositories() {
+        let policy = Policy::allow_all().only_in("ws/app").only_in("tools");
+        let allowed = |name, path| decide(&policy, name, path).is_allowed();
+        assert!(allowed("get_repository", "/repositories/ws/app"));
+        assert!(allowed("get_repository", "/repositories/WS/App"));
+        assert!(allowed("get_repository", "/repositories/tools/anything"));
+        assert!(allowed("list_repositories", "/repositories/tools"));
+        assert!(!allowed("get_repository", "/repositories/ws/other"));
+        assert!(!allowed("list_repositories", "/repositories/ws"));
+        assert!(!allowed("get_repository", "/repositories/ws/app/extra"));
+        // No workspace: resource rules do not apply.
+        assert!(allowed("get_current_user", "/user"));
+        let reason = decide(&policy, "list_repositories", "/repositories/ws").to_string();
+        assert!(reason.contains("the whole workspace `ws`"), "{reason}");
+    }
+
+    #[test]
+    fn unknown_names_are_problems() {
+        let policy = Policy::deny_all()
+            .allow_operation("merge_pullrequest")
+            .allow_tag("Pull requests")
+            .only_in("a/b/c");
+        let problems = policy.problems();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("merge_pull_request"));
+        assert!(problems[1].contains("Pullrequests"));
+        assert!(problems[2].contains("a/b/c"));
+    }
+}
