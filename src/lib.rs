@@ -31,6 +31,9 @@
 //! document's schemas. They accept what the real API sends: every field is optional, unknown
 //! fields are kept in `extra`, and enums keep values they do not list in `Other`.
 //!
+//! [`webhooks`] receives Bitbucket's webhook deliveries: it checks their signatures and types
+//! their events (with an `axum` extractor behind the feature `axum`).
+//!
 //! [Bitbucket Cloud REST API 2.0]: https://developer.atlassian.com/cloud/bitbucket/rest/intro/
 
 #![warn(missing_docs)]
@@ -48,6 +51,7 @@ pub mod rate_limit;
 pub mod retry;
 pub mod scopes;
 mod transport;
+pub mod webhooks;
 
 pub use auth::Auth;
 pub use client::ClientBuilder;
