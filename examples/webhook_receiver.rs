@@ -94,13 +94,18 @@ async fn receive(
             println!("{who} commented: {text}");
         }
         Event::CommitStatusCreated(e) | Event::CommitStatusUpdated(e) => {
-            let status = e.commit_status.clone().unwrap_or_default();
-            println!(
-                "{} on {}: {}",
-                status.key.as_deref().unwrap_or("?"),
-                status.commit_hash().unwrap_or("?"),
-                status.state.map(|s| s.to_string()).unwrap_or_default()
-            );
+            if let Some(status) = &e.commit_status {
+                println!(
+                    "{} on {}: {}",
+                    status.key.as_deref().unwrap_or("?"),
+                    status.commit_hash().unwrap_or("?"),
+                    status
+                        .state
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                );
+            }
         }
         Event::Unknown { key, .. } => println!("{key} (not typed by this version)"),
         other => println!("{} by {who}", other.key()),
