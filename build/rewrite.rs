@@ -5,7 +5,11 @@
 //!   `Result<T, crate::Error>`; paginated builders also get `pages()` and `stream()`.
 //! - String enums get an `Other(String)` variant, so values Bitbucket adds later decode, and
 //!   are kept.
-//! - Structs derive `Default` and `PartialEq` (every field is optional once the xtask is done).
+//! - Structs derive `Default` and `PartialEq` (every field is optional once the xtask is done);
+//!   enums that hold values (`oneOf`) derive `PartialEq` too.
+//! - Structs with a secret field (`secret`, `password`, `token`, or a name ending in one of
+//!   them) get a `Debug` that prints `[redacted]` in its place, so a logged value or error
+//!   never shows it.
 //! - The progenitor plumbing the overlay replaces (`ClientInfo`, `ClientHooks`, `Client::new`,
 //!   the prelude) is removed, and each operation's docs gain its scopes and pagination.
 
@@ -136,6 +140,7 @@ fn rewrite_types(module: &mut ItemMod, value_items: &mut BTreeMap<String, (Type,
                 open_enum(e);
                 open_enums.push(e.ident.to_string());
             }
+            Item::Enum(e) => add_derive(&mut e.attrs, "PartialEq"),
             Item::Struct(st) => {
                 add_struct_derives(st);
                 if let Some(item) = values_item_type(st) {
@@ -167,6 +172,111 @@ fn rewrite_types(module: &mut ItemMod, value_items: &mut BTreeMap<String, (Type,
             }
         }
     }
+    redact_secrets(items, quote!(Redacted));
+    for item in items.iter_mut() {
+        if let Item::Mod(builders) = item
+            && builders.ident == "builder"
+            && let Some((_, builder_items)) = &mut builders.content
+        {
+            redact_secrets(builder_items, quote!(super::Redacted));
+        }
+    }
+    items.push(parse_quote! {
+        /// Printed by `Debug` in place of a secret.
+        struct Redacted;
+    });
+    items.push(parse_quote! {
+        impl ::std::fmt::Debug for Redacted {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str("[redacted]")
+            }
+        }
+    });
+}
+
+/// Whether a field named `name` holds a secret: `secret`, `password`, `token`, or a name
+/// ending in `_secret`, `_password`, `_token`.
+fn is_secret_field(name: &str) -> bool {
+    ["secret", "password", "token"]
+        .iter()
+        .any(|s| name == *s || name.ends_with(&format!("_{s}")))
+}
+
+/// Replaces the derived `Debug` of every struct in `items` that has a secret field with one
+/// that prints `redacted` (a path to the `Redacted` marker) in its place: `Some([redacted])`
+/// or `None` for an `Option`, `[redacted]` otherwise.
+fn redact_secrets(items: &mut Vec<Item>, redacted: proc_macro2::TokenStream) {
+    let mut impls: Vec<Item> = Vec::new();
+    for item in items.iter_mut() {
+        let Item::Struct(st) = item else { continue };
+        let Fields::Named(fields) = &st.fields else {
+            continue;
+        };
+        if !fields.named.iter().any(|f| {
+            f.ident
+                .as_ref()
+                .is_some_and(|i| is_secret_field(&i.to_string()))
+        }) {
+            continue;
+        }
+        if !remove_derive(&mut st.attrs, "Debug") {
+            continue;
+        }
+        let ident = &st.ident;
+        let name = ident.to_string();
+        let (impl_generics, ty_generics, where_clause) = st.generics.split_for_impl();
+        let entries = fields.named.iter().filter_map(|f| {
+            let field = f.ident.as_ref()?;
+            let label = field.to_string().trim_end_matches('_').to_string();
+            Some(if !is_secret_field(&label) {
+                quote!(.field(#label, &self.#field))
+            } else if generic_arg(&f.ty, "Option").is_some() {
+                quote!(.field(#label, &self.#field.as_ref().map(|_| #redacted)))
+            } else {
+                quote!(.field(#label, &#redacted))
+            })
+        });
+        impls.push(parse_quote! {
+            impl #impl_generics ::std::fmt::Debug for #ident #ty_generics #where_clause {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    f.debug_struct(#name) #(#entries)* .finish()
+                }
+            }
+        });
+    }
+    items.extend(impls);
+}
+
+/// The derives of `attrs`' `#[derive(...)]`, and a way to write them back.
+fn derives(attrs: &mut [syn::Attribute]) -> Option<(&mut syn::Attribute, Vec<syn::Path>)> {
+    let attr = attrs.iter_mut().find(|a| a.path().is_ident("derive"))?;
+    let list: syn::punctuated::Punctuated<syn::Path, syn::Token![,]> = attr
+        .parse_args_with(syn::punctuated::Punctuated::parse_terminated)
+        .unwrap_or_default();
+    Some((attr, list.into_iter().collect()))
+}
+
+fn add_derive(attrs: &mut [syn::Attribute], name: &str) {
+    if let Some((attr, mut all)) = derives(attrs)
+        && !all.iter().any(|p| p.is_ident(name))
+    {
+        let ident = format_ident!("{name}");
+        all.push(parse_quote!(#ident));
+        *attr = parse_quote!(#[derive(#(#all),*)]);
+    }
+}
+
+/// Removes `name` from the derives; whether it was there.
+fn remove_derive(attrs: &mut [syn::Attribute], name: &str) -> bool {
+    let Some((attr, all)) = derives(attrs) else {
+        return false;
+    };
+    let kept: Vec<&syn::Path> = all.iter().filter(|p| !p.is_ident(name)).collect();
+    if kept.len() == all.len() {
+        return false;
+    }
+    *attr = parse_quote!(#[derive(#(#kept),*)]);
+    true
 }
 
 /// typify's enums for `type: string, enum: [...]`: unit variants only.
@@ -175,15 +285,8 @@ fn is_string_enum(e: &ItemEnum) -> bool {
 }
 
 fn open_enum(e: &mut ItemEnum) {
-    for attr in &mut e.attrs {
-        if attr.path().is_ident("derive") {
-            let derives: syn::punctuated::Punctuated<syn::Path, syn::Token![,]> = attr
-                .parse_args_with(syn::punctuated::Punctuated::parse_terminated)
-                .unwrap_or_default();
-            let kept: Vec<&syn::Path> = derives.iter().filter(|p| !p.is_ident("Copy")).collect();
-            *attr = parse_quote!(#[derive(#(#kept),*)]);
-        }
-    }
+    // `Other(String)` is not `Copy`.
+    remove_derive(&mut e.attrs, "Copy");
     e.variants.push(parse_quote! {
         /// A value this version of the crate does not know (Bitbucket added it later), kept
         /// exactly as sent.
@@ -227,21 +330,10 @@ fn add_struct_derives(st: &mut ItemStruct) {
     let all_optional = fields.named.iter().all(|f| {
         generic_arg(&f.ty, "Option").is_some() || f.ident.as_ref().is_some_and(|i| i == "extra")
     });
-    for attr in &mut st.attrs {
-        if attr.path().is_ident("derive") {
-            let derives: syn::punctuated::Punctuated<syn::Path, syn::Token![,]> = attr
-                .parse_args_with(syn::punctuated::Punctuated::parse_terminated)
-                .unwrap_or_default();
-            let mut all: Vec<syn::Path> = derives.into_iter().collect();
-            if all_optional && !all.iter().any(|p| p.is_ident("Default")) {
-                all.push(parse_quote!(Default));
-            }
-            if !all.iter().any(|p| p.is_ident("PartialEq")) {
-                all.push(parse_quote!(PartialEq));
-            }
-            *attr = parse_quote!(#[derive(#(#all),*)]);
-        }
+    if all_optional {
+        add_derive(&mut st.attrs, "Default");
     }
+    add_derive(&mut st.attrs, "PartialEq");
 }
 
 /// For a paginated envelope (`values: Option<Vec<T>>` beside `next`), `T`.

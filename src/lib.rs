@@ -55,6 +55,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Webhooks
+//!
+//! [`webhooks`] receives Bitbucket's webhook deliveries: it checks their signatures and types
+//! their events (with an `axum` extractor behind the feature `axum`).
+//!
 //! [Bitbucket Cloud REST API 2.0]: https://developer.atlassian.com/cloud/bitbucket/rest/intro/
 
 #![warn(missing_docs)]
@@ -74,6 +79,7 @@ pub mod rate_limit;
 pub mod retry;
 pub mod scopes;
 mod transport;
+pub mod webhooks;
 
 pub use auth::Auth;
 pub use client::ClientBuilder;
