@@ -5,13 +5,16 @@
 //!   `Result<T, crate::Error>`; paginated builders also get `pages()` and `stream()`.
 //! - String enums get an `Other(String)` variant, so values Bitbucket adds later decode, and
 //!   are kept.
-//! - Structs derive `Default` and `PartialEq` (every field is optional once the xtask is done).
+//! - Structs derive `Default` and `PartialEq` (every field is optional once the xtask is done);
+//!   typify's `Box<Option<T>>` cycle breaks become `Option<Box<T>>`, and builders start with an
+//!   empty `extra`, so requests carry only what the caller set.
 //! - The progenitor plumbing the overlay replaces (`ClientInfo`, `ClientHooks`, `Client::new`,
 //!   the prelude) is removed, and each operation's docs gain its scopes and pagination.
 
 use std::collections::BTreeMap;
 
 use quote::{format_ident, quote};
+use syn::visit_mut::{self, VisitMut};
 use syn::{
     Expr, Fields, ImplItem, Item, ItemEnum, ItemImpl, ItemMod, ItemStruct, Stmt, Type, parse_quote,
 };
@@ -101,6 +104,8 @@ fn has_fn(imp: &ItemImpl, name: &str) -> bool {
 // -------------------------------------------------------------------------------------------
 
 fn rewrite_types(module: &mut ItemMod, value_items: &mut BTreeMap<String, (Type, Vec<String>)>) {
+    // Before anything looks at field types: `add_struct_derives` needs every field an `Option`.
+    BoxedOptions.visit_item_mod_mut(module);
     let Some((_, items)) = &mut module.content else {
         return;
     };
@@ -111,7 +116,11 @@ fn rewrite_types(module: &mut ItemMod, value_items: &mut BTreeMap<String, (Type,
                 open_enum(e);
                 open_enums.push(e.ident.to_string());
             }
+            Item::Mod(builders) if builders.ident == "builder" => {
+                default_extra_in_builders(builders);
+            }
             Item::Struct(st) => {
+                skip_unset_boxed_fields(st);
                 add_struct_derives(st);
                 if let Some(item) = values_item_type(st) {
                     let Fields::Named(fields) = &st.fields else {
@@ -139,6 +148,77 @@ fn rewrite_types(module: &mut ItemMod, value_items: &mut BTreeMap<String, (Type,
             };
             if open_enums.contains(&name) {
                 open_enum_impl(imp);
+            }
+        }
+    }
+}
+
+/// typify breaks a type's cycle through itself (`repository.parent` is a `repository`) by
+/// boxing the `Option`: `Box<Option<Repository>>`. That field is then not an `Option`, so it
+/// has no `skip_serializing_if` (every request body carried `"parent": null`) and the struct
+/// gets no `Default`. `Option<Box<Repository>>` breaks the cycle as well; this rewrites the
+/// type everywhere in `types` (fields, builders, setter bounds), where values only move.
+struct BoxedOptions;
+
+impl VisitMut for BoxedOptions {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        visit_mut::visit_type_mut(self, ty);
+        if let Some(inner) = generic_arg(ty, "Box").and_then(|t| generic_arg(&t, "Option")) {
+            *ty = parse_quote!(::std::option::Option<::std::boxed::Box<#inner>>);
+        }
+    }
+}
+
+/// The fields [`BoxedOptions`] turned into `Option<Box<T>>` still have typify's bare
+/// `#[serde(default)]`: leave them out of what is sent when unset, like every other field.
+fn skip_unset_boxed_fields(st: &mut ItemStruct) {
+    let Fields::Named(fields) = &mut st.fields else {
+        return;
+    };
+    for field in &mut fields.named {
+        let boxed_option = generic_arg(&field.ty, "Option")
+            .and_then(|t| generic_arg(&t, "Box"))
+            .is_some();
+        if !boxed_option {
+            continue;
+        }
+        for attr in &mut field.attrs {
+            let bare_default = attr.path().is_ident("serde")
+                && attr
+                    .meta
+                    .require_list()
+                    .is_ok_and(|list| list.tokens.to_string() == "default");
+            if bare_default {
+                *attr = parse_quote!(
+                    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+                );
+            }
+        }
+    }
+}
+
+/// typify's builders treat the flattened `extra` map as required: `Default` starts it as
+/// `Err("no value supplied for extra")`, so a body built with a builder (`body_map`, or
+/// `Type::builder()`) or left unset failed before anything was sent. Nothing set is an empty
+/// map.
+fn default_extra_in_builders(builders: &mut ItemMod) {
+    let Some((_, items)) = &mut builders.content else {
+        return;
+    };
+    for item in items {
+        let Item::Impl(imp) = item else { continue };
+        if !is_trait_impl(imp, "Default") {
+            continue;
+        }
+        for item in &mut imp.items {
+            let ImplItem::Fn(f) = item else { continue };
+            let Some(Stmt::Expr(Expr::Struct(value), _)) = f.block.stmts.last_mut() else {
+                continue;
+            };
+            for field in &mut value.fields {
+                if matches!(&field.member, syn::Member::Named(name) if name == "extra") {
+                    field.expr = parse_quote!(Ok(::std::default::Default::default()));
+                }
             }
         }
     }
