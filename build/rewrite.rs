@@ -6,7 +6,9 @@
 //! - String enums get an `Other(String)` variant, so values Bitbucket adds later decode, and
 //!   are kept.
 //! - Structs derive `Default` and `PartialEq` (every field is optional once the xtask is done);
-//!   enums that hold values (`oneOf`) derive `PartialEq` too.
+//!   enums that hold values (`oneOf`) derive `PartialEq` too. typify's `Box<Option<T>>` cycle
+//!   breaks become `Option<Box<T>>`, and builders start with an empty `extra`, so requests
+//!   carry only what the caller set.
 //! - Structs with a secret field (`secret`, `password`, `token`, or a name ending in one of
 //!   them) get a `Debug` that prints `[redacted]` in its place, so a logged value or error
 //!   never shows it.
@@ -16,6 +18,7 @@
 use std::collections::BTreeMap;
 
 use quote::{format_ident, quote};
+use syn::visit_mut::{self, VisitMut};
 use syn::{
     Expr, Fields, ImplItem, Item, ItemEnum, ItemImpl, ItemMod, ItemStruct, Stmt, Type, parse_quote,
 };
@@ -123,6 +126,8 @@ impl syn::visit_mut::VisitMut for EmptyExtraByDefault {
 }
 
 fn rewrite_types(module: &mut ItemMod, value_items: &mut BTreeMap<String, (Type, Vec<String>)>) {
+    // Before anything looks at field types: `add_struct_derives` needs every field an `Option`.
+    BoxedOptions.visit_item_mod_mut(module);
     let Some((_, items)) = &mut module.content else {
         return;
     };
@@ -142,6 +147,7 @@ fn rewrite_types(module: &mut ItemMod, value_items: &mut BTreeMap<String, (Type,
             }
             Item::Enum(e) => add_derive(&mut e.attrs, "PartialEq"),
             Item::Struct(st) => {
+                skip_unset_boxed_fields(st);
                 add_struct_derives(st);
                 if let Some(item) = values_item_type(st) {
                     let Fields::Named(fields) = &st.fields else {
@@ -277,6 +283,50 @@ fn remove_derive(attrs: &mut [syn::Attribute], name: &str) -> bool {
     }
     *attr = parse_quote!(#[derive(#(#kept),*)]);
     true
+}
+
+/// typify breaks a type's cycle through itself (`repository.parent` is a `repository`) by
+/// boxing the `Option`: `Box<Option<Repository>>`. That field is then not an `Option`, so it
+/// has no `skip_serializing_if` (every request body carried `"parent": null`) and the struct
+/// gets no `Default`. `Option<Box<Repository>>` breaks the cycle as well; this rewrites the
+/// type everywhere in `types` (fields, builders, setter bounds), where values only move.
+struct BoxedOptions;
+
+impl VisitMut for BoxedOptions {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        visit_mut::visit_type_mut(self, ty);
+        if let Some(inner) = generic_arg(ty, "Box").and_then(|t| generic_arg(&t, "Option")) {
+            *ty = parse_quote!(::std::option::Option<::std::boxed::Box<#inner>>);
+        }
+    }
+}
+
+/// The fields [`BoxedOptions`] turned into `Option<Box<T>>` still have typify's bare
+/// `#[serde(default)]`: leave them out of what is sent when unset, like every other field.
+fn skip_unset_boxed_fields(st: &mut ItemStruct) {
+    let Fields::Named(fields) = &mut st.fields else {
+        return;
+    };
+    for field in &mut fields.named {
+        let boxed_option = generic_arg(&field.ty, "Option")
+            .and_then(|t| generic_arg(&t, "Box"))
+            .is_some();
+        if !boxed_option {
+            continue;
+        }
+        for attr in &mut field.attrs {
+            let bare_default = attr.path().is_ident("serde")
+                && attr
+                    .meta
+                    .require_list()
+                    .is_ok_and(|list| list.tokens.to_string() == "default");
+            if bare_default {
+                *attr = parse_quote!(
+                    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+                );
+            }
+        }
+    }
 }
 
 /// typify's enums for `type: string, enum: [...]`: unit variants only.
