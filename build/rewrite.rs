@@ -5,7 +5,9 @@
 //!   `Result<T, crate::Error>`; paginated builders also get `pages()` and `stream()`.
 //! - String enums get an `Other(String)` variant, so values Bitbucket adds later decode, and
 //!   are kept.
-//! - Structs derive `Default` and `PartialEq` (every field is optional once the xtask is done).
+//! - Structs derive `Default` and `PartialEq` (every field is optional once the xtask is done),
+//!   and their builders (`Type::builder()`) start with an empty `extra`. A field of a struct's
+//!   own type is an `Option<Box<T>>`, left out of the JSON when `None` like every other field.
 //! - The progenitor plumbing the overlay replaces (`ClientInfo`, `ClientHooks`, `Client::new`,
 //!   the prelude) is removed, and each operation's docs gain its scopes and pagination.
 
@@ -104,6 +106,9 @@ fn rewrite_types(module: &mut ItemMod, value_items: &mut BTreeMap<String, (Type,
     let Some((_, items)) = &mut module.content else {
         return;
     };
+    for item in items.iter_mut() {
+        syn::visit_mut::VisitMut::visit_item_mut(&mut OptionOutsideBox, item);
+    }
     let mut open_enums = Vec::new();
     for item in items.iter_mut() {
         match item {
@@ -111,8 +116,10 @@ fn rewrite_types(module: &mut ItemMod, value_items: &mut BTreeMap<String, (Type,
                 open_enum(e);
                 open_enums.push(e.ident.to_string());
             }
+            Item::Mod(builders) if builders.ident == "builder" => builders_start_empty(builders),
             Item::Struct(st) => {
                 add_struct_derives(st);
+                skip_none_fields(st);
                 if let Some(item) = values_item_type(st) {
                     let Fields::Named(fields) = &st.fields else {
                         continue;
@@ -190,6 +197,68 @@ fn open_enum_impl(imp: &mut ItemImpl) {
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// typify breaks the cycle of a struct that contains itself (`Repository::parent`) with a
+/// `Box<Option<T>>`, which serde cannot leave out when empty: every request body then carried
+/// `"parent": null`, which the document refuses (a repository's parent is an object). Turn each
+/// into `Option<Box<T>>`, as typify writes other boxed fields (`Repository::mainbranch`), in the
+/// structs and their builders alike.
+struct OptionOutsideBox;
+
+impl syn::visit_mut::VisitMut for OptionOutsideBox {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        syn::visit_mut::visit_type_mut(self, ty);
+        if let Some(inner) = generic_arg(ty, "Box").and_then(|boxed| generic_arg(&boxed, "Option"))
+        {
+            *ty = parse_quote!(::std::option::Option<::std::boxed::Box<#inner>>);
+        }
+    }
+}
+
+/// Every `Option` field is left out of the JSON when `None`: a request body says only what
+/// the caller set.
+fn skip_none_fields(st: &mut ItemStruct) {
+    let Fields::Named(fields) = &mut st.fields else {
+        return;
+    };
+    for field in &mut fields.named {
+        let skips = field.attrs.iter().any(|attr| {
+            attr.path().is_ident("serde")
+                && quote!(#attr).to_string().contains("skip_serializing_if")
+        });
+        if generic_arg(&field.ty, "Option").is_some() && !skips {
+            field.attrs.push(parse_quote!(
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            ));
+        }
+    }
+}
+
+/// typify's builders start every field at its default except the flattened `extra`, which
+/// starts as the error "no value supplied for extra": `Type::builder()` then failed to convert
+/// unless the caller set `extra`. Start it empty, like the struct's own `Default`.
+fn builders_start_empty(module: &mut ItemMod) {
+    let Some((_, items)) = &mut module.content else {
+        return;
+    };
+    for item in items {
+        let Item::Impl(imp) = item else { continue };
+        if !is_trait_impl(imp, "Default") {
+            continue;
+        }
+        for item in &mut imp.items {
+            let ImplItem::Fn(f) = item else { continue };
+            let Some(Stmt::Expr(Expr::Struct(init), _)) = f.block.stmts.last_mut() else {
+                continue;
+            };
+            for field in &mut init.fields {
+                if matches!(&field.member, syn::Member::Named(name) if name == "extra") {
+                    field.expr = parse_quote!(Ok(Default::default()));
+                }
+            }
         }
     }
 }
