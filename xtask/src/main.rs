@@ -3,7 +3,11 @@
 //! `cargo xtask trim [--from PATH|URL] [--check]` turns Atlassian's official OpenAPI document
 //! into `spec/bitbucket.json`: the operations listed in `spec/operations.toml`, renamed, patched
 //! and loosened so that generated types accept what Bitbucket really sends.
+//!
+//! `cargo xtask contract-spec --from PATH|URL --out FILE` writes the copy of the official
+//! document that the contract tests' mock server (Prism) serves: see `contract.rs`.
 
+mod contract;
 mod docs;
 mod rules;
 mod select;
@@ -20,11 +24,18 @@ const UPSTREAM_URL: &str = "https://dac-static.atlassian.com/cloud/bitbucket/swa
 
 const USAGE: &str = "\
 usage: cargo xtask trim [--from PATH|URL] [--check]
+       cargo xtask contract-spec --from PATH|URL --out FILE
 
+trim: writes spec/bitbucket.json from the official document
   --from PATH|URL  the official OpenAPI document (default: the upstream URL,
                    https://dac-static.atlassian.com/cloud/bitbucket/swagger.v3.json)
   --check          write nothing; fail when spec/bitbucket.json differs from what
-                   this would write";
+                   this would write
+
+contract-spec: writes the official document with its base path (/2.0) in front of
+every path, for the contract tests' mock server (Prism ignores the base path)
+  --from PATH|URL  the official OpenAPI document
+  --out FILE       where to write the copy";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -39,13 +50,17 @@ fn main() -> ExitCode {
 fn run(args: Vec<String>) -> Result<ExitCode> {
     let mut args = args.into_iter();
     match args.next().as_deref() {
-        Some("trim") => {}
+        Some("trim") => run_trim(args),
+        Some("contract-spec") => run_contract_spec(args),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");
-            return Ok(ExitCode::SUCCESS);
+            Ok(ExitCode::SUCCESS)
         }
         Some(other) => bail!("unknown task `{other}`\n\n{USAGE}"),
     }
+}
+
+fn run_trim(mut args: impl Iterator<Item = String>) -> Result<ExitCode> {
     let mut from = UPSTREAM_URL.to_string();
     let mut check = false;
     while let Some(arg) = args.next() {
@@ -61,6 +76,34 @@ fn run(args: Vec<String>) -> Result<ExitCode> {
     }
     let root = workspace_root();
     trim(&root, &from, check)
+}
+
+fn run_contract_spec(mut args: impl Iterator<Item = String>) -> Result<ExitCode> {
+    let mut from = None;
+    let mut out = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--from" => from = Some(args.next().context("--from needs a path or URL")?),
+            "--out" => out = Some(PathBuf::from(args.next().context("--out needs a path")?)),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            other => bail!("unknown argument `{other}`\n\n{USAGE}"),
+        }
+    }
+    let (Some(from), Some(out)) = (from, out) else {
+        bail!("contract-spec needs --from and --out\n\n{USAGE}");
+    };
+    let mut doc = source::load(&from)?;
+    let (prefix, paths) = contract::prefix_paths(&mut doc)?;
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(&out, serde_json::to_string(&doc)?)
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!("wrote {}: {paths} paths under {prefix}", out.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The repository root: the parent of this crate's manifest directory.

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Contract tests: every operation's request, as the crate builds it, checked against Atlassian's
+# official document by Stoplight Prism (a validator nobody here wrote). See tests/contract.rs.
+#
+#   .ci/contract.sh PATH-TO-OFFICIAL-DOCUMENT [TEST-ARGS...]
+#
+# TEST-ARGS go to the test binary: `--nocapture` shows what each request got back.
+#
+# Installs the pinned Prism (.ci/prism/package-lock.json) into .ci/prism/node_modules, serves
+# the document with `/2.0` in front of its paths on a free loopback port, waits until Prism
+# says it is listening, runs `cargo test --test contract`, and stops Prism by its pid.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OPENAPI="${1:?usage: .ci/contract.sh PATH-TO-OFFICIAL-DOCUMENT [TEST-ARGS...]}"
+shift
+PRISM_DIR=.ci/prism
+WORK=target/contract
+STARTUP_LIMIT=60 # seconds; Prism usually starts in about 5
+
+# Prism's install and run phone home to Scarf unless told not to.
+export SCARF_ANALYTICS=false
+mkdir -p "$WORK"
+
+# Install exactly the locked tree, unless it is already there (a rerun on the same checkout).
+pinned="$(node -p "require('./$PRISM_DIR/package.json').dependencies['@stoplight/prism-cli']")"
+installed="$(node -p "try { require('./$PRISM_DIR/node_modules/@stoplight/prism-cli/package.json').version } catch { '' }")"
+if [ "$installed" != "$pinned" ] || [ "$PRISM_DIR/package-lock.json" -nt "$PRISM_DIR/node_modules/.package-lock.json" ]; then
+  started=$SECONDS
+  # --ignore-scripts: Prism needs none; the only one in the tree is Scarf's analytics.
+  (cd "$PRISM_DIR" && npm ci --engine-strict --ignore-scripts --no-audit --no-fund --loglevel=error)
+  echo "installed Prism $pinned in $((SECONDS - started)) s ($(du -sh "$PRISM_DIR/node_modules" | cut -f1))"
+fi
+
+# Prism ignores the base path of `servers`, so its copy of the document carries it in the paths.
+cargo xtask contract-spec --from "$OPENAPI" --out "$WORK/bitbucket-cloud.json"
+
+# A free port, chosen by the kernel (other checkouts may be running their own Prism).
+port="$(node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")"
+log="$WORK/prism.log"
+
+prism_pid=
+stop_prism() {
+  if [ -n "$prism_pid" ] && kill -0 "$prism_pid" 2>/dev/null; then
+    kill "$prism_pid" 2>/dev/null || true
+    wait "$prism_pid" 2>/dev/null || true
+  fi
+  prism_pid=
+}
+trap stop_prism EXIT
+trap 'exit 130' INT TERM
+
+started=$SECONDS
+# node runs Prism's entry point directly, so $! is Prism itself; --multiprocess=false keeps it
+# one process (it forks a server otherwise when NODE_ENV=production).
+node "$PRISM_DIR/node_modules/@stoplight/prism-cli/dist/index.js" mock \
+  --host 127.0.0.1 --port "$port" --multiprocess=false \
+  "$WORK/bitbucket-cloud.json" >"$log" 2>&1 &
+prism_pid=$!
+
+until grep -q "Prism is listening on http://127.0.0.1:$port" "$log"; do
+  if ! kill -0 "$prism_pid" 2>/dev/null; then
+    prism_pid=
+    echo "error: Prism exited before listening; its log ($log):" >&2
+    tail -n 40 "$log" >&2
+    exit 1
+  fi
+  if [ $((SECONDS - started)) -ge "$STARTUP_LIMIT" ]; then
+    echo "error: Prism did not listen within $STARTUP_LIMIT s; its log ($log):" >&2
+    tail -n 40 "$log" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
+echo "Prism $pinned is listening on 127.0.0.1:$port (started in $((SECONDS - started)) s)"
+
+# In the background so that a signal stops Prism at once (bash runs traps only between
+# foreground commands); the tests then fail fast on the closed port.
+status=0
+BITBUCKET_CONTRACT_URL="http://127.0.0.1:$port/2.0" cargo test --test contract -- "$@" &
+wait $! || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "Prism's log of the run: $log" >&2
+fi
+stop_prism
+exit "$status"
