@@ -196,15 +196,7 @@ impl ClientBuilder {
         }
         let http = match self.http {
             Some(http) => http,
-            None => {
-                install_crypto_provider();
-                reqwest::Client::builder()
-                    .user_agent(self.user_agent)
-                    .timeout(self.timeout)
-                    .connect_timeout(self.connect_timeout)
-                    .build()
-                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
-            }
+            None => http_client(&self.user_agent, self.timeout, self.connect_timeout)?,
         };
         Ok(Client {
             baseurl: trimmed,
@@ -220,6 +212,26 @@ impl ClientBuilder {
             })),
         })
     }
+}
+
+/// An HTTP client with the crate's defaults, for calls made outside a [`Client`] (the OAuth
+/// code exchange).
+pub(crate) fn default_http_client() -> Result<reqwest::Client, Error> {
+    http_client(DEFAULT_USER_AGENT, DEFAULT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT)
+}
+
+fn http_client(
+    user_agent: &str,
+    timeout: Duration,
+    connect_timeout: Duration,
+) -> Result<reqwest::Client, Error> {
+    install_crypto_provider();
+    reqwest::Client::builder()
+        .user_agent(user_agent)
+        .timeout(timeout)
+        .connect_timeout(connect_timeout)
+        .build()
+        .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
 }
 
 /// With the `rustls` feature, reqwest needs a process-wide crypto provider: install ring's

@@ -8,19 +8,33 @@ use reqwest::header::HeaderMap;
 
 use crate::operations::Operation;
 use crate::rate_limit::RateLimit;
+use crate::retry::GaveUp;
 use crate::types;
 
 /// Everything a call can fail with.
 ///
 /// Bitbucket's own answers are [`Error::Api`], which keeps the status, headers, Bitbucket's
-/// error body and a hint that says what to do:
+/// error body (`error.message`, `error.detail`, `error.fields`), the operation and a hint
+/// that says what to do. `Display` puts it all in one line, ready for a CI log:
+///
+/// ```text
+/// get_project: 403 Forbidden: Your credentials lack one or more required privilege scopes.
+/// hint: the credentials lack the scope `project`: create a token (or configure the OAuth
+/// consumer) with it
+/// ```
 ///
 /// ```no_run
+/// use bitbucket_cloud::Error;
+///
 /// # async fn run(client: bitbucket_cloud::Client) {
 /// match client.repo("ws", "app").get_pull_request().pull_request_id(7).send().await {
 ///     Ok(pr) => println!("{:?}", pr.title),
-///     Err(bitbucket_cloud::Error::Api(e)) if e.status() == 404 => println!("no such PR"),
-///     Err(e) => eprintln!("{e}"), // e.g. "get_pull_request: 403 Forbidden: ... hint: ..."
+///     Err(Error::Api(e)) if e.status() == 404 => println!("no such PR (or no access to it)"),
+///     Err(Error::Api(e)) if e.status() == 403 => {
+///         eprintln!("missing scopes: {:?}; {}", e.missing_scopes(), e.hint())
+///     }
+///     Err(Error::Transport { timed_out: true, .. }) => eprintln!("Bitbucket did not answer in time"),
+///     Err(e) => eprintln!("{e}"),
 /// }
 /// # }
 /// ```
@@ -179,6 +193,7 @@ pub struct ApiError {
     pub(crate) hint: String,
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) retry_after: Option<Duration>,
+    pub(crate) attempts: u32,
 }
 
 impl ApiError {
@@ -242,6 +257,11 @@ impl ApiError {
         self.rate_limit.as_ref()
     }
 
+    /// How many times the request was sent (retries included) before this answer was kept.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
     fn inner(&self) -> Option<&types::ErrorError> {
         self.body.as_ref()?.error.as_ref()
     }
@@ -278,33 +298,47 @@ impl fmt::Debug for ApiError {
             .field("hint", &self.hint)
             .field("retry_after", &self.retry_after)
             .field("rate_limit", &self.rate_limit)
+            .field("attempts", &self.attempts)
             .finish_non_exhaustive()
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.operation, self.status)?;
-        match (self.message(), self.detail()) {
-            (Some(message), Some(serde_json::Value::String(detail))) => {
-                write!(f, ": {message} ({detail})")?
-            }
-            (Some(message), _) => write!(f, ": {message}")?,
-            (None, _) if !self.snippet.is_empty() => write!(f, ": {}", self.snippet)?,
-            (None, _) => {}
+        let mut text = format!("{}: {}", self.operation, self.status);
+        if self.attempts > 1 {
+            text.push_str(&format!(" (after {} attempts)", self.attempts));
         }
-        if let Some(fields) = self.fields() {
-            for (name, problem) in fields {
-                match problem {
-                    serde_json::Value::String(s) => write!(f, "; {name}: {s}")?,
-                    other => write!(f, "; {name}: {other}")?,
-                }
+        let message = self.message().unwrap_or_default();
+        match (message, self.detail()) {
+            ("", _) if !self.snippet.is_empty() => text.push_str(&format!(": {}", self.snippet)),
+            ("", _) => {}
+            (message, Some(serde_json::Value::String(detail))) => {
+                text.push_str(&format!(": {message} ({detail})"))
+            }
+            (message, _) => text.push_str(&format!(": {message}")),
+        }
+        for (name, problem) in self.fields().into_iter().flatten() {
+            let problem = match problem {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => other.to_string(),
+            };
+            let field = format!("{name}: {problem}");
+            // Bitbucket often repeats the field's problem in the message.
+            if !message.contains(&field) {
+                text.push_str(&format!("; {field}"));
             }
         }
         if !self.hint.is_empty() {
-            write!(f, ". hint: {}", self.hint)?;
+            let separator = if text.ends_with('.') { " " } else { ". " };
+            text.push_str(&format!("{separator}hint: {}", self.hint));
         }
-        Ok(())
+        f.write_str(&text)
     }
 }
 
@@ -319,6 +353,10 @@ pub(crate) struct Failure<'a> {
     pub credentials: &'a crate::Auth,
     pub rate_limit: Option<RateLimit>,
     pub retry_after: Option<Duration>,
+    /// How many times the request was sent.
+    pub attempts: u32,
+    /// Why a 429 or 5xx was not retried (again).
+    pub gave_up: Option<GaveUp>,
 }
 
 /// How much of a body that is not Bitbucket's JSON error is kept.
@@ -343,11 +381,8 @@ impl Failure<'_> {
         } else {
             snippet(self.body)
         };
-        let detail = body
-            .as_ref()
-            .and_then(|b| b.error.as_ref())
-            .and_then(|e| e.detail.as_ref());
-        let hint = self.hint(detail);
+        let inner = body.as_ref().and_then(|b| b.error.as_ref());
+        let hint = self.hint(inner);
         Error::Api(Box::new(ApiError {
             operation: self.operation.name,
             status: self.status,
@@ -357,81 +392,109 @@ impl Failure<'_> {
             hint,
             rate_limit: self.rate_limit,
             retry_after: self.retry_after,
+            attempts: self.attempts,
         }))
     }
 
-    fn hint(&self, detail: Option<&serde_json::Value>) -> String {
-        let op = self.operation;
+    fn hint(&self, error: Option<&types::ErrorError>) -> String {
+        let gave_up = self
+            .gave_up
+            .map(|g| g.to_string())
+            .unwrap_or_else(|| "it was not retried".to_string());
         match self.status.as_u16() {
+            400 | 422 => match error.and_then(|e| e.fields.as_ref()) {
+                Some(fields) if !fields.is_empty() => {
+                    let names: Vec<String> = fields.keys().cloned().collect();
+                    format!(
+                        "Bitbucket rejected the request's {}: correct {} and send it again",
+                        quoted(&names),
+                        if names.len() == 1 { "it" } else { "them" }
+                    )
+                }
+                _ => String::new(),
+            },
             401 => format!(
                 "Bitbucket did not accept {}: {}",
                 self.credentials.describe(),
                 self.credentials.unauthorized_hint()
             ),
-            403 => {
-                let missing = missing_scopes(detail);
-                if !missing.is_empty() {
-                    format!(
-                        "the credentials lack the scope{} {}; create a token with {} (or grant the \
-                         OAuth consumer that permission)",
-                        if missing.len() == 1 { "" } else { "s" },
-                        quoted(&missing),
-                        if missing.len() == 1 { "it" } else { "them" }
-                    )
-                } else {
-                    let classic: Vec<String> = op.scopes.iter().map(|s| s.to_string()).collect();
-                    let granular: Vec<String> =
-                        op.granular_scopes.iter().map(|s| s.to_string()).collect();
-                    format!(
-                        "{} needs {} (OAuth and access tokens) or {} (API tokens), and the account \
-                         must have permission on the resource",
-                        op.name,
-                        if classic.is_empty() {
-                            "no particular scope".to_string()
-                        } else {
-                            quoted(&classic)
-                        },
-                        if granular.is_empty() {
-                            "no particular scope".to_string()
-                        } else {
-                            quoted(&granular)
-                        },
-                    )
-                }
-            }
-            404 => {
-                "Bitbucket answers 404 both for what does not exist and for private resources the \
-                    credentials cannot see: check the workspace, repository and id, and that the \
-                    credentials have access"
-                    .to_string()
-            }
+            403 => self.forbidden_hint(error.and_then(|e| e.detail.as_ref())),
+            404 => "Bitbucket answers 404 both for what does not exist and for private resources \
+                    the credentials cannot see: check the workspace, repository and id, and that \
+                    the credentials have access"
+                .to_string(),
             429 => {
                 let wait = match self.retry_after {
-                    Some(wait) => {
-                        format!("the server asked to wait {} s", wait.as_secs_f32().ceil())
-                    }
-                    None => "the server gave no Retry-After".to_string(),
+                    Some(wait) => format!(
+                        "it asked to wait {} s (Retry-After)",
+                        wait.as_secs_f64().ceil()
+                    ),
+                    None => "it sent no Retry-After".to_string(),
                 };
                 let state = match &self.rate_limit {
-                    Some(rl) => format!("; rate limit: {rl}"),
+                    Some(rl) => format!(", and reports a limit of {rl}"),
                     None => String::new(),
                 };
                 format!(
-                    "rate limited ({wait}{state}); the retry budget (RetryConfig::budget) ran out: \
-                     slow down, use larger pages (pagelen), or raise the budget"
+                    "Bitbucket is rate-limiting these credentials: {wait}{state}; {gave_up}. Make \
+                     fewer concurrent calls, use larger pages (pagelen), or raise RetryConfig::budget"
                 )
             }
-            500..=599 => {
-                let retried = if op.method == reqwest::Method::POST {
-                    "POST requests are never retried automatically (a merge or pipeline run must not \
-                     happen twice): check whether it took effect before repeating it"
-                } else {
-                    "retries (RetryConfig) did not get a success; try again later"
-                };
-                format!("Bitbucket had a server-side problem; {retried}")
-            }
+            500..=599 => format!(
+                "Bitbucket had a server-side problem; {gave_up}. If it lasts, see \
+                 https://bitbucket.status.atlassian.com"
+            ),
             _ => String::new(),
         }
+    }
+
+    /// Names the scope the body says is missing, or else the scopes this operation needs in
+    /// the family these credentials use.
+    fn forbidden_hint(&self, detail: Option<&serde_json::Value>) -> String {
+        let op = self.operation;
+        let missing = missing_scopes(detail);
+        if !missing.is_empty() {
+            let mut hint = format!(
+                "the credentials lack the scope{} {}: create a token (or configure the OAuth \
+                 consumer) with {}",
+                if missing.len() == 1 { "" } else { "s" },
+                quoted(&missing),
+                if missing.len() == 1 { "it" } else { "them" }
+            );
+            if self.credentials.uses_granular_scopes() && !op.granular_scopes.is_empty() {
+                let granular: Vec<String> =
+                    op.granular_scopes.iter().map(|s| s.to_string()).collect();
+                hint.push_str(&format!("; as API-token scopes: {}", quoted(&granular)));
+            }
+            return hint;
+        }
+        if self.credentials.is_anonymous() {
+            return format!(
+                "{} needs credentials: set Auth::api_token or Auth::access_token",
+                op.name
+            );
+        }
+        let needed: Vec<String> = if self.credentials.uses_granular_scopes() {
+            op.granular_scopes.iter().map(|s| s.to_string()).collect()
+        } else {
+            op.scopes.iter().map(|s| s.to_string()).collect()
+        };
+        let scopes = if needed.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "{} needs the scope{} {} (check the token has {}), and ",
+                op.name,
+                if needed.len() == 1 { "" } else { "s" },
+                quoted(&needed),
+                if needed.len() == 1 { "it" } else { "them" }
+            )
+        };
+        format!(
+            "{scopes}the account behind {} must have the permission the call needs (read, \
+             write or admin) on this resource",
+            self.credentials.describe()
+        )
     }
 }
 

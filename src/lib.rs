@@ -31,6 +31,10 @@
 //! document's schemas. They accept what the real API sends: every field is optional, unknown
 //! fields are kept in `extra`, and enums keep values they do not list in `Other`.
 //!
+//! Calls are authenticated with an [`Auth`] (API token, access token, [`OAuth`], anonymous),
+//! retried as the [`retry::RetryConfig`] allows (429s, and 5xx and connection failures of
+//! idempotent requests), and fail with an [`Error`] whose hint says what to do.
+//!
 //! # Least privilege
 //!
 //! Each operation knows its OAuth scopes: [`operations`] lists them all, and
@@ -81,7 +85,7 @@ pub mod scopes;
 mod transport;
 pub mod webhooks;
 
-pub use auth::Auth;
+pub use auth::{Auth, OAuth, OAuthTokens};
 pub use client::ClientBuilder;
 pub use completion::Completion;
 pub use error::Error;

@@ -4,7 +4,8 @@
 //! `X-RateLimit-Limit` (the hourly quota), `X-RateLimit-Resource` (what the quota applies to)
 //! and `X-RateLimit-NearLimit` (`true` when less than 20% of the quota is left). The client
 //! keeps the last state it saw ([`crate::Client::rate_limit`]) and logs a `tracing` warning
-//! when Bitbucket says the limit is near.
+//! when Bitbucket starts saying the limit is near (once, not on every answer while it stays
+//! near).
 
 use std::fmt;
 use std::time::{Duration, SystemTime};

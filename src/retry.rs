@@ -4,7 +4,13 @@
 //!   what `Retry-After` asks, for any method (Bitbucket did not process the request), as long
 //!   as the total time stays within [`RetryConfig::budget`].
 //! - **5xx answers and connection failures**: retried only for idempotent methods (GET, HEAD,
-//!   PUT, DELETE). A POST (merge, run a pipeline, comment) is never repeated on its own.
+//!   PUT, DELETE), also waiting at least what `Retry-After` asks. A POST (merge, run a
+//!   pipeline, comment) is never repeated on its own.
+//! - A **401** to an OAuth token is sent once more after renewing the token (see
+//!   [`crate::OAuth`]); that is not counted as a retry, and a second 401 is returned.
+//!
+//! When a failure is returned, the error's hint says why it was not retried (again): switched
+//! off, not idempotent, retries used up, or the budget.
 //!
 //! ```
 //! use std::time::Duration;
@@ -15,6 +21,7 @@
 //! # let _ = (patient, none);
 //! ```
 
+use std::fmt;
 use std::hash::{BuildHasher, RandomState};
 use std::time::Duration;
 
@@ -96,30 +103,44 @@ impl RetryConfig {
         self
     }
 
-    pub(crate) fn budget_limit(&self) -> Duration {
-        self.budget
-    }
-
-    /// Whether the attempt numbered `retries_so_far + 1` may follow this failure.
-    pub(crate) fn should_retry(
+    /// The wait before the attempt numbered `retries_so_far + 2`, or why there is none:
+    /// this kind of retry is off or unsafe for `method`, the retries are used up, or the
+    /// wait would end past the budget (`elapsed` is the time the call has taken so far).
+    pub(crate) fn next_delay(
         &self,
         failure: Retryable,
         method: &Method,
         retries_so_far: u32,
-    ) -> bool {
-        if retries_so_far >= self.max_retries {
-            return false;
-        }
-        match failure {
+        server_asked: Option<Duration>,
+        elapsed: Duration,
+    ) -> Result<Duration, GaveUp> {
+        let enabled = match failure {
             Retryable::RateLimited => self.rate_limited,
-            Retryable::ServerError => self.server_errors && is_idempotent(method),
-            Retryable::Connection => self.connection_errors && is_idempotent(method),
+            Retryable::ServerError => self.server_errors,
+            Retryable::Connection => self.connection_errors,
+        };
+        if !enabled {
+            return Err(GaveUp::Disabled);
         }
+        if failure != Retryable::RateLimited && !is_idempotent(method) {
+            return Err(GaveUp::NotIdempotent);
+        }
+        if retries_so_far >= self.max_retries {
+            return Err(GaveUp::OutOfRetries(retries_so_far));
+        }
+        let wait = self.delay(retries_so_far + 1, server_asked);
+        if elapsed.saturating_add(wait) > self.budget {
+            return Err(GaveUp::OverBudget {
+                wait,
+                budget: self.budget,
+            });
+        }
+        Ok(wait)
     }
 
     /// The wait before retry number `retry` (1-based): exponential with full jitter over the
     /// upper half, and never less than what the server asked.
-    pub(crate) fn delay(&self, retry: u32, server_asked: Option<Duration>) -> Duration {
+    fn delay(&self, retry: u32, server_asked: Option<Duration>) -> Duration {
         let exponential = self
             .initial_backoff
             .saturating_mul(1u32 << retry.saturating_sub(1).min(16));
@@ -128,6 +149,44 @@ impl RetryConfig {
         server_asked.map_or(jittered, |asked| {
             asked.max(jittered.min(asked + Duration::from_secs(1)))
         })
+    }
+}
+
+/// Why a failed attempt was not repeated; the error's hint says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GaveUp {
+    /// This kind of retry is switched off in the [`RetryConfig`].
+    Disabled,
+    /// A 5xx or connection failure of a POST or PATCH, which may have taken effect.
+    NotIdempotent,
+    /// The retries allowed by [`RetryConfig::max_retries`] were used.
+    OutOfRetries(u32),
+    /// The next wait would have ended past [`RetryConfig::budget`].
+    OverBudget { wait: Duration, budget: Duration },
+}
+
+impl fmt::Display for GaveUp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GaveUp::Disabled => f.write_str("retrying this kind of failure is switched off (RetryConfig)"),
+            GaveUp::NotIdempotent => f.write_str(
+                "POST and PATCH requests are never repeated automatically, since the first one may \
+                 have taken effect (a merge or pipeline run must not happen twice): check whether it \
+                 did before repeating it",
+            ),
+            GaveUp::OutOfRetries(0) => f.write_str("no retries are allowed (RetryConfig::max_retries is 0)"),
+            GaveUp::OutOfRetries(n) => write!(
+                f,
+                "gave up after {n} {} (RetryConfig::max_retries)",
+                if *n == 1 { "retry" } else { "retries" }
+            ),
+            GaveUp::OverBudget { wait, budget } => write!(
+                f,
+                "waiting {:.1} s more would pass the retry budget of {:.1} s (RetryConfig::budget)",
+                wait.as_secs_f64(),
+                budget.as_secs_f64()
+            ),
+        }
     }
 }
 
@@ -161,21 +220,74 @@ fn jitter() -> f64 {
 mod tests {
     use super::*;
 
+    const NOW: Duration = Duration::ZERO;
+
     #[test]
     fn post_is_not_retried_on_server_errors() {
         let config = RetryConfig::default();
-        assert!(!config.should_retry(Retryable::ServerError, &Method::POST, 0));
-        assert!(!config.should_retry(Retryable::Connection, &Method::POST, 0));
-        assert!(config.should_retry(Retryable::RateLimited, &Method::POST, 0));
-        assert!(config.should_retry(Retryable::ServerError, &Method::GET, 0));
-        assert!(config.should_retry(Retryable::ServerError, &Method::PUT, 3));
-        assert!(!config.should_retry(Retryable::ServerError, &Method::PUT, 4));
+        let retry = |kind, method: &Method, n| config.next_delay(kind, method, n, None, NOW);
+        assert_eq!(
+            retry(Retryable::ServerError, &Method::POST, 0),
+            Err(GaveUp::NotIdempotent)
+        );
+        assert_eq!(
+            retry(Retryable::Connection, &Method::PATCH, 0),
+            Err(GaveUp::NotIdempotent)
+        );
+        assert!(retry(Retryable::RateLimited, &Method::POST, 0).is_ok());
+        assert!(retry(Retryable::ServerError, &Method::GET, 0).is_ok());
+        assert!(retry(Retryable::ServerError, &Method::DELETE, 3).is_ok());
+        assert_eq!(
+            retry(Retryable::ServerError, &Method::PUT, 4),
+            Err(GaveUp::OutOfRetries(4))
+        );
     }
 
     #[test]
     fn disabled_never_retries() {
         let config = RetryConfig::disabled();
-        assert!(!config.should_retry(Retryable::RateLimited, &Method::GET, 0));
+        for kind in [
+            Retryable::RateLimited,
+            Retryable::ServerError,
+            Retryable::Connection,
+        ] {
+            assert_eq!(
+                config.next_delay(kind, &Method::GET, 0, None, NOW),
+                Err(GaveUp::Disabled)
+            );
+        }
+        let no_429 = RetryConfig::default().retry_rate_limited(false);
+        assert_eq!(
+            no_429.next_delay(Retryable::RateLimited, &Method::GET, 0, None, NOW),
+            Err(GaveUp::Disabled)
+        );
+    }
+
+    #[test]
+    fn the_budget_bounds_waits() {
+        let config = RetryConfig::default().budget(Duration::from_secs(10));
+        let asked = Some(Duration::from_secs(30));
+        assert!(matches!(
+            config.next_delay(Retryable::RateLimited, &Method::GET, 0, asked, NOW),
+            Err(GaveUp::OverBudget { .. })
+        ));
+        let asked = Some(Duration::from_secs(3));
+        assert!(
+            config
+                .next_delay(Retryable::RateLimited, &Method::GET, 0, asked, NOW)
+                .is_ok()
+        );
+        assert!(
+            config
+                .next_delay(
+                    Retryable::RateLimited,
+                    &Method::GET,
+                    0,
+                    asked,
+                    Duration::from_secs(8)
+                )
+                .is_err()
+        );
     }
 
     #[test]

@@ -5,17 +5,18 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use reqwest::header::HeaderMap;
+use reqwest::header::{AUTHORIZATION, HeaderMap};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
 use crate::audit::Call;
+use crate::auth::Sent;
 use crate::completion::Completion;
 use crate::error::{Failure, snippet};
 use crate::operations::Operation;
 use crate::rate_limit::{self, RateLimit};
-use crate::retry::Retryable;
+use crate::retry::{GaveUp, Retryable};
 use crate::{Client, Error};
 
 /// A successful answer, read whole.
@@ -46,7 +47,7 @@ pub(crate) async fn execute(
     );
     let call = span.in_scope(|| Call::begin(client, &request, operation))?;
     let started = Instant::now();
-    let result = attempts(client, request, operation, started)
+    let result = attempts(client, request, operation, started, &span)
         .instrument(span.clone())
         .await;
     span.record("duration_ms", started.elapsed().as_millis() as u64);
@@ -54,27 +55,44 @@ pub(crate) async fn execute(
     result
 }
 
+/// Sends attempts until one succeeds or the failure is final. Credentials are set on each
+/// attempt (an OAuth token may have been renewed meanwhile) and only for the client's origin.
 async fn attempts(
     client: &Client,
     request: reqwest::Request,
     operation: &'static Operation,
     started: Instant,
+    span: &tracing::Span,
 ) -> Result<Response, Error> {
     let state = &client.inner;
     let method = request.method().clone();
+    let to_our_origin = request.url().origin() == state.base.origin();
+    let mut sent = 0u32;
     let mut retries = 0u32;
+    let mut renewed_after_401 = false;
     loop {
         let mut attempt = request.try_clone().ok_or_else(|| Error::InvalidRequest {
             operation: operation.name,
             message: "the request body is a stream and cannot be sent".into(),
         })?;
-        state.auth.authorize(&mut attempt)?;
-        tracing::Span::current().record("attempt", retries + 1);
+        let credentials = if to_our_origin {
+            state
+                .auth
+                .authorize(&mut attempt, &client.client, operation)
+                .await?
+        } else {
+            attempt.headers_mut().remove(AUTHORIZATION);
+            Sent::default()
+        };
+        sent += 1;
+        span.record("attempt", sent);
 
-        let response = match client.client.execute(attempt).await {
-            Ok(response) => response,
+        let (status, headers, body) = match send(client, attempt, span).await {
+            Ok(answer) => answer,
             Err(error) => {
-                if let Some(delay) = retry_delay(
+                // The URL may carry a query (a cursor, a search); logs and errors do not.
+                let error = error.without_url();
+                match next_delay(
                     client,
                     Retryable::Connection,
                     &method,
@@ -82,38 +100,17 @@ async fn attempts(
                     None,
                     started,
                 ) {
-                    tracing::debug!(error = %error.without_url(), ?delay, "connection failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    retries += 1;
-                    continue;
+                    Ok(delay) => {
+                        tracing::info!(%error, ?delay, retry = retries + 1, "no answer; retrying");
+                        tokio::time::sleep(delay).await;
+                        retries += 1;
+                        continue;
+                    }
+                    Err(_) => return Err(Error::transport(operation, error)),
                 }
-                return Err(Error::transport(operation, error));
             }
         };
-
-        let status = response.status();
-        let headers = response.headers().clone();
-        tracing::Span::current().record("status", status.as_u16());
         let rate_limit = observe_rate_limit(client, &headers);
-        let body = match response.bytes().await {
-            Ok(body) => body,
-            Err(error) => {
-                if let Some(delay) = retry_delay(
-                    client,
-                    Retryable::Connection,
-                    &method,
-                    retries,
-                    None,
-                    started,
-                ) {
-                    tracing::debug!(error = %error.without_url(), ?delay, "reading the body failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    retries += 1;
-                    continue;
-                }
-                return Err(Error::transport(operation, error));
-            }
-        };
 
         if status.is_success() {
             return Ok(Response {
@@ -123,24 +120,42 @@ async fn attempts(
             });
         }
 
+        // A 401 means the request was not processed, so sending it again is safe for any
+        // method; only once, so refused credentials are reported instead of looping.
+        if status == StatusCode::UNAUTHORIZED
+            && !renewed_after_401
+            && state
+                .auth
+                .renew_after_unauthorized(credentials, &client.client, operation)
+                .await?
+        {
+            tracing::info!("401 with an OAuth token that is now renewed; sending once more");
+            renewed_after_401 = true;
+            continue;
+        }
+
         let server_asked = rate_limit::retry_after(&headers);
         let retryable = match status {
             StatusCode::TOO_MANY_REQUESTS => Some(Retryable::RateLimited),
             s if s.is_server_error() => Some(Retryable::ServerError),
             _ => None,
         };
-        if let Some(kind) = retryable
-            && let Some(delay) = retry_delay(client, kind, &method, retries, server_asked, started)
-        {
-            tracing::info!(
-                status = status.as_u16(),
-                ?delay,
-                retry = retries + 1,
-                "retrying"
-            );
-            tokio::time::sleep(delay).await;
-            retries += 1;
-            continue;
+        let mut gave_up = None;
+        if let Some(kind) = retryable {
+            match next_delay(client, kind, &method, retries, server_asked, started) {
+                Ok(delay) => {
+                    tracing::info!(
+                        status = status.as_u16(),
+                        ?delay,
+                        retry = retries + 1,
+                        "retrying"
+                    );
+                    tokio::time::sleep(delay).await;
+                    retries += 1;
+                    continue;
+                }
+                Err(reason) => gave_up = Some(reason),
+            }
         }
         return Err(Failure {
             operation,
@@ -150,40 +165,54 @@ async fn attempts(
             credentials: &state.auth,
             rate_limit,
             retry_after: server_asked,
+            attempts: sent,
+            gave_up,
         }
         .into_error());
     }
 }
 
-/// The wait before the next attempt, or `None` when the failure is final: not retryable for
-/// this method, out of retries, or the wait would end past the time budget.
-fn retry_delay(
+/// One attempt, read whole: status, headers and body.
+async fn send(
+    client: &Client,
+    attempt: reqwest::Request,
+    span: &tracing::Span,
+) -> Result<(StatusCode, HeaderMap, Bytes), reqwest::Error> {
+    let response = client.client.execute(attempt).await?;
+    let status = response.status();
+    span.record("status", status.as_u16());
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    Ok((status, headers, body))
+}
+
+fn next_delay(
     client: &Client,
     kind: Retryable,
     method: &Method,
     retries: u32,
     server_asked: Option<Duration>,
     started: Instant,
-) -> Option<Duration> {
-    let config = &client.inner.retry;
-    if !config.should_retry(kind, method, retries) {
-        return None;
-    }
-    let delay = config.delay(retries + 1, server_asked);
-    (started.elapsed() + delay <= config.budget_limit()).then_some(delay)
+) -> Result<Duration, GaveUp> {
+    client
+        .inner
+        .retry
+        .next_delay(kind, method, retries, server_asked, started.elapsed())
 }
 
-/// Records the answer's rate-limit headers on the client and warns when the limit is near.
+/// Records the answer's rate-limit headers on the client, and warns when Bitbucket starts
+/// saying the limit is near (once, not on every answer while it stays near).
 fn observe_rate_limit(client: &Client, headers: &HeaderMap) -> Option<RateLimit> {
     let observed = RateLimit::from_headers(headers)?;
-    if observed.near_limit {
-        tracing::warn!(rate_limit = %observed, "Bitbucket reports the rate limit is near");
-    }
     let mut last = client
         .inner
         .rate_limit
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let was_near = last.as_ref().is_some_and(|l| l.near_limit);
+    if observed.near_limit && !was_near {
+        tracing::warn!(rate_limit = %observed, "Bitbucket reports the rate limit is near: slow down");
+    }
     *last = Some(observed.clone());
     Some(observed)
 }

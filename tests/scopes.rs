@@ -188,26 +188,30 @@ async fn a_403_names_the_scopes_the_operation_needs() {
         })))
         .mount(&server)
         .await;
-    let client = Client::builder()
-        .base_url(server.uri())
-        .auth(Auth::access_token("token"))
-        .build()
-        .unwrap();
-    let error = client
-        .repo("ws", "app")
-        .merge_pull_request()
-        .pull_request_id(42)
-        .body(types::PullrequestMergeParameters::default())
-        .send()
-        .await
-        .unwrap_err();
-    let Error::Api(api) = &error else {
-        panic!("{error:?}")
-    };
-    assert!(api.hint().contains("`pullrequest:write`"), "{}", api.hint());
-    assert!(
-        api.hint().contains("`write:pullrequest:bitbucket`"),
-        "{}",
-        api.hint()
-    );
+    // The hint names the scope in the form the credential uses: classic for access tokens,
+    // granular for API tokens.
+    for (auth, expected) in [
+        (Auth::access_token("token"), "`pullrequest:write`"),
+        (
+            Auth::api_token("me@example.com", "token"),
+            "`write:pullrequest:bitbucket`",
+        ),
+    ] {
+        let client = Client::builder()
+            .base_url(server.uri())
+            .auth(auth)
+            .build()
+            .unwrap();
+        let error = client
+            .repo("ws", "app")
+            .merge_pull_request()
+            .pull_request_id(42)
+            .send()
+            .await
+            .unwrap_err();
+        let Error::Api(api) = &error else {
+            panic!("{error:?}")
+        };
+        assert!(api.hint().contains(expected), "{}", api.hint());
+    }
 }
