@@ -76,6 +76,7 @@ mod engine;
 mod links;
 
 use std::collections::VecDeque;
+use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
@@ -325,6 +326,18 @@ impl<T: Send + 'static> Stream for Pages<T> {
 
 impl<T> Unpin for Pages<T> {}
 
+impl<T> fmt::Debug for Pages<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pages")
+            .field("concurrency", &self.engine.concurrency)
+            .field("max_pages", &self.engine.max_pages)
+            .field("max_items", &self.engine.max_items)
+            .field("resume_cursor", &self.position)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The items of a list across its pages, as a `Stream`. Returned by `stream()` on every
 /// paginated builder.
 #[must_use = "streams do nothing unless polled"]
@@ -395,3 +408,12 @@ impl<T: Send + 'static> Stream for Items<T> {
 }
 
 impl<T> Unpin for Items<T> {}
+
+impl<T> fmt::Debug for Items<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Items")
+            .field("pages", &self.pages)
+            .field("buffered", &self.current.len())
+            .finish()
+    }
+}

@@ -162,7 +162,9 @@ impl<T: Send + 'static> Engine<T> {
 
     fn within_limits(&self) -> bool {
         let pages_ok = self.max_pages.is_none_or(|max| self.requested < max);
-        let coming = self.received_items + self.in_flight.len() as u64 * self.per_page;
+        let coming = (self.in_flight.len() as u64)
+            .saturating_mul(self.per_page)
+            .saturating_add(self.received_items);
         let items_ok = self.max_items.is_none_or(|max| coming < max);
         pages_ok && items_ok
     }
@@ -274,41 +276,32 @@ impl<T: Send + 'static> Engine<T> {
                 return;
             }
         };
-        self.received_items += page.items.len() as u64;
-        let mut refused = None;
-        self.plan = match std::mem::replace(&mut self.plan, Plan::Finished) {
+        self.received_items = self.received_items.saturating_add(page.items.len() as u64);
+        let plan = match std::mem::replace(&mut self.plan, Plan::Finished) {
             Plan::Awaiting { first } => {
                 if first {
                     self.per_page = page.pagelen.unwrap_or(page.items.len() as u64);
                 }
-                match self.after(&url, &page, first) {
-                    Ok(plan) => plan,
-                    Err(error) => {
-                        refused = Some(error);
-                        Plan::Finished
-                    }
-                }
+                self.after(&url, &page, first)
             }
-            linkless @ Plan::Numbered { linkless: true, .. } => linkless,
+            linkless @ Plan::Numbered { linkless: true, .. } => Ok(linkless),
             Plan::Numbered { .. } if page.next.is_none() => {
                 // The list shrank since the first page: this is its end now, and the pages
                 // requested after it are not.
                 self.in_flight = FuturesOrdered::new();
-                Plan::Finished
+                Ok(Plan::Finished)
             }
             Plan::Numbered { next, last, .. } if next > last && self.in_flight.is_empty() => {
                 // The last counted page links further: the list grew. Follow it.
-                match self.follow(&url, page.next.as_deref()) {
-                    Ok(plan) => plan,
-                    Err(error) => {
-                        refused = Some(error);
-                        Plan::Finished
-                    }
-                }
+                self.after(&url, &page, false)
             }
-            numbered @ Plan::Numbered { .. } => numbered,
-            other => other,
+            other => Ok(other),
         };
+        let mut refused = None;
+        self.plan = plan.unwrap_or_else(|error| {
+            refused = Some(error);
+            Plan::Finished
+        });
         let cursor = match &self.plan {
             // Linkless pages have no `next`: the cursor is the link to the following page.
             Plan::Numbered {
@@ -332,31 +325,32 @@ impl<T: Send + 'static> Engine<T> {
     /// The plan after a page whose successor is not requested yet.
     fn after(&self, url: &Url, page: &Page<T>, first: bool) -> Result<Plan, Error> {
         let Some(link) = page.next.as_deref() else {
-            if first && self.accepts_page {
-                if let Some((number, last)) = count(page).filter(|(n, last)| n < last) {
-                    // Bitbucket's pipelines list counts its pages but links none of them: ask
-                    // for them by number on our own request, the way its documented `page`
-                    // parameter says.
-                    tracing::debug!(
-                        operation = self.operation.name,
-                        pages = last,
-                        "numbered list without `next` links"
-                    );
-                    return Ok(Plan::Numbered {
-                        template: url.clone(),
-                        next: number + 1,
-                        last,
-                        linkless: true,
-                    });
-                }
+            if first
+                && self.accepts_page
+                && let Some((number, last)) = count(page).filter(|(n, last)| n < last)
+            {
+                // Bitbucket's pipelines list counts its pages but links none of them: ask for
+                // them by number on our own request, the way its documented `page` parameter
+                // says.
+                tracing::debug!(
+                    operation = self.operation.name,
+                    pages = last,
+                    "numbered list without `next` links"
+                );
+                return Ok(Plan::Numbered {
+                    template: url.clone(),
+                    next: number + 1,
+                    last,
+                    linkless: true,
+                });
             }
             return Ok(Plan::Finished);
         };
         let next = links::same_origin(&self.client, Some(url), link, self.operation)?;
         if first
             && let Some((number, last)) = count(page)
-            && links::page_number(&next) == Some(number + 1)
             && number < last
+            && links::page_number(&next) == Some(number + 1)
         {
             // The one place a link is derived rather than followed: `next` itself says the
             // list is numbered (`page=<n + 1>`), and `size` says how many pages there are,
@@ -378,25 +372,14 @@ impl<T: Send + 'static> Engine<T> {
         }
         Ok(Plan::Follow(next))
     }
-
-    fn follow(&self, url: &Url, link: Option<&str>) -> Result<Plan, Error> {
-        match link {
-            Some(link) => Ok(Plan::Follow(links::same_origin(
-                &self.client,
-                Some(url),
-                link,
-                self.operation,
-            )?)),
-            None => Ok(Plan::Finished),
-        }
-    }
 }
 
 /// `(page, last page)` when the page says its number, its length and the list's size.
 fn count<T>(page: &Page<T>) -> Option<(u64, u64)> {
     let number = page.page?;
     let pagelen = page.pagelen.filter(|n| *n > 0)?;
-    let last = page.size?.div_ceil(pagelen);
+    // Capped so that counting up to it never overflows, whatever the server says.
+    let last = page.size?.div_ceil(pagelen).min(u64::MAX - 1);
     Some((number, last))
 }
 

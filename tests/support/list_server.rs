@@ -155,7 +155,7 @@ pub fn encode_cursor(page: u64) -> String {
 
 fn decode_cursor(token: &str) -> Option<u64> {
     let n: u64 = token.strip_prefix('x')?.strip_suffix('y')?.parse().ok()?;
-    (n % 7919 == 0 && n > 0).then_some(n / 7919)
+    (n.is_multiple_of(7919) && n > 0).then_some(n / 7919)
 }
 
 /// Item `i`: fields of a repository, a commit and a pipeline.
