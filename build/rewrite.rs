@@ -435,6 +435,20 @@ fn rewrite_builders(
     let Some((_, items)) = &mut module.content else {
         return Ok(());
     };
+    // Builders with a `page` parameter: their lists are numbered even when Bitbucket sends no
+    // `next` link (pipelines), so the stream may ask for pages by number.
+    let with_page: Vec<String> = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(st) => Some(st),
+            _ => None,
+        })
+        .filter(|st| {
+            matches!(&st.fields, Fields::Named(f)
+                if f.named.iter().any(|f| f.ident.as_ref().is_some_and(|i| i == "page")))
+        })
+        .map(|st| st.ident.to_string())
+        .collect();
     for item in items.iter_mut() {
         let Item::Impl(imp) = item else { continue };
         let Some(index) = imp
@@ -526,21 +540,47 @@ fn rewrite_builders(
                 .ok_or_else(|| format!("`{name}`: no `values` in {envelope_ident}"))?
                 .clone();
             let item_path: Type = parse_quote!(types::#item);
+            let accepts_page = matches!(&*imp.self_ty, Type::Path(p)
+                if p.path.segments.last().is_some_and(|s| with_page.contains(&s.ident.to_string())));
             imp.items.push(parse_quote! {
-                /// Every page of the list, starting with the one this builder describes,
-                /// following Bitbucket's `next` links. See [`crate::pagination`].
-                pub fn pages(self) -> crate::pagination::Pages<types::#envelope_ident> {
+                /// Every page of the list, starting with the one this builder describes. See
+                /// [`crate::pagination`] for the options (`max_pages`, `max_items`,
+                /// `concurrency`) and how pages are fetched.
+                pub fn pages(self) -> crate::pagination::Pages<#item_path> {
                     const OPERATION: &crate::Operation = &crate::operations::#constant;
-                    crate::pagination::Pages::new(
-                        self.into_request().map_err(|e| crate::Error::invalid_request(OPERATION, e)),
+                    let client = self.client;
+                    crate::pagination::Pages::new::<types::#envelope_ident>(
+                        client,
+                        self.into_request()
+                            .map(|(_, request)| request)
+                            .map_err(|e| crate::Error::invalid_request(OPERATION, e)),
                         OPERATION,
+                        #accepts_page,
                     )
                 }
             });
             imp.items.push(parse_quote! {
-                /// Every item of the list, in order, across pages. See [`crate::pagination`].
+                /// Every item of the list, in order, across pages:
+                /// `.stream().max_items(500).try_collect::<Vec<_>>().await?`. See
+                /// [`crate::pagination`] for the options and how pages are fetched.
                 pub fn stream(self) -> crate::pagination::Items<#item_path> {
                     self.pages().items()
+                }
+            });
+            imp.items.push(parse_quote! {
+                /// The pages of the list from a cursor saved with `resume_cursor()` (a link to
+                /// a page, as the earlier stream gave it): the list continues where that stream
+                /// stopped. The builder's parameters are not used: the cursor carries them. A
+                /// cursor on another origin than the client's yields
+                /// [`crate::Error::ForeignNextLink`] and sends nothing.
+                pub fn resume(self, cursor: &str) -> crate::pagination::Pages<#item_path> {
+                    const OPERATION: &crate::Operation = &crate::operations::#constant;
+                    crate::pagination::Pages::resume::<types::#envelope_ident>(
+                        self.client,
+                        cursor,
+                        OPERATION,
+                        #accepts_page,
+                    )
                 }
             });
             if !envelopes.iter().any(|e| e.ident == envelope_ident) {
@@ -659,7 +699,8 @@ pub fn operation_doc(op: &Operation) -> String {
     doc += &format!("- API tokens (granular): {}\n", code(&op.granular_scopes));
     if op.paginated {
         doc += "\n# Pagination\n\nPaginated. `send()` returns one page; `stream()` yields every item \
-                across pages and `pages()` every page, following Bitbucket's `next` links.\n";
+                across pages, `pages()` every page, and `resume(cursor)` continues a list where an \
+                earlier stream stopped. See [`crate::pagination`].\n";
     }
     if op.deprecated {
         doc += "\n# Deprecated upstream\n\nAtlassian marks this operation deprecated in the official \

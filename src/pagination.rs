@@ -1,39 +1,112 @@
 //! Streams over Bitbucket's paged lists.
 //!
 //! Lists come in pages (`values`, `next`, `page`, `pagelen`, `size`). Every paginated
-//! operation's builder has `stream()`, yielding items across pages, and `pages()`, yielding
-//! whole [`Page`]s. Both follow `next` exactly as Bitbucket gives it, and refuse a `next` on
-//! another origin than the client's (credentials are never sent elsewhere).
+//! operation's builder has `stream()`, yielding the items across pages, `pages()`, yielding
+//! whole [`Page`]s, and `resume(cursor)`, which continues a list where an earlier stream
+//! stopped.
 //!
 //! ```no_run
 //! use futures_util::TryStreamExt as _;
 //! # async fn run(client: bitbucket_cloud::Client) -> Result<(), bitbucket_cloud::Error> {
 //! let repos: Vec<_> = client.list_repositories().workspace("ws").stream().try_collect().await?;
+//!
+//! // The 500 most recently updated pull requests, at most 8 requests at once.
+//! let mut prs = client
+//!     .repo("ws", "app")
+//!     .list_pull_requests()
+//!     .sort("-updated_on")
+//!     .stream()
+//!     .max_items(500)
+//!     .concurrency(8);
+//! while let Some(pr) = prs.try_next().await? {
+//!     println!("{:?}", pr.title);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # How the pages are fetched
+//!
+//! - **Page size**: unless the builder sets `pagelen`, the largest the endpoint accepts is
+//!   asked for (100; 50 for pull requests), ten times fewer requests against the hourly quota
+//!   than Bitbucket's default of 10.
+//! - **Links are followed as given.** `next` is requested exactly as Bitbucket sent it (some
+//!   lists use opaque cursors such as `page=dbtR`). A `next` on another origin (scheme, host,
+//!   port) than the client's base URL ends the stream with [`Error::ForeignNextLink`]: the
+//!   client's credentials are never sent elsewhere.
+//! - **Concurrently when the list is numbered.** When the first page gives its number, its
+//!   length and the list's `size`, and its `next` asks for the following page number, the
+//!   remaining pages are fetched up to [`Pages::concurrency`] at once (4 by default), still
+//!   handed out in order. Otherwise the next page is requested as soon as its link is known,
+//!   while the current one is being read.
+//! - **Bounded memory**: at most `concurrency + 1` pages are held, however long the list.
+//! - Every request goes through the client like `send()` does (authentication, retries,
+//!   rate limits), counted as the operation that started the list.
+//! - **Errors end the stream**: the pages before the failing one are yielded, then the error,
+//!   then nothing.
+//!
+//! # Resuming
+//!
+//! [`Items::resume_cursor`] and [`Pages::resume_cursor`] give the link to the page after the
+//! last one fully consumed. Keep it, and continue later with the builder's `resume(cursor)`:
+//!
+//! ```no_run
+//! use futures_util::TryStreamExt as _;
+//! # async fn run(client: bitbucket_cloud::Client) -> Result<(), bitbucket_cloud::Error> {
+//! let mut commits = client.repo("ws", "app").list_commits().stream().max_items(1_000);
+//! while let Some(commit) = commits.try_next().await? {
+//!     // ...
+//! #   let _ = commit;
+//! }
+//! if let Some(cursor) = commits.resume_cursor() {
+//!     let rest: Vec<_> = client
+//!         .repo("ws", "app")
+//!         .list_commits()
+//!         .resume(cursor)
+//!         .items()
+//!         .try_collect()
+//!         .await?;
+//! #   let _ = rest;
+//! }
 //! # Ok(())
 //! # }
 //! ```
 
+mod engine;
+mod links;
+
 use std::collections::VecDeque;
+use std::fmt;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use futures_core::Stream;
-use futures_util::StreamExt as _;
-use futures_util::stream::BoxStream;
 use serde::de::DeserializeOwned;
 
 use crate::operations::Operation;
-use crate::{Client, Error, transport};
+use crate::transport::Response;
+use crate::{Client, Error};
+use engine::{Arrived, Engine, Start};
 
-/// The page size asked for when the caller did not set `pagelen`: the largest Bitbucket
-/// accepts on most lists, ten times fewer requests than its default of 10.
-pub const DEFAULT_PAGELEN: u32 = 100;
+/// Requests on their way at once for a numbered list, unless [`Pages::concurrency`] says
+/// otherwise.
+const DEFAULT_CONCURRENCY: usize = 4;
+
+/// The page size asked for when the builder does not set `pagelen`: the largest the endpoint
+/// accepts.
+fn default_pagelen(operation: &Operation) -> u32 {
+    match operation.name {
+        // Bitbucket answers "Invalid pagelen" above 50 here, whatever its reference says.
+        "list_pull_requests" => 50,
+        _ => 100,
+    }
+}
 
 /// One page of a list.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Page<T> {
-    /// The page's items (`values`).
+    /// The page's items (`values`; none when Bitbucket left `values` out).
     pub items: Vec<T>,
     /// The link to the next page, exactly as Bitbucket sent it; `None` on the last page.
     pub next: Option<String>,
@@ -47,7 +120,17 @@ pub struct Page<T> {
     pub size: Option<u64>,
 }
 
-/// A paginated response type of [`crate::types`] (`PaginatedPullrequests`, ...).
+/// A paginated response type of [`crate::types`] (`PaginatedPullrequests`, ...): what
+/// `send()` returns on a paginated operation.
+///
+/// ```no_run
+/// use bitbucket_cloud::pagination::Envelope as _;
+/// # async fn run(client: bitbucket_cloud::Client) -> Result<(), bitbucket_cloud::Error> {
+/// let page = client.list_workspaces().send().await?.into_page();
+/// println!("{} of {:?}", page.items.len(), page.size);
+/// # Ok(())
+/// # }
+/// ```
 pub trait Envelope: DeserializeOwned + Send + 'static {
     /// What `values` holds.
     type Item: Send + 'static;
@@ -57,184 +140,280 @@ pub trait Envelope: DeserializeOwned + Send + 'static {
 
 include!(concat!(env!("OUT_DIR"), "/pagination.rs"));
 
-/// The pages of a list, as a `Stream` of [`Page`]s. Returned by `pages()` on every paginated
-/// builder.
+fn decode<E: Envelope>(
+    response: Response,
+    operation: &'static Operation,
+) -> Result<Page<E::Item>, Error> {
+    response.json::<E>(operation).map(Envelope::into_page)
+}
+
+/// The pages of a list, as a `Stream` of [`Page`]s. Returned by `pages()` and `resume(cursor)`
+/// on every paginated builder; [`Pages::items`] turns it into a stream of items.
+///
+/// Configure it before polling:
+///
+/// ```no_run
+/// use futures_util::TryStreamExt as _;
+/// # async fn run(client: bitbucket_cloud::Client) -> Result<(), bitbucket_cloud::Error> {
+/// let mut pages = client.list_repositories().workspace("ws").pages().max_pages(3).concurrency(8);
+/// while let Some(page) = pages.try_next().await? {
+///     println!("page {:?}: {} repositories", page.page, page.items.len());
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[must_use = "streams do nothing unless polled"]
-pub struct Pages<E: Envelope> {
-    state: PagesState<E>,
+pub struct Pages<T> {
+    engine: Engine<T>,
+    /// The link to the page after the last one handed out whole.
+    position: Option<String>,
+    yielded_pages: u64,
+    yielded_items: u64,
+    done: bool,
 }
 
-enum PagesState<E: Envelope> {
-    Pending {
-        start: Box<Result<(Client, reqwest::Request), Error>>,
+impl<T: Send + 'static> Pages<T> {
+    /// The pages from the builder's request (or the reason it could not be built). Used by
+    /// the generated `pages()`.
+    pub(crate) fn new<E: Envelope<Item = T>>(
+        client: &Client,
+        request: Result<reqwest::Request, Error>,
         operation: &'static Operation,
-    },
-    Running(BoxStream<'static, Result<Page<E::Item>, Error>>),
-    Done,
-}
-
-impl<E: Envelope> Pages<E> {
-    #[doc(hidden)]
-    pub fn new(
-        start: Result<(&Client, reqwest::Request), Error>,
-        operation: &'static Operation,
+        accepts_page: bool,
     ) -> Self {
-        let start = start.map(|(client, request)| (client.clone(), request));
-        Pages {
-            state: PagesState::Pending {
-                start: Box::new(start),
-                operation,
-            },
-        }
+        let start = request.map(|mut request| {
+            // The builder's own `pagelen` wins; otherwise ask for the largest page.
+            let ours = !links::has_param(request.url(), "pagelen");
+            if ours {
+                let pagelen = default_pagelen(operation).to_string();
+                request
+                    .url_mut()
+                    .query_pairs_mut()
+                    .append_pair("pagelen", &pagelen);
+            }
+            Start::Request {
+                request,
+                default_pagelen: ours,
+            }
+        });
+        let position = match &start {
+            Ok(Start::Request { request, .. }) => Some(request.url().to_string()),
+            _ => None,
+        };
+        Self::with(
+            Engine::new(client.clone(), start, operation, decode::<E>, accepts_page),
+            position,
+        )
     }
 
-    /// The items of these pages, in order.
-    pub fn items(self) -> Items<E::Item> {
-        Items {
-            pages: self.boxed(),
-            buffer: VecDeque::new(),
+    /// The pages from a saved cursor. Used by the generated `resume(cursor)`.
+    pub(crate) fn resume<E: Envelope<Item = T>>(
+        client: &Client,
+        cursor: &str,
+        operation: &'static Operation,
+        accepts_page: bool,
+    ) -> Self {
+        let start = links::same_origin(client, None, cursor, operation).map(Start::Cursor);
+        let position = start.as_ref().ok().map(|_| cursor.to_string());
+        Self::with(
+            Engine::new(client.clone(), start, operation, decode::<E>, accepts_page),
+            position,
+        )
+    }
+
+    fn with(engine: Engine<T>, position: Option<String>) -> Self {
+        Pages {
+            engine,
+            position,
+            yielded_pages: 0,
+            yielded_items: 0,
             done: false,
         }
     }
+}
 
-    fn boxed(self) -> BoxStream<'static, Result<Page<E::Item>, Error>> {
-        match self.state {
-            PagesState::Pending { start, operation } => run::<E>(*start, operation).boxed(),
-            PagesState::Running(stream) => stream,
-            PagesState::Done => futures_util::stream::empty().boxed(),
+impl<T> Pages<T> {
+    /// How many requests may be on their way at once when the list is numbered (4 by
+    /// default; at least 1). Lists read by following `next` links are requested one page
+    /// ahead.
+    pub fn concurrency(mut self, requests: usize) -> Self {
+        self.engine.concurrency = requests.max(1);
+        self
+    }
+
+    /// Stops after this many pages: no request is sent for the pages after them.
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.engine.max_pages = Some(pages);
+        self
+    }
+
+    /// Stops after this many items (the last page is cut short): no request is sent for pages
+    /// that would only bring items past the limit.
+    pub fn max_items(mut self, items: u64) -> Self {
+        self.engine.max_items = Some(items);
+        self
+    }
+
+    /// The items of these pages, in order.
+    pub fn items(self) -> Items<T> {
+        Items {
+            pages: self,
+            current: VecDeque::new(),
+            current_cursor: None,
         }
+    }
+
+    /// The link to the page after the last one handed out whole: pass it to the builder's
+    /// `resume(cursor)` to continue from there. Before the first page it is the first page's
+    /// link; `None` once the last page was handed out (nothing is left) or when the list could
+    /// not start.
+    ///
+    /// A page cut short by [`Pages::max_items`] is not whole: the cursor then asks for it
+    /// again.
+    pub fn resume_cursor(&self) -> Option<&str> {
+        self.position.as_deref()
+    }
+
+    fn limit_reached(&self) -> bool {
+        let engine = &self.engine;
+        engine
+            .max_pages
+            .is_some_and(|max| self.yielded_pages >= max)
+            || engine
+                .max_items
+                .is_some_and(|max| self.yielded_items >= max)
     }
 }
 
-impl<E: Envelope> Stream for Pages<E> {
-    type Item = Result<Page<E::Item>, Error>;
+impl<T: Send + 'static> Stream for Pages<T> {
+    type Item = Result<Page<T>, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        if let PagesState::Pending { .. } = this.state {
-            let PagesState::Pending { start, operation } =
-                std::mem::replace(&mut this.state, PagesState::Done)
-            else {
-                unreachable!()
-            };
-            this.state = PagesState::Running(run::<E>(*start, operation).boxed());
+        if this.done {
+            return Poll::Ready(None);
         }
-        match &mut this.state {
-            PagesState::Running(stream) => stream.poll_next_unpin(cx),
-            _ => Poll::Ready(None),
+        if this.limit_reached() {
+            this.done = true;
+            this.engine.stop();
+            return Poll::Ready(None);
         }
-    }
-}
-
-/// Fetches the first page, then each `next`, one after the other; ends after an error.
-fn run<E: Envelope>(
-    start: Result<(Client, reqwest::Request), Error>,
-    operation: &'static Operation,
-) -> impl Stream<Item = Result<Page<E::Item>, Error>> + Send + 'static {
-    enum Step {
-        First(Result<(Client, reqwest::Request), Error>),
-        Next(Client, reqwest::Request),
-        End,
-    }
-    let first = start.map(|(client, mut request)| {
-        set_default_pagelen(&mut request);
-        (client, request)
-    });
-    futures_util::stream::unfold(Step::First(first), move |step| async move {
-        let (client, request) = match step {
-            Step::End => return None,
-            Step::First(Err(error)) => return Some((Err(error), Step::End)),
-            Step::First(Ok((client, request))) | Step::Next(client, request) => (client, request),
-        };
-        let template = request.try_clone();
-        let page = match transport::execute(&client, request, operation)
-            .await
-            .and_then(|r| r.json::<E>(operation))
-        {
-            Ok(envelope) => envelope.into_page(),
-            Err(error) => return Some((Err(error), Step::End)),
-        };
-        let next = match (&page.next, template) {
-            (Some(next), Some(template)) => {
-                match next_request(&client, template, next, operation) {
-                    Ok(request) => Step::Next(client, request),
-                    Err(error) => return Some((Err(error), Step::End)),
-                }
+        match ready!(this.engine.poll_page(cx)) {
+            None => {
+                this.done = true;
+                Poll::Ready(None)
             }
-            _ => Step::End,
-        };
-        Some((Ok(page), next))
-    })
-}
-
-/// Adds `pagelen=100` unless the caller chose a page size.
-fn set_default_pagelen(request: &mut reqwest::Request) {
-    if !request.url().query_pairs().any(|(k, _)| k == "pagelen") {
-        request
-            .url_mut()
-            .query_pairs_mut()
-            .append_pair("pagelen", &DEFAULT_PAGELEN.to_string());
+            Some(Err(error)) => {
+                this.done = true;
+                this.engine.stop();
+                Poll::Ready(Some(Err(error)))
+            }
+            Some(Ok(Arrived { mut page, cursor })) => {
+                this.yielded_pages += 1;
+                let room = this.engine.max_items.map(|max| max - this.yielded_items);
+                let cut = room.is_some_and(|room| page.items.len() as u64 > room);
+                if let Some(room) = room.filter(|_| cut) {
+                    page.items.truncate(room as usize);
+                } else {
+                    this.position = cursor;
+                }
+                this.yielded_items += page.items.len() as u64;
+                Poll::Ready(Some(Ok(page)))
+            }
+        }
     }
 }
 
-/// A GET of `next` with the headers of the first request, if `next` is on the client's
-/// origin.
-fn next_request(
-    client: &Client,
-    template: reqwest::Request,
-    next: &str,
-    operation: &'static Operation,
-) -> Result<reqwest::Request, Error> {
-    let url = reqwest::Url::parse(next).map_err(|e| Error::InvalidRequest {
-        operation: operation.name,
-        message: format!("Bitbucket's `next` link is not a URL ({e})"),
-    })?;
-    let base = &client.inner.base;
-    if url.origin() != base.origin() {
-        return Err(Error::ForeignNextLink {
-            operation: operation.name,
-            origin: url.origin().ascii_serialization(),
-            expected: base.origin().ascii_serialization(),
-        });
+impl<T> Unpin for Pages<T> {}
+
+impl<T> fmt::Debug for Pages<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pages")
+            .field("concurrency", &self.engine.concurrency)
+            .field("max_pages", &self.engine.max_pages)
+            .field("max_items", &self.engine.max_items)
+            .field("resume_cursor", &self.position)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
     }
-    let mut request = reqwest::Request::new(reqwest::Method::GET, url);
-    *request.headers_mut() = template.headers().clone();
-    *request.timeout_mut() = template.timeout().copied();
-    Ok(request)
 }
 
 /// The items of a list across its pages, as a `Stream`. Returned by `stream()` on every
 /// paginated builder.
 #[must_use = "streams do nothing unless polled"]
 pub struct Items<T> {
-    pages: BoxStream<'static, Result<Page<T>, Error>>,
-    buffer: VecDeque<T>,
-    done: bool,
+    pages: Pages<T>,
+    current: VecDeque<T>,
+    /// The cursor of the page being read (the position before it).
+    current_cursor: Option<String>,
 }
 
-impl<T> Stream for Items<T> {
+impl<T> Items<T> {
+    /// How many requests may be on their way at once when the list is numbered (4 by
+    /// default). See [`Pages::concurrency`].
+    pub fn concurrency(mut self, requests: usize) -> Self {
+        self.pages = self.pages.concurrency(requests);
+        self
+    }
+
+    /// Stops after this many pages. See [`Pages::max_pages`].
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.pages = self.pages.max_pages(pages);
+        self
+    }
+
+    /// Stops after this many items: no request is sent for pages that would only bring items
+    /// past the limit.
+    pub fn max_items(mut self, items: u64) -> Self {
+        self.pages = self.pages.max_items(items);
+        self
+    }
+
+    /// The link to the page after the last one whose items were all yielded: pass it to the
+    /// builder's `resume(cursor)` to continue from there. When a page was read partly, resuming
+    /// yields that page again in full. `None` once the last item was yielded.
+    pub fn resume_cursor(&self) -> Option<&str> {
+        if self.current.is_empty() {
+            self.pages.resume_cursor()
+        } else {
+            self.current_cursor.as_deref()
+        }
+    }
+}
+
+impl<T: Send + 'static> Stream for Items<T> {
     type Item = Result<T, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         loop {
-            if let Some(item) = this.buffer.pop_front() {
+            if let Some(item) = this.current.pop_front() {
+                if !this.pages.done {
+                    // Keep the next pages coming while this one is read.
+                    this.pages.engine.drive(cx);
+                }
                 return Poll::Ready(Some(Ok(item)));
             }
-            if this.done {
-                return Poll::Ready(None);
-            }
-            match this.pages.poll_next_unpin(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => this.done = true,
-                Poll::Ready(Some(Err(error))) => {
-                    this.done = true;
-                    return Poll::Ready(Some(Err(error)));
+            let before = this.pages.position.clone();
+            match ready!(Pin::new(&mut this.pages).poll_next(cx)) {
+                None => return Poll::Ready(None),
+                Some(Err(error)) => return Poll::Ready(Some(Err(error))),
+                Some(Ok(page)) => {
+                    this.current_cursor = before;
+                    this.current = page.items.into();
                 }
-                Poll::Ready(Some(Ok(page))) => this.buffer.extend(page.items),
             }
         }
     }
 }
 
 impl<T> Unpin for Items<T> {}
+
+impl<T> fmt::Debug for Items<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Items")
+            .field("pages", &self.pages)
+            .field("buffered", &self.current.len())
+            .finish()
+    }
+}

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use bitbucket_cloud::operations::{self, UnknownOperation};
 use bitbucket_cloud::scopes::required_for;
-use bitbucket_cloud::{Auth, Client, Error, Scope, types};
+use bitbucket_cloud::{Auth, Client, Error, Scope};
 use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
