@@ -88,7 +88,7 @@ async fn get_issue() {
     let call = async |c: &Client| {
         c.repo("acme", "web-app")
             .get_issue()
-            .issue_id("30")
+            .issue_id(30)
             .send()
             .await
     };
@@ -114,7 +114,7 @@ async fn update_issue() {
     let call = async |c: &Client| {
         c.repo("acme", "web-app")
             .update_issue()
-            .issue_id("30")
+            .issue_id(30)
             .body(types::Issue::builder().state(IssueState::OnHold))
             .send()
             .await
