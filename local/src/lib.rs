@@ -6,7 +6,7 @@
 //! [`bitbucket_cloud::Client`] at [`LocalBitbucket::base_url`].
 //!
 //! ```
-//! use bitbucket_cloud::{Auth, Client, Scope};
+//! use bitbucket_cloud::{Auth, Client, Scope, types};
 //! use bitbucket_cloud_local::LocalBitbucket;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -22,9 +22,16 @@
 //! let pr = client
 //!     .repo("acme", "app")
 //!     .create_pull_request()
-//!     .body_map(|b| {
-//!         b.title("Add the feature")
-//!             .source(serde_json::from_value(serde_json::json!({ "branch": { "name": "feature" } })).unwrap())
+//!     .body(types::Pullrequest {
+//!         title: Some("Add the feature".into()),
+//!         source: Some(types::PullrequestEndpoint {
+//!             branch: Some(types::PullRequestBranch {
+//!                 name: Some("feature".into()),
+//!                 ..Default::default()
+//!             }),
+//!             ..Default::default()
+//!         }),
+//!         ..Default::default()
 //!     })
 //!     .send()
 //!     .await?;

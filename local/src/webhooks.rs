@@ -4,12 +4,19 @@
 //!
 //! One worker delivers in order. A delivery answered with a 5xx, or not answered, is tried
 //! again (3 attempts in all, with the same `X-Request-UUID`), quickly rather than over
-//! minutes as on bitbucket.org.
+//! minutes as on bitbucket.org. Hook URLs are plain `http://` (receivers in tests listen on
+//! loopback); an `https://` hook is recorded as failed.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use axum::body::Bytes;
+use axum::http::{Method, Request, header};
 use hmac::{KeyInit as _, Mac as _};
+use http_body_util::Full;
+use hyper_util::client::legacy::Client as HttpClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
@@ -81,8 +88,10 @@ impl Delivery {
 struct Job {
     event: String,
     hook: Hook,
-    body: Vec<u8>,
+    body: Bytes,
 }
+
+type Http = HttpClient<HttpConnector, Full<Bytes>>;
 
 /// The delivery queue and its log.
 pub(crate) struct Webhooks {
@@ -100,11 +109,7 @@ impl Webhooks {
         let worker_pending = pending.clone();
         let worker_log = Arc::clone(&log);
         tokio::spawn(async move {
-            let http = reqwest::Client::builder()
-                .timeout(ATTEMPT_TIMEOUT)
-                .user_agent("Bitbucket-Webhooks/2.0")
-                .build()
-                .unwrap_or_default();
+            let http: Http = HttpClient::builder(TokioExecutor::new()).build_http();
             while let Some(job) = jobs.recv().await {
                 let delivery = deliver(&http, &job).await;
                 worker_log
@@ -123,7 +128,7 @@ impl Webhooks {
 
     /// Queues `payload` for every active hook of `hooks` subscribed to `event`.
     pub fn emit(&self, hooks: &[Hook], event: &str, payload: &Value) {
-        let body = payload.to_string().into_bytes();
+        let body = Bytes::from(payload.to_string());
         for hook in hooks
             .iter()
             .filter(|h| h.active && h.events.iter().any(|e| e == event))
@@ -156,7 +161,7 @@ impl Webhooks {
     }
 }
 
-async fn deliver(http: &reqwest::Client, job: &Job) -> Delivery {
+async fn deliver(http: &Http, job: &Job) -> Delivery {
     let mut delivery = Delivery {
         event: job.event.clone(),
         hook: job.hook.uuid.clone(),
@@ -168,29 +173,17 @@ async fn deliver(http: &reqwest::Client, job: &Job) -> Delivery {
     };
     for attempt in 1..=ATTEMPTS {
         delivery.attempts = attempt;
-        let mut request = http
-            .post(&job.hook.url)
-            .header("Content-Type", "application/json")
-            .header("X-Event-Key", &job.event)
-            .header("X-Hook-UUID", job.hook.uuid.trim_matches(['{', '}']))
-            .header("X-Request-UUID", &delivery.request_uuid)
-            .header("X-Attempt-Number", attempt.to_string())
-            .body(job.body.clone());
-        if let Some(secret) = &job.hook.secret {
-            request = request.header("X-Hub-Signature", signature(secret, &job.body));
-        }
-        match request.send().await {
-            Ok(response) => {
-                let status = response.status();
-                delivery.status = Some(status.as_u16());
+        match send(http, job, &delivery.request_uuid, attempt).await {
+            Ok(status) => {
+                delivery.status = Some(status);
                 delivery.error = None;
-                if !status.is_server_error() {
+                if !(500..600).contains(&status) {
                     break;
                 }
             }
             Err(error) => {
                 delivery.status = None;
-                delivery.error = Some(error.without_url().to_string());
+                delivery.error = Some(error);
             }
         }
         if attempt < ATTEMPTS {
@@ -198,6 +191,30 @@ async fn deliver(http: &reqwest::Client, job: &Job) -> Delivery {
         }
     }
     delivery
+}
+
+/// One attempt: the status of the answer, or why there was none.
+async fn send(http: &Http, job: &Job, request_uuid: &str, attempt: u32) -> Result<u16, String> {
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(&job.hook.url)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::USER_AGENT, "Bitbucket-Webhooks/2.0")
+        .header("X-Event-Key", &job.event)
+        .header("X-Hook-UUID", job.hook.uuid.trim_matches(['{', '}']))
+        .header("X-Request-UUID", request_uuid)
+        .header("X-Attempt-Number", attempt.to_string());
+    if let Some(secret) = &job.hook.secret {
+        request = request.header("X-Hub-Signature", signature(secret, &job.body));
+    }
+    let request = request
+        .body(Full::new(job.body.clone()))
+        .map_err(|e| format!("cannot build the request: {e}"))?;
+    match tokio::time::timeout(ATTEMPT_TIMEOUT, http.request(request)).await {
+        Ok(Ok(response)) => Ok(response.status().as_u16()),
+        Ok(Err(e)) => Err(format!("no answer: {e}")),
+        Err(_) => Err(format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs())),
+    }
 }
 
 /// `sha256=` and the hex HMAC-SHA256 of `body` keyed with `secret`: the `X-Hub-Signature`

@@ -762,7 +762,7 @@ async fn every_operation_is_served() {
             .replace("{repo_slug}", "app")
             .replace("{project_key}", "PROJ");
         let url = format!("{}{}", bb.base_url(), path.replace(['{', '}'], ""));
-        let response = reqwest::Client::new()
+        let response = common::http()
             .request(op.method.clone(), url)
             .bearer_auth(bb.token(bitbucket_cloud::Scope::ALL))
             .send()

@@ -30,8 +30,11 @@ pub(super) async fn create(State(app): State<Shared>, params: Params, bytes: Byt
     let mut store = app.store();
     let index = repo_index(&store, &params)?;
     let url = text(&request, "/url").unwrap_or_default();
-    let parsed = reqwest::Url::parse(url).ok();
-    if !parsed.is_some_and(|u| matches!(u.scheme(), "http" | "https")) {
+    let parsed = url.parse::<axum::http::Uri>().ok();
+    let absolute = parsed.is_some_and(|u| {
+        matches!(u.scheme_str(), Some("http" | "https")) && u.authority().is_some()
+    });
+    if !absolute {
         return Err(
             ApiError::bad_request(format!("url: Enter a valid URL: {url:?}"))
                 .field("url", "an absolute http(s) URL is required"),

@@ -30,3 +30,10 @@ pub fn client(bb: &LocalBitbucket, auth: Auth) -> Client {
 pub fn body<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
     serde_json::from_value(value).expect("the JSON fits the type")
 }
+
+/// A plain HTTP client for requests the typed client would not send.
+pub fn http() -> reqwest::Client {
+    // reqwest is built with rustls (bitbucket-cloud's default) and needs a crypto provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
