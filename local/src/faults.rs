@@ -171,11 +171,9 @@ impl Faults {
             match &mut active.fault.kind {
                 Kind::Latency(delay) => verdict.delay += *delay,
                 Kind::RateLimit { after, retry_after } => {
-                    if let Some(until) = active.limited_until {
-                        if now >= until {
-                            active.limited_until = None;
-                            active.served = 0;
-                        }
+                    if active.limited_until.is_some_and(|until| now >= until) {
+                        active.limited_until = None;
+                        active.served = 0;
                     }
                     if active.limited_until.is_none() && active.served >= *after {
                         active.limited_until = Some(now + *retry_after);

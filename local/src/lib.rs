@@ -87,6 +87,7 @@ mod faults;
 mod filter;
 mod ids;
 mod paging;
+mod receiver;
 mod render;
 mod routes;
 mod seed;
@@ -100,6 +101,7 @@ use bitbucket_cloud::Scope;
 use tokio::sync::oneshot;
 
 pub use faults::Fault;
+pub use receiver::{ReceivedWebhook, WebhookReceiver};
 pub use seed::Account;
 pub use store::PipelineResult;
 pub use webhooks::{Delivery, signature as webhook_signature};

@@ -451,7 +451,7 @@ impl Repo {
             .filter(|h| !excluded.contains(h))
             .filter_map(|h| self.commits.get(&h))
             .collect();
-        commits.sort_by(|a, b| b.seq.cmp(&a.seq));
+        commits.sort_by_key(|c| std::cmp::Reverse(c.seq));
         commits
     }
 

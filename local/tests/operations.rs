@@ -755,6 +755,8 @@ async fn webhooks_crud() {
 async fn every_operation_is_served() {
     let bb = LocalBitbucket::start().await;
     bb.create_workspace("acme", "Acme");
+    let http = common::http();
+    let token = bb.token(bitbucket_cloud::Scope::ALL);
     for op in operations::ALL {
         let path = op
             .path
@@ -762,9 +764,9 @@ async fn every_operation_is_served() {
             .replace("{repo_slug}", "app")
             .replace("{project_key}", "PROJ");
         let url = format!("{}{}", bb.base_url(), path.replace(['{', '}'], ""));
-        let response = common::http()
+        let response = http
             .request(op.method.clone(), url)
-            .bearer_auth(bb.token(bitbucket_cloud::Scope::ALL))
+            .bearer_auth(&token)
             .send()
             .await
             .unwrap();

@@ -85,7 +85,10 @@ pub(super) async fn create(
         );
     };
     if repo
-        .log(&[source_head.clone()], &[destination_head.clone()])
+        .log(
+            std::slice::from_ref(&source_head),
+            std::slice::from_ref(&destination_head),
+        )
         .is_empty()
     {
         return Err(ApiError::bad_request("There are no changes to be pulled"));
