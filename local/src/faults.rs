@@ -101,11 +101,17 @@ impl Fault {
         }
     }
 
-    /// The status a [`Fault::server_error`] answers with (500 to 599; others are ignored).
+    /// The status a [`Fault::server_error`] answers with.
+    ///
+    /// # Panics
+    ///
+    /// When `code` is not a 5xx status.
     pub fn status(mut self, code: u16) -> Fault {
-        if let Kind::ServerError { status, .. } = &mut self.kind
-            && (500..=599).contains(&code)
-        {
+        assert!(
+            (500..=599).contains(&code),
+            "Fault::status: {code} is not a server error (500 to 599)"
+        );
+        if let Kind::ServerError { status, .. } = &mut self.kind {
             *status = code;
         }
         self

@@ -229,6 +229,10 @@ impl LocalBitbucket {
     }
 
     /// A new access token for `account` (see [`LocalBitbucket::add_account`]).
+    ///
+    /// # Panics
+    ///
+    /// When `account` belongs to another server.
     pub fn token_for(&self, account: &Account, scopes: &[Scope]) -> String {
         let secret = format!("ATCTT3xLocal{}", ids::hex(uuid::Uuid::new_v4().as_bytes()));
         self.register(&secret, account, Grant::Classic(scopes.to_vec()));
@@ -251,6 +255,10 @@ impl LocalBitbucket {
     }
 
     /// A new API token for `account`.
+    ///
+    /// # Panics
+    ///
+    /// When `account` belongs to another server.
     pub fn api_token_for(&self, account: &Account, scopes: &[&str]) -> String {
         let secret = format!("ATATT3xLocal{}", ids::hex(uuid::Uuid::new_v4().as_bytes()));
         self.register(
@@ -265,11 +273,13 @@ impl LocalBitbucket {
     }
 
     fn register(&self, secret: &str, account: &Account, grant: Grant) {
-        let user = self
-            .app
-            .store()
-            .user_index(&account.uuid)
-            .unwrap_or_default();
+        let Some(user) = self.app.store().user_index(&account.uuid) else {
+            panic!(
+                "{} ({}) is not an account of this LocalBitbucket: use one from \
+                 LocalBitbucket::account or LocalBitbucket::add_account",
+                account.display_name, account.uuid
+            );
+        };
         lock(&self.app.credentials).add(secret.to_string(), Credential { user, grant });
     }
 

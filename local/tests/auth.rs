@@ -182,3 +182,12 @@ async fn other_accounts_act_as_themselves() {
     assert_eq!(me.uuid, Some(grace.uuid));
     assert_eq!(me.display_name.as_deref(), Some("Grace Hopper"));
 }
+
+#[tokio::test]
+#[should_panic(expected = "not an account of this LocalBitbucket")]
+async fn tokens_are_for_this_servers_accounts_only() {
+    let one = LocalBitbucket::start().await;
+    let other = LocalBitbucket::start().await;
+    let stranger = other.add_account("eve", "Eve");
+    let _ = one.token_for(&stranger, &[Scope::Account]);
+}

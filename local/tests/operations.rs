@@ -780,3 +780,22 @@ async fn every_operation_is_served() {
     let served: std::collections::BTreeSet<_> = bb.requests().iter().map(|r| r.operation).collect();
     assert_eq!(served.len(), operations::ALL.len());
 }
+
+#[tokio::test]
+async fn unknown_urls_get_bitbucket_s_404() {
+    let bb = LocalBitbucket::start().await;
+    let response = common::http()
+        .get(format!("{}/snippets", bb.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({
+            "type": "error",
+            "error": { "message": "Resource not found", "detail": "There is no API hosted at this URL" },
+        })
+    );
+}
