@@ -1,0 +1,369 @@
+//! A local Bitbucket Cloud for tests: a real HTTP server on `127.0.0.1`, in memory, that
+//! speaks the operations of [`bitbucket_cloud`] the way Bitbucket does.
+//!
+//! Test your automation without a Bitbucket account or a network: start a [`LocalBitbucket`],
+//! give it some data, make a token with the scopes your code should need, and point a
+//! [`bitbucket_cloud::Client`] at [`LocalBitbucket::base_url`].
+//!
+//! ```
+//! use bitbucket_cloud::{Auth, Client, Scope, types};
+//! use bitbucket_cloud_local::LocalBitbucket;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), bitbucket_cloud::Error> {
+//! let bb = LocalBitbucket::start().await;
+//! bb.create_repository("acme", "app");
+//! bb.push("acme", "app", "feature", "Add the feature", &[("src/feature.rs", "pub fn f() {}\n")]);
+//!
+//! let client = Client::builder()
+//!     .base_url(bb.base_url())
+//!     .auth(Auth::access_token(bb.token(&[Scope::PullrequestWrite])))
+//!     .build()?;
+//! let pr = client
+//!     .repo("acme", "app")
+//!     .create_pull_request()
+//!     .body(types::Pullrequest {
+//!         title: Some("Add the feature".into()),
+//!         source: Some(types::PullrequestEndpoint {
+//!             branch: Some(types::PullRequestBranch {
+//!                 name: Some("feature".into()),
+//!                 ..Default::default()
+//!             }),
+//!             ..Default::default()
+//!         }),
+//!         ..Default::default()
+//!     })
+//!     .send()
+//!     .await?;
+//! assert_eq!(pr.id, Some(1));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What it does like Bitbucket
+//!
+//! - **State**: workspaces, projects, repositories, branches, commits (each with a file tree,
+//!   so pull request diffs are real), pull requests (comments, approvals, requested changes,
+//!   merge with a merge commit, squash or fast-forward, decline), issues, pipelines and
+//!   webhooks. Pipelines advance one state each time they are read: `PENDING`, then
+//!   `IN_PROGRESS`, then `COMPLETED` with the result of [`LocalBitbucket::set_pipeline_result`]
+//!   (`SUCCESSFUL` by default); stopping one completes it as `STOPPED`.
+//! - **Bodies**: `type` fields, `{uuid}` ids, `links` whose hrefs point at this server,
+//!   timestamps, and Bitbucket's error bodies (`{"type": "error", "error": {...}}`).
+//! - **Pagination**: numbered pages (`page=2`, `size`, `previous`) on most lists; opaque
+//!   cursors on commits and `/user/workspaces`; `pagelen` honoured up to 100; `next` links
+//!   keep the request's other parameters. `q` filters and `sort` work on every list.
+//! - **Auth**: only the tokens made here are accepted. [`LocalBitbucket::token`] makes an
+//!   access token (`Bearer`, classic scopes); [`LocalBitbucket::api_token`] an API token
+//!   (HTTP Basic with the account's email, granular scopes). Each operation needs the scopes
+//!   `bitbucket_cloud::operations` lists for it: a request without valid credentials gets a
+//!   401, one whose scopes fall short a 403 whose `detail` names the scopes `required` and
+//!   `granted`.
+//! - **Faults**: latency, a 429 with `Retry-After` after N requests, 5xx answers on chosen
+//!   operations; see [`Fault`].
+//! - **Webhooks**: `repo:push` (branch created or deleted, pull request merged,
+//!   [`LocalBitbucket::push`]), `pullrequest:created`, `:updated`, `:approved`,
+//!   `:changes_request_created`, `:fulfilled`, `:rejected`, `:comment_created`,
+//!   `issue:created` and `issue:updated` are POSTed to the repository's hooks, signed with
+//!   `X-Hub-Signature` when the hook has a secret. See [`LocalBitbucket::deliveries`].
+//!
+//! # What it does not do
+//!
+//! There is no git: commits are made with [`LocalBitbucket::push`]. All accounts see all
+//! workspaces, and anonymous requests are refused even for public repositories.
+//!
+//! # Why a separate crate
+//!
+//! The server's dependencies (axum, hyper's server side) stay out of the builds of programs
+//! that use `bitbucket-cloud`: add this crate under `[dev-dependencies]` only.
+
+#![warn(missing_docs)]
+
+mod auth;
+mod clock;
+mod diff;
+mod errors;
+mod faults;
+mod filter;
+mod ids;
+mod paging;
+mod receiver;
+mod render;
+mod routes;
+mod seed;
+mod store;
+mod webhooks;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use bitbucket_cloud::Scope;
+use tokio::sync::oneshot;
+
+pub use faults::Fault;
+pub use receiver::{ReceivedWebhook, WebhookReceiver};
+pub use seed::Account;
+pub use store::PipelineResult;
+pub use webhooks::{Delivery, signature as webhook_signature};
+
+use auth::{Credential, Credentials, Grant};
+use faults::Faults;
+use render::Urls;
+use store::{Store, User};
+use webhooks::Webhooks;
+
+/// A running local Bitbucket. Stops when dropped.
+///
+/// See the [crate docs](crate) for what it serves.
+pub struct LocalBitbucket {
+    app: Arc<App>,
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+/// A request the server answered, as [`LocalBitbucket::requests`] lists them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServedRequest {
+    /// The operation (`merge_pull_request`).
+    pub operation: &'static str,
+    /// The HTTP method.
+    pub method: String,
+    /// The path and query, e.g. `/2.0/repositories/acme/app/pullrequests?state=OPEN`.
+    pub path: String,
+    /// The status of the answer.
+    pub status: u16,
+}
+
+/// What the request handlers share.
+pub(crate) struct App {
+    store: Mutex<Store>,
+    credentials: Mutex<Credentials>,
+    faults: Mutex<Faults>,
+    requests: Mutex<Vec<ServedRequest>>,
+    pipeline_result: Mutex<PipelineResult>,
+    webhooks: Webhooks,
+    urls: Urls,
+}
+
+/// Locks `mutex`, ignoring poisoning: a panicking handler must not take the server down.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl App {
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
+        lock(&self.store)
+    }
+}
+
+impl LocalBitbucket {
+    /// Starts a server on `127.0.0.1` on a free port, with one account (see
+    /// [`LocalBitbucket::account`]) and nothing else. Must be called within a Tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// When no loopback port can be bound; [`LocalBitbucket::try_start`] returns the error
+    /// instead.
+    pub async fn start() -> LocalBitbucket {
+        match Self::try_start().await {
+            Ok(bb) => bb,
+            Err(e) => panic!("LocalBitbucket could not listen on 127.0.0.1: {e}"),
+        }
+    }
+
+    /// Like [`LocalBitbucket::start`], returning the error when no port can be bound.
+    pub async fn try_start() -> std::io::Result<LocalBitbucket> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let web = format!("http://{addr}");
+        let owner = seed::default_owner();
+        let app = Arc::new(App {
+            store: Mutex::new(Store::new(owner)),
+            credentials: Mutex::new(Credentials::default()),
+            faults: Mutex::new(Faults::default()),
+            requests: Mutex::new(Vec::new()),
+            pipeline_result: Mutex::new(PipelineResult::default()),
+            webhooks: Webhooks::start(),
+            urls: Urls {
+                api: format!("{web}/2.0"),
+                web,
+            },
+        });
+        let router = routes::router(Arc::clone(&app));
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let server = axum::serve(listener, router).with_graceful_shutdown(async {
+                // Either a send or the sender being dropped means stop.
+                let _ = stopped.await;
+            });
+            if let Err(e) = server.await {
+                eprintln!("LocalBitbucket stopped: {e}");
+            }
+        });
+        Ok(LocalBitbucket {
+            app,
+            addr,
+            shutdown: Some(shutdown),
+        })
+    }
+
+    /// The API root to give [`bitbucket_cloud::ClientBuilder::base_url`]:
+    /// `http://127.0.0.1:PORT/2.0`.
+    pub fn base_url(&self) -> String {
+        self.app.urls.api.clone()
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A new access token for the [account](LocalBitbucket::account) with these classic
+    /// scopes, for [`bitbucket_cloud::Auth::access_token`] (sent as `Bearer`).
+    ///
+    /// Scopes imply others as on Bitbucket: a write scope its read scope, `pullrequest`
+    /// `repository`, `pullrequest:write` `repository:write`.
+    pub fn token(&self, scopes: &[Scope]) -> String {
+        self.token_for(&self.account(), scopes)
+    }
+
+    /// A new access token for `account` (see [`LocalBitbucket::add_account`]).
+    ///
+    /// # Panics
+    ///
+    /// When `account` belongs to another server.
+    pub fn token_for(&self, account: &Account, scopes: &[Scope]) -> String {
+        let secret = format!("ATCTT3xLocal{}", ids::hex(uuid::Uuid::new_v4().as_bytes()));
+        self.register(&secret, account, Grant::Classic(scopes.to_vec()));
+        secret
+    }
+
+    /// A new API token for the [account](LocalBitbucket::account) with these granular
+    /// scopes (`read:pullrequest:bitbucket`, ...), for
+    /// [`bitbucket_cloud::Auth::api_token`] together with the account's email.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let bb = bitbucket_cloud_local::LocalBitbucket::start().await;
+    /// let token = bb.api_token(&["read:user:bitbucket"]);
+    /// let auth = bitbucket_cloud::Auth::api_token(bb.account().email, token);
+    /// # let _ = auth; }
+    /// ```
+    pub fn api_token(&self, scopes: &[&str]) -> String {
+        self.api_token_for(&self.account(), scopes)
+    }
+
+    /// A new API token for `account`.
+    ///
+    /// # Panics
+    ///
+    /// When `account` belongs to another server.
+    pub fn api_token_for(&self, account: &Account, scopes: &[&str]) -> String {
+        let secret = format!("ATATT3xLocal{}", ids::hex(uuid::Uuid::new_v4().as_bytes()));
+        self.register(
+            &secret,
+            account,
+            Grant::Granular {
+                email: account.email.clone(),
+                scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            },
+        );
+        secret
+    }
+
+    fn register(&self, secret: &str, account: &Account, grant: Grant) {
+        let Some(user) = self.app.store().user_index(&account.uuid) else {
+            panic!(
+                "{} ({}) is not an account of this LocalBitbucket: use one from \
+                 LocalBitbucket::account or LocalBitbucket::add_account",
+                account.display_name, account.uuid
+            );
+        };
+        lock(&self.app.credentials).add(secret.to_string(), Credential { user, grant });
+    }
+
+    /// Revokes a token: requests with it get a 401 from now on. Returns whether it existed.
+    pub fn revoke(&self, token: &str) -> bool {
+        lock(&self.app.credentials).revoke(token)
+    }
+
+    /// The account the tokens of [`LocalBitbucket::token`] and
+    /// [`LocalBitbucket::api_token`] belong to (`GET /user`).
+    pub fn account(&self) -> Account {
+        Account::from(&self.app.store().users[0])
+    }
+
+    /// Adds another account (a reviewer, a bot), for [`LocalBitbucket::token_for`].
+    pub fn add_account(&self, nickname: &str, display_name: &str) -> Account {
+        let user = User {
+            uuid: ids::uuid(),
+            account_id: ids::account_id(),
+            nickname: nickname.to_string(),
+            display_name: display_name.to_string(),
+            email: format!("{nickname}@example.com"),
+            created_on: clock::now(),
+        };
+        let account = Account::from(&user);
+        self.app.store().users.push(user);
+        account
+    }
+
+    /// Adds a fault. Faults stay until [`LocalBitbucket::clear_faults`] (a
+    /// [`Fault::server_error`] also ends once used up).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use bitbucket_cloud_local::{Fault, LocalBitbucket};
+    /// let bb = LocalBitbucket::start().await;
+    /// bb.inject(Fault::server_error("merge_pull_request").status(503));
+    /// # }
+    /// ```
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.app.faults).add(fault);
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        lock(&self.app.faults).clear();
+    }
+
+    /// How pipelines run from now on end (when not stopped): `SUCCESSFUL` by default.
+    pub fn set_pipeline_result(&self, result: PipelineResult) {
+        *lock(&self.app.pipeline_result) = result;
+    }
+
+    /// Every API request answered so far, oldest first.
+    pub fn requests(&self) -> Vec<ServedRequest> {
+        lock(&self.app.requests).clone()
+    }
+
+    /// Every webhook delivery made so far, oldest first. Deliveries are made in the
+    /// background; [`LocalBitbucket::webhooks_idle`] waits for those under way.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.app.webhooks.log()
+    }
+
+    /// Resolves once every webhook delivery queued so far has been made (or given up after
+    /// its attempts).
+    pub async fn webhooks_idle(&self) {
+        self.app.webhooks.idle().await
+    }
+}
+
+impl Drop for LocalBitbucket {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            // Err: the server already stopped.
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+impl std::fmt::Debug for LocalBitbucket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalBitbucket")
+            .field("base_url", &self.app.urls.api)
+            .finish_non_exhaustive()
+    }
+}

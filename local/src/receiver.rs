@@ -1,0 +1,145 @@
+//! A webhook receiver for tests: an HTTP endpoint on loopback that keeps what it is sent.
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use tokio::sync::{Notify, oneshot};
+
+use crate::lock;
+
+/// An HTTP endpoint on `127.0.0.1` that answers `200` to every POST and keeps it. Register
+/// [`WebhookReceiver::url`] as a hook's URL; stops when dropped.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let receiver = bitbucket_cloud_local::WebhookReceiver::start().await;
+/// assert!(receiver.url().starts_with("http://127.0.0.1:"));
+/// assert!(receiver.received().is_empty());
+/// # }
+/// ```
+pub struct WebhookReceiver {
+    url: String,
+    inbox: Arc<Inbox>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+#[derive(Default)]
+struct Inbox {
+    received: Mutex<Vec<ReceivedWebhook>>,
+    arrived: Notify,
+}
+
+/// One POST a [`WebhookReceiver`] got.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ReceivedWebhook {
+    /// The request's headers (`X-Event-Key`, `X-Hub-Signature`, ...).
+    pub headers: HeaderMap,
+    /// The body, exactly as sent (signatures are computed over these bytes).
+    pub body: Bytes,
+}
+
+impl ReceivedWebhook {
+    /// A header as text; empty when absent.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// `X-Event-Key`: `pullrequest:created`, `repo:push`, ...
+    pub fn event(&self) -> &str {
+        self.header("x-event-key")
+    }
+
+    /// The body as JSON (`Null` when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_default()
+    }
+}
+
+impl WebhookReceiver {
+    /// Starts listening on a free port of `127.0.0.1`.
+    ///
+    /// # Panics
+    ///
+    /// When no loopback port can be bound.
+    pub async fn start() -> WebhookReceiver {
+        async fn receive(
+            State(inbox): State<Arc<Inbox>>,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> StatusCode {
+            lock(&inbox.received).push(ReceivedWebhook { headers, body });
+            inbox.arrived.notify_waiters();
+            StatusCode::OK
+        }
+        let listener = match tokio::net::TcpListener::bind(("127.0.0.1", 0)).await {
+            Ok(listener) => listener,
+            Err(e) => panic!("WebhookReceiver could not listen on 127.0.0.1: {e}"),
+        };
+        let url = match listener.local_addr() {
+            Ok(addr) => format!("http://{addr}/webhook"),
+            Err(e) => panic!("WebhookReceiver has no local address: {e}"),
+        };
+        let inbox = Arc::new(Inbox::default());
+        let app = axum::Router::new()
+            .fallback(axum::routing::post(receive))
+            .with_state(Arc::clone(&inbox));
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let server = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = server.await {
+                eprintln!("WebhookReceiver stopped: {e}");
+            }
+        });
+        WebhookReceiver {
+            url,
+            inbox,
+            shutdown: Some(shutdown),
+        }
+    }
+
+    /// The URL to register as a hook's `url`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Everything received so far, oldest first.
+    pub fn received(&self) -> Vec<ReceivedWebhook> {
+        lock(&self.inbox.received).clone()
+    }
+
+    /// Waits until at least `count` webhooks have arrived, and returns them all.
+    pub async fn wait_for(&self, count: usize) -> Vec<ReceivedWebhook> {
+        loop {
+            let arrived = self.inbox.arrived.notified();
+            let received = self.received();
+            if received.len() >= count {
+                return received;
+            }
+            arrived.await;
+        }
+    }
+}
+
+impl Drop for WebhookReceiver {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+impl std::fmt::Debug for WebhookReceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookReceiver")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}

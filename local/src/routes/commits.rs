@@ -1,0 +1,71 @@
+//! `/repositories/{workspace}/{repo_slug}/commits` and `/commit/{commit}`.
+
+use axum::extract::State;
+use axum::http::Uri;
+use serde_json::Value;
+
+use super::{Answer, Params, Shared, list_query, ok, param, repo_index};
+use crate::errors::ApiError;
+use crate::paging::{self, Paging};
+use crate::store::Repo;
+
+/// Commits are listed newest first with opaque cursors, like Bitbucket's.
+pub(crate) const COMMIT_CURSOR: Paging =
+    Paging::Cursor(|item| item.get("hash").and_then(Value::as_str).map(str::to_string));
+
+pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
+    let query = list_query(&app, &uri);
+    let store = app.store();
+    let repo = &store.repos[repo_index(&store, &params)?];
+    let refs = |names: Vec<&str>| -> Result<Vec<String>, ApiError> {
+        names
+            .into_iter()
+            .map(|name| {
+                repo.resolve(name)
+                    .ok_or_else(|| ApiError::not_found(format_args!("Revision {name}")))
+            })
+            .collect()
+    };
+    let mut include = refs(query.all("include"))?;
+    if include.is_empty() {
+        include = repo.branches.values().cloned().collect();
+    }
+    let exclude = refs(query.all("exclude"))?;
+    let path = query.get("path");
+    let items = repo
+        .log(&include, &exclude)
+        .into_iter()
+        .filter(|c| path.is_none_or(|p| touches(repo, c, p)))
+        .map(|c| app.urls.commit(&store, repo, c))
+        .collect();
+    ok(paging::page(items, &query, COMMIT_CURSOR)?)
+}
+
+pub(super) async fn get(State(app): State<Shared>, params: Params) -> Answer {
+    let store = app.store();
+    let repo = &store.repos[repo_index(&store, &params)?];
+    let hash = param(&params, "commit");
+    let commit = repo
+        .commit(hash)
+        .ok_or_else(|| ApiError::not_found(format_args!("Commit {hash}")))?;
+    ok(app.urls.commit(&store, repo, commit))
+}
+
+/// Whether `commit` changes `path` (a file, or any file under a directory) compared with its
+/// first parent.
+fn touches(repo: &Repo, commit: &crate::store::Commit, path: &str) -> bool {
+    let empty = Default::default();
+    let before = commit
+        .parents
+        .first()
+        .and_then(|p| repo.commits.get(p))
+        .map_or(&empty, |c| &c.tree);
+    let dir = format!("{}/", path.trim_end_matches('/'));
+    let relevant = |p: &String| p == path || p.starts_with(&dir);
+    let changed = |a: &crate::store::Tree, b: &crate::store::Tree| {
+        a.iter()
+            .filter(|(p, _)| relevant(p))
+            .any(|(p, content)| b.get(p) != Some(content))
+    };
+    changed(&commit.tree, before) || changed(before, &commit.tree)
+}

@@ -1,0 +1,236 @@
+//! `/repositories/{workspace}/{repo_slug}/issues` (the deprecated, still served issue tracker).
+
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::Uri;
+use serde_json::{Value, json};
+
+use super::{
+    Answer, Caller, Params, Shared, body, created, emit, list_query, ok, param, repo_index, text,
+};
+use crate::clock;
+use crate::errors::ApiError;
+use crate::paging::{self, Paging};
+use crate::store::{Issue, Repo, Store};
+
+const KINDS: &[&str] = &["bug", "enhancement", "proposal", "task"];
+const PRIORITIES: &[&str] = &["trivial", "minor", "major", "critical", "blocker"];
+const STATES: &[&str] = &[
+    "submitted",
+    "new",
+    "open",
+    "resolved",
+    "on hold",
+    "invalid",
+    "duplicate",
+    "wontfix",
+    "closed",
+];
+
+pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
+    let store = app.store();
+    let repo = tracker(&store, &params)?;
+    let items = repo
+        .issues
+        .iter()
+        .map(|i| app.urls.issue(&store, repo, i))
+        .collect();
+    ok(paging::page(
+        items,
+        &list_query(&app, &uri),
+        Paging::Numbered,
+    )?)
+}
+
+pub(super) async fn get(State(app): State<Shared>, params: Params) -> Answer {
+    let store = app.store();
+    let repo = tracker(&store, &params)?;
+    let issue = find(repo, &params)?;
+    ok(app.urls.issue(&store, repo, issue))
+}
+
+pub(super) async fn create(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+    bytes: Bytes,
+) -> Answer {
+    let request = body(&bytes)?;
+    let mut store = app.store();
+    tracker(&store, &params)?;
+    let index = repo_index(&store, &params)?;
+    let title = text(&request, "/title").unwrap_or_default().trim();
+    if title.is_empty() {
+        return Err(ApiError::bad_request("title: This field is required.")
+            .field("title", "This field is required."));
+    }
+    let kind = choice(&request, "kind", KINDS)?.unwrap_or("bug");
+    let priority = choice(&request, "priority", PRIORITIES)?.unwrap_or("major");
+    let state = choice(&request, "state", STATES)?.unwrap_or("new");
+    let assignee = assignee(&store, &request)?;
+    let now = clock::now();
+    let repo = &mut store.repos[index];
+    let id = repo.issues.iter().map(|i| i.id).max().unwrap_or(0) + 1;
+    repo.issues.push(Issue {
+        id,
+        title: title.to_string(),
+        content: text(&request, "/content/raw")
+            .unwrap_or_default()
+            .to_string(),
+        kind: kind.to_string(),
+        priority: priority.to_string(),
+        state: state.to_string(),
+        reporter: caller.user,
+        assignee: assignee.flatten(),
+        votes: 0,
+        created_on: now.clone(),
+        updated_on: now,
+        edited_on: None,
+    });
+    let repo = &store.repos[index];
+    let value = app
+        .urls
+        .issue(&store, repo, repo.issues.last().expect("just pushed"));
+    emit(
+        &app,
+        &store,
+        index,
+        caller.user,
+        "issue:created",
+        json!({ "issue": value }),
+    );
+    let location = format!("{}/issues/{id}", app.urls.repo_api(repo));
+    created(&location, value)
+}
+
+/// Changes the fields the body sets; hooks get `issue:updated` with the `changes`.
+pub(super) async fn update(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+    bytes: Bytes,
+) -> Answer {
+    let request = body(&bytes)?;
+    let mut store = app.store();
+    tracker(&store, &params)?;
+    let index = repo_index(&store, &params)?;
+    let kind = choice(&request, "kind", KINDS)?;
+    let priority = choice(&request, "priority", PRIORITIES)?;
+    let state = choice(&request, "state", STATES)?;
+    let assignee = assignee(&store, &request)?;
+    if let Some(title) = text(&request, "/title")
+        && title.trim().is_empty()
+    {
+        return Err(ApiError::bad_request("title: This field may not be blank.")
+            .field("title", "This field may not be blank."));
+    }
+    let repo = &mut store.repos[index];
+    let id = param(&params, "issue_id").to_string();
+    let issue = repo
+        .issues
+        .iter_mut()
+        .find(|i| i.id.to_string() == id)
+        .ok_or_else(|| ApiError::not_found(format_args!("Issue {id}")))?;
+    let mut changes = serde_json::Map::new();
+    let mut set = |name: &str, field: &mut String, value: Option<&str>| {
+        if let Some(value) = value
+            && field != value
+        {
+            changes.insert(name.into(), json!({ "old": field.clone(), "new": value }));
+            *field = value.to_string();
+        }
+    };
+    set("title", &mut issue.title, text(&request, "/title"));
+    set(
+        "content",
+        &mut issue.content,
+        text(&request, "/content/raw"),
+    );
+    set("kind", &mut issue.kind, kind);
+    set("priority", &mut issue.priority, priority);
+    set("status", &mut issue.state, state);
+    if let Some(assignee) = assignee
+        && issue.assignee != assignee
+    {
+        changes.insert(
+            "assignee".into(),
+            json!({ "old": issue.assignee, "new": assignee }),
+        );
+        issue.assignee = assignee;
+    }
+    let now = clock::now();
+    issue.updated_on = now.clone();
+    issue.edited_on = Some(now);
+    let issue_id = issue.id;
+    let repo = &store.repos[index];
+    let issue = repo
+        .issues
+        .iter()
+        .find(|i| i.id == issue_id)
+        .expect("found above");
+    let value = app.urls.issue(&store, repo, issue);
+    emit(
+        &app,
+        &store,
+        index,
+        caller.user,
+        "issue:updated",
+        json!({ "issue": value, "changes": changes }),
+    );
+    ok(value)
+}
+
+/// The repository, if its issue tracker is on; Bitbucket answers 404 otherwise.
+fn tracker<'a>(store: &'a Store, params: &Params) -> Result<&'a Repo, ApiError> {
+    let repo = &store.repos[repo_index(store, params)?];
+    if !repo.has_issues {
+        return Err(ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "Repository has no issue tracker.",
+        ));
+    }
+    Ok(repo)
+}
+
+fn find<'a>(repo: &'a Repo, params: &Params) -> Result<&'a Issue, ApiError> {
+    let id = param(params, "issue_id");
+    repo.issues
+        .iter()
+        .find(|i| i.id.to_string() == id)
+        .ok_or_else(|| ApiError::not_found(format_args!("Issue {id}")))
+}
+
+/// `request[name]` if it is one of `allowed`; `None` when absent.
+fn choice<'a>(
+    request: &'a Value,
+    name: &str,
+    allowed: &[&str],
+) -> Result<Option<&'a str>, ApiError> {
+    match request.get(name).and_then(Value::as_str) {
+        None => Ok(None),
+        Some(v) if allowed.contains(&v) => Ok(Some(v)),
+        Some(v) => Err(
+            ApiError::bad_request(format!("{name}: \"{v}\" is not a valid choice."))
+                .field(name, &format!("one of {}", allowed.join(", "))),
+        ),
+    }
+}
+
+/// The `assignee` of a body: `None` when absent, `Some(None)` when `null`.
+fn assignee(store: &Store, request: &Value) -> Result<Option<Option<usize>>, ApiError> {
+    match request.get("assignee") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(who) => {
+            let id = text(who, "/uuid")
+                .or_else(|| text(who, "/account_id"))
+                .unwrap_or_default();
+            let user = store.user_index(id).ok_or_else(|| {
+                ApiError::bad_request(format!("assignee: no account {id}"))
+                    .field("assignee", "no such account")
+            })?;
+            Ok(Some(Some(user)))
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! `/repositories/{workspace}/{repo_slug}/pipelines`.
+//!
+//! A pipeline moves one state each time it is read with `get_pipeline`: `PENDING`, then
+//! `IN_PROGRESS`, then `COMPLETED` with the result set by `LocalBitbucket::set_pipeline_result`.
+
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::Uri;
+use serde_json::Value;
+
+use super::{
+    Answer, Caller, Params, Shared, body, created, list_query, no_content, ok, param, repo_index,
+    text,
+};
+use crate::errors::ApiError;
+use crate::paging::{self, Paging};
+use crate::store::{Pipeline, Repo, Stage};
+use crate::{clock, ids, lock};
+
+pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
+    let query = list_query(&app, &uri);
+    let store = app.store();
+    let repo = &store.repos[repo_index(&store, &params)?];
+    let branch = query.get("target.branch").or(query.get("target.ref_name"));
+    let commit = query.get("target.commit.hash");
+    let status = query.get("status");
+    let items = repo
+        .pipelines
+        .iter()
+        .filter(|p| branch.is_none_or(|b| p.ref_name == b))
+        .filter(|p| commit.is_none_or(|c| p.commit.starts_with(c)))
+        .map(|p| app.urls.pipeline(&store, repo, p))
+        .filter(|v| {
+            status.is_none_or(|s| {
+                text(v, "/state/name") == Some(s) || text(v, "/state/result/name") == Some(s)
+            })
+        })
+        .collect();
+    ok(paging::page(items, &query, Paging::Numbered)?)
+}
+
+pub(super) async fn run(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+    bytes: Bytes,
+) -> Answer {
+    let request = body(&bytes)?;
+    let outcome = *lock(&app.pipeline_result);
+    let mut store = app.store();
+    let index = repo_index(&store, &params)?;
+    let repo = &store.repos[index];
+    let Some(target) = request.get("target").filter(|t| t.is_object()) else {
+        return Err(
+            ApiError::bad_request("target: This field is required.").field(
+                "target",
+                "what to build: a pipeline_ref_target or pipeline_commit_target",
+            ),
+        );
+    };
+    let selector = target.get("selector").map(|s| {
+        (
+            text(s, "/type").unwrap_or("custom").to_string(),
+            text(s, "/pattern").unwrap_or_default().to_string(),
+        )
+    });
+    let (ref_type, ref_name, commit) = match text(target, "/type") {
+        Some("pipeline_commit_target") => {
+            let hash = text(target, "/commit/hash").unwrap_or_default();
+            let commit = repo.commit(hash).ok_or_else(|| {
+                ApiError::bad_request(format!("Commit {hash} not found"))
+                    .field("target", "no such commit")
+            })?;
+            (String::new(), String::new(), commit.hash.clone())
+        }
+        Some("pipeline_ref_target") | None => {
+            let ref_name = text(target, "/ref_name").unwrap_or_default();
+            let ref_type = text(target, "/ref_type").unwrap_or("branch");
+            if ref_type != "branch" {
+                return Err(ApiError::bad_request(format!(
+                    "Unsupported ref_type {ref_type}: the local server has branches only"
+                )));
+            }
+            let hash = repo.branches.get(ref_name).cloned().ok_or_else(|| {
+                ApiError::bad_request(format!("Branch {ref_name} not found"))
+                    .field("target", &format!("no branch named {ref_name:?}"))
+            })?;
+            (ref_type.to_string(), ref_name.to_string(), hash)
+        }
+        Some(other) => {
+            return Err(
+                ApiError::bad_request(format!("Unsupported target type {other}")).field(
+                    "target",
+                    "type must be pipeline_ref_target or pipeline_commit_target",
+                ),
+            );
+        }
+    };
+    let variables = request
+        .get("variables")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|v| {
+                    Some((
+                        text(v, "/key")?.to_string(),
+                        text(v, "/value").unwrap_or_default().to_string(),
+                        v.get("secured").and_then(Value::as_bool).unwrap_or(false),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let pipeline = Pipeline {
+        uuid: ids::uuid(),
+        build_number: repo.next_build_number(),
+        creator: caller.user,
+        ref_type,
+        ref_name,
+        commit,
+        selector,
+        variables,
+        stage: Stage::Pending,
+        outcome,
+        created_on: clock::now(),
+        completed_on: None,
+        build_seconds_used: 0,
+    };
+    let repo = &mut store.repos[index];
+    repo.pipelines.push(pipeline);
+    let repo = &store.repos[index];
+    let p = repo.pipelines.last().expect("just pushed");
+    let value = app.urls.pipeline(&store, repo, p);
+    let location = value
+        .pointer("/links/self/href")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    created(&location, value)
+}
+
+pub(super) async fn get(State(app): State<Shared>, params: Params) -> Answer {
+    let mut store = app.store();
+    let index = repo_index(&store, &params)?;
+    let at = position(&store.repos[index], &params)?;
+    store.repos[index].pipelines[at].advance();
+    let repo = &store.repos[index];
+    ok(app.urls.pipeline(&store, repo, &repo.pipelines[at]))
+}
+
+pub(super) async fn stop(State(app): State<Shared>, params: Params) -> Answer {
+    let mut store = app.store();
+    let index = repo_index(&store, &params)?;
+    let at = position(&store.repos[index], &params)?;
+    let p = &mut store.repos[index].pipelines[at];
+    if matches!(p.stage, Stage::Completed(_) | Stage::Stopped) {
+        return Err(ApiError::bad_request(format!(
+            "Pipeline #{} has already completed and cannot be stopped",
+            p.build_number
+        )));
+    }
+    p.stage = Stage::Stopped;
+    p.completed_on = Some(clock::now());
+    no_content()
+}
+
+/// The pipeline the path names: by `{uuid}` (braces optional) or build number.
+fn position(repo: &Repo, params: &Params) -> Result<usize, ApiError> {
+    let id = param(params, "pipeline_uuid");
+    let bare = id.trim_matches(['{', '}']);
+    repo.pipelines
+        .iter()
+        .position(|p| {
+            ids::same(p.uuid.trim_matches(['{', '}']), bare) || p.build_number.to_string() == id
+        })
+        .ok_or_else(|| ApiError::not_found(format_args!("Pipeline {id}")))
+}

@@ -1,0 +1,179 @@
+//! Giving the server data without the API: accounts, workspaces, projects, repositories and
+//! pushes (the API has no way to make commits, just as Bitbucket's needs git for that).
+
+use serde_json::json;
+
+use crate::store::{self, Repo, Store, Tree, User};
+use crate::{LocalBitbucket, clock, ids};
+
+/// An account of the local server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Account {
+    /// `{uuid}`.
+    pub uuid: String,
+    /// The Atlassian account id.
+    pub account_id: String,
+    /// The nickname (`ada`).
+    pub nickname: String,
+    /// The display name (`Ada Lovelace`).
+    pub display_name: String,
+    /// The email API tokens are sent with.
+    pub email: String,
+}
+
+impl From<&User> for Account {
+    fn from(user: &User) -> Self {
+        Account {
+            uuid: user.uuid.clone(),
+            account_id: user.account_id.clone(),
+            nickname: user.nickname.clone(),
+            display_name: user.display_name.clone(),
+            email: user.email.clone(),
+        }
+    }
+}
+
+/// The account every server starts with.
+pub(crate) fn default_owner() -> User {
+    User {
+        uuid: ids::uuid(),
+        account_id: ids::account_id(),
+        nickname: "ada".into(),
+        display_name: "Ada Lovelace".into(),
+        email: "ada@example.com".into(),
+        created_on: clock::now(),
+    }
+}
+
+impl LocalBitbucket {
+    /// Creates the workspace `slug` named `name` (or renames it if it exists).
+    pub fn create_workspace(&self, slug: &str, name: &str) {
+        self.app.store().ensure_workspace(slug, Some(name));
+    }
+
+    /// Creates the project `key` in `workspace` (creating the workspace if needed).
+    pub fn create_project(&self, workspace: &str, key: &str, name: &str) {
+        let mut store = self.app.store();
+        let ws = store.ensure_workspace(workspace, None);
+        store::ensure_project(ws, key, name).name = name.to_string();
+    }
+
+    /// Creates the repository `workspace/slug` with a `main` branch holding one commit (a
+    /// `README.md`), creating the workspace and a project if needed. Does nothing if the
+    /// repository exists. Returns the hash of `main`'s head.
+    pub fn create_repository(&self, workspace: &str, slug: &str) -> String {
+        let mut store = self.app.store();
+        let owner = 0;
+        if store.repo(workspace, slug).is_none() {
+            let repo = store
+                .create_repo(workspace, slug, None)
+                .expect("the default project always exists");
+            let tree = Tree::from([("README.md".to_string(), format!("# {slug}\n"))]);
+            let hash = repo.add_commit("Initial commit", owner, Vec::new(), tree);
+            repo.branches.insert("main".into(), hash);
+            repo.mainbranch = Some("main".into());
+        }
+        let repo = store.repo(workspace, slug).expect("exists now");
+        repo.mainbranch
+            .as_ref()
+            .and_then(|b| repo.branches.get(b))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Commits `files` (path, content; an empty content deletes the file) on `branch` of
+    /// `workspace/repo` with `message`, as the [account](LocalBitbucket::account) pushing it.
+    /// The branch starts from the main branch when it does not exist; the repository is
+    /// created when it does not exist. Delivers `repo:push` to the repository's hooks.
+    /// Returns the new commit's hash.
+    pub fn push(
+        &self,
+        workspace: &str,
+        repo: &str,
+        branch: &str,
+        message: &str,
+        files: &[(&str, &str)],
+    ) -> String {
+        self.create_repository(workspace, repo);
+        let mut store = self.app.store();
+        let index = store.repo_index(workspace, repo).expect("created above");
+        let r = &mut store.repos[index];
+        let old = r.branches.get(branch).cloned();
+        let parent = old.clone().or_else(|| {
+            r.mainbranch
+                .as_ref()
+                .and_then(|main| r.branches.get(main))
+                .cloned()
+        });
+        let mut tree = parent
+            .as_ref()
+            .and_then(|p| r.commits.get(p))
+            .map(|c| c.tree.clone())
+            .unwrap_or_default();
+        for (path, content) in files {
+            if content.is_empty() {
+                tree.remove(*path);
+            } else {
+                tree.insert(path.to_string(), content.to_string());
+            }
+        }
+        let hash = r.add_commit(message, 0, parent.into_iter().collect(), tree);
+        r.branches.insert(branch.to_string(), hash.clone());
+        let change = push_change(
+            &self.app.urls,
+            &store,
+            index,
+            branch,
+            old.as_deref(),
+            Some(&hash),
+        );
+        crate::routes::emit_push(&self.app, &store, index, 0, vec![change]);
+        hash
+    }
+}
+
+/// One entry of a `repo:push` payload's `push.changes`: the branch before and after.
+pub(crate) fn push_change(
+    urls: &crate::render::Urls,
+    store: &Store,
+    repo_index: usize,
+    branch: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+) -> serde_json::Value {
+    let repo: &Repo = &store.repos[repo_index];
+    let state = |hash: Option<&str>| {
+        hash.and_then(|h| repo.commits.get(h)).map(|c| {
+            json!({
+                "type": "branch",
+                "name": branch,
+                "target": urls.commit(store, repo, c),
+                "links": {
+                    "self": { "href": format!("{}/refs/branches/{branch}", urls.repo_api(repo)) },
+                },
+            })
+        })
+    };
+    let commits: Vec<_> = match new {
+        Some(new) => repo
+            .log(
+                &[new.to_string()],
+                &old.map(str::to_string).into_iter().collect::<Vec<_>>(),
+            )
+            .into_iter()
+            .take(5)
+            .map(|c| urls.commit(store, repo, c))
+            .collect(),
+        None => Vec::new(),
+    };
+    json!({
+        "old": state(old),
+        "new": state(new),
+        "created": old.is_none(),
+        "closed": new.is_none(),
+        "forced": false,
+        "truncated": false,
+        "commits": commits,
+    })
+}

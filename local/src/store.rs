@@ -1,0 +1,506 @@
+//! The in-memory Bitbucket: accounts, workspaces, projects and repositories with their
+//! branches, commits, pull requests, issues, pipelines and webhooks. Plain data and the rules
+//! that change it; HTTP lives in `routes`, JSON shapes in `render`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::{clock, ids};
+
+/// A file tree: path → content. Repositories here are small, so every commit keeps its whole
+/// tree; diffs compare trees.
+pub(crate) type Tree = BTreeMap<String, String>;
+
+#[derive(Debug)]
+pub(crate) struct Store {
+    pub users: Vec<User>,
+    pub workspaces: Vec<Workspace>,
+    pub repos: Vec<Repo>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct User {
+    pub uuid: String,
+    pub account_id: String,
+    pub nickname: String,
+    pub display_name: String,
+    pub email: String,
+    pub created_on: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Workspace {
+    pub uuid: String,
+    pub slug: String,
+    pub name: String,
+    pub is_private: bool,
+    pub created_on: String,
+    pub projects: Vec<Project>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Project {
+    pub uuid: String,
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub is_private: bool,
+    pub created_on: String,
+    pub updated_on: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Repo {
+    pub uuid: String,
+    pub workspace: String,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub is_private: bool,
+    pub language: String,
+    pub has_issues: bool,
+    pub has_wiki: bool,
+    pub fork_policy: String,
+    pub project_key: String,
+    pub mainbranch: Option<String>,
+    pub created_on: String,
+    pub updated_on: String,
+    pub branches: BTreeMap<String, String>,
+    pub commits: HashMap<String, Commit>,
+    /// Bumped by every new commit: parents always have a lower number, so sorting by it
+    /// descending is a topological order, newest first (like `git log`).
+    pub commit_seq: u64,
+    pub pulls: Vec<PullRequest>,
+    pub issues: Vec<Issue>,
+    pub pipelines: Vec<Pipeline>,
+    pub hooks: Vec<Hook>,
+    pub next_comment_id: u64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Commit {
+    pub hash: String,
+    pub seq: u64,
+    pub message: String,
+    /// Index into `Store::users`.
+    pub author: usize,
+    pub date: String,
+    pub parents: Vec<String>,
+    pub tree: Tree,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PrState {
+    Open,
+    Merged,
+    Declined,
+}
+
+impl PrState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrState::Open => "OPEN",
+            PrState::Merged => "MERGED",
+            PrState::Declined => "DECLINED",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct PullRequest {
+    pub id: u64,
+    pub title: String,
+    pub description: String,
+    pub state: PrState,
+    pub draft: bool,
+    pub author: usize,
+    pub source_branch: String,
+    pub source_commit: String,
+    pub destination_branch: String,
+    pub destination_commit: String,
+    pub close_source_branch: bool,
+    pub reviewers: Vec<usize>,
+    pub participants: Vec<Participant>,
+    pub comments: Vec<Comment>,
+    pub merge_commit: Option<String>,
+    pub closed_by: Option<usize>,
+    pub reason: String,
+    pub created_on: String,
+    pub updated_on: String,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Participant {
+    pub user: usize,
+    pub reviewer: bool,
+    pub approved: bool,
+    pub changes_requested: bool,
+    pub participated_on: String,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Comment {
+    pub id: u64,
+    pub raw: String,
+    pub user: usize,
+    pub parent: Option<u64>,
+    pub inline: Option<Inline>,
+    pub created_on: String,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Inline {
+    pub path: String,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Issue {
+    pub id: u64,
+    pub title: String,
+    pub content: String,
+    pub kind: String,
+    pub priority: String,
+    pub state: String,
+    pub reporter: usize,
+    pub assignee: Option<usize>,
+    pub votes: i64,
+    pub created_on: String,
+    pub updated_on: String,
+    pub edited_on: Option<String>,
+}
+
+/// How a pipeline ends when it is not stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum PipelineResult {
+    /// `COMPLETED` / `SUCCESSFUL` (the default).
+    #[default]
+    Successful,
+    /// `COMPLETED` / `FAILED`: a step failed.
+    Failed,
+    /// `COMPLETED` / `ERROR`: the pipeline could not run (e.g. invalid configuration).
+    Error,
+}
+
+impl PipelineResult {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            PipelineResult::Successful => "SUCCESSFUL",
+            PipelineResult::Failed => "FAILED",
+            PipelineResult::Error => "ERROR",
+        }
+    }
+}
+
+/// Where a pipeline is. Each read of a pipeline moves it one step, so a client polling it
+/// sees PENDING → IN_PROGRESS → COMPLETED without timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stage {
+    Pending,
+    Running,
+    Completed(PipelineResult),
+    Stopped,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Pipeline {
+    pub uuid: String,
+    pub build_number: u64,
+    pub creator: usize,
+    pub ref_type: String,
+    pub ref_name: String,
+    pub commit: String,
+    pub selector: Option<(String, String)>,
+    pub variables: Vec<(String, String, bool)>,
+    pub stage: Stage,
+    pub outcome: PipelineResult,
+    pub created_on: String,
+    pub completed_on: Option<String>,
+    pub build_seconds_used: u64,
+}
+
+impl Pipeline {
+    /// One step forward, unless finished.
+    pub fn advance(&mut self) {
+        self.stage = match self.stage {
+            Stage::Pending => Stage::Running,
+            Stage::Running => {
+                self.completed_on = Some(clock::now());
+                self.build_seconds_used = 42;
+                Stage::Completed(self.outcome)
+            }
+            done => done,
+        };
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Hook {
+    pub uuid: String,
+    pub url: String,
+    pub description: String,
+    pub events: Vec<String>,
+    pub active: bool,
+    pub secret: Option<String>,
+    pub created_at: String,
+}
+
+impl Store {
+    pub fn new(owner: User) -> Self {
+        Store {
+            users: vec![owner],
+            workspaces: Vec::new(),
+            repos: Vec::new(),
+        }
+    }
+
+    pub fn workspace(&self, name: &str) -> Option<&Workspace> {
+        self.workspaces
+            .iter()
+            .find(|w| ids::same(&w.slug, name) || ids::same(&w.uuid, name))
+    }
+
+    pub fn workspace_mut(&mut self, name: &str) -> Option<&mut Workspace> {
+        self.workspaces
+            .iter_mut()
+            .find(|w| ids::same(&w.slug, name) || ids::same(&w.uuid, name))
+    }
+
+    /// The workspace, created (with a default project) when missing.
+    pub fn ensure_workspace(&mut self, slug: &str, name: Option<&str>) -> &mut Workspace {
+        if self.workspace(slug).is_none() {
+            let now = clock::now();
+            self.workspaces.push(Workspace {
+                uuid: ids::uuid(),
+                slug: slug.to_string(),
+                name: name.unwrap_or(slug).to_string(),
+                is_private: true,
+                created_on: now,
+                projects: Vec::new(),
+            });
+        }
+        let workspace = self.workspace_mut(slug).expect("just inserted");
+        if let Some(name) = name {
+            workspace.name = name.to_string();
+        }
+        workspace
+    }
+
+    pub fn repo_index(&self, workspace: &str, slug: &str) -> Option<usize> {
+        let ws = self.workspace(workspace)?;
+        self.repos.iter().position(|r| {
+            r.workspace == ws.slug && (ids::same(&r.slug, slug) || ids::same(&r.uuid, slug))
+        })
+    }
+
+    pub fn repo(&self, workspace: &str, slug: &str) -> Option<&Repo> {
+        self.repo_index(workspace, slug).map(|i| &self.repos[i])
+    }
+
+    /// A new, empty repository (no branches, like one created on bitbucket.org), in
+    /// `project_key` or the workspace's oldest project (created when the workspace has none).
+    pub fn create_repo(
+        &mut self,
+        workspace: &str,
+        slug: &str,
+        project_key: Option<&str>,
+    ) -> Result<&mut Repo, String> {
+        let ws = self.ensure_workspace(workspace, None);
+        let project = match project_key {
+            Some(key) => ws
+                .projects
+                .iter()
+                .find(|p| ids::same(&p.key, key) || ids::same(&p.uuid, key))
+                .ok_or_else(|| format!("project {key} not found in workspace {}", ws.slug))?
+                .key
+                .clone(),
+            None => match ws.projects.first() {
+                Some(p) => p.key.clone(),
+                None => ensure_project(ws, "PROJ", "Untitled project").key.clone(),
+            },
+        };
+        let ws_slug = ws.slug.clone();
+        let now = clock::now();
+        self.repos.push(Repo {
+            uuid: ids::uuid(),
+            workspace: ws_slug,
+            slug: slug.to_string(),
+            name: slug.to_string(),
+            description: String::new(),
+            is_private: true,
+            language: String::new(),
+            has_issues: true,
+            has_wiki: false,
+            fork_policy: "no_public_forks".into(),
+            project_key: project,
+            mainbranch: None,
+            created_on: now.clone(),
+            updated_on: now,
+            branches: BTreeMap::new(),
+            commits: HashMap::new(),
+            commit_seq: 0,
+            pulls: Vec::new(),
+            issues: Vec::new(),
+            pipelines: Vec::new(),
+            hooks: Vec::new(),
+            next_comment_id: 1,
+        });
+        Ok(self.repos.last_mut().expect("just pushed"))
+    }
+
+    pub fn user_index(&self, uuid: &str) -> Option<usize> {
+        self.users
+            .iter()
+            .position(|u| ids::same(&u.uuid, uuid) || u.account_id == uuid || u.nickname == uuid)
+    }
+}
+
+/// The project `key` of `workspace`, created when missing.
+pub(crate) fn ensure_project<'a>(ws: &'a mut Workspace, key: &str, name: &str) -> &'a mut Project {
+    if let Some(i) = ws.projects.iter().position(|p| p.key == key) {
+        return &mut ws.projects[i];
+    }
+    let now = clock::now();
+    ws.projects.push(Project {
+        uuid: ids::uuid(),
+        key: key.to_string(),
+        name: name.to_string(),
+        description: String::new(),
+        is_private: true,
+        created_on: now.clone(),
+        updated_on: now,
+    });
+    ws.projects.last_mut().expect("just pushed")
+}
+
+impl Repo {
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.workspace, self.slug)
+    }
+
+    /// A commit by full hash or by a prefix of at least 7 digits (as Bitbucket accepts).
+    pub fn commit(&self, hash: &str) -> Option<&Commit> {
+        if let Some(c) = self.commits.get(hash) {
+            return Some(c);
+        }
+        if hash.len() < 7 {
+            return None;
+        }
+        let mut found = self.commits.values().filter(|c| c.hash.starts_with(hash));
+        let first = found.next()?;
+        found.next().is_none().then_some(first)
+    }
+
+    /// A branch name, tag-less ref or hash, resolved to a commit hash.
+    pub fn resolve(&self, reference: &str) -> Option<String> {
+        self.branches
+            .get(reference)
+            .cloned()
+            .or_else(|| self.commit(reference).map(|c| c.hash.clone()))
+    }
+
+    /// Adds a commit with `parents` and `tree`; returns its hash.
+    pub fn add_commit(
+        &mut self,
+        message: &str,
+        author: usize,
+        parents: Vec<String>,
+        tree: Tree,
+    ) -> String {
+        self.commit_seq += 1;
+        let parents_joined = parents.join(" ");
+        let hash = ids::commit_hash(&[&parents_joined, message, &format!("{tree:?}")]);
+        self.commits.insert(
+            hash.clone(),
+            Commit {
+                hash: hash.clone(),
+                seq: self.commit_seq,
+                message: message.to_string(),
+                author,
+                date: clock::now(),
+                parents,
+                tree,
+            },
+        );
+        self.updated_on = clock::now();
+        hash
+    }
+
+    /// Every commit reachable from `heads`.
+    pub fn reachable(&self, heads: &[String]) -> HashSet<String> {
+        let mut seen = HashSet::new();
+        let mut stack: Vec<String> = heads.to_vec();
+        while let Some(hash) = stack.pop() {
+            if !seen.insert(hash.clone()) {
+                continue;
+            }
+            if let Some(c) = self.commits.get(&hash) {
+                stack.extend(c.parents.iter().cloned());
+            }
+        }
+        seen
+    }
+
+    /// Commits reachable from `include` but not from `exclude`, newest first.
+    pub fn log(&self, include: &[String], exclude: &[String]) -> Vec<&Commit> {
+        let excluded = self.reachable(exclude);
+        let mut commits: Vec<&Commit> = self
+            .reachable(include)
+            .into_iter()
+            .filter(|h| !excluded.contains(h))
+            .filter_map(|h| self.commits.get(&h))
+            .collect();
+        commits.sort_by_key(|c| std::cmp::Reverse(c.seq));
+        commits
+    }
+
+    /// The newest commit reachable from both `a` and `b`.
+    pub fn merge_base(&self, a: &str, b: &str) -> Option<String> {
+        let from_b = self.reachable(&[b.to_string()]);
+        self.log(&[a.to_string()], &[])
+            .into_iter()
+            .find(|c| from_b.contains(&c.hash))
+            .map(|c| c.hash.clone())
+    }
+
+    pub fn pull(&self, id: &str) -> Option<&PullRequest> {
+        let id: u64 = id.parse().ok()?;
+        self.pulls.iter().find(|p| p.id == id)
+    }
+
+    pub fn pull_mut(&mut self, id: &str) -> Option<&mut PullRequest> {
+        let id: u64 = id.parse().ok()?;
+        self.pulls.iter_mut().find(|p| p.id == id)
+    }
+
+    pub fn next_pull_id(&self) -> u64 {
+        self.pulls.iter().map(|p| p.id).max().unwrap_or(0) + 1
+    }
+
+    pub fn next_build_number(&self) -> u64 {
+        self.pipelines
+            .iter()
+            .map(|p| p.build_number)
+            .max()
+            .unwrap_or(0)
+            + 1
+    }
+}
+
+impl PullRequest {
+    /// The participant entry of `user`, added when missing.
+    pub fn participant(&mut self, user: usize) -> &mut Participant {
+        if let Some(i) = self.participants.iter().position(|p| p.user == user) {
+            return &mut self.participants[i];
+        }
+        self.participants.push(Participant {
+            user,
+            reviewer: self.reviewers.contains(&user),
+            approved: false,
+            changes_requested: false,
+            participated_on: clock::now(),
+        });
+        self.participants.last_mut().expect("just pushed")
+    }
+}

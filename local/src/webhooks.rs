@@ -1,0 +1,245 @@
+//! Webhook deliveries: what happens in the repository is POSTed to its hooks' URLs, as
+//! Bitbucket does, with `X-Event-Key`, `X-Hook-UUID`, `X-Request-UUID`, `X-Attempt-Number`
+//! and, when the hook has a secret, `X-Hub-Signature: sha256=<HMAC-SHA256 of the body>`.
+//!
+//! One worker delivers in order. A delivery answered with a 5xx, or not answered, is tried
+//! again (3 attempts in all, with the same `X-Request-UUID`), quickly rather than over
+//! minutes as on bitbucket.org. Hook URLs are plain `http://` (receivers in tests listen on
+//! loopback); an `https://` hook is recorded as failed.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{Method, Request, header};
+use hmac::{KeyInit as _, Mac as _};
+use http_body_util::Full;
+use hyper_util::client::legacy::Client as HttpClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+use tokio::sync::{mpsc, watch};
+
+use crate::ids;
+use crate::store::Hook;
+
+/// Every event key Bitbucket defines for webhooks (those of the document's
+/// `webhook_subscription.events`); a hook may subscribe to any of them. The server sends those
+/// listed in [`crate::LocalBitbucket`]'s docs.
+pub(crate) const EVENT_KEYS: &[&str] = &[
+    "issue:comment_created",
+    "issue:created",
+    "issue:updated",
+    "pipeline:span_created",
+    "project:updated",
+    "pullrequest:approved",
+    "pullrequest:changes_request_created",
+    "pullrequest:changes_request_removed",
+    "pullrequest:comment_created",
+    "pullrequest:comment_deleted",
+    "pullrequest:comment_reopened",
+    "pullrequest:comment_resolved",
+    "pullrequest:comment_updated",
+    "pullrequest:created",
+    "pullrequest:fulfilled",
+    "pullrequest:push",
+    "pullrequest:rejected",
+    "pullrequest:unapproved",
+    "pullrequest:updated",
+    "repo:commit_comment_created",
+    "repo:commit_status_created",
+    "repo:commit_status_updated",
+    "repo:created",
+    "repo:deleted",
+    "repo:fork",
+    "repo:imported",
+    "repo:push",
+    "repo:transfer",
+    "repo:updated",
+];
+
+const ATTEMPTS: u32 = 3;
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+const RETRY_DELAY: Duration = Duration::from_millis(100);
+
+/// One webhook delivery, as recorded by [`crate::LocalBitbucket::deliveries`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Delivery {
+    /// The event key (`pullrequest:created`).
+    pub event: String,
+    /// The hook's `{uuid}`.
+    pub hook: String,
+    /// Where it was sent.
+    pub url: String,
+    /// `X-Request-UUID`, the same for every attempt.
+    pub request_uuid: String,
+    /// How many attempts were made (1 to 3).
+    pub attempts: u32,
+    /// The status of the last answer; `None` when there was no answer.
+    pub status: Option<u16>,
+    /// Why the last attempt got no answer, when it did not.
+    pub error: Option<String>,
+}
+
+impl Delivery {
+    /// Whether the receiver answered 2xx.
+    pub fn succeeded(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+struct Job {
+    event: String,
+    hook: Hook,
+    body: Bytes,
+}
+
+type Http = HttpClient<HttpConnector, Full<Bytes>>;
+
+/// The delivery queue and its log.
+pub(crate) struct Webhooks {
+    queue: mpsc::UnboundedSender<Job>,
+    pending: watch::Sender<usize>,
+    log: Arc<Mutex<Vec<Delivery>>>,
+}
+
+impl Webhooks {
+    /// Starts the delivery worker on the current Tokio runtime.
+    pub fn start() -> Self {
+        let (queue, mut jobs) = mpsc::unbounded_channel::<Job>();
+        let (pending, _) = watch::channel(0usize);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let worker_pending = pending.clone();
+        let worker_log = Arc::clone(&log);
+        tokio::spawn(async move {
+            let http: Http = HttpClient::builder(TokioExecutor::new()).build_http();
+            while let Some(job) = jobs.recv().await {
+                let delivery = deliver(&http, &job).await;
+                worker_log
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(delivery);
+                worker_pending.send_modify(|n| *n = n.saturating_sub(1));
+            }
+        });
+        Webhooks {
+            queue,
+            pending,
+            log,
+        }
+    }
+
+    /// Queues `payload` for every active hook of `hooks` subscribed to `event`.
+    pub fn emit(&self, hooks: &[Hook], event: &str, payload: &Value) {
+        let body = Bytes::from(payload.to_string());
+        for hook in hooks
+            .iter()
+            .filter(|h| h.active && h.events.iter().any(|e| e == event))
+        {
+            self.pending.send_modify(|n| *n += 1);
+            let job = Job {
+                event: event.to_string(),
+                hook: hook.clone(),
+                body: body.clone(),
+            };
+            if self.queue.send(job).is_err() {
+                // The worker is gone (the runtime is shutting down): nothing will be sent.
+                self.pending.send_modify(|n| *n = n.saturating_sub(1));
+            }
+        }
+    }
+
+    pub fn log(&self) -> Vec<Delivery> {
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Resolves once every queued delivery has been made (or given up).
+    pub async fn idle(&self) {
+        let mut pending = self.pending.subscribe();
+        // `wait_for` only fails when the sender is dropped, which `self` prevents.
+        let _ = pending.wait_for(|n| *n == 0).await;
+    }
+}
+
+async fn deliver(http: &Http, job: &Job) -> Delivery {
+    let mut delivery = Delivery {
+        event: job.event.clone(),
+        hook: job.hook.uuid.clone(),
+        url: job.hook.url.clone(),
+        request_uuid: ids::uuid().trim_matches(['{', '}']).to_string(),
+        attempts: 0,
+        status: None,
+        error: None,
+    };
+    for attempt in 1..=ATTEMPTS {
+        delivery.attempts = attempt;
+        match send(http, job, &delivery.request_uuid, attempt).await {
+            Ok(status) => {
+                delivery.status = Some(status);
+                delivery.error = None;
+                if !(500..600).contains(&status) {
+                    break;
+                }
+            }
+            Err(error) => {
+                delivery.status = None;
+                delivery.error = Some(error);
+            }
+        }
+        if attempt < ATTEMPTS {
+            tokio::time::sleep(RETRY_DELAY * attempt).await;
+        }
+    }
+    delivery
+}
+
+/// One attempt: the status of the answer, or why there was none.
+async fn send(http: &Http, job: &Job, request_uuid: &str, attempt: u32) -> Result<u16, String> {
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(&job.hook.url)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::USER_AGENT, "Bitbucket-Webhooks/2.0")
+        .header("X-Event-Key", &job.event)
+        .header("X-Hook-UUID", job.hook.uuid.trim_matches(['{', '}']))
+        .header("X-Request-UUID", request_uuid)
+        .header("X-Attempt-Number", attempt.to_string());
+    if let Some(secret) = &job.hook.secret {
+        request = request.header("X-Hub-Signature", signature(secret, &job.body));
+    }
+    let request = request
+        .body(Full::new(job.body.clone()))
+        .map_err(|e| format!("cannot build the request: {e}"))?;
+    match tokio::time::timeout(ATTEMPT_TIMEOUT, http.request(request)).await {
+        Ok(Ok(response)) => Ok(response.status().as_u16()),
+        Ok(Err(e)) => Err(format!("no answer: {e}")),
+        Err(_) => Err(format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs())),
+    }
+}
+
+/// `sha256=` and the hex HMAC-SHA256 of `body` keyed with `secret`: the `X-Hub-Signature`
+/// Bitbucket sends.
+pub fn signature(secret: &str, body: &[u8]) -> String {
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
+        .expect("HMAC accepts keys of any length");
+    mac.update(body);
+    format!("sha256={}", ids::hex(&mac.finalize().into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_matches_a_known_hmac() {
+        // RFC 4231 test case 2.
+        assert_eq!(
+            signature("Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+}
