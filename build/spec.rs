@@ -22,6 +22,12 @@ pub struct Operation {
     pub accepted_without_body: bool,
     /// Path parameters in the order the template names them.
     pub path_params: Vec<String>,
+    /// The path parameters declared as integers (`pull_request_id`).
+    pub integer_params: Vec<String>,
+    /// The component schema of the JSON request body, if the operation takes one.
+    pub body_schema: Option<String>,
+    /// Every 2xx answer is without a body (a 204).
+    pub no_content: bool,
 }
 
 pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
@@ -84,6 +90,20 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
                 .filter(|(_, r)| r.get("content").is_some())
                 .count();
             let accepted_without_body = with_body > 0 && with_body < successes.len();
+            // Parameters are declared on the operation or on its path item.
+            let integer_params = op["parameters"]
+                .as_array()
+                .into_iter()
+                .chain(item.get("parameters").and_then(Value::as_array))
+                .flatten()
+                .filter(|p| p["in"] == "path" && p["schema"]["type"] == "integer")
+                .filter_map(|p| p["name"].as_str().map(str::to_string))
+                .collect();
+            let body_schema = op
+                .pointer("/requestBody/content/application~1json/schema/$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                .map(str::to_string);
             out.push(Operation {
                 name,
                 method: method.to_ascii_uppercase(),
@@ -106,6 +126,9 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
                 deprecated: op["deprecated"].as_bool().unwrap_or(false),
                 accepted_without_body,
                 path_params: path_params(path),
+                integer_params,
+                body_schema,
+                no_content: with_body == 0,
             });
         }
     }

@@ -2,15 +2,15 @@
 //! credential, and OAuth renewal (before expiry, once after a 401, one at a time however many
 //! requests wait, refused refresh tokens).
 
-mod common;
+mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use bitbucket_cloud::{Auth, Client, Error, OAuth, OAuthTokens};
-use common::{client, hits};
 use serde_json::json;
+use support::{client, hits};
 use wiremock::matchers::{body_string, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

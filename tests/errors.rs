@@ -2,10 +2,10 @@
 //! Bitbucket's message and says what to do; bodies that are text, HTML or empty keep their
 //! status and headers; undecodable bodies keep a snippet and the operation name.
 
-mod common;
+mod support;
 
 use bitbucket_cloud::{Auth, Client, Error, types};
-use common::{client, fixture};
+use support::{client, fixture_text as fixture};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

@@ -2,34 +2,13 @@
 //! fixtures) decodes into the type its endpoint names, and encoding the value again gives back
 //! every non-null field the server sent: nothing is lost in a read-modify-write.
 
+mod support;
+
 use bitbucket_cloud::types;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-
-fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/real/responses/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not JSON: {e}"))
-}
-
-/// The value without `null` members: what a decoded `Option` field cannot tell apart from an
-/// absent one.
-fn without_nulls(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, without_nulls(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
-        other => other,
-    }
-}
+use support::{differences, fixture, without_nulls};
 
 /// Decodes `name` as `T`, re-encodes it, and checks that nothing the server sent was lost.
 fn round_trip<T: DeserializeOwned + Serialize>(name: &str) -> T {
@@ -44,37 +23,13 @@ fn round_trip<T: DeserializeOwned + Serialize>(name: &str) -> T {
     let expected = without_nulls(original);
     let got = without_nulls(encoded);
     if expected != got {
-        let mut differences = Vec::new();
-        diff("", &expected, &got, &mut differences);
+        let differences = differences(&expected, &got);
         panic!(
             "{name}: re-encoding lost or changed data:\n  {}",
             differences.join("\n  ")
         );
     }
     decoded
-}
-
-fn diff(path: &str, expected: &Value, got: &Value, out: &mut Vec<String>) {
-    match (expected, got) {
-        (Value::Object(a), Value::Object(b)) => {
-            for (k, v) in a {
-                match b.get(k) {
-                    Some(w) => diff(&format!("{path}/{k}"), v, w, out),
-                    None => out.push(format!("{path}/{k}: missing")),
-                }
-            }
-            for k in b.keys().filter(|k| !a.contains_key(*k)) {
-                out.push(format!("{path}/{k}: added"));
-            }
-        }
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
-            for (i, (v, w)) in a.iter().zip(b).enumerate() {
-                diff(&format!("{path}/{i}"), v, w, out);
-            }
-        }
-        _ if expected != got => out.push(format!("{path}: {expected} became {got}")),
-        _ => {}
-    }
 }
 
 macro_rules! fixtures {

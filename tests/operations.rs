@@ -7,6 +7,7 @@
 //! `every_operation_has_a_wire_test` keeps the list complete: an operation added to
 //! `spec/operations.toml` fails it until it gets its test here.
 
+mod support;
 #[path = "operations/wire.rs"]
 mod wire;
 

@@ -1,7 +1,7 @@
 //! Retries and rate limits over real HTTP on loopback: `Retry-After`, the time budget, 5xx
 //! and connection failures retried for idempotent methods only, and the rate-limit headers.
 
-mod common;
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use bitbucket_cloud::retry::RetryConfig;
 use bitbucket_cloud::{Auth, Client, Error, types};
-use common::{client, fast_retries, hits};
 use serde_json::json;
+use support::{client, fast_retries, hits};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

@@ -11,15 +11,7 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 /// The token every test client sends.
 const TOKEN: &str = "t0ken";
 
-/// A recorded body from the real API (`tests/fixtures/real/responses/`).
-pub fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/real/responses/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not JSON: {e}"))
-}
+pub use crate::support::fixture;
 
 /// A paginated envelope holding `values`, as Bitbucket sends one.
 pub fn page(values: Vec<Value>) -> Value {

@@ -1,10 +1,58 @@
-//! Helpers shared by the webhook tests.
+//! Helpers shared by the integration tests: clients pointed at a loopback server, the
+//! recorded fixtures, and JSON comparison.
 
 #![allow(dead_code)] // Each test crate uses part of it.
 
 pub mod capture;
 
+use std::time::Duration;
+
+use bitbucket_cloud::retry::RetryConfig;
+use bitbucket_cloud::{Auth, Client};
 use serde_json::Value;
+use wiremock::MockServer;
+
+/// Retries as by default, but with millisecond backoffs, so retry tests stay fast.
+pub fn fast_retries() -> RetryConfig {
+    RetryConfig::default()
+        .max_retries(3)
+        .backoff(Duration::from_millis(1), Duration::from_millis(5))
+}
+
+/// A client for `server` with `auth` and fast retries.
+pub fn client(server: &MockServer, auth: Auth) -> Client {
+    Client::builder()
+        .base_url(server.uri())
+        .auth(auth)
+        .retry(fast_retries())
+        .build()
+        .expect("the test client builds")
+}
+
+/// How many requests `server` received for `path`.
+pub async fn hits(server: &MockServer, path: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .expect("request recording is on")
+        .iter()
+        .filter(|r| r.url.path() == path)
+        .count()
+}
+
+/// A body recorded from the real API (`tests/fixtures/real/responses/`), as text.
+pub fn fixture_text(name: &str) -> String {
+    let path = format!(
+        "{}/tests/fixtures/real/responses/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A body recorded from the real API (`tests/fixtures/real/responses/`), parsed.
+pub fn fixture(name: &str) -> Value {
+    serde_json::from_str(&fixture_text(name)).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
+}
 
 /// The value without `null` members: what a decoded `Option` field cannot tell apart from an
 /// absent one.
