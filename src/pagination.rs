@@ -310,12 +310,13 @@ impl<T: Send + 'static> Stream for Pages<T> {
             }
             Some(Ok(Arrived { mut page, cursor })) => {
                 this.yielded_pages += 1;
-                let room = this.engine.max_items.map(|max| max - this.yielded_items);
-                let cut = room.is_some_and(|room| page.items.len() as u64 > room);
-                if let Some(room) = room.filter(|_| cut) {
-                    page.items.truncate(room as usize);
-                } else {
-                    this.position = cursor;
+                // `limit_reached` said there is room for at least one more item.
+                match this.engine.max_items.map(|max| max - this.yielded_items) {
+                    // Cut short: not whole, so the position stays before it.
+                    Some(room) if page.items.len() as u64 > room => {
+                        page.items.truncate(room as usize)
+                    }
+                    _ => this.position = cursor,
                 }
                 this.yielded_items += page.items.len() as u64;
                 Poll::Ready(Some(Ok(page)))

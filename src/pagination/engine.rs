@@ -54,7 +54,7 @@ pub(super) enum Start {
 
 enum Plan {
     /// Nothing was requested yet.
-    Start(Result<Start, Error>),
+    Start(Start),
     /// A page whose successor is not known yet is on its way.
     Awaiting { first: bool },
     /// Following: the link to request next.
@@ -80,6 +80,7 @@ pub(super) struct Engine<T> {
     decode: Decode<T>,
     /// The operation documents a `page` parameter (a numbered list, even without `next`).
     accepts_page: bool,
+    /// At least 1 (`Pages::concurrency` sees to it).
     pub(super) concurrency: usize,
     pub(super) max_pages: Option<u64>,
     pub(super) max_items: Option<u64>,
@@ -100,6 +101,11 @@ impl<T: Send + 'static> Engine<T> {
         decode: Decode<T>,
         accepts_page: bool,
     ) -> Self {
+        // A list that cannot start yields its error first, and nothing else.
+        let (plan, ready) = match start {
+            Ok(start) => (Plan::Start(start), VecDeque::new()),
+            Err(error) => (Plan::Finished, VecDeque::from([Err(error)])),
+        };
         Engine {
             client,
             operation,
@@ -108,9 +114,9 @@ impl<T: Send + 'static> Engine<T> {
             concurrency: super::DEFAULT_CONCURRENCY,
             max_pages: None,
             max_items: None,
-            plan: Plan::Start(start),
+            plan,
             in_flight: FuturesOrdered::new(),
-            ready: VecDeque::new(),
+            ready,
             requested: 0,
             received_items: 0,
             per_page: 0,
@@ -155,7 +161,7 @@ impl<T: Send + 'static> Engine<T> {
 
     fn capacity(&self) -> usize {
         match self.plan {
-            Plan::Numbered { .. } => self.concurrency.max(1),
+            Plan::Numbered { .. } => self.concurrency,
             _ => 1,
         }
     }
@@ -170,53 +176,37 @@ impl<T: Send + 'static> Engine<T> {
     }
 
     fn refill(&mut self) {
-        while self.ready.len() + self.in_flight.len() < self.capacity() {
-            if let Plan::Start(Err(_)) = self.plan {
-                let Plan::Start(Err(error)) = std::mem::replace(&mut self.plan, Plan::Finished)
-                else {
-                    return;
-                };
-                self.ready.push_back(Err(error));
-                return;
-            }
-            if !self.within_limits() {
-                return;
-            }
-            let fetch = match &mut self.plan {
-                Plan::Start(_) => {
-                    let Plan::Start(Ok(start)) =
-                        std::mem::replace(&mut self.plan, Plan::Awaiting { first: true })
-                    else {
-                        return;
-                    };
-                    match start {
-                        Start::Request {
-                            request,
-                            default_pagelen,
-                        } => self.first(request, default_pagelen),
-                        Start::Cursor(url) => self.get(url),
-                    }
-                }
-                Plan::Follow(_) => {
-                    let Plan::Follow(url) =
-                        std::mem::replace(&mut self.plan, Plan::Awaiting { first: false })
-                    else {
-                        return;
-                    };
-                    self.get(url)
-                }
+        while self.ready.len() + self.in_flight.len() < self.capacity() && self.within_limits() {
+            let (fetch, plan) = match std::mem::replace(&mut self.plan, Plan::Finished) {
+                Plan::Start(Start::Request {
+                    request,
+                    default_pagelen,
+                }) => (
+                    self.first(request, default_pagelen),
+                    Plan::Awaiting { first: true },
+                ),
+                Plan::Start(Start::Cursor(url)) => (self.get(url), Plan::Awaiting { first: true }),
+                Plan::Follow(url) => (self.get(url), Plan::Awaiting { first: false }),
                 Plan::Numbered {
                     template,
                     next,
                     last,
-                    ..
-                } if *next <= *last => {
-                    let url = links::with_page(template, *next);
-                    *next += 1;
-                    self.get(url)
+                    linkless,
+                } if next <= last => (
+                    self.get(links::with_page(&template, next)),
+                    Plan::Numbered {
+                        template,
+                        next: next + 1,
+                        last,
+                        linkless,
+                    },
+                ),
+                waiting => {
+                    self.plan = waiting;
+                    return;
                 }
-                Plan::Numbered { .. } | Plan::Awaiting { .. } | Plan::Finished => return,
             };
+            self.plan = plan;
             self.requested += 1;
             self.in_flight.push_back(fetch);
         }
@@ -297,11 +287,13 @@ impl<T: Send + 'static> Engine<T> {
             }
             other => Ok(other),
         };
-        let mut refused = None;
-        self.plan = plan.unwrap_or_else(|error| {
-            refused = Some(error);
-            Plan::Finished
-        });
+        let refused = match plan {
+            Ok(plan) => {
+                self.plan = plan;
+                None
+            }
+            Err(error) => Some(error),
+        };
         let cursor = match &self.plan {
             // Linkless pages have no `next`: the cursor is the link to the following page.
             Plan::Numbered {

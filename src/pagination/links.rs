@@ -41,12 +41,23 @@ pub(super) fn same_origin(
     Ok(url)
 }
 
+/// The raw `&`-separated segments of the query; none when it is absent or empty.
+fn segments(url: &Url) -> impl Iterator<Item = &str> {
+    url.query()
+        .filter(|q| !q.is_empty())
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+}
+
+/// Whether a raw query segment is the parameter `name` (`name=value`, or `name` alone).
+fn is_param(segment: &str, name: &str) -> bool {
+    segment.split('=').next() == Some(name)
+}
+
 /// The raw value of the only `name=` parameter of the query, or `None` when it is absent or
 /// repeated.
 fn single_param<'u>(url: &'u Url, name: &str) -> Option<&'u str> {
-    let mut values = url
-        .query()?
-        .split('&')
+    let mut values = segments(url)
         .filter_map(|segment| segment.split_once('='))
         .filter(|(key, _)| *key == name)
         .map(|(_, value)| value);
@@ -63,48 +74,37 @@ pub(super) fn page_number(url: &Url) -> Option<u64> {
 /// `url` asking for page `number`: its `page` value replaced, or `page=number` appended when it
 /// has none. Every other byte of the query is kept.
 pub(super) fn with_page(url: &Url, number: u64) -> Url {
-    let mut out = url.clone();
     let page = format!("page={number}");
-    let query = match url.query().filter(|q| !q.is_empty()) {
-        None => page,
-        Some(query)
-            if query
-                .split('&')
-                .any(|s| s.split('=').next() == Some("page")) =>
-        {
-            query
-                .split('&')
-                .map(|segment| {
-                    if segment.split('=').next() == Some("page") {
-                        page.as_str()
-                    } else {
-                        segment
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("&")
-        }
-        Some(query) => format!("{query}&{page}"),
-    };
-    out.set_query(Some(&query));
+    let mut replaced = false;
+    let mut query: Vec<&str> = segments(url)
+        .map(|segment| {
+            if is_param(segment, "page") {
+                replaced = true;
+                &page
+            } else {
+                segment
+            }
+        })
+        .collect();
+    if !replaced {
+        query.push(&page);
+    }
+    let mut out = url.clone();
+    out.set_query(Some(&query.join("&")));
     out
 }
 
 /// Whether the query has a `name` parameter.
 pub(super) fn has_param(url: &Url, name: &str) -> bool {
-    url.query()
-        .is_some_and(|q| q.split('&').any(|s| s.split('=').next() == Some(name)))
+    segments(url).any(|segment| is_param(segment, name))
 }
 
 /// `url` without its `name` parameters; every other byte of the query is kept.
 pub(super) fn without_param(url: &Url, name: &str) -> Url {
-    let mut out = url.clone();
-    let kept: Vec<&str> = url
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter(|s| !s.is_empty() && s.split('=').next() != Some(name))
+    let kept: Vec<&str> = segments(url)
+        .filter(|segment| !segment.is_empty() && !is_param(segment, name))
         .collect();
+    let mut out = url.clone();
     out.set_query((!kept.is_empty()).then(|| kept.join("&")).as_deref());
     out
 }
