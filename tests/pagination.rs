@@ -7,7 +7,7 @@ mod list_server;
 use std::time::{Duration, Instant};
 
 use bitbucket_cloud::retry::RetryConfig;
-use bitbucket_cloud::{Client, Error};
+use bitbucket_cloud::{Client, Error, builder};
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use list_server::{Links, List, encode_cursor, index, queries};
 use wiremock::MockServer;
@@ -40,6 +40,11 @@ async fn drain<T: serde::Serialize>(
     (items, None)
 }
 
+/// The list of repositories of `ws`, `pagelen` items a page: the list most tests read.
+fn repos(client: &Client, pagelen: i64) -> builder::ListRepositories<'_> {
+    client.list_repositories().workspace("ws").pagelen(pagelen)
+}
+
 fn range(from: u64, to: u64) -> Vec<u64> {
     (from..to).collect()
 }
@@ -49,14 +54,7 @@ async fn a_numbered_list_yields_every_item_once_in_order() {
     let server = List::new(250, Links::Numbered).serve().await;
     let client = client(&server);
 
-    let (items, error) = drain(
-        client
-            .list_repositories()
-            .workspace("ws")
-            .pagelen(7)
-            .stream(),
-    )
-    .await;
+    let (items, error) = drain(repos(&client, 7).stream()).await;
 
     assert!(error.is_none(), "{error:?}");
     assert_eq!(items, range(0, 250));
@@ -108,14 +106,7 @@ async fn numbered_pages_are_fetched_concurrently() {
     let client = client(&server);
 
     let started = Instant::now();
-    let (items, error) = drain(
-        client
-            .list_repositories()
-            .workspace("ws")
-            .pagelen(10)
-            .stream(),
-    )
-    .await;
+    let (items, error) = drain(repos(&client, 10).stream()).await;
     let elapsed = started.elapsed();
 
     assert!(error.is_none(), "{error:?}");
@@ -133,14 +124,7 @@ async fn only_the_page_number_of_next_links_changes() {
     let server = list.serve().await;
     let client = client(&server);
 
-    let (items, _) = drain(
-        client
-            .list_repositories()
-            .workspace("ws")
-            .pagelen(10)
-            .stream(),
-    )
-    .await;
+    let (items, _) = drain(repos(&client, 10).stream()).await;
 
     assert_eq!(items, range(0, 40));
     let mut queries = queries(&server).await;
@@ -161,15 +145,7 @@ async fn max_items_stops_the_requests() {
     let server = List::new(1000, Links::Numbered).serve().await;
     let client = client(&server);
 
-    let (items, _) = drain(
-        client
-            .list_repositories()
-            .workspace("ws")
-            .pagelen(10)
-            .stream()
-            .max_items(25),
-    )
-    .await;
+    let (items, _) = drain(repos(&client, 10).stream().max_items(25)).await;
 
     assert_eq!(items, range(0, 25));
     assert_eq!(
@@ -184,10 +160,7 @@ async fn max_pages_stops_the_requests() {
     let server = List::new(1000, Links::Numbered).serve().await;
     let client = client(&server);
 
-    let pages: Vec<_> = client
-        .list_repositories()
-        .workspace("ws")
-        .pagelen(10)
+    let pages: Vec<_> = repos(&client, 10)
         .pages()
         .max_pages(2)
         .concurrency(8)
@@ -224,14 +197,7 @@ async fn a_list_without_size_is_followed_one_page_at_a_time() {
     let server = List::new(30, Links::NumberedWithoutSize).serve().await;
     let client = client(&server);
 
-    let (items, _) = drain(
-        client
-            .list_repositories()
-            .workspace("ws")
-            .pagelen(10)
-            .stream(),
-    )
-    .await;
+    let (items, _) = drain(repos(&client, 10).stream()).await;
 
     assert_eq!(items, range(0, 30));
     assert_eq!(
@@ -248,14 +214,7 @@ async fn a_next_link_to_another_origin_is_refused_and_not_requested() {
     let server = list.serve().await;
     let client = client(&server);
 
-    let (items, error) = drain(
-        client
-            .list_repositories()
-            .workspace("ws")
-            .pagelen(10)
-            .stream(),
-    )
-    .await;
+    let (items, error) = drain(repos(&client, 10).stream()).await;
 
     assert_eq!(items, range(0, 10), "the first page is yielded");
     match error {
@@ -292,14 +251,7 @@ async fn an_error_on_page_7_is_yielded_after_pages_1_to_6_and_ends_the_stream() 
         let server = list.serve().await;
         let client = client(&server);
 
-        let (items, error) = drain(
-            client
-                .list_repositories()
-                .workspace("ws")
-                .pagelen(10)
-                .stream(),
-        )
-        .await;
+        let (items, error) = drain(repos(&client, 10).stream()).await;
 
         assert_eq!(items, range(0, 60), "{links:?}");
         let error = error.expect("page 7 fails");
@@ -325,25 +277,11 @@ async fn a_page_without_values_has_no_items_and_the_list_goes_on() {
     let server = list.serve().await;
     let client = client(&server);
 
-    let pages: Vec<_> = client
-        .list_repositories()
-        .workspace("ws")
-        .pagelen(10)
-        .pages()
-        .try_collect()
-        .await
-        .unwrap();
+    let pages: Vec<_> = repos(&client, 10).pages().try_collect().await.unwrap();
     let sizes: Vec<usize> = pages.iter().map(|p| p.items.len()).collect();
     assert_eq!(sizes, [10, 0, 10]);
 
-    let (items, error) = drain(
-        client
-            .list_repositories()
-            .workspace("ws")
-            .pagelen(10)
-            .stream(),
-    )
-    .await;
+    let (items, error) = drain(repos(&client, 10).stream()).await;
     assert!(error.is_none());
     assert_eq!(items, [range(0, 10), range(20, 30)].concat());
 }
@@ -383,12 +321,7 @@ async fn no_more_than_concurrency_plus_one_pages_are_held() {
     let client = client(&server);
     let concurrency = 2;
 
-    let mut stream = client
-        .list_repositories()
-        .workspace("ws")
-        .pagelen(10)
-        .stream()
-        .concurrency(concurrency);
+    let mut stream = repos(&client, 10).stream().concurrency(concurrency);
     for i in 0..200u64 {
         let item = stream.try_next().await.unwrap().expect("200 items");
         assert_eq!(index(&item), i);
@@ -413,12 +346,7 @@ async fn a_stream_resumes_from_its_cursor() {
         let server = List::new(100, links).serve().await;
         let client = client(&server);
 
-        let mut stream = client
-            .list_repositories()
-            .workspace("ws")
-            .pagelen(10)
-            .stream()
-            .max_items(35);
+        let mut stream = repos(&client, 10).stream().max_items(35);
         assert!(
             stream
                 .resume_cursor()
@@ -437,12 +365,7 @@ async fn a_stream_resumes_from_its_cursor() {
         assert_eq!(rest.resume_cursor(), None, "nothing is left");
 
         // Whole pages: the cursor after page 2 is page 3.
-        let mut pages = client
-            .list_repositories()
-            .workspace("ws")
-            .pagelen(10)
-            .pages()
-            .max_pages(2);
+        let mut pages = repos(&client, 10).pages().max_pages(2);
         while pages.try_next().await.unwrap().is_some() {}
         let cursor = pages.resume_cursor().expect("more to read").to_string();
         let (rest, _) = drain(client.list_repositories().resume(&cursor).items()).await;
@@ -466,14 +389,7 @@ async fn a_refused_default_page_size_falls_back_to_bitbucket_default() {
     assert_eq!(queries.len(), 4, "the refused request, then 3 pages of 10");
 
     // A page size the caller chose is not second-guessed.
-    let (items, error) = drain(
-        client
-            .list_repositories()
-            .workspace("ws")
-            .pagelen(80)
-            .stream(),
-    )
-    .await;
+    let (items, error) = drain(repos(&client, 80).stream()).await;
     assert!(items.is_empty());
     assert_eq!(
         error.and_then(|e| e.status()).map(|s| s.as_u16()),
@@ -488,14 +404,7 @@ async fn a_list_that_changed_since_its_first_page_is_read_to_its_real_end() {
     let mut list = List::new(30, Links::Numbered);
     list.claimed_size = Some(50);
     let server = list.serve().await;
-    let (items, error) = drain(
-        client(&server)
-            .list_repositories()
-            .workspace("ws")
-            .pagelen(10)
-            .stream(),
-    )
-    .await;
+    let (items, error) = drain(repos(&client(&server), 10).stream()).await;
     assert!(error.is_none(), "{error:?}");
     assert_eq!(items, range(0, 30));
 
@@ -503,14 +412,7 @@ async fn a_list_that_changed_since_its_first_page_is_read_to_its_real_end() {
     let mut list = List::new(50, Links::Numbered);
     list.claimed_size = Some(20);
     let server = list.serve().await;
-    let (items, error) = drain(
-        client(&server)
-            .list_repositories()
-            .workspace("ws")
-            .pagelen(10)
-            .stream(),
-    )
-    .await;
+    let (items, error) = drain(repos(&client(&server), 10).stream()).await;
     assert!(error.is_none(), "{error:?}");
     assert_eq!(items, range(0, 50));
 }

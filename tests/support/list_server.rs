@@ -180,7 +180,7 @@ pub async fn queries(server: &MockServer) -> Vec<String> {
     server
         .received_requests()
         .await
-        .unwrap_or_default()
+        .expect("request recording is on")
         .iter()
         .map(|r| r.url.query().unwrap_or_default().to_string())
         .collect()
