@@ -316,6 +316,38 @@ async fn pipelines_without_next_links_are_read_by_page_number() {
 }
 
 #[tokio::test]
+async fn pipelines_resume_from_a_derived_cursor() {
+    // Pipelines pages link nothing: the cursor is the link the crate derives for the next page.
+    let server = List::new(35, Links::Linkless).serve().await;
+    let client = client(&server);
+    let pipelines = || client.repo("ws", "app").list_pipelines().pagelen(10);
+
+    let mut stream = pipelines().stream().max_items(15);
+    let (first, error) = drain(&mut stream).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(first, range(0, 15));
+    // Page 2 was read partly: the cursor asks for it again.
+    let cursor = stream.resume_cursor().expect("more to read").to_string();
+    assert!(cursor.ends_with("?pagelen=10&page=2"), "{cursor}");
+
+    // Pages 2 and 3, whole: the cursor is page 4, the last.
+    let mut pages = pipelines().resume(&cursor).max_pages(2);
+    let mut second = Vec::new();
+    while let Some(page) = pages.try_next().await.unwrap() {
+        second.extend(page.items.iter().map(index));
+    }
+    assert_eq!(second, range(10, 30));
+    let cursor = pages.resume_cursor().expect("page 4 is left").to_string();
+    assert!(cursor.ends_with("?pagelen=10&page=4"), "{cursor}");
+
+    let mut rest = pipelines().resume(&cursor).items();
+    let (third, error) = drain(&mut rest).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(third, range(30, 35));
+    assert_eq!(rest.resume_cursor(), None, "nothing is left");
+}
+
+#[tokio::test]
 async fn no_more_than_concurrency_plus_one_pages_are_held() {
     let server = List::new(200, Links::Numbered).serve().await;
     let client = client(&server);
