@@ -7,68 +7,50 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::types::{Account, Commit, Link, Repository};
 
-/// `repo:commit_status_created` and `repo:commit_status_updated`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct CommitStatusEvent {
-    /// Who reported the status.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub actor: Option<Account>,
-    /// The repository of the commit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub repository: Option<Repository>,
-    /// The status.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub commit_status: Option<CommitStatus>,
-    /// Fields this version does not list, as sent.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+payload! {
+    /// `repo:commit_status_created` and `repo:commit_status_updated`.
+    pub struct CommitStatusEvent {
+        /// Who reported the status.
+        pub actor: Option<Account>,
+        /// The repository of the commit.
+        pub repository: Option<Repository>,
+        /// The status.
+        pub commit_status: Option<CommitStatus>,
+    }
 }
 
-/// A build's status on a commit.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct CommitStatus {
-    /// Identifies the status for its vendor (`BB-DEPLOY`); a later status with the same key
-    /// replaces it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// The state of the build.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<CommitStatusState>,
-    /// The build's name (`BB-DEPLOY-1`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// What the build does (`Unit tests in Bamboo`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Where the build's details are.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// The ref that pointed to the commit when the status was created, when the reporter set
-    /// it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refname: Option<String>,
-    /// The kind of status (`build`).
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-    /// The commit, when the payload includes it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub commit: Option<Commit>,
-    /// When the status was created (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_on: Option<String>,
-    /// When it was last updated (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated_on: Option<String>,
-    /// Links to the status and to its commit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub links: Option<CommitStatusLinks>,
-    /// Fields this version does not list, as sent.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+payload! {
+    /// A build's status on a commit.
+    pub struct CommitStatus {
+        /// Identifies the status for its vendor (`BB-DEPLOY`); a later status with the same key
+        /// replaces it.
+        pub key: Option<String>,
+        /// The state of the build.
+        pub state: Option<CommitStatusState>,
+        /// The build's name (`BB-DEPLOY-1`).
+        pub name: Option<String>,
+        /// What the build does (`Unit tests in Bamboo`).
+        pub description: Option<String>,
+        /// Where the build's details are.
+        pub url: Option<String>,
+        /// The ref that pointed to the commit when the status was created, when the reporter set
+        /// it.
+        pub refname: Option<String>,
+        /// The kind of status (`build`).
+        #[serde(rename = "type")]
+        pub type_: Option<String>,
+        /// The commit, when the payload includes it.
+        pub commit: Option<Commit>,
+        /// When the status was created (ISO 8601).
+        pub created_on: Option<String>,
+        /// When it was last updated (ISO 8601).
+        pub updated_on: Option<String>,
+        /// Links to the status and to its commit.
+        pub links: Option<CommitStatusLinks>,
+    }
 }
 
 impl CommitStatus {
@@ -85,18 +67,15 @@ impl CommitStatus {
     }
 }
 
-/// The `links` of a [`CommitStatus`].
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct CommitStatusLinks {
-    /// The status in the API.
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
-    pub self_: Option<Link>,
-    /// The commit in the API.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub commit: Option<Link>,
-    /// Links this version does not list, as sent.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+payload! {
+    /// The `links` of a [`CommitStatus`].
+    pub struct CommitStatusLinks {
+        /// The status in the API.
+        #[serde(rename = "self")]
+        pub self_: Option<Link>,
+        /// The commit in the API.
+        pub commit: Option<Link>,
+    }
 }
 
 /// The state of a [`CommitStatus`].

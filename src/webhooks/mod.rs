@@ -40,6 +40,31 @@
 //! and are as tolerant: every field is optional, `null`s and fields this version does not
 //! list decode, and the latter are kept in `extra`.
 
+/// Declares a payload struct as tolerant as [`crate::types`]: every field is an `Option` left
+/// out of the encoding when `None`, and the fields this version does not list are kept in
+/// `extra`, so decoding then encoding a payload loses nothing.
+macro_rules! payload {
+    (
+        $(#[$attr:meta])*
+        pub struct $name:ident {
+            $($(#[$field_attr:meta])* pub $field:ident: $ty:ty,)*
+        }
+    ) => {
+        $(#[$attr])*
+        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        pub struct $name {
+            $(
+                $(#[$field_attr])*
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $field: $ty,
+            )*
+            /// Fields this version does not list, as sent.
+            #[serde(flatten)]
+            pub extra: serde_json::Map<String, serde_json::Value>,
+        }
+    };
+}
+
 #[cfg(feature = "axum")]
 pub mod axum;
 mod commit_status;

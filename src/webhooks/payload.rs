@@ -6,178 +6,128 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::types::{Account, Comment, Issue, Pullrequest, PullrequestComment, Repository};
 
-/// `pullrequest:created`, `pullrequest:updated`, `pullrequest:fulfilled` (merged) and
-/// `pullrequest:rejected` (declined).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct PullRequestEvent {
-    /// Who caused the event.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub actor: Option<Account>,
-    /// The pull request, as it is after the event.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pullrequest: Option<Pullrequest>,
-    /// The repository the pull request targets.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub repository: Option<Repository>,
-    /// Fields this version does not list, as sent.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+payload! {
+    /// `pullrequest:created`, `pullrequest:updated`, `pullrequest:fulfilled` (merged) and
+    /// `pullrequest:rejected` (declined).
+    pub struct PullRequestEvent {
+        /// Who caused the event.
+        pub actor: Option<Account>,
+        /// The pull request, as it is after the event.
+        pub pullrequest: Option<Pullrequest>,
+        /// The repository the pull request targets.
+        pub repository: Option<Repository>,
+    }
 }
 
-/// `pullrequest:approved` and `pullrequest:unapproved`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct PullRequestApprovalEvent {
-    /// Who approved or withdrew an approval.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub actor: Option<Account>,
-    /// The pull request.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pullrequest: Option<Pullrequest>,
-    /// The repository the pull request targets.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub repository: Option<Repository>,
-    /// The approval given or withdrawn.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub approval: Option<Review>,
-    /// Fields this version does not list, as sent.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+payload! {
+    /// `pullrequest:approved` and `pullrequest:unapproved`.
+    pub struct PullRequestApprovalEvent {
+        /// Who approved or withdrew an approval.
+        pub actor: Option<Account>,
+        /// The pull request.
+        pub pullrequest: Option<Pullrequest>,
+        /// The repository the pull request targets.
+        pub repository: Option<Repository>,
+        /// The approval given or withdrawn.
+        pub approval: Option<Review>,
+    }
 }
 
-/// `pullrequest:changes_request_created`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct PullRequestChangesRequestEvent {
-    /// Who requested changes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub actor: Option<Account>,
-    /// The pull request.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pullrequest: Option<Pullrequest>,
-    /// The repository the pull request targets.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub repository: Option<Repository>,
-    /// The request for changes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub changes_request: Option<Review>,
-    /// Fields this version does not list, as sent.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+payload! {
+    /// `pullrequest:changes_request_created`.
+    pub struct PullRequestChangesRequestEvent {
+        /// Who requested changes.
+        pub actor: Option<Account>,
+        /// The pull request.
+        pub pullrequest: Option<Pullrequest>,
+        /// The repository the pull request targets.
+        pub repository: Option<Repository>,
+        /// The request for changes.
+        pub changes_request: Option<Review>,
+    }
 }
 
-/// An approval or a request for changes: who, and when.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Review {
-    /// When, as Bitbucket wrote it (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
-    /// Who.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user: Option<Account>,
-    /// Fields this version does not list, as sent.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+payload! {
+    /// An approval or a request for changes: who, and when.
+    pub struct Review {
+        /// When, as Bitbucket wrote it (ISO 8601).
+        pub date: Option<String>,
+        /// Who.
+        pub user: Option<Account>,
+    }
 }
 
-/// `pullrequest:comment_created`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct PullRequestCommentEvent {
-    /// Who commented.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub actor: Option<Account>,
-    /// The pull request commented on.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pullrequest: Option<Pullrequest>,
-    /// The repository the pull request targets.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub repository: Option<Repository>,
-    /// The comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub comment: Option<PullrequestComment>,
-    /// Fields this version does not list, as sent.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+payload! {
+    /// `pullrequest:comment_created`.
+    pub struct PullRequestCommentEvent {
+        /// Who commented.
+        pub actor: Option<Account>,
+        /// The pull request commented on.
+        pub pullrequest: Option<Pullrequest>,
+        /// The repository the pull request targets.
+        pub repository: Option<Repository>,
+        /// The comment.
+        pub comment: Option<PullrequestComment>,
+    }
 }
 
-/// `issue:created`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct IssueEvent {
-    /// Who created the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub actor: Option<Account>,
-    /// The issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub issue: Option<Issue>,
-    /// The repository whose tracker holds the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub repository: Option<Repository>,
-    /// Fields this version does not list, as sent.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+payload! {
+    /// `issue:created`.
+    pub struct IssueEvent {
+        /// Who created the issue.
+        pub actor: Option<Account>,
+        /// The issue.
+        pub issue: Option<Issue>,
+        /// The repository whose tracker holds the issue.
+        pub repository: Option<Repository>,
+    }
 }
 
-/// `issue:updated`: the issue after the update, what changed, and the comment that came with
-/// the change.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct IssueUpdatedEvent {
-    /// Who updated the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub actor: Option<Account>,
-    /// The issue, as it is after the update.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub issue: Option<Issue>,
-    /// The repository whose tracker holds the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub repository: Option<Repository>,
-    /// The comment posted with the update (its content may be empty).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub comment: Option<Comment>,
-    /// What changed, by field name (`status`, `title`, `assignee`, `priority`, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub changes: Option<BTreeMap<String, Change>>,
-    /// Fields this version does not list, as sent.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+payload! {
+    /// `issue:updated`: the issue after the update, what changed, and the comment that came with
+    /// the change.
+    pub struct IssueUpdatedEvent {
+        /// Who updated the issue.
+        pub actor: Option<Account>,
+        /// The issue, as it is after the update.
+        pub issue: Option<Issue>,
+        /// The repository whose tracker holds the issue.
+        pub repository: Option<Repository>,
+        /// The comment posted with the update (its content may be empty).
+        pub comment: Option<Comment>,
+        /// What changed, by field name (`status`, `title`, `assignee`, `priority`, ...).
+        pub changes: Option<BTreeMap<String, Change>>,
+    }
 }
 
-/// One changed field of an `issue:updated` event.
-///
-/// The values are whatever the field holds (a string for `status`, an account for `assignee`),
-/// so they are JSON. Some entries are not old/new pairs (an added `attachment` is described
-/// whole); their content is in `extra`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Change {
-    /// The value before (`None` when it was unset).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub old: Option<Value>,
-    /// The value after (`None` when it is now unset).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub new: Option<Value>,
-    /// Fields this version does not list, as sent.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+payload! {
+    /// One changed field of an `issue:updated` event.
+    ///
+    /// The values are whatever the field holds (a string for `status`, an account for `assignee`),
+    /// so they are JSON. Some entries are not old/new pairs (an added `attachment` is described
+    /// whole); their content is in `extra`.
+    pub struct Change {
+        /// The value before (`None` when it was unset).
+        pub old: Option<Value>,
+        /// The value after (`None` when it is now unset).
+        pub new: Option<Value>,
+    }
 }
 
-/// `issue:comment_created`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct IssueCommentEvent {
-    /// Who commented.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub actor: Option<Account>,
-    /// The issue commented on.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub issue: Option<Issue>,
-    /// The repository whose tracker holds the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub repository: Option<Repository>,
-    /// The comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub comment: Option<Comment>,
-    /// Fields this version does not list, as sent.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+payload! {
+    /// `issue:comment_created`.
+    pub struct IssueCommentEvent {
+        /// Who commented.
+        pub actor: Option<Account>,
+        /// The issue commented on.
+        pub issue: Option<Issue>,
+        /// The repository whose tracker holds the issue.
+        pub repository: Option<Repository>,
+        /// The comment.
+        pub comment: Option<Comment>,
+    }
 }
