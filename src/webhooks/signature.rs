@@ -52,11 +52,17 @@ pub fn verify(
         });
     }
     let expected = decode_hex(hex).ok_or(SignatureError::Malformed)?;
+    // `verify_slice` compares in constant time.
+    mac(secret, body)
+        .verify_slice(&expected)
+        .map_err(|_| SignatureError::Mismatch)
+}
+
+/// The HMAC-SHA256 of `body` keyed with `secret`, ready to finalize or verify.
+fn mac(secret: &[u8], body: &[u8]) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC accepts keys of any length");
     mac.update(body);
-    // `verify_slice` compares in constant time.
-    mac.verify_slice(&expected)
-        .map_err(|_| SignatureError::Mismatch)
+    mac
 }
 
 /// The `X-Hub-Signature` value Bitbucket sends for `body` signed with `secret`:
@@ -70,10 +76,7 @@ pub fn verify(
 /// );
 /// ```
 pub fn sign(secret: impl AsRef<[u8]>, body: &[u8]) -> String {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_ref()).expect("HMAC accepts keys of any length");
-    mac.update(body);
-    let digest = mac.finalize().into_bytes();
+    let digest = mac(secret.as_ref(), body).finalize().into_bytes();
     let mut header = String::with_capacity(7 + 2 * digest.len());
     header.push_str("sha256=");
     for byte in digest.iter() {
@@ -131,7 +134,10 @@ pub enum SignatureError {
     )]
     Missing,
     /// The header is not `sha256=` followed by 64 hex digits.
-    #[error("the X-Hub-Signature header is not `sha256=<64 hex digits>`")]
+    #[error(
+        "the X-Hub-Signature header is not `sha256=<64 hex digits>`, as Bitbucket sends it: the \
+         request does not come from Bitbucket, or something on the way rewrote the header"
+    )]
     Malformed,
     /// The header names another algorithm than SHA-256 (Bitbucket signs with `sha256`).
     #[error(
