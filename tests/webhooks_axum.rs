@@ -58,6 +58,14 @@ struct Receiver {
     http: reqwest::Client,
 }
 
+/// Serves `app` on a loopback port; returns its address (`http://127.0.0.1:port`).
+async fn serve(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    address
+}
+
 impl Receiver {
     async fn start() -> Receiver {
         let handled = Arc::new(AtomicUsize::new(0));
@@ -68,11 +76,8 @@ impl Receiver {
                 secret: WebhookSecret::new(SECRET),
                 handled: handled.clone(),
             });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/bitbucket", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Receiver {
-            url,
+            url: format!("{}/bitbucket", serve(app).await),
             handled,
             http: http_client(),
         }
@@ -253,9 +258,7 @@ async fn the_secret_alone_can_be_the_state() {
             post(|delivery: Delivery| async move { delivery.event.key().to_string() }),
         )
         .with_state(WebhookSecret::new(SECRET));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let url = format!("{}/", serve(app).await);
     let body = br#"{"push": {"changes": []}}"#.to_vec();
     let response = http_client()
         .post(&url)

@@ -16,11 +16,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const SECRET: &str = "hunter2-webhook-secret";
 
 fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .base_url(server.uri())
-        .auth(Auth::access_token("repository-token"))
-        .build()
-        .unwrap()
+    support::client(server, Auth::access_token("repository-token"))
 }
 
 fn subscription() -> Subscription {
