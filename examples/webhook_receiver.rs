@@ -22,7 +22,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::FromRef;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use bitbucket_cloud::webhooks::{Delivery, Event, WebhookSecret};
@@ -41,10 +41,7 @@ impl FromRef<AppState> for WebhookSecret {
     }
 }
 
-async fn receive(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    delivery: Delivery,
-) -> StatusCode {
+async fn receive(State(state): State<AppState>, delivery: Delivery) -> StatusCode {
     if let Some(id) = &delivery.request_uuid {
         let first_time = state
             .seen
