@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use bitbucket_cloud::Client;
 use futures_util::TryStreamExt as _;
-use list_server::{Links, List};
+use list_server::{Links, List, queries};
 
 const ITEMS: u64 = 2_000;
 const DELAY: Duration = Duration::from_millis(50);
@@ -63,7 +63,7 @@ async fn main() {
         .base_url(server.uri())
         .build()
         .expect("a loopback client");
-    let requests = || async { server.received_requests().await.unwrap_or_default().len() };
+    let requests = || async { queries(&server).await.len() };
 
     println!(
         "{ITEMS} items, {} ms per response, median of {runs} runs\n",
