@@ -23,7 +23,8 @@ use syn::{
     Expr, Fields, ImplItem, Item, ItemEnum, ItemImpl, ItemMod, ItemStruct, Stmt, Type, parse_quote,
 };
 
-use crate::spec::Operation;
+use crate::spec::{Operation, upper_camel};
+use crate::tables::code_list;
 
 /// What the rewrite learnt that the other generated files need.
 pub struct Generated {
@@ -481,7 +482,7 @@ fn rewrite_builders(
             }
             stmts.push(stmt);
         }
-        let constant = format_ident!("{}", name.to_ascii_uppercase());
+        let constant = op.constant();
         let (ret, decode) = match &success {
             Success::Empty => (quote!(()), quote!(empty)),
             Success::Text => (quote!(::std::string::String), quote!(text)),
@@ -712,10 +713,7 @@ fn example(op: &Operation) -> String {
         call += &format!("\n    .{param}({value})");
     }
     if let Some(schema) = &op.body_schema {
-        let ty: String = schema
-            .split('_')
-            .map(|w| w[..1].to_ascii_uppercase() + &w[1..])
-            .collect();
+        let ty = upper_camel(schema);
         call += &format!(
             "\n    .body(types::{ty} {{\n        // the fields to send; the others stay unset\n        ..Default::default()\n    }})"
         );
@@ -742,23 +740,16 @@ fn example(op: &Operation) -> String {
 }
 
 /// The sections appended to an operation's docs: scopes, pagination, deprecation, reference.
-pub fn operation_doc(op: &Operation) -> String {
-    let code = |list: &[String]| {
-        if list.is_empty() {
-            "none listed".to_string()
-        } else {
-            list.iter()
-                .map(|s| format!("`{s}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-    };
+fn operation_doc(op: &Operation) -> String {
     let mut doc = format!("\n\n# Example\n\n{}\n# Scopes\n\n", example(op));
     doc += &format!(
         "- OAuth 2.0 and access tokens (classic): {}\n",
-        code(&op.classic_scopes)
+        code_list(&op.classic_scopes, "none listed")
     );
-    doc += &format!("- API tokens (granular): {}\n", code(&op.granular_scopes));
+    doc += &format!(
+        "- API tokens (granular): {}\n",
+        code_list(&op.granular_scopes, "none listed")
+    );
     if op.paginated {
         doc += "\n# Pagination\n\nPaginated. `send()` returns one page; `stream()` yields every item \
                 across pages, `pages()` every page, and `resume(cursor)` continues a list where an \
