@@ -72,9 +72,8 @@ pub fn rewrite(file: &mut syn::File, operations: &[Operation]) -> Result<Generat
             Item::Impl(imp) if self_is(imp, "Client") => document_client_methods(imp, &by_name)?,
             Item::Struct(st) if st.ident == "Client" => {
                 // The overlay documents `Client` and implements a `Debug` that shows no secret.
-                st.attrs
-                    .retain(|a| !a.path().is_ident("doc") && !a.path().is_ident("derive"));
-                st.attrs.push(parse_quote!(#[derive(Clone)]));
+                st.attrs.retain(|a| !a.path().is_ident("doc"));
+                remove_derive(&mut st.attrs, "Debug");
             }
             Item::Mod(module) if module.ident == "prelude" => continue,
             Item::Mod(module) if module.ident == "builder" => {
@@ -112,17 +111,17 @@ fn has_fn(imp: &ItemImpl, name: &str) -> bool {
 /// built without touching `extra` fails to convert. An empty map is the right default.
 struct EmptyExtraByDefault;
 
-impl syn::visit_mut::VisitMut for EmptyExtraByDefault {
+impl VisitMut for EmptyExtraByDefault {
     fn visit_expr_struct_mut(&mut self, node: &mut syn::ExprStruct) {
         for field in &mut node.fields {
             let is_extra = matches!(&field.member, syn::Member::Named(name) if name == "extra");
-            if is_extra
-                && matches!(&field.expr, Expr::Call(call) if quote!(#call).to_string().starts_with("Err"))
-            {
+            let is_err = matches!(&field.expr, Expr::Call(call)
+                if matches!(&*call.func, Expr::Path(p) if p.path.is_ident("Err")));
+            if is_extra && is_err {
                 field.expr = parse_quote!(Ok(Default::default()));
             }
         }
-        syn::visit_mut::visit_expr_struct_mut(self, node);
+        visit_mut::visit_expr_struct_mut(self, node);
     }
 }
 
@@ -132,13 +131,6 @@ fn rewrite_types(module: &mut ItemMod, value_items: &mut BTreeMap<String, (Type,
     let Some((_, items)) = &mut module.content else {
         return;
     };
-    for item in items.iter_mut() {
-        if let Item::Mod(builders) = item
-            && builders.ident == "builder"
-        {
-            syn::visit_mut::VisitMut::visit_item_mod_mut(&mut EmptyExtraByDefault, builders);
-        }
-    }
     let mut open_enums = Vec::new();
     for item in items.iter_mut() {
         match item {
@@ -183,9 +175,11 @@ fn rewrite_types(module: &mut ItemMod, value_items: &mut BTreeMap<String, (Type,
     for item in items.iter_mut() {
         if let Item::Mod(builders) = item
             && builders.ident == "builder"
-            && let Some((_, builder_items)) = &mut builders.content
         {
-            redact_secrets(builder_items, quote!(super::Redacted));
+            EmptyExtraByDefault.visit_item_mod_mut(builders);
+            if let Some((_, builder_items)) = &mut builders.content {
+                redact_secrets(builder_items, quote!(super::Redacted));
+            }
         }
     }
     items.push(parse_quote! {
@@ -257,9 +251,10 @@ fn redact_secrets(items: &mut Vec<Item>, redacted: proc_macro2::TokenStream) {
 /// The derives of `attrs`' `#[derive(...)]`, and a way to write them back.
 fn derives(attrs: &mut [syn::Attribute]) -> Option<(&mut syn::Attribute, Vec<syn::Path>)> {
     let attr = attrs.iter_mut().find(|a| a.path().is_ident("derive"))?;
+    // A list that does not parse is left alone rather than rewritten as empty.
     let list: syn::punctuated::Punctuated<syn::Path, syn::Token![,]> = attr
         .parse_args_with(syn::punctuated::Punctuated::parse_terminated)
-        .unwrap_or_default();
+        .ok()?;
     Some((attr, list.into_iter().collect()))
 }
 
@@ -514,28 +509,14 @@ fn rewrite_builders(
         imp.items.extend(new_items);
 
         if op.paginated {
-            let envelope = match &success {
+            let envelope_ident = match &success {
                 Success::Json(ty) => match &**ty {
-                    Type::Path(path) => path,
-                    _ => {
-                        return Err(format!(
-                            "`{name}` is paginated but does not return an envelope"
-                        ));
-                    }
+                    Type::Path(path) => path.path.segments.last().map(|s| s.ident.clone()),
+                    _ => None,
                 },
-                _ => {
-                    return Err(format!(
-                        "`{name}` is paginated but does not return an envelope"
-                    ));
-                }
-            };
-            let envelope_ident = envelope
-                .path
-                .segments
-                .last()
-                .expect("a type path")
-                .ident
-                .clone();
+                _ => None,
+            }
+            .ok_or_else(|| format!("`{name}` is paginated but does not return an envelope"))?;
             let (item, fields) = value_items
                 .get(&envelope_ident.to_string())
                 .ok_or_else(|| format!("`{name}`: no `values` in {envelope_ident}"))?

@@ -143,9 +143,7 @@ pub fn handles(ops: &[Operation]) -> syn::File {
         let method = format_ident!("{}", op.name);
         let builder = op.builder();
         let params: Vec<&str> = op.path_params.iter().map(String::as_str).collect();
-        if params.starts_with(&["workspace", "repo_slug"])
-            && op.path.starts_with("/repositories/{workspace}/{repo_slug}")
-        {
+        if op.path.starts_with("/repositories/{workspace}/{repo_slug}") {
             let doc = format!(
                 "[`Client::{0}`](crate::Client::{0}) for this repository.",
                 op.name
