@@ -496,22 +496,6 @@ pub fn reuse_link_component(doc: &mut Value) {
     });
 }
 
-/// Gives every 4xx and 5xx response the `error` schema: Bitbucket answers errors with that
-/// body, while the document leaves some without content (a 401 beside a 404 with JSON), which
-/// progenitor cannot generate.
-pub fn uniform_error_responses(doc: &mut Value) {
-    for_each_operation(doc, &mut |_, _, op| {
-        for (status, response) in op["responses"].as_object_mut().into_iter().flatten() {
-            let is_error = status.starts_with('4') || status.starts_with('5');
-            if is_error {
-                response["content"] = json!({
-                    "application/json": { "schema": { "$ref": "#/components/schemas/error" } }
-                });
-            }
-        }
-    });
-}
-
 /// Marks paginated operations (their 200 body is an envelope with `values` and `next`) with
 /// `x-paginated`, and gives them the `pagelen` query parameter Bitbucket accepts on every
 /// paginated endpoint (the document declares it on few).
