@@ -33,6 +33,7 @@ pub struct Generated {
 }
 
 /// A paginated envelope type and what it holds.
+#[derive(Clone)]
 pub struct Envelope {
     pub ident: syn::Ident,
     pub item: Type,
@@ -43,7 +44,9 @@ pub struct Envelope {
 pub fn rewrite(file: &mut syn::File, operations: &[Operation]) -> Result<Generated, String> {
     let by_name: BTreeMap<&str, &Operation> =
         operations.iter().map(|op| (op.name.as_str(), op)).collect();
-    let mut value_items: BTreeMap<String, (Type, Vec<String>)> = BTreeMap::new();
+    // Every type shaped like an envelope, by name; those a paginated operation returns are
+    // the `envelopes` the pagination glue is generated for.
+    let mut envelopes_by_name: BTreeMap<String, Envelope> = BTreeMap::new();
     let mut envelopes = Vec::new();
 
     // Types first: the sends need to know each envelope's item type.
@@ -51,7 +54,7 @@ pub fn rewrite(file: &mut syn::File, operations: &[Operation]) -> Result<Generat
         if let Item::Mod(module) = item
             && module.ident == "types"
         {
-            rewrite_types(module, &mut value_items);
+            rewrite_types(module, &mut envelopes_by_name);
         }
     }
 
@@ -77,7 +80,7 @@ pub fn rewrite(file: &mut syn::File, operations: &[Operation]) -> Result<Generat
             }
             Item::Mod(module) if module.ident == "prelude" => continue,
             Item::Mod(module) if module.ident == "builder" => {
-                rewrite_builders(module, &by_name, &value_items, &mut envelopes)?;
+                rewrite_builders(module, &by_name, &envelopes_by_name, &mut envelopes)?;
             }
             _ => {}
         }
@@ -125,7 +128,7 @@ impl VisitMut for EmptyExtraByDefault {
     }
 }
 
-fn rewrite_types(module: &mut ItemMod, value_items: &mut BTreeMap<String, (Type, Vec<String>)>) {
+fn rewrite_types(module: &mut ItemMod, envelopes_by_name: &mut BTreeMap<String, Envelope>) {
     // Before anything looks at field types: `add_struct_derives` needs every field an `Option`.
     BoxedOptions.visit_item_mod_mut(module);
     let Some((_, items)) = &mut module.content else {
@@ -142,17 +145,8 @@ fn rewrite_types(module: &mut ItemMod, value_items: &mut BTreeMap<String, (Type,
             Item::Struct(st) => {
                 skip_unset_boxed_fields(st);
                 add_struct_derives(st);
-                if let Some(item) = values_item_type(st) {
-                    let Fields::Named(fields) = &st.fields else {
-                        continue;
-                    };
-                    let names = fields
-                        .named
-                        .iter()
-                        .filter_map(|f| f.ident.as_ref())
-                        .map(|i| i.to_string())
-                        .collect();
-                    value_items.insert(st.ident.to_string(), (item, names));
+                if let Some(envelope) = envelope(st) {
+                    envelopes_by_name.insert(st.ident.to_string(), envelope);
                 }
             }
             _ => {}
@@ -382,24 +376,26 @@ fn add_struct_derives(st: &mut ItemStruct) {
     add_derive(&mut st.attrs, "PartialEq");
 }
 
-/// For a paginated envelope (`values: Option<Vec<T>>` beside `next`), `T`.
-fn values_item_type(st: &ItemStruct) -> Option<Type> {
+/// `st` as a paginated envelope (`values: Option<Vec<T>>` beside `next`), if it is one.
+fn envelope(st: &ItemStruct) -> Option<Envelope> {
     let Fields::Named(fields) = &st.fields else {
         return None;
     };
-    if !fields
+    let fields: Vec<(String, &Type)> = fields
         .named
         .iter()
-        .any(|f| f.ident.as_ref().is_some_and(|i| i == "next"))
-    {
+        .filter_map(|f| Some((f.ident.as_ref()?.to_string(), &f.ty)))
+        .collect();
+    if !fields.iter().any(|(name, _)| name == "next") {
         return None;
     }
-    let values = fields
-        .named
-        .iter()
-        .find(|f| f.ident.as_ref().is_some_and(|i| i == "values"))?;
-    let option_arg = generic_arg(&values.ty, "Option")?;
-    generic_arg(&option_arg, "Vec")
+    let (_, values) = fields.iter().find(|(name, _)| name == "values")?;
+    let item = generic_arg(&generic_arg(values, "Option")?, "Vec")?;
+    Some(Envelope {
+        ident: st.ident.clone(),
+        item,
+        fields: fields.into_iter().map(|(name, _)| name).collect(),
+    })
 }
 
 /// `Wrapper<T>` → `T`.
@@ -425,7 +421,7 @@ fn generic_arg(ty: &Type, wrapper: &str) -> Option<Type> {
 fn rewrite_builders(
     module: &mut ItemMod,
     by_name: &BTreeMap<&str, &Operation>,
-    value_items: &BTreeMap<String, (Type, Vec<String>)>,
+    envelopes_by_name: &BTreeMap<String, Envelope>,
     envelopes: &mut Vec<Envelope>,
 ) -> Result<(), String> {
     let Some((_, items)) = &mut module.content else {
@@ -517,10 +513,10 @@ fn rewrite_builders(
                 _ => None,
             }
             .ok_or_else(|| format!("`{name}` is paginated but does not return an envelope"))?;
-            let (item, fields) = value_items
+            let envelope = envelopes_by_name
                 .get(&envelope_ident.to_string())
-                .ok_or_else(|| format!("`{name}`: no `values` in {envelope_ident}"))?
-                .clone();
+                .ok_or_else(|| format!("`{name}`: no `values` in {envelope_ident}"))?;
+            let item = &envelope.item;
             let item_path: Type = parse_quote!(types::#item);
             let accepts_page = matches!(&*imp.self_ty, Type::Path(p)
                 if p.path.segments.last().is_some_and(|s| with_page.contains(&s.ident.to_string())));
@@ -566,11 +562,7 @@ fn rewrite_builders(
                 }
             });
             if !envelopes.iter().any(|e| e.ident == envelope_ident) {
-                envelopes.push(Envelope {
-                    ident: envelope_ident,
-                    item,
-                    fields,
-                });
+                envelopes.push(envelope.clone());
             }
         }
     }
