@@ -23,7 +23,8 @@ use syn::{
     Expr, Fields, ImplItem, Item, ItemEnum, ItemImpl, ItemMod, ItemStruct, Stmt, Type, parse_quote,
 };
 
-use crate::spec::Operation;
+use crate::spec::{Operation, upper_camel};
+use crate::tables::code_list;
 
 /// What the rewrite learnt that the other generated files need.
 pub struct Generated {
@@ -32,6 +33,7 @@ pub struct Generated {
 }
 
 /// A paginated envelope type and what it holds.
+#[derive(Clone)]
 pub struct Envelope {
     pub ident: syn::Ident,
     pub item: Type,
@@ -42,7 +44,9 @@ pub struct Envelope {
 pub fn rewrite(file: &mut syn::File, operations: &[Operation]) -> Result<Generated, String> {
     let by_name: BTreeMap<&str, &Operation> =
         operations.iter().map(|op| (op.name.as_str(), op)).collect();
-    let mut value_items: BTreeMap<String, (Type, Vec<String>)> = BTreeMap::new();
+    // Every type shaped like an envelope, by name; those a paginated operation returns are
+    // the `envelopes` the pagination glue is generated for.
+    let mut envelopes_by_name: BTreeMap<String, Envelope> = BTreeMap::new();
     let mut envelopes = Vec::new();
 
     // Types first: the sends need to know each envelope's item type.
@@ -50,7 +54,7 @@ pub fn rewrite(file: &mut syn::File, operations: &[Operation]) -> Result<Generat
         if let Item::Mod(module) = item
             && module.ident == "types"
         {
-            rewrite_types(module, &mut value_items);
+            rewrite_types(module, &mut envelopes_by_name);
         }
     }
 
@@ -71,13 +75,12 @@ pub fn rewrite(file: &mut syn::File, operations: &[Operation]) -> Result<Generat
             Item::Impl(imp) if self_is(imp, "Client") => document_client_methods(imp, &by_name)?,
             Item::Struct(st) if st.ident == "Client" => {
                 // The overlay documents `Client` and implements a `Debug` that shows no secret.
-                st.attrs
-                    .retain(|a| !a.path().is_ident("doc") && !a.path().is_ident("derive"));
-                st.attrs.push(parse_quote!(#[derive(Clone)]));
+                st.attrs.retain(|a| !a.path().is_ident("doc"));
+                remove_derive(&mut st.attrs, "Debug");
             }
             Item::Mod(module) if module.ident == "prelude" => continue,
             Item::Mod(module) if module.ident == "builder" => {
-                rewrite_builders(module, &by_name, &value_items, &mut envelopes)?;
+                rewrite_builders(module, &by_name, &envelopes_by_name, &mut envelopes)?;
             }
             _ => {}
         }
@@ -111,33 +114,26 @@ fn has_fn(imp: &ItemImpl, name: &str) -> bool {
 /// built without touching `extra` fails to convert. An empty map is the right default.
 struct EmptyExtraByDefault;
 
-impl syn::visit_mut::VisitMut for EmptyExtraByDefault {
+impl VisitMut for EmptyExtraByDefault {
     fn visit_expr_struct_mut(&mut self, node: &mut syn::ExprStruct) {
         for field in &mut node.fields {
             let is_extra = matches!(&field.member, syn::Member::Named(name) if name == "extra");
-            if is_extra
-                && matches!(&field.expr, Expr::Call(call) if quote!(#call).to_string().starts_with("Err"))
-            {
+            let is_err = matches!(&field.expr, Expr::Call(call)
+                if matches!(&*call.func, Expr::Path(p) if p.path.is_ident("Err")));
+            if is_extra && is_err {
                 field.expr = parse_quote!(Ok(Default::default()));
             }
         }
-        syn::visit_mut::visit_expr_struct_mut(self, node);
+        visit_mut::visit_expr_struct_mut(self, node);
     }
 }
 
-fn rewrite_types(module: &mut ItemMod, value_items: &mut BTreeMap<String, (Type, Vec<String>)>) {
+fn rewrite_types(module: &mut ItemMod, envelopes_by_name: &mut BTreeMap<String, Envelope>) {
     // Before anything looks at field types: `add_struct_derives` needs every field an `Option`.
     BoxedOptions.visit_item_mod_mut(module);
     let Some((_, items)) = &mut module.content else {
         return;
     };
-    for item in items.iter_mut() {
-        if let Item::Mod(builders) = item
-            && builders.ident == "builder"
-        {
-            syn::visit_mut::VisitMut::visit_item_mod_mut(&mut EmptyExtraByDefault, builders);
-        }
-    }
     let mut open_enums = Vec::new();
     for item in items.iter_mut() {
         match item {
@@ -149,17 +145,8 @@ fn rewrite_types(module: &mut ItemMod, value_items: &mut BTreeMap<String, (Type,
             Item::Struct(st) => {
                 skip_unset_boxed_fields(st);
                 add_struct_derives(st);
-                if let Some(item) = values_item_type(st) {
-                    let Fields::Named(fields) = &st.fields else {
-                        continue;
-                    };
-                    let names = fields
-                        .named
-                        .iter()
-                        .filter_map(|f| f.ident.as_ref())
-                        .map(|i| i.to_string())
-                        .collect();
-                    value_items.insert(st.ident.to_string(), (item, names));
+                if let Some(envelope) = envelope(st) {
+                    envelopes_by_name.insert(st.ident.to_string(), envelope);
                 }
             }
             _ => {}
@@ -182,9 +169,11 @@ fn rewrite_types(module: &mut ItemMod, value_items: &mut BTreeMap<String, (Type,
     for item in items.iter_mut() {
         if let Item::Mod(builders) = item
             && builders.ident == "builder"
-            && let Some((_, builder_items)) = &mut builders.content
         {
-            redact_secrets(builder_items, quote!(super::Redacted));
+            EmptyExtraByDefault.visit_item_mod_mut(builders);
+            if let Some((_, builder_items)) = &mut builders.content {
+                redact_secrets(builder_items, quote!(super::Redacted));
+            }
         }
     }
     items.push(parse_quote! {
@@ -256,9 +245,10 @@ fn redact_secrets(items: &mut Vec<Item>, redacted: proc_macro2::TokenStream) {
 /// The derives of `attrs`' `#[derive(...)]`, and a way to write them back.
 fn derives(attrs: &mut [syn::Attribute]) -> Option<(&mut syn::Attribute, Vec<syn::Path>)> {
     let attr = attrs.iter_mut().find(|a| a.path().is_ident("derive"))?;
+    // A list that does not parse is left alone rather than rewritten as empty.
     let list: syn::punctuated::Punctuated<syn::Path, syn::Token![,]> = attr
         .parse_args_with(syn::punctuated::Punctuated::parse_terminated)
-        .unwrap_or_default();
+        .ok()?;
     Some((attr, list.into_iter().collect()))
 }
 
@@ -386,24 +376,26 @@ fn add_struct_derives(st: &mut ItemStruct) {
     add_derive(&mut st.attrs, "PartialEq");
 }
 
-/// For a paginated envelope (`values: Option<Vec<T>>` beside `next`), `T`.
-fn values_item_type(st: &ItemStruct) -> Option<Type> {
+/// `st` as a paginated envelope (`values: Option<Vec<T>>` beside `next`), if it is one.
+fn envelope(st: &ItemStruct) -> Option<Envelope> {
     let Fields::Named(fields) = &st.fields else {
         return None;
     };
-    if !fields
+    let fields: Vec<(String, &Type)> = fields
         .named
         .iter()
-        .any(|f| f.ident.as_ref().is_some_and(|i| i == "next"))
-    {
+        .filter_map(|f| Some((f.ident.as_ref()?.to_string(), &f.ty)))
+        .collect();
+    if !fields.iter().any(|(name, _)| name == "next") {
         return None;
     }
-    let values = fields
-        .named
-        .iter()
-        .find(|f| f.ident.as_ref().is_some_and(|i| i == "values"))?;
-    let option_arg = generic_arg(&values.ty, "Option")?;
-    generic_arg(&option_arg, "Vec")
+    let (_, values) = fields.iter().find(|(name, _)| name == "values")?;
+    let item = generic_arg(&generic_arg(values, "Option")?, "Vec")?;
+    Some(Envelope {
+        ident: st.ident.clone(),
+        item,
+        fields: fields.into_iter().map(|(name, _)| name).collect(),
+    })
 }
 
 /// `Wrapper<T>` → `T`.
@@ -429,7 +421,7 @@ fn generic_arg(ty: &Type, wrapper: &str) -> Option<Type> {
 fn rewrite_builders(
     module: &mut ItemMod,
     by_name: &BTreeMap<&str, &Operation>,
-    value_items: &BTreeMap<String, (Type, Vec<String>)>,
+    envelopes_by_name: &BTreeMap<String, Envelope>,
     envelopes: &mut Vec<Envelope>,
 ) -> Result<(), String> {
     let Some((_, items)) = &mut module.content else {
@@ -481,7 +473,7 @@ fn rewrite_builders(
             }
             stmts.push(stmt);
         }
-        let constant = format_ident!("{}", name.to_ascii_uppercase());
+        let constant = op.constant();
         let (ret, decode) = match &success {
             Success::Empty => (quote!(()), quote!(empty)),
             Success::Text => (quote!(::std::string::String), quote!(text)),
@@ -513,32 +505,18 @@ fn rewrite_builders(
         imp.items.extend(new_items);
 
         if op.paginated {
-            let envelope = match &success {
+            let envelope_ident = match &success {
                 Success::Json(ty) => match &**ty {
-                    Type::Path(path) => path,
-                    _ => {
-                        return Err(format!(
-                            "`{name}` is paginated but does not return an envelope"
-                        ));
-                    }
+                    Type::Path(path) => path.path.segments.last().map(|s| s.ident.clone()),
+                    _ => None,
                 },
-                _ => {
-                    return Err(format!(
-                        "`{name}` is paginated but does not return an envelope"
-                    ));
-                }
-            };
-            let envelope_ident = envelope
-                .path
-                .segments
-                .last()
-                .expect("a type path")
-                .ident
-                .clone();
-            let (item, fields) = value_items
+                _ => None,
+            }
+            .ok_or_else(|| format!("`{name}` is paginated but does not return an envelope"))?;
+            let envelope = envelopes_by_name
                 .get(&envelope_ident.to_string())
-                .ok_or_else(|| format!("`{name}`: no `values` in {envelope_ident}"))?
-                .clone();
+                .ok_or_else(|| format!("`{name}`: no `values` in {envelope_ident}"))?;
+            let item = &envelope.item;
             let item_path: Type = parse_quote!(types::#item);
             let accepts_page = matches!(&*imp.self_ty, Type::Path(p)
                 if p.path.segments.last().is_some_and(|s| with_page.contains(&s.ident.to_string())));
@@ -584,11 +562,7 @@ fn rewrite_builders(
                 }
             });
             if !envelopes.iter().any(|e| e.ident == envelope_ident) {
-                envelopes.push(Envelope {
-                    ident: envelope_ident,
-                    item,
-                    fields,
-                });
+                envelopes.push(envelope.clone());
             }
         }
     }
@@ -712,10 +686,7 @@ fn example(op: &Operation) -> String {
         call += &format!("\n    .{param}({value})");
     }
     if let Some(schema) = &op.body_schema {
-        let ty: String = schema
-            .split('_')
-            .map(|w| w[..1].to_ascii_uppercase() + &w[1..])
-            .collect();
+        let ty = upper_camel(schema);
         call += &format!(
             "\n    .body(types::{ty} {{\n        // the fields to send; the others stay unset\n        ..Default::default()\n    }})"
         );
@@ -742,23 +713,16 @@ fn example(op: &Operation) -> String {
 }
 
 /// The sections appended to an operation's docs: scopes, pagination, deprecation, reference.
-pub fn operation_doc(op: &Operation) -> String {
-    let code = |list: &[String]| {
-        if list.is_empty() {
-            "none listed".to_string()
-        } else {
-            list.iter()
-                .map(|s| format!("`{s}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-    };
+fn operation_doc(op: &Operation) -> String {
     let mut doc = format!("\n\n# Example\n\n{}\n# Scopes\n\n", example(op));
     doc += &format!(
         "- OAuth 2.0 and access tokens (classic): {}\n",
-        code(&op.classic_scopes)
+        code_list(&op.classic_scopes, "none listed")
     );
-    doc += &format!("- API tokens (granular): {}\n", code(&op.granular_scopes));
+    doc += &format!(
+        "- API tokens (granular): {}\n",
+        code_list(&op.granular_scopes, "none listed")
+    );
     if op.paginated {
         doc += "\n# Pagination\n\nPaginated. `send()` returns one page; `stream()` yields every item \
                 across pages, `pages()` every page, and `resume(cursor)` continues a list where an \

@@ -1,5 +1,6 @@
 //! What the build needs to know of the document, read as plain JSON.
 
+use quote::format_ident;
 use serde_json::Value;
 
 const METHODS: &[&str] = &[
@@ -30,6 +31,32 @@ pub struct Operation {
     pub no_content: bool,
 }
 
+impl Operation {
+    /// Its constant in `crate::operations`, which its `send` names: `MERGE_PULL_REQUEST`.
+    pub fn constant(&self) -> syn::Ident {
+        format_ident!("{}", self.name.to_ascii_uppercase())
+    }
+
+    /// The builder progenitor generates for it: `MergePullRequest`.
+    pub fn builder(&self) -> syn::Ident {
+        format_ident!("{}", upper_camel(&self.name))
+    }
+}
+
+/// `pull_request` → `PullRequest`, `repository:write` → `RepositoryWrite`: the Rust type name
+/// of one of the document's names (progenitor's builders, typify's types, `Scope` variants).
+pub fn upper_camel(name: &str) -> String {
+    name.split([':', '_', '-'])
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
     let paths = doc["paths"]
         .as_object()
@@ -54,9 +81,7 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
                 .into_iter()
                 .flatten()
                 .filter_map(|req| req.get("oauth2"))
-                .filter_map(Value::as_array)
-                .flatten()
-                .filter_map(Value::as_str)
+                .flat_map(strings)
                 .map(str::to_string)
                 .collect();
             let mut granular_scopes: Vec<String> = Vec::new();
@@ -68,12 +93,7 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
                 if entry["state"].as_str().is_some_and(|s| s != "Current") {
                     continue;
                 }
-                for scope in entry["scopes"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                {
+                for scope in strings(&entry["scopes"]) {
                     if !granular_scopes.iter().any(|s| s == scope) {
                         granular_scopes.push(scope.to_string());
                     }
@@ -108,13 +128,7 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
                 name,
                 method: method.to_ascii_uppercase(),
                 path: path.clone(),
-                tags: op["tags"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect(),
+                tags: strings(&op["tags"]).map(str::to_string).collect(),
                 summary: op["summary"]
                     .as_str()
                     .unwrap_or_default()
@@ -134,6 +148,15 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
+}
+
+/// The strings of a JSON array; none when `value` is not an array.
+fn strings(value: &Value) -> impl Iterator<Item = &str> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
 }
 
 fn path_params(path: &str) -> Vec<String> {

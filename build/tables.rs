@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::rewrite::Envelope;
-use crate::spec::Operation;
+use crate::spec::{Operation, upper_camel};
 
 fn file(tokens: TokenStream) -> syn::File {
     syn::parse2(tokens).expect("generated tokens parse")
@@ -13,23 +13,13 @@ fn file(tokens: TokenStream) -> syn::File {
 
 /// `repository:write` → `RepositoryWrite`.
 fn scope_variant(scope: &str) -> syn::Ident {
-    let name: String = scope
-        .split([':', '_', '-'])
-        .map(|part| {
-            let mut chars = part.chars();
-            chars
-                .next()
-                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect();
-    format_ident!("{name}")
+    format_ident!("{}", upper_camel(scope))
 }
 
 /// `operations.rs`: one constant per operation and `ALL`, sorted by name.
 pub fn operation_table(ops: &[Operation]) -> syn::File {
     let constants = ops.iter().map(|op| {
-        let constant = format_ident!("{}", op.name.to_ascii_uppercase());
+        let constant = op.constant();
         let name = &op.name;
         let method = format_ident!("{}", op.method);
         let path = &op.path;
@@ -55,9 +45,7 @@ pub fn operation_table(ops: &[Operation]) -> syn::File {
             };
         }
     });
-    let names = ops
-        .iter()
-        .map(|op| format_ident!("{}", op.name.to_ascii_uppercase()));
+    let names = ops.iter().map(Operation::constant);
     file(quote! {
         #(#constants)*
 
@@ -68,17 +56,6 @@ pub fn operation_table(ops: &[Operation]) -> syn::File {
 
 /// `operations.md`: the operation table as Markdown, for the docs of `crate::operations`.
 pub fn operation_docs(ops: &[Operation]) -> String {
-    let code_list = |items: &[String]| {
-        if items.is_empty() {
-            "none".to_string()
-        } else {
-            items
-                .iter()
-                .map(|s| format!("`{s}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-    };
     let mut out = String::from(
         "| Operation | Request | Classic scopes | API token scopes | Tags |\n\
          |---|---|---|---|---|\n",
@@ -101,12 +78,24 @@ pub fn operation_docs(ops: &[Operation]) -> String {
             name = op.name,
             method = op.method,
             path = op.path,
-            classic = code_list(&op.classic_scopes),
-            granular = code_list(&op.granular_scopes),
+            classic = code_list(&op.classic_scopes, "none"),
+            granular = code_list(&op.granular_scopes, "none"),
             tags = op.tags.join(", "),
         ));
     }
     out
+}
+
+/// `` `a`, `b` `` for a list in the docs, `none` when it is empty.
+pub fn code_list(items: &[String], none: &str) -> String {
+    if items.is_empty() {
+        return none.to_string();
+    }
+    items
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `scope.rs`: the classic OAuth scopes the document defines.
@@ -152,11 +141,9 @@ pub fn handles(ops: &[Operation]) -> syn::File {
     let mut workspace = Vec::new();
     for op in ops {
         let method = format_ident!("{}", op.name);
-        let builder = format_ident!("{}", to_camel(&op.name));
+        let builder = op.builder();
         let params: Vec<&str> = op.path_params.iter().map(String::as_str).collect();
-        if params.starts_with(&["workspace", "repo_slug"])
-            && op.path.starts_with("/repositories/{workspace}/{repo_slug}")
-        {
+        if op.path.starts_with("/repositories/{workspace}/{repo_slug}") {
             let doc = format!(
                 "[`Client::{0}`](crate::Client::{0}) for this repository.",
                 op.name
@@ -188,18 +175,6 @@ pub fn handles(ops: &[Operation]) -> syn::File {
             #(#workspace)*
         }
     })
-}
-
-fn to_camel(name: &str) -> String {
-    name.split('_')
-        .map(|part| {
-            let mut chars = part.chars();
-            chars
-                .next()
-                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
 }
 
 /// `pagination.rs`: `Envelope` for each paginated response type.

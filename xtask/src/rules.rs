@@ -52,7 +52,8 @@ pub fn load_patches(dir: &Path) -> Result<Vec<Patch>> {
             if !readme.contains(&format!("`{name}`")) {
                 bail!("spec/patches/{name} has no reason in spec/patches/README.md");
             }
-            let text = std::fs::read_to_string(dir.join(&name))?;
+            let text = std::fs::read_to_string(dir.join(&name))
+                .with_context(|| format!("reading spec/patches/{name}"))?;
             let patch = serde_json::from_str(&text)
                 .with_context(|| format!("spec/patches/{name} is not a JSON Patch document"))?;
             Ok(Patch { name, patch })
@@ -76,37 +77,34 @@ fn for_each_schema(doc: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) 
         }
     }
     for_each_operation(doc, &mut |_, _, op| {
-        for param in op
-            .get_mut("parameters")
-            .and_then(Value::as_array_mut)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(schema) = param.get_mut("schema") {
-                walk_schema(schema, f);
-            }
-        }
+        walk_parameters(op, f);
         for media in media_types(op) {
             if let Some(schema) = media.get_mut("schema") {
                 walk_schema(schema, f);
             }
         }
     });
+    // Parameters shared by a path's operations are declared on the path item.
     for item in doc
         .pointer_mut("/paths")
         .and_then(Value::as_object_mut)
         .into_iter()
         .flat_map(|p| p.values_mut())
     {
-        for param in item
-            .get_mut("parameters")
-            .and_then(Value::as_array_mut)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(schema) = param.get_mut("schema") {
-                walk_schema(schema, f);
-            }
+        walk_parameters(item, f);
+    }
+}
+
+/// Walks the schemas of the `parameters` of an operation or a path item.
+fn walk_parameters(owner: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {
+    for param in owner
+        .get_mut("parameters")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(schema) = param.get_mut("schema") {
+            walk_schema(schema, f);
         }
     }
 }
@@ -467,52 +465,33 @@ fn merge_object(into: &mut Map<String, Value>, from: Map<String, Value>) {
 /// Replaces inline copies of the `link` component (`{href, name}`, titled "Link") with a
 /// `$ref` to it: typify names each copy after its position and the copies clash.
 pub fn reuse_link_component(doc: &mut Value) {
-    let Some(link) = doc.pointer("/components/schemas/link").cloned() else {
+    let field_names = |schema: &Value| -> Option<BTreeSet<String>> {
+        Some(schema["properties"].as_object()?.keys().cloned().collect())
+    };
+    let Some(link) = doc.pointer("/components/schemas/link") else {
         return;
     };
-    let link_props: BTreeSet<&String> = link["properties"]
-        .as_object()
-        .map(|p| p.keys().collect())
-        .unwrap_or_default();
-    let link_props: BTreeSet<String> = link_props.into_iter().cloned().collect();
+    let link_fields = field_names(link).unwrap_or_default();
     let is_link_copy = |schema: &Value| {
         schema.get("title").and_then(Value::as_str) == Some("Link")
-            && schema["properties"]
-                .as_object()
-                .is_some_and(|p| p.keys().cloned().collect::<BTreeSet<_>>() == link_props)
+            && field_names(schema).as_ref() == Some(&link_fields)
     };
-    let replace = |schema: &mut Map<String, Value>| {
-        for key in ["properties"] {
-            if let Some(props) = schema.get_mut(key).and_then(Value::as_object_mut) {
-                for prop in props.values_mut() {
-                    if is_link_copy(prop) {
-                        *prop = json!({ "$ref": "#/components/schemas/link" });
-                    }
-                }
-            }
+    let reuse = |child: &mut Value| {
+        if is_link_copy(child) {
+            *child = json!({ "$ref": "#/components/schemas/link" });
         }
-        if let Some(items) = schema.get_mut("items")
-            && is_link_copy(items)
+    };
+    for_each_schema(doc, &mut |schema| {
+        for prop in schema
+            .get_mut("properties")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flat_map(|p| p.values_mut())
         {
-            *items = json!({ "$ref": "#/components/schemas/link" });
+            reuse(prop);
         }
-    };
-    let mut replace = replace;
-    for_each_schema(doc, &mut replace);
-}
-
-/// Gives every 4xx and 5xx response the `error` schema: Bitbucket answers errors with that
-/// body, while the document leaves some without content (a 401 beside a 404 with JSON), which
-/// progenitor cannot generate.
-pub fn uniform_error_responses(doc: &mut Value) {
-    for_each_operation(doc, &mut |_, _, op| {
-        for (status, response) in op["responses"].as_object_mut().into_iter().flatten() {
-            let is_error = status.starts_with('4') || status.starts_with('5');
-            if is_error {
-                response["content"] = json!({
-                    "application/json": { "schema": { "$ref": "#/components/schemas/error" } }
-                });
-            }
+        if let Some(items) = schema.get_mut("items") {
+            reuse(items);
         }
     });
 }
