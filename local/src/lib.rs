@@ -104,7 +104,7 @@ pub use faults::Fault;
 pub use receiver::{ReceivedWebhook, WebhookReceiver};
 pub use seed::Account;
 pub use store::PipelineResult;
-pub use webhooks::{Delivery, signature as webhook_signature};
+pub use webhooks::Delivery;
 
 use auth::{Credential, Credentials, Grant};
 use faults::Faults;
