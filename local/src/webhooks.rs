@@ -28,41 +28,6 @@ use tokio::sync::{mpsc, watch};
 use crate::ids;
 use crate::store::Hook;
 
-/// Every event key Bitbucket defines for webhooks (those of the document's
-/// `webhook_subscription.events`); a hook may subscribe to any of them. The server sends those
-/// listed in [`crate::LocalBitbucket`]'s docs.
-pub(crate) const EVENT_KEYS: &[&str] = &[
-    "issue:comment_created",
-    "issue:created",
-    "issue:updated",
-    "pipeline:span_created",
-    "project:updated",
-    "pullrequest:approved",
-    "pullrequest:changes_request_created",
-    "pullrequest:changes_request_removed",
-    "pullrequest:comment_created",
-    "pullrequest:comment_deleted",
-    "pullrequest:comment_reopened",
-    "pullrequest:comment_resolved",
-    "pullrequest:comment_updated",
-    "pullrequest:created",
-    "pullrequest:fulfilled",
-    "pullrequest:push",
-    "pullrequest:rejected",
-    "pullrequest:unapproved",
-    "pullrequest:updated",
-    "repo:commit_comment_created",
-    "repo:commit_status_created",
-    "repo:commit_status_updated",
-    "repo:created",
-    "repo:deleted",
-    "repo:fork",
-    "repo:imported",
-    "repo:push",
-    "repo:transfer",
-    "repo:updated",
-];
-
 const ATTEMPTS: u32 = 3;
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 const RETRY_DELAY: Duration = Duration::from_millis(100);

@@ -3,6 +3,7 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::Uri;
+use bitbucket_cloud::webhooks::EventKey;
 use serde_json::Value;
 
 use super::{
@@ -11,7 +12,6 @@ use super::{
 use crate::errors::ApiError;
 use crate::paging::{self, Paging};
 use crate::store::Hook;
-use crate::webhooks::EVENT_KEYS;
 use crate::{clock, ids};
 
 pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
@@ -54,7 +54,13 @@ pub(super) async fn create(State(app): State<Shared>, params: Params, bytes: Byt
         return Err(ApiError::bad_request("events: This field is required.")
             .field("events", "at least one event key, such as repo:push"));
     }
-    if let Some(unknown) = events.iter().find(|e| !EVENT_KEYS.contains(&e.as_str())) {
+    // Bitbucket's event keys are those the client's `EventKey` names (the document's
+    // `webhook_subscription.events`); any other parses as `Other`.
+    let known = |e: &String| {
+        e.parse::<EventKey>()
+            .is_ok_and(|k| !matches!(k, EventKey::Other(_)))
+    };
+    if let Some(unknown) = events.iter().find(|e| !known(e)) {
         return Err(
             ApiError::bad_request(format!("events: {unknown} is not a valid event"))
                 .field("events", &format!("{unknown} is not a valid event")),
