@@ -409,8 +409,7 @@ impl Repo {
         tree: Tree,
     ) -> String {
         self.commit_seq += 1;
-        let parents_joined = parents.join(" ");
-        let hash = ids::commit_hash(&[&parents_joined, message, &format!("{tree:?}")]);
+        let hash = ids::commit_hash();
         self.commits.insert(
             hash.clone(),
             Commit {
