@@ -749,6 +749,34 @@ async fn webhooks_crud() {
     assert_eq!(repo.list_webhooks().send().await.unwrap().size, Some(0));
 }
 
+/// A `201 Created` says where the new thing is: its `Location` is the body's self link.
+#[tokio::test]
+async fn created_answers_carry_a_location() {
+    let bb = LocalBitbucket::start().await;
+    let head = bb.create_repository("acme", "app");
+    let response = common::http()
+        .post(format!(
+            "{}/repositories/acme/app/refs/branches",
+            bb.base_url()
+        ))
+        .bearer_auth(bb.token(&[bitbucket_cloud::Scope::RepositoryWrite]))
+        .json(&json!({ "name": "topic", "target": { "hash": head } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    let created: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        location,
+        format!(
+            "{}/repositories/acme/app/refs/branches/topic",
+            bb.base_url()
+        )
+    );
+    assert_eq!(created["links"]["self"]["href"], location.as_str());
+}
+
 /// The tests above call every operation; this one proves it from the server's own log, so an
 /// operation added to the client later cannot go untested here.
 #[tokio::test]

@@ -86,12 +86,7 @@ pub(super) async fn create(State(app): State<Shared>, params: Params, bytes: Byt
     repo.hooks.push(hook);
     let repo = &store.repos[index];
     let value = app.urls.hook(repo, repo.hooks.last().expect("just pushed"));
-    let location = value
-        .pointer("/links/self/href")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    created(&location, value)
+    created(value)
 }
 
 pub(super) async fn delete(State(app): State<Shared>, params: Params) -> Answer {

@@ -100,8 +100,7 @@ pub(super) async fn create(
         "issue:created",
         json!({ "issue": value }),
     );
-    let location = format!("{}/issues/{id}", app.urls.repo_api(repo));
-    created(&location, value)
+    created(value)
 }
 
 /// Changes the fields the body sets; hooks get `issue:updated` with the `changes`.

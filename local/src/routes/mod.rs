@@ -176,9 +176,12 @@ fn ok(value: Value) -> Answer {
     Ok(axum::Json(value).into_response())
 }
 
-fn created(location: &str, value: Value) -> Answer {
+/// A `201 Created` of `value`, with its `links.self.href` as the `Location`.
+fn created(value: Value) -> Answer {
+    let location =
+        text(&value, "/links/self/href").and_then(|href| header::HeaderValue::from_str(href).ok());
     let mut response = (StatusCode::CREATED, axum::Json(value)).into_response();
-    if let Ok(location) = header::HeaderValue::from_str(location) {
+    if let Some(location) = location {
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)

@@ -132,12 +132,7 @@ pub(super) async fn run(
     let repo = &store.repos[index];
     let p = repo.pipelines.last().expect("just pushed");
     let value = app.urls.pipeline(&store, repo, p);
-    let location = value
-        .pointer("/links/self/href")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    created(&location, value)
+    created(value)
 }
 
 pub(super) async fn get(State(app): State<Shared>, params: Params) -> Answer {

@@ -135,8 +135,7 @@ pub(super) async fn create(
         "pullrequest:created",
         json!({ "pullrequest": value }),
     );
-    let location = format!("{}/pullrequests/{}", app.urls.repo_api(repo), pr.id);
-    created(&location, value)
+    created(value)
 }
 
 pub(super) async fn update(
@@ -470,12 +469,7 @@ pub(super) async fn create_comment(
         "pullrequest:comment_created",
         json!({ "pullrequest": app.urls.pull(&store, repo, pr), "comment": value }),
     );
-    let location = value
-        .pointer("/links/self/href")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    created(&location, value)
+    created(value)
 }
 
 pub(super) async fn list_commits(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {

@@ -82,9 +82,7 @@ pub(super) async fn create(
     }
     let change = push_change(&app.urls, &store, index, &name, None, Some(&hash));
     emit_push(&app, &store, index, caller.user, vec![change]);
-    let repo = &store.repos[index];
-    let location = format!("{}/refs/branches/{name}", app.urls.repo_api(repo));
-    created(&location, app.urls.branch(&store, repo, &name))
+    created(app.urls.branch(&store, &store.repos[index], &name))
 }
 
 /// Deleting a branch is a push too: `repo:push` with a `closed` change.
