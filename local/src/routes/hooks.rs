@@ -7,22 +7,17 @@ use bitbucket_cloud::webhooks::EventKey;
 use serde_json::Value;
 
 use super::{
-    Answer, Params, Shared, body, created, list_query, no_content, ok, param, repo_index, text,
+    Answer, Params, Shared, body, created, no_content, numbered, param, repo, repo_index, text,
 };
 use crate::errors::ApiError;
-use crate::paging::{self, Paging};
 use crate::store::Hook;
 use crate::{clock, ids};
 
 pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
     let store = app.store();
-    let repo = &store.repos[repo_index(&store, &params)?];
+    let repo = repo(&store, &params)?;
     let items = repo.hooks.iter().map(|h| app.urls.hook(repo, h)).collect();
-    ok(paging::page(
-        items,
-        &list_query(&app, &uri),
-        Paging::Numbered,
-    )?)
+    numbered(&app, &uri, items)
 }
 
 pub(super) async fn create(State(app): State<Shared>, params: Params, bytes: Bytes) -> Answer {

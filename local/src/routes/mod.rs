@@ -24,8 +24,8 @@ use bitbucket_cloud::Operation;
 use serde_json::{Value, json};
 
 use crate::errors::ApiError;
-use crate::paging::ListQuery;
-use crate::store::{Repo, Store};
+use crate::paging::{self, ListQuery, Paging};
+use crate::store::{Repo, Store, Workspace};
 use crate::{App, ServedRequest, lock};
 
 type Shared = Arc<App>;
@@ -191,20 +191,43 @@ fn no_content() -> Answer {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// The workspace the path names, or Bitbucket's 404.
+fn workspace<'a>(
+    store: &'a Store,
+    params: &HashMap<String, String>,
+) -> Result<&'a Workspace, ApiError> {
+    let name = param(params, "workspace");
+    store
+        .workspace(name)
+        .ok_or_else(|| ApiError::not_found(format_args!("Workspace {name}")))
+}
+
 /// The index of the repository the path names, or Bitbucket's 404.
 fn repo_index(store: &Store, params: &HashMap<String, String>) -> Result<usize, ApiError> {
+    workspace(store, params)?;
     let workspace = param(params, "workspace");
     let slug = param(params, "repo_slug");
-    if store.workspace(workspace).is_none() {
-        return Err(ApiError::not_found(format_args!("Workspace {workspace}")));
-    }
     store
         .repo_index(workspace, slug)
         .ok_or_else(|| ApiError::not_found(format_args!("Repository {workspace}/{slug}")))
 }
 
+/// The repository the path names, or Bitbucket's 404.
+fn repo<'a>(store: &'a Store, params: &HashMap<String, String>) -> Result<&'a Repo, ApiError> {
+    Ok(&store.repos[repo_index(store, params)?])
+}
+
 fn list_query(app: &App, uri: &Uri) -> ListQuery {
     ListQuery::new(&app.urls.web, uri)
+}
+
+/// A numbered page of `items`, filtered and sorted as the request asks.
+fn numbered(app: &App, uri: &Uri, items: Vec<Value>) -> Answer {
+    ok(paging::page(
+        items,
+        &list_query(app, uri),
+        Paging::Numbered,
+    )?)
 }
 
 /// Queues `event` with `payload` (which gets `actor` and `repository` added) for the hooks of
