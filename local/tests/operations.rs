@@ -777,8 +777,9 @@ async fn created_answers_carry_a_location() {
     assert_eq!(created["links"]["self"]["href"], location.as_str());
 }
 
-/// The tests above call every operation; this one proves it from the server's own log, so an
-/// operation added to the client later cannot go untested here.
+/// Every operation of the client is routed here and none answers 501 (the answer of one the
+/// server does not implement): an operation added to the client later fails this test until
+/// the server serves it.
 #[tokio::test]
 async fn every_operation_is_served() {
     let bb = LocalBitbucket::start().await;
