@@ -749,6 +749,36 @@ async fn webhooks_crud() {
     assert_eq!(repo.list_webhooks().send().await.unwrap().size, Some(0));
 }
 
+/// A server, and a webhook receiver, stop when dropped: their ports close.
+#[tokio::test]
+async fn dropping_stops_the_servers() {
+    async fn closes(addr: std::net::SocketAddr) {
+        // The server stops in the background: wait (loosely) for its port to refuse.
+        for _ in 0..500 {
+            if tokio::net::TcpStream::connect(addr).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("{addr} still accepts connections after the drop");
+    }
+    let bb = LocalBitbucket::start().await;
+    let addr = bb.addr();
+    assert!(tokio::net::TcpStream::connect(addr).await.is_ok());
+    drop(bb);
+    closes(addr).await;
+
+    let receiver = bitbucket_cloud_local::WebhookReceiver::start().await;
+    let addr = receiver.url()["http://".len()..]
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    drop(receiver);
+    closes(addr).await;
+}
+
 /// A `201 Created` says where the new thing is: its `Location` is the body's self link.
 #[tokio::test]
 async fn created_answers_carry_a_location() {
