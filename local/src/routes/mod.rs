@@ -158,7 +158,9 @@ fn body(bytes: &Bytes) -> Result<Value, ApiError> {
     }
     let value: Value = serde_json::from_slice(bytes).map_err(ApiError::invalid_body)?;
     if !value.is_object() {
-        return Err(ApiError::invalid_body("expected a JSON object"));
+        return Err(ApiError::bad_request(
+            "Bad request: the body must be a JSON object ({...}), not another JSON value",
+        ));
     }
     Ok(value)
 }
