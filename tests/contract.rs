@@ -650,22 +650,15 @@ struct Answer {
 }
 
 impl Exchange {
-    /// Whether the request is `operation`'s: same method, and a path with the same segments
-    /// as the template, each `{param}` standing for exactly one non-empty segment.
+    /// Whether the request is `operation`'s: same method, and a path under `/2.0` that is an
+    /// instance of its template ([`operations::Operation::match_path`]).
     fn matches(&self, operation: &operations::Operation) -> bool {
         let path = self.target.split('?').next().unwrap_or_default();
-        let template = format!("/2.0{}", operation.path);
-        let sent: Vec<&str> = path.split('/').collect();
-        let expected: Vec<&str> = template.split('/').collect();
         self.method == operation.method.as_str()
-            && sent.len() == expected.len()
-            && sent.iter().zip(&expected).all(|(s, e)| {
-                if e.starts_with('{') && e.ends_with('}') {
-                    !s.is_empty()
-                } else {
-                    s == e
-                }
-            })
+            && path
+                .strip_prefix("/2.0")
+                .and_then(|path| operation.match_path(path))
+                .is_some()
     }
 }
 

@@ -3,6 +3,8 @@
 //! repository body carried `"parent": null`, and builders did not convert unless `extra` was
 //! set.)
 
+mod support;
+
 use bitbucket_cloud::{Auth, Client, types};
 use serde_json::json;
 use wiremock::matchers::{body_json, method, path};
@@ -21,11 +23,7 @@ async fn server_expecting(body: serde_json::Value) -> MockServer {
 }
 
 fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .base_url(server.uri())
-        .auth(Auth::access_token("repository-access-token"))
-        .build()
-        .expect("the client builds")
+    support::client(server, Auth::access_token("repository-access-token"))
 }
 
 #[tokio::test]

@@ -57,7 +57,7 @@ impl ApiError {
             .detail("There is no API hosted at this URL")
     }
 
-    /// A request body that is not JSON, or not the shape the operation takes.
+    /// A request body that is not JSON.
     pub fn invalid_body(problem: impl std::fmt::Display) -> Self {
         ApiError::bad_request(format!(
             "Bad request: the body is not valid JSON ({problem})"

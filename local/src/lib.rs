@@ -104,7 +104,7 @@ pub use faults::Fault;
 pub use receiver::{ReceivedWebhook, WebhookReceiver};
 pub use seed::Account;
 pub use store::PipelineResult;
-pub use webhooks::{Delivery, signature as webhook_signature};
+pub use webhooks::Delivery;
 
 use auth::{Credential, Credentials, Grant};
 use faults::Faults;
@@ -118,7 +118,8 @@ use webhooks::Webhooks;
 pub struct LocalBitbucket {
     app: Arc<App>,
     addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
+    /// Dropping it stops the server.
+    _serving: oneshot::Sender<()>,
 }
 
 /// A request the server answered, as [`LocalBitbucket::requests`] lists them.
@@ -144,6 +145,26 @@ pub(crate) struct App {
     pipeline_result: Mutex<PipelineResult>,
     webhooks: Webhooks,
     urls: Urls,
+}
+
+/// Serves `router` on `listener` in the background until the returned sender is dropped.
+/// `name` says whose server stopped, should it fail.
+fn serve(
+    name: &'static str,
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+) -> oneshot::Sender<()> {
+    let (serving, stop) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let server = axum::serve(listener, router).with_graceful_shutdown(async {
+            // Resolves (with `Err`) when the sender is dropped.
+            let _ = stop.await;
+        });
+        if let Err(e) = server.await {
+            eprintln!("{name} stopped: {e}");
+        }
+    });
+    serving
 }
 
 /// Locks `mutex`, ignoring poisoning: a panicking handler must not take the server down.
@@ -191,20 +212,10 @@ impl LocalBitbucket {
             },
         });
         let router = routes::router(Arc::clone(&app));
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let server = axum::serve(listener, router).with_graceful_shutdown(async {
-                // Either a send or the sender being dropped means stop.
-                let _ = stopped.await;
-            });
-            if let Err(e) = server.await {
-                eprintln!("LocalBitbucket stopped: {e}");
-            }
-        });
         Ok(LocalBitbucket {
             app,
             addr,
-            shutdown: Some(shutdown),
+            _serving: serve("LocalBitbucket", listener, router),
         })
     }
 
@@ -348,15 +359,6 @@ impl LocalBitbucket {
     /// its attempts).
     pub async fn webhooks_idle(&self) {
         self.app.webhooks.idle().await
-    }
-}
-
-impl Drop for LocalBitbucket {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            // Err: the server already stopped.
-            let _ = shutdown.send(());
-        }
     }
 }
 

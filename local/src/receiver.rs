@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use tokio::sync::{Notify, oneshot};
 
-use crate::lock;
+use crate::{lock, serve};
 
 /// An HTTP endpoint on `127.0.0.1` that answers `200` to every POST and keeps it. Register
 /// [`WebhookReceiver::url`] as a hook's URL; stops when dropped.
@@ -22,7 +22,8 @@ use crate::lock;
 pub struct WebhookReceiver {
     url: String,
     inbox: Arc<Inbox>,
-    shutdown: Option<oneshot::Sender<()>>,
+    /// Dropping it stops the server.
+    _serving: oneshot::Sender<()>,
 }
 
 #[derive(Default)]
@@ -89,19 +90,10 @@ impl WebhookReceiver {
         let app = axum::Router::new()
             .fallback(axum::routing::post(receive))
             .with_state(Arc::clone(&inbox));
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(e) = server.await {
-                eprintln!("WebhookReceiver stopped: {e}");
-            }
-        });
         WebhookReceiver {
             url,
             inbox,
-            shutdown: Some(shutdown),
+            _serving: serve("WebhookReceiver", listener, app),
         }
     }
 
@@ -124,14 +116,6 @@ impl WebhookReceiver {
                 return received;
             }
             arrived.await;
-        }
-    }
-}
-
-impl Drop for WebhookReceiver {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
         }
     }
 }

@@ -309,9 +309,7 @@ impl Store {
         let ws = self.ensure_workspace(workspace, None);
         let project = match project_key {
             Some(key) => ws
-                .projects
-                .iter()
-                .find(|p| ids::same(&p.key, key) || ids::same(&p.uuid, key))
+                .project(key)
                 .ok_or_else(|| format!("project {key} not found in workspace {}", ws.slug))?
                 .key
                 .clone(),
@@ -353,6 +351,15 @@ impl Store {
         self.users
             .iter()
             .position(|u| ids::same(&u.uuid, uuid) || u.account_id == uuid || u.nickname == uuid)
+    }
+}
+
+impl Workspace {
+    /// The project with this key or `{uuid}`.
+    pub fn project(&self, key: &str) -> Option<&Project> {
+        self.projects
+            .iter()
+            .find(|p| ids::same(&p.key, key) || ids::same(&p.uuid, key))
     }
 }
 
@@ -409,8 +416,7 @@ impl Repo {
         tree: Tree,
     ) -> String {
         self.commit_seq += 1;
-        let parents_joined = parents.join(" ");
-        let hash = ids::commit_hash(&[&parents_joined, message, &format!("{tree:?}")]);
+        let hash = ids::commit_hash();
         self.commits.insert(
             hash.clone(),
             Commit {
@@ -462,16 +468,6 @@ impl Repo {
             .into_iter()
             .find(|c| from_b.contains(&c.hash))
             .map(|c| c.hash.clone())
-    }
-
-    pub fn pull(&self, id: &str) -> Option<&PullRequest> {
-        let id: u64 = id.parse().ok()?;
-        self.pulls.iter().find(|p| p.id == id)
-    }
-
-    pub fn pull_mut(&mut self, id: &str) -> Option<&mut PullRequest> {
-        let id: u64 = id.parse().ok()?;
-        self.pulls.iter_mut().find(|p| p.id == id)
     }
 
     pub fn next_pull_id(&self) -> u64 {

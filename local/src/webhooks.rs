@@ -1,6 +1,8 @@
 //! Webhook deliveries: what happens in the repository is POSTed to its hooks' URLs, as
 //! Bitbucket does, with `X-Event-Key`, `X-Hook-UUID`, `X-Request-UUID`, `X-Attempt-Number`
-//! and, when the hook has a secret, `X-Hub-Signature: sha256=<HMAC-SHA256 of the body>`.
+//! and, when the hook has a secret, `X-Hub-Signature: sha256=<HMAC-SHA256 of the body>`
+//! (header names and signature from `bitbucket_cloud::webhooks`, which receivers check them
+//! with).
 //!
 //! One worker delivers in order. A delivery answered with a 5xx, or not answered, is tried
 //! again (3 attempts in all, with the same `X-Request-UUID`), quickly rather than over
@@ -12,7 +14,10 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{Method, Request, header};
-use hmac::{KeyInit as _, Mac as _};
+use bitbucket_cloud::webhooks::{
+    ATTEMPT_NUMBER_HEADER, EVENT_KEY_HEADER, HOOK_UUID_HEADER, REQUEST_UUID_HEADER,
+    SIGNATURE_HEADER, sign,
+};
 use http_body_util::Full;
 use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -22,41 +27,6 @@ use tokio::sync::{mpsc, watch};
 
 use crate::ids;
 use crate::store::Hook;
-
-/// Every event key Bitbucket defines for webhooks (those of the document's
-/// `webhook_subscription.events`); a hook may subscribe to any of them. The server sends those
-/// listed in [`crate::LocalBitbucket`]'s docs.
-pub(crate) const EVENT_KEYS: &[&str] = &[
-    "issue:comment_created",
-    "issue:created",
-    "issue:updated",
-    "pipeline:span_created",
-    "project:updated",
-    "pullrequest:approved",
-    "pullrequest:changes_request_created",
-    "pullrequest:changes_request_removed",
-    "pullrequest:comment_created",
-    "pullrequest:comment_deleted",
-    "pullrequest:comment_reopened",
-    "pullrequest:comment_resolved",
-    "pullrequest:comment_updated",
-    "pullrequest:created",
-    "pullrequest:fulfilled",
-    "pullrequest:push",
-    "pullrequest:rejected",
-    "pullrequest:unapproved",
-    "pullrequest:updated",
-    "repo:commit_comment_created",
-    "repo:commit_status_created",
-    "repo:commit_status_updated",
-    "repo:created",
-    "repo:deleted",
-    "repo:fork",
-    "repo:imported",
-    "repo:push",
-    "repo:transfer",
-    "repo:updated",
-];
 
 const ATTEMPTS: u32 = 3;
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -204,12 +174,12 @@ async fn send(http: &Http, job: &Job, request_uuid: &str, attempt: u32) -> Resul
         .uri(&job.hook.url)
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::USER_AGENT, "Bitbucket-Webhooks/2.0")
-        .header("X-Event-Key", &job.event)
-        .header("X-Hook-UUID", job.hook.uuid.trim_matches(['{', '}']))
-        .header("X-Request-UUID", request_uuid)
-        .header("X-Attempt-Number", attempt.to_string());
+        .header(EVENT_KEY_HEADER, &job.event)
+        .header(HOOK_UUID_HEADER, job.hook.uuid.trim_matches(['{', '}']))
+        .header(REQUEST_UUID_HEADER, request_uuid)
+        .header(ATTEMPT_NUMBER_HEADER, attempt.to_string());
     if let Some(secret) = &job.hook.secret {
-        request = request.header("X-Hub-Signature", signature(secret, &job.body));
+        request = request.header(SIGNATURE_HEADER, sign(secret, &job.body));
     }
     let request = request
         .body(Full::new(job.body.clone()))
@@ -218,28 +188,5 @@ async fn send(http: &Http, job: &Job, request_uuid: &str, attempt: u32) -> Resul
         Ok(Ok(response)) => Ok(response.status().as_u16()),
         Ok(Err(e)) => Err(format!("no answer: {e}")),
         Err(_) => Err(format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs())),
-    }
-}
-
-/// `sha256=` and the hex HMAC-SHA256 of `body` keyed with `secret`: the `X-Hub-Signature`
-/// Bitbucket sends.
-pub fn signature(secret: &str, body: &[u8]) -> String {
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
-        .expect("HMAC accepts keys of any length");
-    mac.update(body);
-    format!("sha256={}", ids::hex(&mac.finalize().into_bytes()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signature_matches_a_known_hmac() {
-        // RFC 4231 test case 2.
-        assert_eq!(
-            signature("Jefe", b"what do ya want for nothing?"),
-            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
     }
 }

@@ -749,8 +749,67 @@ async fn webhooks_crud() {
     assert_eq!(repo.list_webhooks().send().await.unwrap().size, Some(0));
 }
 
-/// The tests above call every operation; this one proves it from the server's own log, so an
-/// operation added to the client later cannot go untested here.
+/// A server, and a webhook receiver, stop when dropped: their ports close.
+#[tokio::test]
+async fn dropping_stops_the_servers() {
+    async fn closes(addr: std::net::SocketAddr) {
+        // The server stops in the background: wait (loosely) for its port to refuse.
+        for _ in 0..500 {
+            if tokio::net::TcpStream::connect(addr).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("{addr} still accepts connections after the drop");
+    }
+    let bb = LocalBitbucket::start().await;
+    let addr = bb.addr();
+    assert!(tokio::net::TcpStream::connect(addr).await.is_ok());
+    drop(bb);
+    closes(addr).await;
+
+    let receiver = bitbucket_cloud_local::WebhookReceiver::start().await;
+    let addr = receiver.url()["http://".len()..]
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    drop(receiver);
+    closes(addr).await;
+}
+
+/// A `201 Created` says where the new thing is: its `Location` is the body's self link.
+#[tokio::test]
+async fn created_answers_carry_a_location() {
+    let bb = LocalBitbucket::start().await;
+    let head = bb.create_repository("acme", "app");
+    let response = common::http()
+        .post(format!(
+            "{}/repositories/acme/app/refs/branches",
+            bb.base_url()
+        ))
+        .bearer_auth(bb.token(&[bitbucket_cloud::Scope::RepositoryWrite]))
+        .json(&json!({ "name": "topic", "target": { "hash": head } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    let created: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        location,
+        format!(
+            "{}/repositories/acme/app/refs/branches/topic",
+            bb.base_url()
+        )
+    );
+    assert_eq!(created["links"]["self"]["href"], location.as_str());
+}
+
+/// Every operation of the client is routed here and none answers 501 (the answer of one the
+/// server does not implement): an operation added to the client later fails this test until
+/// the server serves it.
 #[tokio::test]
 async fn every_operation_is_served() {
     let bb = LocalBitbucket::start().await;

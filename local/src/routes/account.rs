@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::Uri;
 use serde_json::Value;
 
-use super::{Answer, Caller, Params, Shared, list_query, ok, param};
+use super::{Answer, Caller, Params, Shared, list_query, numbered, ok, param, workspace};
 use crate::errors::ApiError;
 use crate::paging::{self, Paging};
 
@@ -42,41 +42,27 @@ pub(super) async fn list_workspaces(State(app): State<Shared>, uri: Uri) -> Answ
 }
 
 pub(super) async fn get_workspace(State(app): State<Shared>, params: Params) -> Answer {
-    let name = param(&params, "workspace");
     let store = app.store();
-    let ws = store.workspace(name).ok_or_else(|| no_workspace(name))?;
-    ok(app.urls.workspace(ws))
+    ok(app.urls.workspace(workspace(&store, &params)?))
 }
 
 pub(super) async fn list_projects(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
-    let name = param(&params, "workspace");
     let store = app.store();
-    let ws = store.workspace(name).ok_or_else(|| no_workspace(name))?;
+    let ws = workspace(&store, &params)?;
     let items = ws
         .projects
         .iter()
         .map(|p| app.urls.project(ws, &p.key))
         .collect();
-    ok(paging::page(
-        items,
-        &list_query(&app, &uri),
-        Paging::Numbered,
-    )?)
+    numbered(&app, &uri, items)
 }
 
 pub(super) async fn get_project(State(app): State<Shared>, params: Params) -> Answer {
-    let name = param(&params, "workspace");
     let key = param(&params, "project_key");
     let store = app.store();
-    let ws = store.workspace(name).ok_or_else(|| no_workspace(name))?;
+    let ws = workspace(&store, &params)?;
     let project = ws
-        .projects
-        .iter()
-        .find(|p| p.key.eq_ignore_ascii_case(key) || p.uuid.eq_ignore_ascii_case(key))
+        .project(key)
         .ok_or_else(|| ApiError::not_found(format_args!("Project {key}")))?;
     ok(app.urls.project(ws, &project.key))
-}
-
-fn no_workspace(name: &str) -> ApiError {
-    ApiError::not_found(format_args!("Workspace {name}"))
 }

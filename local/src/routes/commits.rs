@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::Uri;
 use serde_json::Value;
 
-use super::{Answer, Params, Shared, list_query, ok, param, repo_index};
+use super::{Answer, Params, Shared, list_query, ok, param, repo};
 use crate::errors::ApiError;
 use crate::paging::{self, Paging};
 use crate::store::Repo;
@@ -16,7 +16,7 @@ pub(crate) const COMMIT_CURSOR: Paging =
 pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
     let query = list_query(&app, &uri);
     let store = app.store();
-    let repo = &store.repos[repo_index(&store, &params)?];
+    let repo = repo(&store, &params)?;
     let refs = |names: Vec<&str>| -> Result<Vec<String>, ApiError> {
         names
             .into_iter()
@@ -43,7 +43,7 @@ pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) ->
 
 pub(super) async fn get(State(app): State<Shared>, params: Params) -> Answer {
     let store = app.store();
-    let repo = &store.repos[repo_index(&store, &params)?];
+    let repo = repo(&store, &params)?;
     let hash = param(&params, "commit");
     let commit = repo
         .commit(hash)

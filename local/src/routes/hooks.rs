@@ -3,26 +3,21 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::Uri;
+use bitbucket_cloud::webhooks::EventKey;
 use serde_json::Value;
 
 use super::{
-    Answer, Params, Shared, body, created, list_query, no_content, ok, param, repo_index, text,
+    Answer, Params, Shared, body, created, no_content, numbered, param, repo, repo_index, text,
 };
 use crate::errors::ApiError;
-use crate::paging::{self, Paging};
 use crate::store::Hook;
-use crate::webhooks::EVENT_KEYS;
 use crate::{clock, ids};
 
 pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
     let store = app.store();
-    let repo = &store.repos[repo_index(&store, &params)?];
+    let repo = repo(&store, &params)?;
     let items = repo.hooks.iter().map(|h| app.urls.hook(repo, h)).collect();
-    ok(paging::page(
-        items,
-        &list_query(&app, &uri),
-        Paging::Numbered,
-    )?)
+    numbered(&app, &uri, items)
 }
 
 pub(super) async fn create(State(app): State<Shared>, params: Params, bytes: Bytes) -> Answer {
@@ -54,7 +49,13 @@ pub(super) async fn create(State(app): State<Shared>, params: Params, bytes: Byt
         return Err(ApiError::bad_request("events: This field is required.")
             .field("events", "at least one event key, such as repo:push"));
     }
-    if let Some(unknown) = events.iter().find(|e| !EVENT_KEYS.contains(&e.as_str())) {
+    // Bitbucket's event keys are those the client's `EventKey` names (the document's
+    // `webhook_subscription.events`); any other parses as `Other`.
+    let known = |e: &String| {
+        e.parse::<EventKey>()
+            .is_ok_and(|k| !matches!(k, EventKey::Other(_)))
+    };
+    if let Some(unknown) = events.iter().find(|e| !known(e)) {
         return Err(
             ApiError::bad_request(format!("events: {unknown} is not a valid event"))
                 .field("events", &format!("{unknown} is not a valid event")),
@@ -80,12 +81,7 @@ pub(super) async fn create(State(app): State<Shared>, params: Params, bytes: Byt
     repo.hooks.push(hook);
     let repo = &store.repos[index];
     let value = app.urls.hook(repo, repo.hooks.last().expect("just pushed"));
-    let location = value
-        .pointer("/links/self/href")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    created(&location, value)
+    created(value)
 }
 
 pub(super) async fn delete(State(app): State<Shared>, params: Params) -> Answer {

@@ -7,11 +7,10 @@ use axum::http::Uri;
 use serde_json::{Value, json};
 
 use super::{
-    Answer, Caller, Params, Shared, body, created, emit, list_query, ok, param, repo_index, text,
+    Answer, Caller, Params, Shared, body, created, emit, numbered, ok, param, repo_index, text,
 };
 use crate::clock;
 use crate::errors::ApiError;
-use crate::paging::{self, Paging};
 use crate::store::{Issue, Repo, Store};
 
 const KINDS: &[&str] = &["bug", "enhancement", "proposal", "task"];
@@ -30,23 +29,19 @@ const STATES: &[&str] = &[
 
 pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
     let store = app.store();
-    let repo = tracker(&store, &params)?;
+    let repo = &store.repos[tracker(&store, &params)?];
     let items = repo
         .issues
         .iter()
         .map(|i| app.urls.issue(&store, repo, i))
         .collect();
-    ok(paging::page(
-        items,
-        &list_query(&app, &uri),
-        Paging::Numbered,
-    )?)
+    numbered(&app, &uri, items)
 }
 
 pub(super) async fn get(State(app): State<Shared>, params: Params) -> Answer {
     let store = app.store();
-    let repo = tracker(&store, &params)?;
-    let issue = find(repo, &params)?;
+    let repo = &store.repos[tracker(&store, &params)?];
+    let issue = &repo.issues[position(repo, &params)?];
     ok(app.urls.issue(&store, repo, issue))
 }
 
@@ -58,8 +53,7 @@ pub(super) async fn create(
 ) -> Answer {
     let request = body(&bytes)?;
     let mut store = app.store();
-    tracker(&store, &params)?;
-    let index = repo_index(&store, &params)?;
+    let index = tracker(&store, &params)?;
     let title = text(&request, "/title").unwrap_or_default().trim();
     if title.is_empty() {
         return Err(ApiError::bad_request("title: This field is required.")
@@ -100,8 +94,7 @@ pub(super) async fn create(
         "issue:created",
         json!({ "issue": value }),
     );
-    let location = format!("{}/issues/{id}", app.urls.repo_api(repo));
-    created(&location, value)
+    created(value)
 }
 
 /// Changes the fields the body sets; hooks get `issue:updated` with the `changes`.
@@ -113,8 +106,7 @@ pub(super) async fn update(
 ) -> Answer {
     let request = body(&bytes)?;
     let mut store = app.store();
-    tracker(&store, &params)?;
-    let index = repo_index(&store, &params)?;
+    let index = tracker(&store, &params)?;
     let kind = choice(&request, "kind", KINDS)?;
     let priority = choice(&request, "priority", PRIORITIES)?;
     let state = choice(&request, "state", STATES)?;
@@ -125,13 +117,8 @@ pub(super) async fn update(
         return Err(ApiError::bad_request("title: This field may not be blank.")
             .field("title", "This field may not be blank."));
     }
-    let repo = &mut store.repos[index];
-    let id = param(&params, "issue_id").to_string();
-    let issue = repo
-        .issues
-        .iter_mut()
-        .find(|i| i.id.to_string() == id)
-        .ok_or_else(|| ApiError::not_found(format_args!("Issue {id}")))?;
+    let at = position(&store.repos[index], &params)?;
+    let issue = &mut store.repos[index].issues[at];
     let mut changes = serde_json::Map::new();
     let mut set = |name: &str, field: &mut String, value: Option<&str>| {
         if let Some(value) = value
@@ -162,14 +149,8 @@ pub(super) async fn update(
     let now = clock::now();
     issue.updated_on = now.clone();
     issue.edited_on = Some(now);
-    let issue_id = issue.id;
     let repo = &store.repos[index];
-    let issue = repo
-        .issues
-        .iter()
-        .find(|i| i.id == issue_id)
-        .expect("found above");
-    let value = app.urls.issue(&store, repo, issue);
+    let value = app.urls.issue(&store, repo, &repo.issues[at]);
     emit(
         &app,
         &store,
@@ -181,23 +162,24 @@ pub(super) async fn update(
     ok(value)
 }
 
-/// The repository, if its issue tracker is on; Bitbucket answers 404 otherwise.
-fn tracker<'a>(store: &'a Store, params: &Params) -> Result<&'a Repo, ApiError> {
-    let repo = &store.repos[repo_index(store, params)?];
-    if !repo.has_issues {
+/// The index of the repository, if its issue tracker is on; Bitbucket answers 404 otherwise.
+fn tracker(store: &Store, params: &Params) -> Result<usize, ApiError> {
+    let index = repo_index(store, params)?;
+    if !store.repos[index].has_issues {
         return Err(ApiError::new(
             axum::http::StatusCode::NOT_FOUND,
             "Repository has no issue tracker.",
         ));
     }
-    Ok(repo)
+    Ok(index)
 }
 
-fn find<'a>(repo: &'a Repo, params: &Params) -> Result<&'a Issue, ApiError> {
+/// Where in `repo.issues` the issue the path names is.
+fn position(repo: &Repo, params: &Params) -> Result<usize, ApiError> {
     let id = param(params, "issue_id");
     repo.issues
         .iter()
-        .find(|i| i.id.to_string() == id)
+        .position(|i| i.id.to_string() == id)
         .ok_or_else(|| ApiError::not_found(format_args!("Issue {id}")))
 }
 

@@ -24,8 +24,8 @@ use bitbucket_cloud::Operation;
 use serde_json::{Value, json};
 
 use crate::errors::ApiError;
-use crate::paging::ListQuery;
-use crate::store::{Repo, Store};
+use crate::paging::{self, ListQuery, Paging};
+use crate::store::{Repo, Store, Workspace};
 use crate::{App, ServedRequest, lock};
 
 type Shared = Arc<App>;
@@ -158,7 +158,9 @@ fn body(bytes: &Bytes) -> Result<Value, ApiError> {
     }
     let value: Value = serde_json::from_slice(bytes).map_err(ApiError::invalid_body)?;
     if !value.is_object() {
-        return Err(ApiError::invalid_body("expected a JSON object"));
+        return Err(ApiError::bad_request(
+            "Bad request: the body must be a JSON object ({...}), not another JSON value",
+        ));
     }
     Ok(value)
 }
@@ -176,9 +178,12 @@ fn ok(value: Value) -> Answer {
     Ok(axum::Json(value).into_response())
 }
 
-fn created(location: &str, value: Value) -> Answer {
+/// A `201 Created` of `value`, with its `links.self.href` as the `Location`.
+fn created(value: Value) -> Answer {
+    let location =
+        text(&value, "/links/self/href").and_then(|href| header::HeaderValue::from_str(href).ok());
     let mut response = (StatusCode::CREATED, axum::Json(value)).into_response();
-    if let Ok(location) = header::HeaderValue::from_str(location) {
+    if let Some(location) = location {
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
@@ -188,20 +193,43 @@ fn no_content() -> Answer {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// The workspace the path names, or Bitbucket's 404.
+fn workspace<'a>(
+    store: &'a Store,
+    params: &HashMap<String, String>,
+) -> Result<&'a Workspace, ApiError> {
+    let name = param(params, "workspace");
+    store
+        .workspace(name)
+        .ok_or_else(|| ApiError::not_found(format_args!("Workspace {name}")))
+}
+
 /// The index of the repository the path names, or Bitbucket's 404.
 fn repo_index(store: &Store, params: &HashMap<String, String>) -> Result<usize, ApiError> {
+    workspace(store, params)?;
     let workspace = param(params, "workspace");
     let slug = param(params, "repo_slug");
-    if store.workspace(workspace).is_none() {
-        return Err(ApiError::not_found(format_args!("Workspace {workspace}")));
-    }
     store
         .repo_index(workspace, slug)
         .ok_or_else(|| ApiError::not_found(format_args!("Repository {workspace}/{slug}")))
 }
 
+/// The repository the path names, or Bitbucket's 404.
+fn repo<'a>(store: &'a Store, params: &HashMap<String, String>) -> Result<&'a Repo, ApiError> {
+    Ok(&store.repos[repo_index(store, params)?])
+}
+
 fn list_query(app: &App, uri: &Uri) -> ListQuery {
     ListQuery::new(&app.urls.web, uri)
+}
+
+/// A numbered page of `items`, filtered and sorted as the request asks.
+fn numbered(app: &App, uri: &Uri, items: Vec<Value>) -> Answer {
+    ok(paging::page(
+        items,
+        &list_query(app, uri),
+        Paging::Numbered,
+    )?)
 }
 
 /// Queues `event` with `payload` (which gets `actor` and `repository` added) for the hooks of

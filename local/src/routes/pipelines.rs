@@ -10,8 +10,8 @@ use axum::http::Uri;
 use serde_json::Value;
 
 use super::{
-    Answer, Caller, Params, Shared, body, created, list_query, no_content, ok, param, repo_index,
-    text,
+    Answer, Caller, Params, Shared, body, created, list_query, no_content, ok, param, repo,
+    repo_index, text,
 };
 use crate::errors::ApiError;
 use crate::paging::{self, Paging};
@@ -21,7 +21,7 @@ use crate::{clock, ids, lock};
 pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
     let query = list_query(&app, &uri);
     let store = app.store();
-    let repo = &store.repos[repo_index(&store, &params)?];
+    let repo = repo(&store, &params)?;
     let branch = query.get("target.branch").or(query.get("target.ref_name"));
     let commit = query.get("target.commit.hash");
     let status = query.get("status");
@@ -132,12 +132,7 @@ pub(super) async fn run(
     let repo = &store.repos[index];
     let p = repo.pipelines.last().expect("just pushed");
     let value = app.urls.pipeline(&store, repo, p);
-    let location = value
-        .pointer("/links/self/href")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    created(&location, value)
+    created(value)
 }
 
 pub(super) async fn get(State(app): State<Shared>, params: Params) -> Answer {

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use super::commits::COMMIT_CURSOR;
 use super::{
-    Answer, Caller, Params, Shared, body, created, emit, emit_push, list_query, ok, param,
-    repo_index, text,
+    Answer, Caller, Params, Shared, body, created, emit, emit_push, list_query, numbered, ok,
+    param, repo, repo_index, text,
 };
 use crate::diff;
 use crate::errors::ApiError;
@@ -24,7 +24,7 @@ const STATES: &[&str] = &["OPEN", "MERGED", "DECLINED", "SUPERSEDED"];
 pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
     let query = list_query(&app, &uri);
     let store = app.store();
-    let repo = &store.repos[repo_index(&store, &params)?];
+    let repo = repo(&store, &params)?;
     let mut states = query.all("state");
     if let Some(bad) = states.iter().find(|s| !STATES.contains(s)) {
         return Err(ApiError::bad_request(format!(
@@ -47,8 +47,8 @@ pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) ->
 
 pub(super) async fn get(State(app): State<Shared>, params: Params) -> Answer {
     let store = app.store();
-    let repo = &store.repos[repo_index(&store, &params)?];
-    let pr = pull(repo, &params)?;
+    let repo = repo(&store, &params)?;
+    let pr = &repo.pulls[pull(repo, &params)?];
     ok(app.urls.pull(&store, repo, pr))
 }
 
@@ -135,8 +135,7 @@ pub(super) async fn create(
         "pullrequest:created",
         json!({ "pullrequest": value }),
     );
-    let location = format!("{}/pullrequests/{}", app.urls.repo_api(repo), pr.id);
-    created(&location, value)
+    created(value)
 }
 
 pub(super) async fn update(
@@ -159,7 +158,8 @@ pub(super) async fn update(
                 .field("destination", &format!("branch not found: {name}")),
         );
     }
-    let pr = pull_mut(repo, &params)?;
+    let at = pull(repo, &params)?;
+    let pr = &mut repo.pulls[at];
     require_open(pr, "updated")?;
     if let Some(title) = text(&request, "/title") {
         if title.trim().is_empty() {
@@ -187,16 +187,7 @@ pub(super) async fn update(
         }
     }
     pr.updated_on = clock::now();
-    let id = pr.id;
-    respond_and_emit(
-        &app,
-        &store,
-        index,
-        id,
-        caller.user,
-        "pullrequest:updated",
-        json!({}),
-    )
+    respond_and_emit(&app, &store, index, at, caller.user, "pullrequest:updated")
 }
 
 pub(super) async fn approve(
@@ -219,16 +210,16 @@ pub(super) async fn request_changes(
 fn review(app: &App, caller: Caller, params: &Params, approve: bool) -> Answer {
     let mut store = app.store();
     let index = repo_index(&store, params)?;
-    let pr = pull_mut(&mut store.repos[index], params)?;
+    let at = pull(&store.repos[index], params)?;
+    let pr = &mut store.repos[index].pulls[at];
     require_open(pr, if approve { "approved" } else { "reviewed" })?;
     let now = clock::now();
     let participant = pr.participant(caller.user);
     participant.approved = approve;
     participant.changes_requested = !approve;
     participant.participated_on = now.clone();
-    let id = pr.id;
     let repo = &store.repos[index];
-    let pr = repo.pulls.iter().find(|p| p.id == id).expect("found above");
+    let pr = &repo.pulls[at];
     let participant = app.urls.approval(&store, pr, caller.user);
     let (event, key) = if approve {
         ("pullrequest:approved", "approval")
@@ -253,29 +244,17 @@ pub(super) async fn decline(
     let mut store = app.store();
     let index = repo_index(&store, &params)?;
     let repo = &mut store.repos[index];
-    let (source, destination) = {
-        let pr = pull(repo, &params)?;
-        (
-            repo.branches.get(&pr.source_branch).cloned(),
-            repo.branches.get(&pr.destination_branch).cloned(),
-        )
-    };
-    let pr = pull_mut(repo, &params)?;
+    let at = pull(repo, &params)?;
+    let pr = &repo.pulls[at];
+    let source = repo.branches.get(&pr.source_branch).cloned();
+    let destination = repo.branches.get(&pr.destination_branch).cloned();
+    let pr = &mut repo.pulls[at];
     require_open(pr, "declined")?;
     pr.state = PrState::Declined;
     pr.closed_by = Some(caller.user);
     pr.reason = text(&request, "/message").unwrap_or_default().to_string();
     freeze(pr, source, destination);
-    let id = pr.id;
-    respond_and_emit(
-        &app,
-        &store,
-        index,
-        id,
-        caller.user,
-        "pullrequest:rejected",
-        json!({}),
-    )
+    respond_and_emit(&app, &store, index, at, caller.user, "pullrequest:rejected")
 }
 
 pub(super) async fn merge(
@@ -288,7 +267,8 @@ pub(super) async fn merge(
     let mut store = app.store();
     let index = repo_index(&store, &params)?;
     let repo = &store.repos[index];
-    let pr = pull(repo, &params)?.clone();
+    let at = pull(repo, &params)?;
+    let pr = repo.pulls[at].clone();
     require_open(&pr, "merged")?;
     let (Some(source_head), Some(destination_head)) = (
         repo.branches.get(&pr.source_branch).cloned(),
@@ -359,7 +339,7 @@ pub(super) async fn merge(
         repo.branches.remove(&pr.source_branch);
         changes.push((pr.source_branch.clone(), Some(source_head.clone()), None));
     }
-    let live = pull_mut(repo, &params)?;
+    let live = &mut repo.pulls[at];
     live.state = PrState::Merged;
     live.merge_commit = Some(merged);
     live.closed_by = Some(caller.user);
@@ -384,27 +364,22 @@ pub(super) async fn merge(
         &app,
         &store,
         index,
-        pr.id,
+        at,
         caller.user,
         "pullrequest:fulfilled",
-        json!({}),
     )
 }
 
 pub(super) async fn list_comments(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
     let store = app.store();
-    let repo = &store.repos[repo_index(&store, &params)?];
-    let pr = pull(repo, &params)?;
+    let repo = repo(&store, &params)?;
+    let pr = &repo.pulls[pull(repo, &params)?];
     let items = pr
         .comments
         .iter()
         .map(|c| app.urls.comment(&store, repo, pr, c))
         .collect();
-    ok(paging::page(
-        items,
-        &list_query(&app, &uri),
-        Paging::Numbered,
-    )?)
+    numbered(&app, &uri, items)
 }
 
 pub(super) async fn create_comment(
@@ -438,7 +413,8 @@ pub(super) async fn create_comment(
     };
     let repo = &mut store.repos[index];
     let comment_id = repo.next_comment_id;
-    let pr = pull_mut(repo, &params)?;
+    let at = pull(repo, &params)?;
+    let pr = &mut repo.pulls[at];
     if let Some(parent) = parent
         && !pr.comments.iter().any(|c| c.id == parent)
     {
@@ -456,10 +432,9 @@ pub(super) async fn create_comment(
         created_on: clock::now(),
     });
     pr.participant(caller.user);
-    let id = pr.id;
     repo.next_comment_id += 1;
     let repo = &store.repos[index];
-    let pr = repo.pulls.iter().find(|p| p.id == id).expect("found above");
+    let pr = &repo.pulls[at];
     let comment = pr.comments.last().expect("just pushed");
     let value = app.urls.comment(&store, repo, pr, comment);
     emit(
@@ -470,18 +445,13 @@ pub(super) async fn create_comment(
         "pullrequest:comment_created",
         json!({ "pullrequest": app.urls.pull(&store, repo, pr), "comment": value }),
     );
-    let location = value
-        .pointer("/links/self/href")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    created(&location, value)
+    created(value)
 }
 
 pub(super) async fn list_commits(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
     let store = app.store();
-    let repo = &store.repos[repo_index(&store, &params)?];
-    let pr = pull(repo, &params)?;
+    let repo = repo(&store, &params)?;
+    let pr = &repo.pulls[pull(repo, &params)?];
     let (source, destination) = app.urls.live_endpoints(repo, pr);
     let items = repo
         .log(&[source], &[destination])
@@ -494,8 +464,8 @@ pub(super) async fn list_commits(State(app): State<Shared>, params: Params, uri:
 /// The pull request's changes as a unified diff: from the merge base to the source.
 pub(super) async fn diff(State(app): State<Shared>, params: Params) -> Answer {
     let store = app.store();
-    let repo = &store.repos[repo_index(&store, &params)?];
-    let pr = pull(repo, &params)?;
+    let repo = repo(&store, &params)?;
+    let pr = &repo.pulls[pull(repo, &params)?];
     let (source, destination) = app.urls.live_endpoints(repo, pr);
     let base = repo
         .merge_base(&source, &destination)
@@ -516,15 +486,12 @@ fn description(request: &Value) -> Option<&str> {
     text(request, "/description").or_else(|| text(request, "/summary/raw"))
 }
 
-fn pull<'a>(repo: &'a Repo, params: &Params) -> Result<&'a PullRequest, ApiError> {
+/// Where in `repo.pulls` the pull request the path names is.
+fn pull(repo: &Repo, params: &Params) -> Result<usize, ApiError> {
     let id = param(params, "pull_request_id");
-    repo.pull(id)
-        .ok_or_else(|| ApiError::not_found(format_args!("Pull request {id}")))
-}
-
-fn pull_mut<'a>(repo: &'a mut Repo, params: &Params) -> Result<&'a mut PullRequest, ApiError> {
-    let id = param(params, "pull_request_id");
-    repo.pull_mut(id)
+    id.parse::<u64>()
+        .ok()
+        .and_then(|id| repo.pulls.iter().position(|p| p.id == id))
         .ok_or_else(|| ApiError::not_found(format_args!("Pull request {id}")))
 }
 
@@ -603,25 +570,19 @@ fn merged_tree(
     })
 }
 
-/// Answers the pull request and sends `event` for it (with `extra` in the payload).
+/// Answers pull request `at` of repository `index` and sends `event` for it.
 fn respond_and_emit(
     app: &App,
     store: &Store,
     index: usize,
-    id: u64,
+    at: usize,
     actor: usize,
     event: &str,
-    extra: Value,
 ) -> Answer {
     let repo = &store.repos[index];
-    let pr = repo
-        .pulls
-        .iter()
-        .find(|p| p.id == id)
-        .ok_or_else(|| ApiError::not_found(format_args!("Pull request {id}")))?;
+    let pr = &repo.pulls[at];
     let value = app.urls.pull(store, repo, pr);
-    let mut payload = extra;
-    payload["pullrequest"] = value.clone();
+    let payload = json!({ "pullrequest": value });
     emit(app, store, index, actor, event, payload);
     ok(value)
 }

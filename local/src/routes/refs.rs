@@ -6,31 +6,26 @@ use axum::extract::State;
 use axum::http::Uri;
 
 use super::{
-    Answer, Caller, Params, Shared, body, created, emit_push, list_query, no_content, ok, param,
-    repo_index, text,
+    Answer, Caller, Params, Shared, body, created, emit_push, no_content, numbered, ok, param,
+    repo, repo_index, text,
 };
 use crate::errors::ApiError;
-use crate::paging::{self, Paging};
 use crate::seed::push_change;
 
 pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
     let store = app.store();
-    let repo = &store.repos[repo_index(&store, &params)?];
+    let repo = repo(&store, &params)?;
     let items = repo
         .branches
         .keys()
         .map(|name| app.urls.branch(&store, repo, name))
         .collect();
-    ok(paging::page(
-        items,
-        &list_query(&app, &uri),
-        Paging::Numbered,
-    )?)
+    numbered(&app, &uri, items)
 }
 
 pub(super) async fn get(State(app): State<Shared>, params: Params) -> Answer {
     let store = app.store();
-    let repo = &store.repos[repo_index(&store, &params)?];
+    let repo = repo(&store, &params)?;
     let name = param(&params, "name");
     if !repo.branches.contains_key(name) {
         return Err(ApiError::not_found(format_args!("Branch {name}")));
@@ -82,9 +77,7 @@ pub(super) async fn create(
     }
     let change = push_change(&app.urls, &store, index, &name, None, Some(&hash));
     emit_push(&app, &store, index, caller.user, vec![change]);
-    let repo = &store.repos[index];
-    let location = format!("{}/refs/branches/{name}", app.urls.repo_api(repo));
-    created(&location, app.urls.branch(&store, repo, &name))
+    created(app.urls.branch(&store, &store.repos[index], &name))
 }
 
 /// Deleting a branch is a push too: `repo:push` with a `closed` change.

@@ -6,45 +6,33 @@ use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse;
 use serde_json::Value;
 
-use super::{Answer, Params, Shared, body, list_query, ok, param, repo_index, text};
+use super::{Answer, Params, Shared, body, numbered, ok, param, repo, text, workspace};
 use crate::errors::ApiError;
-use crate::paging::{self, Paging};
 use crate::store::Repo;
 
 pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
-    let workspace = param(&params, "workspace");
     let store = app.store();
-    let ws = store
-        .workspace(workspace)
-        .ok_or_else(|| ApiError::not_found(format_args!("Workspace {workspace}")))?;
+    let ws = workspace(&store, &params)?;
     let items = store
         .repos
         .iter()
         .filter(|r| r.workspace == ws.slug)
         .map(|r| app.urls.repo(&store, r))
         .collect();
-    ok(paging::page(
-        items,
-        &list_query(&app, &uri),
-        Paging::Numbered,
-    )?)
+    numbered(&app, &uri, items)
 }
 
 pub(super) async fn get(State(app): State<Shared>, params: Params) -> Answer {
     let store = app.store();
-    let index = repo_index(&store, &params)?;
-    ok(app.urls.repo(&store, &store.repos[index]))
+    ok(app.urls.repo(&store, repo(&store, &params)?))
 }
 
 pub(super) async fn create(State(app): State<Shared>, params: Params, bytes: Bytes) -> Answer {
     let request = body(&bytes)?;
-    let workspace = param(&params, "workspace");
     let slug = param(&params, "repo_slug");
     let mut store = app.store();
-    if store.workspace(workspace).is_none() {
-        return Err(ApiError::not_found(format_args!("Workspace {workspace}")));
-    }
-    if store.repo(workspace, slug).is_some() {
+    let ws = workspace(&store, &params)?.slug.clone();
+    if store.repo(&ws, slug).is_some() {
         return Err(ApiError::bad_request(
             "Repository with this Slug and Owner already exists.",
         ));
@@ -58,7 +46,7 @@ pub(super) async fn create(State(app): State<Shared>, params: Params, bytes: Byt
     }
     let project = text(&request, "/project/key").map(str::to_string);
     let repo = store
-        .create_repo(workspace, &slug.to_ascii_lowercase(), project.as_deref())
+        .create_repo(&ws, &slug.to_ascii_lowercase(), project.as_deref())
         .map_err(|e| ApiError::bad_request(e.clone()).field("project", &e))?;
     apply(repo, &request)?;
     let index = store.repos.len() - 1;
@@ -67,30 +55,24 @@ pub(super) async fn create(State(app): State<Shared>, params: Params, bytes: Byt
 
 pub(super) async fn update(State(app): State<Shared>, params: Params, bytes: Bytes) -> Answer {
     let request = body(&bytes)?;
-    let workspace = param(&params, "workspace");
     let slug = param(&params, "repo_slug");
     let mut store = app.store();
-    if store.workspace(workspace).is_none() {
-        return Err(ApiError::not_found(format_args!("Workspace {workspace}")));
-    }
+    let ws = workspace(&store, &params)?.slug.clone();
     // PUT creates the repository when it does not exist, as Bitbucket's does.
-    let (index, status) = match store.repo_index(workspace, slug) {
+    let (index, status) = match store.repo_index(&ws, slug) {
         Some(index) => (index, StatusCode::OK),
         None => {
             validate_slug(slug)?;
             let project = text(&request, "/project/key").map(str::to_string);
             store
-                .create_repo(workspace, &slug.to_ascii_lowercase(), project.as_deref())
+                .create_repo(&ws, &slug.to_ascii_lowercase(), project.as_deref())
                 .map_err(|e| ApiError::bad_request(e.clone()).field("project", &e))?;
             (store.repos.len() - 1, StatusCode::CREATED)
         }
     };
     if let Some(key) = text(&request, "/project/key") {
-        let ws = store.workspace(workspace).expect("checked above");
-        let key = ws
-            .projects
-            .iter()
-            .find(|p| p.key.eq_ignore_ascii_case(key) || p.uuid.eq_ignore_ascii_case(key))
+        let key = workspace(&store, &params)?
+            .project(key)
             .map(|p| p.key.clone())
             .ok_or_else(|| {
                 ApiError::bad_request(format!("Project {key} not found"))
