@@ -172,9 +172,8 @@ impl Error {
         }
     }
 
+    /// `source` comes without its URL (see `transport::send`).
     pub(crate) fn transport(operation: &Operation, source: reqwest::Error) -> Self {
-        // reqwest errors may carry the URL, whose query could hold a cursor; drop it.
-        let source = source.without_url();
         Error::Transport {
             operation: operation.name,
             timed_out: source.is_timeout(),
