@@ -12,15 +12,14 @@ use crate::retry::RetryConfig;
 use crate::{Client, Error, RepoHandle, WorkspaceHandle};
 
 /// Bitbucket Cloud's API root.
-pub const DEFAULT_BASE_URL: &str = "https://api.bitbucket.org/2.0";
+const DEFAULT_BASE_URL: &str = "https://api.bitbucket.org/2.0";
 
 const DEFAULT_USER_AGENT: &str = concat!("bitbucket-cloud-rust/", env!("CARGO_PKG_VERSION"));
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What every request of a client (and its clones) shares: the generated client's "inner".
-#[derive(Clone)]
-pub(crate) struct Shared(Arc<State>);
+pub(crate) type Shared = Arc<State>;
 
 pub(crate) struct State {
     pub(crate) auth: Auth,
@@ -33,13 +32,6 @@ pub(crate) struct State {
     /// Named in every audit record.
     pub(crate) agent: Option<String>,
     pub(crate) audit: Option<AuditSink>,
-}
-
-impl std::ops::Deref for Shared {
-    type Target = State;
-    fn deref(&self) -> &State {
-        &self.0
-    }
 }
 
 /// Configures a [`Client`]. Start with [`Client::builder`].
@@ -201,7 +193,7 @@ impl ClientBuilder {
         Ok(Client {
             baseurl: trimmed,
             client: http,
-            inner: Shared(Arc::new(State {
+            inner: Arc::new(State {
                 auth: self.auth,
                 retry: self.retry,
                 base,
@@ -209,7 +201,7 @@ impl ClientBuilder {
                 policy: self.policy,
                 agent: self.agent,
                 audit: self.audit,
-            })),
+            }),
         })
     }
 }
