@@ -178,7 +178,11 @@ impl ClientBuilder {
         }
         let trimmed = self.base_url.trim_end_matches('/').to_string();
         let base = reqwest::Url::parse(&trimmed).map_err(|e| {
-            Error::Config(format!("base URL `{}` is not a URL: {e}", self.base_url))
+            Error::Config(format!(
+                "base URL `{}` is not a URL ({e}): give an absolute http(s) URL such as \
+                 {DEFAULT_BASE_URL}",
+                self.base_url
+            ))
         })?;
         if !matches!(base.scheme(), "http" | "https") || base.host().is_none() {
             return Err(Error::Config(format!(
@@ -260,8 +264,8 @@ impl Client {
             (Some(email), Some(token), _) => Auth::api_token(email, token),
             (None, Some(_), _) => {
                 return Err(Error::Config(
-                    "BITBUCKET_API_TOKEN is set but BITBUCKET_EMAIL is not: API tokens authenticate \
-                     with the Atlassian account's email as user name"
+                    "BITBUCKET_API_TOKEN is set but BITBUCKET_EMAIL is not: set it to the \
+                     Atlassian account's email, which API tokens authenticate with as user name"
                         .into(),
                 ));
             }

@@ -378,3 +378,17 @@ async fn a_missing_parameter_is_an_invalid_request_and_nothing_is_sent() {
     );
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[test]
+fn a_base_url_that_is_not_an_absolute_http_url_fails_the_build() {
+    for url in ["api.bitbucket.org/2.0", "ftp://example.com/2.0", "http://"] {
+        let error = Client::builder().base_url(url).build().unwrap_err();
+        assert!(matches!(error, Error::Config(_)), "{url}: {error:?}");
+        let text = error.to_string();
+        assert!(text.contains(&format!("base URL `{url}`")), "{text}");
+        assert!(
+            text.contains("absolute http(s) URL such as https://api.bitbucket.org/2.0"),
+            "{text}"
+        );
+    }
+}
