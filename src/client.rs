@@ -1,7 +1,7 @@
 //! Building a [`Client`]: base URL, credentials, timeouts, retries.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::audit::{AuditRecord, AuditSink};
@@ -319,8 +319,8 @@ impl Client {
         self.inner
             .rate_limit
             .lock()
-            .map(|r| r.clone())
-            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 

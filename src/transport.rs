@@ -2,6 +2,7 @@
 //! retries, and the decoding of the answer. The generated `send()` methods and the pagination
 //! streams call [`execute`].
 
+use std::sync::PoisonError;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -200,7 +201,7 @@ fn observe_rate_limit(client: &Client, headers: &HeaderMap) -> Option<RateLimit>
         .inner
         .rate_limit
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+        .unwrap_or_else(PoisonError::into_inner);
     let was_near = last.as_ref().is_some_and(|l| l.near_limit);
     if observed.near_limit && !was_near {
         tracing::warn!(rate_limit = %observed, "Bitbucket reports the rate limit is near: slow down");
