@@ -174,14 +174,15 @@ fn object(op: &Operation, params: Option<&PathParams>, path: &str) -> String {
             None => format!("{words} {value}"),
         };
     }
-    match (params.get("workspace"), params.get("repo_slug")) {
-        (Some(ws), Some(repo)) if ids.is_empty() && words == "repository" => {
-            format!("repository {ws}/{repo}")
+    match params.resource() {
+        // The resource itself: "repository ws/app", "workspace ws".
+        Some(resource)
+            if ids.is_empty() && matches!(words.as_str(), "repository" | "workspace") =>
+        {
+            format!("{words} {resource}")
         }
-        (Some(ws), Some(repo)) => format!("{phrase} in {ws}/{repo}"),
-        (Some(ws), None) if ids.is_empty() && words == "workspace" => format!("workspace {ws}"),
-        (Some(ws), None) => format!("{phrase} in {ws}"),
-        _ => phrase,
+        Some(resource) => format!("{phrase} in {resource}"),
+        None => phrase,
     }
 }
 

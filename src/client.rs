@@ -1,7 +1,7 @@
 //! Building a [`Client`]: base URL, credentials, timeouts, retries.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::audit::{AuditRecord, AuditSink};
@@ -12,15 +12,14 @@ use crate::retry::RetryConfig;
 use crate::{Client, Error, RepoHandle, WorkspaceHandle};
 
 /// Bitbucket Cloud's API root.
-pub const DEFAULT_BASE_URL: &str = "https://api.bitbucket.org/2.0";
+const DEFAULT_BASE_URL: &str = "https://api.bitbucket.org/2.0";
 
 const DEFAULT_USER_AGENT: &str = concat!("bitbucket-cloud-rust/", env!("CARGO_PKG_VERSION"));
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What every request of a client (and its clones) shares: the generated client's "inner".
-#[derive(Clone)]
-pub(crate) struct Shared(Arc<State>);
+pub(crate) type Shared = Arc<State>;
 
 pub(crate) struct State {
     pub(crate) auth: Auth,
@@ -33,13 +32,6 @@ pub(crate) struct State {
     /// Named in every audit record.
     pub(crate) agent: Option<String>,
     pub(crate) audit: Option<AuditSink>,
-}
-
-impl std::ops::Deref for Shared {
-    type Target = State;
-    fn deref(&self) -> &State {
-        &self.0
-    }
 }
 
 /// Configures a [`Client`]. Start with [`Client::builder`].
@@ -186,7 +178,11 @@ impl ClientBuilder {
         }
         let trimmed = self.base_url.trim_end_matches('/').to_string();
         let base = reqwest::Url::parse(&trimmed).map_err(|e| {
-            Error::Config(format!("base URL `{}` is not a URL: {e}", self.base_url))
+            Error::Config(format!(
+                "base URL `{}` is not a URL ({e}): give an absolute http(s) URL such as \
+                 {DEFAULT_BASE_URL}",
+                self.base_url
+            ))
         })?;
         if !matches!(base.scheme(), "http" | "https") || base.host().is_none() {
             return Err(Error::Config(format!(
@@ -201,7 +197,7 @@ impl ClientBuilder {
         Ok(Client {
             baseurl: trimmed,
             client: http,
-            inner: Shared(Arc::new(State {
+            inner: Arc::new(State {
                 auth: self.auth,
                 retry: self.retry,
                 base,
@@ -209,7 +205,7 @@ impl ClientBuilder {
                 policy: self.policy,
                 agent: self.agent,
                 audit: self.audit,
-            })),
+            }),
         })
     }
 }
@@ -268,8 +264,8 @@ impl Client {
             (Some(email), Some(token), _) => Auth::api_token(email, token),
             (None, Some(_), _) => {
                 return Err(Error::Config(
-                    "BITBUCKET_API_TOKEN is set but BITBUCKET_EMAIL is not: API tokens authenticate \
-                     with the Atlassian account's email as user name"
+                    "BITBUCKET_API_TOKEN is set but BITBUCKET_EMAIL is not: set it to the \
+                     Atlassian account's email, which API tokens authenticate with as user name"
                         .into(),
                 ));
             }
@@ -323,8 +319,8 @@ impl Client {
         self.inner
             .rate_limit
             .lock()
-            .map(|r| r.clone())
-            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 

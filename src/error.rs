@@ -172,9 +172,8 @@ impl Error {
         }
     }
 
+    /// `source` comes without its URL (see `transport::send`).
     pub(crate) fn transport(operation: &Operation, source: reqwest::Error) -> Self {
-        // reqwest errors may carry the URL, whose query could hold a cursor; drop it.
-        let source = source.without_url();
         Error::Transport {
             operation: operation.name,
             timed_out: source.is_timeout(),
@@ -185,15 +184,15 @@ impl Error {
 
 /// Bitbucket's answer to a failed call: status, headers, error body, and a hint.
 pub struct ApiError {
-    pub(crate) operation: &'static str,
-    pub(crate) status: StatusCode,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: Option<types::Error>,
-    pub(crate) snippet: String,
-    pub(crate) hint: String,
-    pub(crate) rate_limit: Option<RateLimit>,
-    pub(crate) retry_after: Option<Duration>,
-    pub(crate) attempts: u32,
+    operation: &'static str,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Option<types::Error>,
+    snippet: String,
+    hint: String,
+    rate_limit: Option<RateLimit>,
+    retry_after: Option<Duration>,
+    attempts: u32,
 }
 
 impl ApiError {
@@ -404,11 +403,11 @@ impl Failure<'_> {
         match self.status.as_u16() {
             400 | 422 => match error.and_then(|e| e.fields.as_ref()) {
                 Some(fields) if !fields.is_empty() => {
-                    let names: Vec<String> = fields.keys().cloned().collect();
+                    let names: Vec<&String> = fields.keys().collect();
                     format!(
                         "Bitbucket rejected the request's {}: correct {} and send it again",
                         quoted(&names),
-                        if names.len() == 1 { "it" } else { "them" }
+                        it_or_them(&names)
                     )
                 }
                 _ => String::new(),
@@ -453,18 +452,19 @@ impl Failure<'_> {
     fn forbidden_hint(&self, detail: Option<&serde_json::Value>) -> String {
         let op = self.operation;
         let missing = missing_scopes(detail);
+        let granular = self.credentials.uses_granular_scopes();
         if !missing.is_empty() {
             let mut hint = format!(
-                "the credentials lack the scope{} {}: create a token (or configure the OAuth \
-                 consumer) with {}",
-                if missing.len() == 1 { "" } else { "s" },
-                quoted(&missing),
-                if missing.len() == 1 { "it" } else { "them" }
+                "the credentials lack the {}: create a token (or configure the OAuth consumer) \
+                 with {}",
+                scopes(&missing),
+                it_or_them(&missing)
             );
-            if self.credentials.uses_granular_scopes() && !op.granular_scopes.is_empty() {
-                let granular: Vec<String> =
-                    op.granular_scopes.iter().map(|s| s.to_string()).collect();
-                hint.push_str(&format!("; as API-token scopes: {}", quoted(&granular)));
+            if granular && !op.granular_scopes.is_empty() {
+                hint.push_str(&format!(
+                    "; as API-token scopes: {}",
+                    quoted(op.granular_scopes)
+                ));
             }
             return hint;
         }
@@ -474,33 +474,47 @@ impl Failure<'_> {
                 op.name
             );
         }
-        let needed: Vec<String> = if self.credentials.uses_granular_scopes() {
-            op.granular_scopes.iter().map(|s| s.to_string()).collect()
+        let needs = if granular {
+            needs(op.name, op.granular_scopes)
         } else {
-            op.scopes.iter().map(|s| s.to_string()).collect()
-        };
-        let scopes = if needed.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "{} needs the scope{} {} (check the token has {}), and ",
-                op.name,
-                if needed.len() == 1 { "" } else { "s" },
-                quoted(&needed),
-                if needed.len() == 1 { "it" } else { "them" }
-            )
+            needs(op.name, op.scopes)
         };
         format!(
-            "{scopes}the account behind {} must have the permission the call needs (read, \
+            "{needs}the account behind {} must have the permission the call needs (read, \
              write or admin) on this resource",
             self.credentials.describe()
         )
     }
 }
 
-fn quoted(list: &[String]) -> String {
+/// "`op` needs the scopes `a`, `b` (check the token has them), and ", or nothing when it needs
+/// none.
+fn needs<T: fmt::Display>(operation: &str, needed: &[T]) -> String {
+    if needed.is_empty() {
+        return String::new();
+    }
+    format!(
+        "{operation} needs the {} (check the token has {}), and ",
+        scopes(needed),
+        it_or_them(needed)
+    )
+}
+
+/// `` `a`, `b` ``.
+fn quoted<T: fmt::Display>(list: &[T]) -> String {
     list.iter()
         .map(|s| format!("`{s}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `` scope `a` `` or `` scopes `a`, `b` ``.
+fn scopes<T: fmt::Display>(list: &[T]) -> String {
+    let plural = if list.len() == 1 { "" } else { "s" };
+    format!("scope{plural} {}", quoted(list))
+}
+
+/// The pronoun for `list` in "correct it", "create a token with them".
+fn it_or_them<T>(list: &[T]) -> &'static str {
+    if list.len() == 1 { "it" } else { "them" }
 }

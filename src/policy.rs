@@ -65,6 +65,17 @@ struct Resource {
     repo: Option<String>,
 }
 
+impl fmt::Display for Resource {
+    /// `ws` or `ws/repo`, as [`Policy::only_in`] takes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.workspace)?;
+        match &self.repo {
+            Some(repo) => write!(f, "/{repo}"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Whether a call may go out, and if not why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
@@ -321,19 +332,12 @@ impl Policy {
     }
 
     fn allows(&self, operation: &Operation) -> bool {
-        let granted: Vec<Scope> = self
-            .allow
-            .iter()
-            .filter_map(|rule| match rule {
-                Rule::Scope(scope) => Some(*scope),
-                _ => None,
-            })
-            .collect();
-        let by_scope = !operation.scopes.is_empty()
-            && operation
-                .scopes
+        let granted = |needed: &Scope| {
+            self.allow
                 .iter()
-                .all(|needed| granted.iter().any(|g| g.implies(*needed)));
+                .any(|rule| matches!(rule, Rule::Scope(scope) if scope.implies(*needed)))
+        };
+        let by_scope = !operation.scopes.is_empty() && operation.scopes.iter().all(granted);
         by_scope
             || self.allow.iter().any(|rule| match rule {
                 Rule::Operation(name) => *name == operation.name,
@@ -371,14 +375,7 @@ impl Policy {
     }
 
     fn resource_list(&self) -> String {
-        let names: Vec<String> = self
-            .resources
-            .iter()
-            .map(|r| match &r.repo {
-                Some(repo) => format!("{}/{repo}", r.workspace),
-                None => r.workspace.clone(),
-            })
-            .collect();
+        let names: Vec<String> = self.resources.iter().map(Resource::to_string).collect();
         names.join(", ")
     }
 }

@@ -24,11 +24,22 @@ impl fmt::Display for Scope {
 }
 
 /// A string that is not one of Bitbucket's classic scopes.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "`{0}` is not a Bitbucket OAuth scope (expected one of: repository, repository:write, pullrequest, ...)"
-)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownScope(pub String);
+
+impl fmt::Display for UnknownScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+        write!(
+            f,
+            "`{}` is not a Bitbucket OAuth scope; the scopes are: {}",
+            self.0,
+            names.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for UnknownScope {}
 
 impl FromStr for Scope {
     type Err = UnknownScope;

@@ -2,11 +2,12 @@
 //! retries, and the decoding of the answer. The generated `send()` methods and the pagination
 //! streams call [`execute`].
 
-use std::time::{Duration, Instant};
+use std::sync::PoisonError;
+use std::time::Instant;
 
 use bytes::Bytes;
+use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, HeaderMap};
-use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
@@ -16,7 +17,7 @@ use crate::completion::Completion;
 use crate::error::{Failure, snippet};
 use crate::operations::Operation;
 use crate::rate_limit::{self, RateLimit};
-use crate::retry::{GaveUp, Retryable};
+use crate::retry::Retryable;
 use crate::{Client, Error};
 
 /// A successful answer, read whole.
@@ -65,7 +66,6 @@ async fn attempts(
     span: &tracing::Span,
 ) -> Result<Response, Error> {
     let state = &client.inner;
-    let method = request.method().clone();
     let to_our_origin = request.url().origin() == state.base.origin();
     let mut sent = 0u32;
     let mut retries = 0u32;
@@ -89,26 +89,21 @@ async fn attempts(
 
         let (status, headers, body) = match send(client, attempt, span).await {
             Ok(answer) => answer,
-            Err(error) => {
-                // The URL may carry a query (a cursor, a search); logs and errors do not.
-                let error = error.without_url();
-                match next_delay(
-                    client,
-                    Retryable::Connection,
-                    &method,
-                    retries,
-                    None,
-                    started,
-                ) {
-                    Ok(delay) => {
-                        tracing::info!(%error, ?delay, retry = retries + 1, "no answer; retrying");
-                        tokio::time::sleep(delay).await;
-                        retries += 1;
-                        continue;
-                    }
-                    Err(_) => return Err(Error::transport(operation, error)),
+            Err(error) => match state.retry.next_delay(
+                Retryable::Connection,
+                request.method(),
+                retries,
+                None,
+                started.elapsed(),
+            ) {
+                Ok(delay) => {
+                    tracing::info!(%error, ?delay, retry = retries + 1, "no answer; retrying");
+                    tokio::time::sleep(delay).await;
+                    retries += 1;
+                    continue;
                 }
-            }
+                Err(_) => return Err(Error::transport(operation, error)),
+            },
         };
         let rate_limit = observe_rate_limit(client, &headers);
 
@@ -140,23 +135,27 @@ async fn attempts(
             s if s.is_server_error() => Some(Retryable::ServerError),
             _ => None,
         };
-        let mut gave_up = None;
-        if let Some(kind) = retryable {
-            match next_delay(client, kind, &method, retries, server_asked, started) {
-                Ok(delay) => {
-                    tracing::info!(
-                        status = status.as_u16(),
-                        ?delay,
-                        retry = retries + 1,
-                        "retrying"
-                    );
-                    tokio::time::sleep(delay).await;
-                    retries += 1;
-                    continue;
-                }
-                Err(reason) => gave_up = Some(reason),
+        let next = retryable.map(|kind| {
+            let elapsed = started.elapsed();
+            state
+                .retry
+                .next_delay(kind, request.method(), retries, server_asked, elapsed)
+        });
+        let gave_up = match next {
+            Some(Ok(delay)) => {
+                tracing::info!(
+                    status = status.as_u16(),
+                    ?delay,
+                    retry = retries + 1,
+                    "retrying"
+                );
+                tokio::time::sleep(delay).await;
+                retries += 1;
+                continue;
             }
-        }
+            Some(Err(reason)) => Some(reason),
+            None => None,
+        };
         return Err(Failure {
             operation,
             status,
@@ -172,32 +171,26 @@ async fn attempts(
     }
 }
 
-/// One attempt, read whole: status, headers and body.
+/// One attempt, read whole: status, headers and body. A failure comes without the request's
+/// URL, whose query (a cursor, a search) must stay out of logs and errors.
 async fn send(
     client: &Client,
     attempt: reqwest::Request,
     span: &tracing::Span,
 ) -> Result<(StatusCode, HeaderMap, Bytes), reqwest::Error> {
-    let response = client.client.execute(attempt).await?;
+    let mut response = client
+        .client
+        .execute(attempt)
+        .await
+        .map_err(reqwest::Error::without_url)?;
     let status = response.status();
     span.record("status", status.as_u16());
-    let headers = response.headers().clone();
-    let body = response.bytes().await?;
+    let headers = std::mem::take(response.headers_mut());
+    let body = response
+        .bytes()
+        .await
+        .map_err(reqwest::Error::without_url)?;
     Ok((status, headers, body))
-}
-
-fn next_delay(
-    client: &Client,
-    kind: Retryable,
-    method: &Method,
-    retries: u32,
-    server_asked: Option<Duration>,
-    started: Instant,
-) -> Result<Duration, GaveUp> {
-    client
-        .inner
-        .retry
-        .next_delay(kind, method, retries, server_asked, started.elapsed())
 }
 
 /// Records the answer's rate-limit headers on the client, and warns when Bitbucket starts
@@ -208,7 +201,7 @@ fn observe_rate_limit(client: &Client, headers: &HeaderMap) -> Option<RateLimit>
         .inner
         .rate_limit
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+        .unwrap_or_else(PoisonError::into_inner);
     let was_near = last.as_ref().is_some_and(|l| l.near_limit);
     if observed.near_limit && !was_near {
         tracing::warn!(rate_limit = %observed, "Bitbucket reports the rate limit is near: slow down");
@@ -235,10 +228,7 @@ impl Response {
 
     /// The body as text. Bytes that are not UTF-8 (a diff of a Latin-1 file) become U+FFFD.
     pub(crate) fn text(self, _operation: &Operation) -> Result<String, Error> {
-        Ok(match String::from_utf8(self.body.to_vec()) {
-            Ok(text) => text,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        })
+        Ok(String::from_utf8_lossy(&self.body).into_owned())
     }
 
     /// A JSON result, or the 202 that says the work continues (its `Location` is the URL to

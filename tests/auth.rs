@@ -12,7 +12,7 @@ use bitbucket_cloud::{Auth, Client, Error, OAuth, OAuthTokens};
 use serde_json::json;
 use support::{client, hits};
 use wiremock::matchers::{body_string, header, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
 
 const TOKEN_PATH: &str = "/site/oauth2/access_token";
 /// base64("consumer-key:consumer-secret")
@@ -35,6 +35,32 @@ fn tokens_answer(access: &str, refresh: &str) -> ResponseTemplate {
         "scopes": "account pullrequest:write",
         "token_type": "bearer",
     }))
+}
+
+/// `POST` to the consumer's token endpoint (see [`consumer`]).
+fn token_endpoint() -> MockBuilder {
+    Mock::given(method("POST")).and(path(TOKEN_PATH))
+}
+
+/// `GET /user`.
+fn get_user() -> MockBuilder {
+    Mock::given(method("GET")).and(path("/user"))
+}
+
+/// Answers `GET /user` as the bot, whatever the credentials.
+async fn serve_user(server: &MockServer) {
+    get_user().respond_with(user()).mount(server).await;
+}
+
+/// Answers `GET /user` as the bot to requests sending `Bearer {token}`, expecting `times` of
+/// them.
+async fn serve_user_to(server: &MockServer, token: &str, times: u64) {
+    get_user()
+        .and(header("authorization", format!("Bearer {token}")))
+        .respond_with(user())
+        .expect(times)
+        .mount(server)
+        .await;
 }
 
 fn consumer(server: &MockServer) -> OAuth {
@@ -89,11 +115,7 @@ async fn each_credential_sends_its_exact_authorization_header() {
     ];
     for (auth, expected) in cases {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/user"))
-            .respond_with(user())
-            .mount(&server)
-            .await;
+        serve_user(&server).await;
         let description = format!("{auth:?}");
         client(&server, auth)
             .get_current_user()
@@ -111,8 +133,7 @@ async fn each_credential_sends_its_exact_authorization_header() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_concurrent_requests_with_an_expired_token_refresh_once() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
+    token_endpoint()
         .and(header("authorization", CONSUMER_BASIC))
         .and(header("content-type", "application/x-www-form-urlencoded"))
         .and(body_string(
@@ -125,15 +146,8 @@ async fn twenty_concurrent_requests_with_an_expired_token_refresh_once() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/user"))
-        .and(header("authorization", "Bearer fresh-access"))
-        .respond_with(user())
-        .expect(20)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/user"))
+    serve_user_to(&server, "fresh-access", 20).await;
+    get_user()
         .respond_with(unauthorized())
         .expect(0)
         .mount(&server)
@@ -178,17 +192,12 @@ async fn twenty_concurrent_requests_with_an_expired_token_refresh_once() {
 #[tokio::test]
 async fn a_token_about_to_expire_is_renewed_before_the_request() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
+    token_endpoint()
         .respond_with(tokens_answer("fresh-access", "refresh-2"))
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/user"))
-        .respond_with(user())
-        .mount(&server)
-        .await;
+    serve_user(&server).await;
     let tokens = OAuthTokens::new("old-access")
         .with_refresh_token("refresh-1")
         .with_expires_at(SystemTime::now() + Duration::from_secs(30));
@@ -204,11 +213,7 @@ async fn a_token_about_to_expire_is_renewed_before_the_request() {
 
     // With a 10 s margin the old token is still good.
     server.reset().await;
-    Mock::given(method("GET"))
-        .and(path("/user"))
-        .respond_with(user())
-        .mount(&server)
-        .await;
+    serve_user(&server).await;
     let patient = client(
         &server,
         Auth::oauth(
@@ -227,8 +232,7 @@ async fn a_token_about_to_expire_is_renewed_before_the_request() {
 #[tokio::test]
 async fn a_401_renews_the_token_and_retries_once() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
+    token_endpoint()
         .and(body_string(
             "grant_type=refresh_token&refresh_token=refresh-1",
         ))
@@ -236,20 +240,13 @@ async fn a_401_renews_the_token_and_retries_once() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/user"))
+    get_user()
         .and(header("authorization", "Bearer revoked-access"))
         .respond_with(unauthorized())
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/user"))
-        .and(header("authorization", "Bearer fresh-access"))
-        .respond_with(user())
-        .expect(1)
-        .mount(&server)
-        .await;
+    serve_user_to(&server, "fresh-access", 1).await;
     // No expiry known: only the 401 tells the token is no longer good.
     let auth = Auth::oauth(
         consumer(&server)
@@ -266,14 +263,12 @@ async fn a_401_renews_the_token_and_retries_once() {
 #[tokio::test]
 async fn a_second_401_is_returned_not_looped() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
+    token_endpoint()
         .respond_with(tokens_answer("fresh-access", "refresh-2"))
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/user"))
+    get_user()
         .respond_with(unauthorized())
         .expect(2)
         .mount(&server)
@@ -297,8 +292,7 @@ async fn a_second_401_is_returned_not_looped() {
 #[tokio::test]
 async fn a_refused_refresh_token_is_reported_once_and_remembered() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
+    token_endpoint()
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({
             "error": "invalid_grant",
             "error_description": "Invalid refresh_token"
@@ -306,8 +300,7 @@ async fn a_refused_refresh_token_is_reported_once_and_remembered() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/user"))
+    get_user()
         .respond_with(user())
         .expect(0)
         .mount(&server)
@@ -347,16 +340,11 @@ async fn a_refused_refresh_token_is_reported_once_and_remembered() {
 #[tokio::test]
 async fn a_token_endpoint_outage_is_not_hammered_and_a_valid_token_is_still_used() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
+    token_endpoint()
         .respond_with(ResponseTemplate::new(503).set_body_string("maintenance"))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/user"))
-        .respond_with(user())
-        .mount(&server)
-        .await;
+    serve_user(&server).await;
 
     // Expired: the call fails, saying why; the next one, moments later, does not ask again.
     let expired = client(
@@ -383,18 +371,11 @@ async fn a_token_endpoint_outage_is_not_hammered_and_a_valid_token_is_still_used
 
     // About to expire but still valid: the call goes through with the current token.
     server.reset().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
+    token_endpoint()
         .respond_with(ResponseTemplate::new(503))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/user"))
-        .and(header("authorization", "Bearer still-valid"))
-        .respond_with(user())
-        .expect(1)
-        .mount(&server)
-        .await;
+    serve_user_to(&server, "still-valid", 1).await;
     let expiring = client(
         &server,
         Auth::oauth(
@@ -434,21 +415,14 @@ async fn an_unreachable_token_endpoint_says_so() {
 #[tokio::test]
 async fn a_consumer_alone_uses_the_client_credentials_grant() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
+    token_endpoint()
         .and(header("authorization", CONSUMER_BASIC))
         .and(body_string("grant_type=client_credentials"))
         .respond_with(tokens_answer("bot-access", "bot-refresh"))
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/user"))
-        .and(header("authorization", "Bearer bot-access"))
-        .respond_with(user())
-        .expect(2)
-        .mount(&server)
-        .await;
+    serve_user_to(&server, "bot-access", 2).await;
     let client = client(&server, Auth::oauth(consumer(&server)));
     client.get_current_user().send().await.unwrap();
     client.get_current_user().send().await.unwrap();
@@ -457,8 +431,7 @@ async fn a_consumer_alone_uses_the_client_credentials_grant() {
 #[tokio::test]
 async fn a_stored_refresh_token_alone_is_enough() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
+    token_endpoint()
         .and(body_string(
             "grant_type=refresh_token&refresh_token=stored-refresh",
         ))
@@ -469,13 +442,7 @@ async fn a_stored_refresh_token_alone_is_enough() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/user"))
-        .and(header("authorization", "Bearer new-access"))
-        .respond_with(user())
-        .expect(1)
-        .mount(&server)
-        .await;
+    serve_user_to(&server, "new-access", 1).await;
     let kept = Arc::new(Mutex::new(None));
     let keep = kept.clone();
     let auth = Auth::oauth(
@@ -494,8 +461,7 @@ async fn a_stored_refresh_token_alone_is_enough() {
 #[tokio::test]
 async fn the_authorization_code_flow() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
+    token_endpoint()
         .and(header("authorization", CONSUMER_BASIC))
         .and(body_string(
             "grant_type=authorization_code&code=the-code&redirect_uri=https%3A%2F%2Fapp.example%2Fcallback",
@@ -532,8 +498,7 @@ async fn the_authorization_code_flow() {
 #[tokio::test]
 async fn a_refused_code_says_what_to_do() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
+    token_endpoint()
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({
             "error": "invalid_grant",
             "error_description": "The specified code is not valid: used-code"
@@ -599,16 +564,11 @@ async fn oauth_clones_share_one_token_state() {
     let server = MockServer::start().await;
     let renewals = Arc::new(AtomicUsize::new(0));
     let count = renewals.clone();
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
+    token_endpoint()
         .respond_with(tokens_answer("fresh-access", "refresh-2"))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/user"))
-        .respond_with(user())
-        .mount(&server)
-        .await;
+    serve_user(&server).await;
     let auth = Auth::oauth(
         consumer(&server)
             .tokens(

@@ -4,8 +4,9 @@
 
 mod support;
 
+use bitbucket_cloud::retry::RetryConfig;
 use bitbucket_cloud::{Auth, Client, Error, types};
-use support::{client, fixture_text as fixture};
+use support::{client, fixture_text as fixture, retrying_client};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -25,11 +26,19 @@ async fn fixture_server(status: u16, name: &str) -> MockServer {
     answering(status, &fixture(name), "application/json").await
 }
 
-fn pull_request() -> types::Pullrequest {
-    types::Pullrequest {
-        title: Some("Fix".into()),
-        ..Default::default()
-    }
+/// The error of `create_pull_request` when Bitbucket answers 400 with the fixture `name`.
+async fn create_pull_request_refused_with(name: &str) -> Error {
+    let server = fixture_server(400, name).await;
+    client(&server, Auth::access_token("t"))
+        .repo("ws", "app")
+        .create_pull_request()
+        .body(types::Pullrequest {
+            title: Some("Fix".into()),
+            ..Default::default()
+        })
+        .send()
+        .await
+        .unwrap_err()
 }
 
 /// Every `error.*` fixture, with the status Bitbucket sent it with. A new fixture must be
@@ -85,14 +94,7 @@ async fn every_error_fixture_keeps_bitbucket_s_message_and_operation() {
 #[tokio::test]
 async fn a_400_names_the_rejected_fields() {
     // The field's problem as a list of strings.
-    let server = fixture_server(400, "error.badrequest-nobranch.gildas-1.json").await;
-    let error = client(&server, Auth::access_token("t"))
-        .repo("ws", "app")
-        .create_pull_request()
-        .body(pull_request())
-        .send()
-        .await
-        .unwrap_err();
+    let error = create_pull_request_refused_with("error.badrequest-nobranch.gildas-1.json").await;
     let api = error.api().unwrap();
     assert_eq!(api.message(), Some("source: branch not found: dummy"));
     assert!(api.fields().unwrap().contains_key("source"));
@@ -103,14 +105,7 @@ async fn a_400_names_the_rejected_fields() {
     );
 
     // The field's problem as a string.
-    let server = fixture_server(400, "error.badrequest.gildas-1.json").await;
-    let error = client(&server, Auth::access_token("t"))
-        .repo("ws", "app")
-        .create_pull_request()
-        .body(pull_request())
-        .send()
-        .await
-        .unwrap_err();
+    let error = create_pull_request_refused_with("error.badrequest.gildas-1.json").await;
     let text = error.to_string();
     assert!(
         text.contains("Bad request; links.avatar: required key not provided"),
@@ -272,14 +267,7 @@ async fn text_and_empty_bodies_keep_status_and_headers() {
         )
         .mount(&server)
         .await;
-    let no_retries = |server: &MockServer| {
-        Client::builder()
-            .base_url(server.uri())
-            .retry(bitbucket_cloud::retry::RetryConfig::disabled())
-            .build()
-            .unwrap()
-    };
-    let error = no_retries(&server)
+    let error = retrying_client(&server, RetryConfig::disabled())
         .get_current_user()
         .send()
         .await
@@ -297,7 +285,7 @@ async fn text_and_empty_bodies_keep_status_and_headers() {
     assert!(text.contains("server-side problem"), "{text}");
 
     let server = answering(500, "", "text/plain").await;
-    let error = no_retries(&server)
+    let error = retrying_client(&server, RetryConfig::disabled())
         .get_current_user()
         .send()
         .await
@@ -315,11 +303,7 @@ async fn text_and_empty_bodies_keep_status_and_headers() {
 async fn a_long_body_is_cut_to_a_snippet() {
     let long = "x".repeat(10_000);
     let server = answering(500, &long, "text/plain").await;
-    let error = Client::builder()
-        .base_url(server.uri())
-        .retry(bitbucket_cloud::retry::RetryConfig::disabled())
-        .build()
-        .unwrap()
+    let error = retrying_client(&server, RetryConfig::disabled())
         .get_current_user()
         .send()
         .await
@@ -377,4 +361,18 @@ async fn a_missing_parameter_is_an_invalid_request_and_nothing_is_sent() {
         "{error:?}"
     );
     assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[test]
+fn a_base_url_that_is_not_an_absolute_http_url_fails_the_build() {
+    for url in ["api.bitbucket.org/2.0", "ftp://example.com/2.0", "http://"] {
+        let error = Client::builder().base_url(url).build().unwrap_err();
+        assert!(matches!(error, Error::Config(_)), "{url}: {error:?}");
+        let text = error.to_string();
+        assert!(text.contains(&format!("base URL `{url}`")), "{text}");
+        assert!(
+            text.contains("absolute http(s) URL such as https://api.bitbucket.org/2.0"),
+            "{text}"
+        );
+    }
 }

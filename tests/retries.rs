@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bitbucket_cloud::retry::RetryConfig;
 use bitbucket_cloud::{Auth, Client, Error, types};
 use serde_json::json;
-use support::{client, fast_retries, hits};
+use support::{client, fast_retries, hits, retrying_client};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -26,21 +26,42 @@ fn anonymous(server: &MockServer) -> Client {
     client(server, Auth::anonymous())
 }
 
+/// `verb path` answers `first` the first `times` times, then `then`.
+async fn first_then(
+    server: &MockServer,
+    verb: &str,
+    at: &str,
+    (first, times): (ResponseTemplate, u64),
+    then: ResponseTemplate,
+) {
+    Mock::given(method(verb))
+        .and(path(at))
+        .respond_with(first)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    Mock::given(method(verb))
+        .and(path(at))
+        .respond_with(then)
+        .mount(server)
+        .await;
+}
+
 #[tokio::test]
 async fn a_429_with_retry_after_1_waits_about_a_second_and_succeeds() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/user"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/user"))
-        .respond_with(ok_user())
-        .mount(&server)
-        .await;
+    first_then(
+        &server,
+        "GET",
+        "/user",
+        (
+            ResponseTemplate::new(429).insert_header("Retry-After", "1"),
+            1,
+        ),
+        ok_user(),
+    )
+    .await;
 
     let started = Instant::now();
     let user = anonymous(&server).get_current_user().send().await.unwrap();
@@ -66,11 +87,10 @@ async fn a_wait_past_the_budget_is_not_started() {
         )
         .mount(&server)
         .await;
-    let client = Client::builder()
-        .base_url(server.uri())
-        .retry(RetryConfig::default().budget(Duration::from_secs(5)))
-        .build()
-        .unwrap();
+    let client = retrying_client(
+        &server,
+        RetryConfig::default().budget(Duration::from_secs(5)),
+    );
 
     let started = Instant::now();
     let error = client.get_current_user().send().await.unwrap_err();
@@ -102,16 +122,13 @@ async fn repeated_429s_stop_within_the_budget() {
         .mount(&server)
         .await;
     let budget = Duration::from_millis(600);
-    let client = Client::builder()
-        .base_url(server.uri())
-        .retry(
-            RetryConfig::default()
-                .max_retries(100)
-                .backoff(Duration::from_millis(50), Duration::from_millis(200))
-                .budget(budget),
-        )
-        .build()
-        .unwrap();
+    let client = retrying_client(
+        &server,
+        RetryConfig::default()
+            .max_retries(100)
+            .backoff(Duration::from_millis(50), Duration::from_millis(200))
+            .budget(budget),
+    );
 
     let started = Instant::now();
     let error = client.get_current_user().send().await.unwrap_err();
@@ -126,18 +143,14 @@ async fn repeated_429s_stop_within_the_budget() {
 #[tokio::test]
 async fn a_503_is_retried_for_get() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(PR))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(2)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(PR))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 7})))
-        .mount(&server)
-        .await;
+    first_then(
+        &server,
+        "GET",
+        PR,
+        (ResponseTemplate::new(503), 2),
+        ResponseTemplate::new(200).set_body_json(json!({"id": 7})),
+    )
+    .await;
     let client = anonymous(&server);
     let pr = client
         .repo("ws", "app")
@@ -204,18 +217,14 @@ async fn a_503_is_not_retried_for_post() {
 async fn a_429_is_retried_even_for_post() {
     // Bitbucket did not process a rate-limited request, so repeating it is safe.
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(PRS))
-        .respond_with(ResponseTemplate::new(429))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(PRS))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 8})))
-        .mount(&server)
-        .await;
+    first_then(
+        &server,
+        "POST",
+        PRS,
+        (ResponseTemplate::new(429), 1),
+        ResponseTemplate::new(201).set_body_json(json!({"id": 8})),
+    )
+    .await;
     let pr = anonymous(&server)
         .repo("ws", "app")
         .create_pull_request()
@@ -238,20 +247,12 @@ async fn retries_can_be_switched_off() {
         .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
         .mount(&server)
         .await;
-    let client = Client::builder()
-        .base_url(server.uri())
-        .retry(RetryConfig::disabled())
-        .build()
-        .unwrap();
+    let client = retrying_client(&server, RetryConfig::disabled());
     let error = client.get_current_user().send().await.unwrap_err();
     assert_eq!(hits(&server, "/user").await, 1);
     assert!(error.to_string().contains("switched off"), "{error}");
 
-    let no_5xx = Client::builder()
-        .base_url(server.uri())
-        .retry(fast_retries().retry_server_errors(false))
-        .build()
-        .unwrap();
+    let no_5xx = retrying_client(&server, fast_retries().retry_server_errors(false));
     server.reset().await;
     Mock::given(method("GET"))
         .and(path("/user"))

@@ -107,6 +107,10 @@ fn scopes_are_the_documents_with_its_spelling() {
     );
     let unknown = "pullrequests".parse::<Scope>().unwrap_err();
     assert!(unknown.to_string().contains("`pullrequests`"));
+    assert!(
+        unknown.to_string().contains("pullrequest:write"),
+        "the message lists the scopes: {unknown}"
+    );
 }
 
 #[test]

@@ -1,75 +1,16 @@
 //! What the client records with `tracing`: one span per request with the operation, method,
 //! path template, attempt, status and duration; never a secret nor the query string.
 
-use std::collections::HashMap;
-use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+mod support;
+
 use std::time::{Duration, SystemTime};
 
 use bitbucket_cloud::retry::RetryConfig;
 use bitbucket_cloud::{Auth, Client, OAuth, OAuthTokens};
 use serde_json::json;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
+use support::capture::Capture;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-/// Field names and their values as `Debug` prints them.
-type FieldList = Vec<(String, String)>;
-
-/// Every span (name and fields) and event (fields) recorded on this thread.
-#[derive(Clone, Default)]
-struct Capture {
-    spans: Arc<Mutex<HashMap<u64, (String, FieldList)>>>,
-    events: Arc<Mutex<Vec<FieldList>>>,
-    next_id: Arc<AtomicU64>,
-}
-
-struct Fields<'a>(&'a mut FieldList);
-
-impl Visit for Fields<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0
-            .push((field.name().to_string(), format!("{value:?}")));
-    }
-}
-
-impl Subscriber for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-
-    fn new_span(&self, span: &Attributes<'_>) -> Id {
-        let id = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
-        let mut fields = Vec::new();
-        span.record(&mut Fields(&mut fields));
-        self.spans
-            .lock()
-            .unwrap()
-            .insert(id, (span.metadata().name().to_string(), fields));
-        Id::from_u64(id)
-    }
-
-    fn record(&self, span: &Id, values: &Record<'_>) {
-        if let Some((_, fields)) = self.spans.lock().unwrap().get_mut(&span.into_u64()) {
-            values.record(&mut Fields(fields));
-        }
-    }
-
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-
-    fn event(&self, event: &Event<'_>) {
-        let mut fields = Vec::new();
-        event.record(&mut Fields(&mut fields));
-        self.events.lock().unwrap().push(fields);
-    }
-
-    fn enter(&self, _: &Id) {}
-
-    fn exit(&self, _: &Id) {}
-}
 
 #[tokio::test]
 async fn one_span_per_request_without_secrets_or_query() {
@@ -124,17 +65,12 @@ async fn one_span_per_request_without_secrets_or_query() {
         .unwrap();
     drop(guard);
 
-    let spans = capture.spans.lock().unwrap();
-    let requests: Vec<&FieldList> = spans
-        .values()
-        .filter(|(name, _)| name == "bitbucket.request")
-        .map(|(_, fields)| fields)
-        .collect();
+    let requests = capture.spans("bitbucket.request");
     assert_eq!(requests.len(), 1, "one span per call");
     let field = |name: &str| -> Vec<&str> {
         requests[0]
             .iter()
-            .filter(|(n, _)| n == name)
+            .filter(|(n, _)| *n == name)
             .map(|(_, v)| v.as_str())
             .collect()
     };
@@ -149,8 +85,7 @@ async fn one_span_per_request_without_secrets_or_query() {
     assert_eq!(field("status"), ["503", "200"]);
     assert_eq!(field("duration_ms").len(), 1);
 
-    let events = capture.events.lock().unwrap();
-    let everything = format!("{:?} {:?}", *spans, *events);
+    let everything = capture.text();
     assert!(
         everything.contains("rate limit is near"),
         "the near-limit warning"

@@ -14,6 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
+use super::secret;
 use crate::Error;
 use crate::error::snippet;
 
@@ -98,7 +99,7 @@ impl OAuth {
     pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
         Self {
             client_id: client_id.into().trim().to_string(),
-            client_secret: SecretString::from(client_secret.into().trim().to_string()),
+            client_secret: secret(client_secret.into()),
             token_url: DEFAULT_TOKEN_URL.to_string(),
             authorize_endpoint: DEFAULT_AUTHORIZE_URL.to_string(),
             redirect_uri: None,
@@ -117,8 +118,7 @@ impl OAuth {
 
     /// Only a stored refresh token: the first request obtains an access token with it.
     pub fn refresh_token(mut self, refresh_token: impl Into<String>) -> Self {
-        self.start =
-            Start::RefreshToken(SecretString::from(refresh_token.into().trim().to_string()));
+        self.start = Start::RefreshToken(secret(refresh_token.into()));
         self
     }
 
@@ -356,7 +356,7 @@ impl OAuthTokens {
     /// An access token, with no known expiry and no refresh token.
     pub fn new(access_token: impl Into<String>) -> Self {
         Self {
-            access_token: SecretString::from(access_token.into().trim().to_string()),
+            access_token: secret(access_token.into()),
             refresh_token: None,
             expires_at: None,
             scopes: Vec::new(),
@@ -365,7 +365,7 @@ impl OAuthTokens {
 
     /// The refresh token that renews the access token.
     pub fn with_refresh_token(mut self, refresh_token: impl Into<String>) -> Self {
-        self.refresh_token = Some(SecretString::from(refresh_token.into().trim().to_string()));
+        self.refresh_token = Some(secret(refresh_token.into()));
         self
     }
 
@@ -514,9 +514,8 @@ fn redact(mut message: String, secrets: &[&str]) -> String {
 
 /// The live token state of an [`OAuth`] credential, shared by clones of its `Auth`.
 pub(crate) struct Session {
+    /// The consumer, and how it started (kept for `Debug`).
     config: OAuth,
-    /// The client-credentials grant is allowed when no user tokens were given.
-    client_credentials: bool,
     /// Held across a renewal: requests that need a token wait for the one renewal in flight.
     state: Mutex<State>,
 }
@@ -537,10 +536,6 @@ struct Failure {
 }
 
 impl State {
-    fn can_renew(&self, client_credentials: bool) -> bool {
-        self.refresh.is_some() || client_credentials
-    }
-
     fn expires_within(&self, margin: Duration) -> bool {
         self.expires_at
             .is_some_and(|at| SystemTime::now() + margin >= at)
@@ -548,21 +543,18 @@ impl State {
 }
 
 impl Session {
-    pub(crate) fn new(mut config: OAuth) -> Self {
-        let start = std::mem::replace(&mut config.start, Start::ClientCredentials);
-        let (client_credentials, access, refresh, expires_at) = match start {
-            Start::ClientCredentials => (true, None, None, None),
+    pub(crate) fn new(config: OAuth) -> Self {
+        let (access, refresh, expires_at) = match &config.start {
+            Start::ClientCredentials => (None, None, None),
             Start::Tokens(tokens) => (
-                false,
-                Some(tokens.access_token),
-                tokens.refresh_token,
+                Some(tokens.access_token.clone()),
+                tokens.refresh_token.clone(),
                 tokens.expires_at,
             ),
-            Start::RefreshToken(refresh) => (false, None, Some(refresh), None),
+            Start::RefreshToken(refresh) => (None, Some(refresh.clone()), None),
         };
         Self {
             config,
-            client_credentials,
             state: Mutex::new(State {
                 access,
                 refresh,
@@ -577,6 +569,12 @@ impl Session {
         &self.config.client_id
     }
 
+    /// Whether a new access token can be obtained: with a refresh token, or with the
+    /// client-credentials grant when the consumer was given no user tokens.
+    fn can_renew(&self, state: &State) -> bool {
+        state.refresh.is_some() || matches!(self.config.start, Start::ClientCredentials)
+    }
+
     /// The access token to send, renewed first when missing or expiring within the margin,
     /// and its generation.
     pub(crate) async fn access_token(
@@ -587,7 +585,7 @@ impl Session {
         let mut state = self.state.lock().await;
         let stale = state.access.is_none() || state.expires_within(self.config.refresh_margin);
         if stale
-            && state.can_renew(self.client_credentials)
+            && self.can_renew(&state)
             && let Err(error) = self.renew(&mut state, http, operation).await
         {
             // A token that has not expired yet still works: use it while it lasts.
@@ -619,7 +617,7 @@ impl Session {
         if state.generation != generation {
             return Ok(true);
         }
-        if !state.can_renew(self.client_credentials) {
+        if !self.can_renew(&state) {
             return Ok(false);
         }
         self.renew(&mut state, http, operation).await?;
@@ -679,12 +677,7 @@ impl Session {
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OAuth")
-            .field("client_id", &self.config.client_id)
-            .field("client_secret", &"[redacted]")
-            .field("token_url", &self.config.token_url)
-            .field("tokens", &"[redacted]")
-            .finish_non_exhaustive()
+        self.config.fmt(f)
     }
 }
 

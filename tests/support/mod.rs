@@ -29,6 +29,15 @@ pub fn client(server: &MockServer, auth: Auth) -> Client {
         .expect("the test client builds")
 }
 
+/// An anonymous client for `server` that retries as `retry` says.
+pub fn retrying_client(server: &MockServer, retry: RetryConfig) -> Client {
+    Client::builder()
+        .base_url(server.uri())
+        .retry(retry)
+        .build()
+        .expect("the test client builds")
+}
+
 /// How many requests `server` received for `path`.
 pub async fn hits(server: &MockServer, path: &str) -> usize {
     server
