@@ -6,8 +6,9 @@
 //! - String enums get an `Other(String)` variant, so values Bitbucket adds later decode, and
 //!   are kept.
 //! - Structs derive `Default` and `PartialEq` (every field is optional once the xtask is done);
-//!   enums that hold values (`oneOf`) derive `PartialEq` too. typify's `Box<Option<T>>` cycle
-//!   breaks become `Option<Box<T>>`, and builders start with an empty `extra`, so requests
+//!   enums that hold values (`oneOf`) derive `PartialEq` too. A field holding another struct
+//!   is an `Option<Box<T>>` (typify's `Box<Option<T>>` cycle breaks included), which keeps the
+//!   types small and their decoding shallow on the stack, and builders start with an empty `extra`, so requests
 //!   carry only what the caller set.
 //! - Structs with a secret field (`secret`, `password`, `token`, or a name ending in one of
 //!   them) get a `Debug` that prints `[redacted]` in its place, so a logged value or error
@@ -131,6 +132,8 @@ impl VisitMut for EmptyExtraByDefault {
 fn rewrite_types(module: &mut ItemMod, envelopes_by_name: &mut BTreeMap<String, Envelope>) {
     // Before anything looks at field types: `add_struct_derives` needs every field an `Option`.
     BoxedOptions.visit_item_mod_mut(module);
+    let structs = struct_names(module);
+    BoxedStructFields { structs: &structs }.visit_item_mod_mut(module);
     let Some((_, items)) = &mut module.content else {
         return;
     };
@@ -286,6 +289,47 @@ impl VisitMut for BoxedOptions {
     fn visit_type_mut(&mut self, ty: &mut Type) {
         visit_mut::visit_type_mut(self, ty);
         if let Some(inner) = generic_arg(ty, "Box").and_then(|t| generic_arg(&t, "Option")) {
+            *ty = parse_quote!(::std::option::Option<::std::boxed::Box<#inner>>);
+        }
+    }
+}
+
+/// The names of the structs of the `types` module.
+fn struct_names(module: &ItemMod) -> Vec<String> {
+    let Some((_, items)) = &module.content else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(st) => Some(st.ident.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `Option<S>` for a generated struct `S` becomes `Option<Box<S>>`, in the types and their
+/// builders alike. Nested inline, the types grow to kilobytes (a pull request holds two
+/// endpoints, each a repository and a commit, ...), and serde's decoding of them takes that
+/// much stack per level: half a megabyte of a debug build's 2 MiB thread for one pull request.
+/// Boxed, each level holds pointers.
+struct BoxedStructFields<'a> {
+    structs: &'a [String],
+}
+
+impl VisitMut for BoxedStructFields<'_> {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        visit_mut::visit_type_mut(self, ty);
+        let Some(inner) = generic_arg(ty, "Option") else {
+            return;
+        };
+        let is_struct = matches!(&inner, Type::Path(p)
+            if p.qself.is_none()
+                && p.path.segments.last().is_some_and(|s| {
+                    s.arguments.is_empty() && self.structs.iter().any(|name| s.ident == name)
+                })
+                && p.path.segments.iter().all(|s| s.ident == "super" || self.structs.iter().any(|n| s.ident == n)));
+        if is_struct {
             *ty = parse_quote!(::std::option::Option<::std::boxed::Box<#inner>>);
         }
     }

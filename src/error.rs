@@ -262,7 +262,7 @@ impl ApiError {
     }
 
     fn inner(&self) -> Option<&types::ErrorError> {
-        self.body.as_ref()?.error.as_ref()
+        self.body.as_ref()?.error.as_deref()
     }
 }
 
@@ -380,7 +380,7 @@ impl Failure<'_> {
         } else {
             snippet(self.body)
         };
-        let inner = body.as_ref().and_then(|b| b.error.as_ref());
+        let inner = body.as_ref().and_then(|b| b.error.as_deref());
         let hint = self.hint(inner);
         Error::Api(Box::new(ApiError {
             operation: self.operation.name,

@@ -119,5 +119,24 @@ pub use generated::builder;
 /// document does not list are kept in `extra` (so decoding then encoding loses nothing), and
 /// each enum has an `Other(String)` variant for values added later. Structs implement
 /// `Default`, so request bodies can be written as `Type { field: Some(..), ..Default::default() }`
-/// or with `Type::builder()`.
+/// or with `Type::builder()`. A field holding another struct is an `Option<Box<_>>`: nested
+/// inline, a pull request would weigh kilobytes and its decoding half a megabyte of stack in a
+/// debug build; boxed, it weighs 360 bytes.
+///
+/// ```
+/// use bitbucket_cloud::types::{PullRequestBranch, Pullrequest, PullrequestEndpoint};
+///
+/// let body = Pullrequest {
+///     title: Some("Add the feature".into()),
+///     source: Some(Box::new(PullrequestEndpoint {
+///         branch: Some(Box::new(PullRequestBranch { name: Some("feature".into()), ..Default::default() })),
+///         ..Default::default()
+///     })),
+///     ..Default::default()
+/// };
+/// assert_eq!(
+///     serde_json::to_value(&body).unwrap(),
+///     serde_json::json!({"title": "Add the feature", "source": {"branch": {"name": "feature"}}}),
+/// );
+/// ```
 pub use generated::types;

@@ -174,10 +174,10 @@ contract_tests! {
             description: Some("Invoices and payment runs".into()),
             fork_policy: Some(types::RepositoryForkPolicy::NoPublicForks),
             language: Some("rust".into()),
-            project: Some(types::Project {
+            project: Some(Box::new(types::Project {
                 key: Some("BILL".into()),
                 ..Default::default()
-            }),
+            })),
             ..Default::default()
         }));
     update_repository(|client| client
@@ -204,8 +204,8 @@ contract_tests! {
             // The document's `pullrequest` lacks `description`, which Bitbucket takes:
             // fields it does not list go in `extra`.
             extra: [("description".to_string(), "Closes #17.".into())].into_iter().collect(),
-            source: Some(endpoint(BRANCH)),
-            destination: Some(endpoint("main")),
+            source: Some(Box::new(endpoint(BRANCH))),
+            destination: Some(Box::new(endpoint("main"))),
             close_source_branch: Some(true),
             reviewers: Some(vec![types::Account {
                 uuid: Some("{b9e4b5a2-0c1d-4e7f-9a3b-5c6d7e8f9a0b}".into()),
@@ -261,15 +261,15 @@ contract_tests! {
         .create_pull_request_comment()
         .pull_request_id(PULL_REQUEST)
         .body(types::PullrequestComment {
-            content: Some(types::PullrequestCommentContent {
+            content: Some(Box::new(types::PullrequestCommentContent {
                 raw: Some("This should use `constant_time_eq`.".into()),
                 ..Default::default()
-            }),
-            inline: Some(types::PullrequestCommentInline {
+            })),
+            inline: Some(Box::new(types::PullrequestCommentInline {
                 path: Some("src/auth/login.rs".into()),
                 to: Some(57),
                 ..Default::default()
-            }),
+            })),
             ..Default::default()
         }));
     list_pull_request_commits(|client| client
@@ -300,10 +300,10 @@ contract_tests! {
         .create_branch()
         .body(types::Branch {
             name: Some(BRANCH.into()),
-            target: Some(types::Commit {
+            target: Some(Box::new(types::Commit {
                 hash: Some(COMMIT.into()),
                 ..Default::default()
-            }),
+            })),
             ..Default::default()
         }));
     get_branch(|client| client.repo(WORKSPACE, REPO).get_branch().name(BRANCH));
@@ -319,10 +319,10 @@ contract_tests! {
         .create_issue()
         .body(types::Issue {
             title: Some("Login form accepts an empty password".into()),
-            content: Some(types::IssueContent {
+            content: Some(Box::new(types::IssueContent {
                 raw: Some("Steps: open /login, submit without a password.".into()),
                 ..Default::default()
-            }),
+            })),
             kind: Some(types::IssueKind::Bug),
             priority: Some(types::IssuePriority::Critical),
             ..Default::default()
@@ -348,17 +348,17 @@ contract_tests! {
         .repo(WORKSPACE, REPO)
         .run_pipeline()
         .body(types::Pipeline {
-            target: Some(types::PipelineTarget {
+            target: Some(Box::new(types::PipelineTarget {
                 type_: Some("pipeline_ref_target".into()),
                 ref_type: Some(types::PipelineTargetRefType::Branch),
                 ref_name: Some("main".into()),
-                selector: Some(types::PipelineSelector {
+                selector: Some(Box::new(types::PipelineSelector {
                     type_: Some(types::PipelineSelectorType::Custom),
                     pattern: Some("deploy-staging".into()),
                     ..Default::default()
-                }),
+                })),
                 ..Default::default()
-            }),
+            })),
             ..Default::default()
         }));
     get_pipeline(|client| client
@@ -399,10 +399,10 @@ contract_tests! {
 /// A pull request's source or destination: a branch of the same repository.
 fn endpoint(branch: &str) -> types::PullrequestEndpoint {
     types::PullrequestEndpoint {
-        branch: Some(types::PullRequestBranch {
+        branch: Some(Box::new(types::PullRequestBranch {
             name: Some(branch.into()),
             ..Default::default()
-        }),
+        })),
         ..Default::default()
     }
 }

@@ -40,10 +40,10 @@ async fn a_struct_literal_sends_only_the_fields_set() {
         .body(types::Repository {
             scm: Some(types::RepositoryScm::Git),
             is_private: Some(true),
-            project: Some(types::Project {
+            project: Some(Box::new(types::Project {
                 key: Some("BILL".into()),
                 ..Default::default()
-            }),
+            })),
             ..Default::default()
         })
         .send()

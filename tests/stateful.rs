@@ -16,10 +16,10 @@ fn client(bb: &LocalBitbucket, scopes: &[Scope]) -> Client {
 
 fn endpoint(branch: &str) -> PullrequestEndpoint {
     PullrequestEndpoint {
-        branch: Some(PullRequestBranch {
+        branch: Some(Box::new(PullRequestBranch {
             name: Some(branch.into()),
             ..Default::default()
-        }),
+        })),
         ..Default::default()
     }
 }
@@ -39,8 +39,8 @@ async fn read_modify_write_of_a_pull_request() {
         .body(types::Pullrequest {
             title: Some("Add x".into()),
             description: Some("Adds x.\n\nCloses #3.".into()),
-            source: Some(endpoint("feature/x")),
-            destination: Some(endpoint("main")),
+            source: Some(Box::new(endpoint("feature/x"))),
+            destination: Some(Box::new(endpoint("main"))),
             ..Default::default()
         })
         .send()
@@ -89,7 +89,7 @@ async fn a_missing_scope_is_named() {
         .create_pull_request()
         .body(types::Pullrequest {
             title: Some("Add x".into()),
-            source: Some(endpoint("feature/x")),
+            source: Some(Box::new(endpoint("feature/x"))),
             ..Default::default()
         })
         .send()
@@ -125,10 +125,10 @@ async fn a_branch_with_a_slash_is_created_read_and_deleted() {
         .create_branch()
         .body(types::Branch {
             name: Some("release/1.2".into()),
-            target: Some(types::Commit {
+            target: Some(Box::new(types::Commit {
                 hash: Some(hash.clone()),
                 ..Default::default()
-            }),
+            })),
             ..Default::default()
         })
         .send()

@@ -160,18 +160,18 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
         .await?;
 
     let branch = |name: &str| PullrequestEndpoint {
-        branch: Some(PullRequestBranch {
+        branch: Some(Box::new(PullRequestBranch {
             name: Some(name.into()),
             ..Default::default()
-        }),
+        })),
         ..Default::default()
     };
     let pr = api
         .create_pull_request()
         .body(types::Pullrequest {
             title: Some("Add a greeting endpoint".into()),
-            source: Some(branch("feature/greeting")),
-            destination: Some(branch("main")),
+            source: Some(Box::new(branch("feature/greeting"))),
+            destination: Some(Box::new(branch("main"))),
             ..Default::default()
         })
         .send()
@@ -186,10 +186,10 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
     api.create_pull_request_comment()
         .pull_request_id(id)
         .body(PullrequestComment {
-            content: Some(PullrequestCommentContent {
+            content: Some(Box::new(PullrequestCommentContent {
                 raw: Some("Small and tested. Grace, could you have a look?".into()),
                 ..Default::default()
-            }),
+            })),
             ..Default::default()
         })
         .send()
@@ -259,12 +259,12 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
     let pipeline = api
         .run_pipeline()
         .body(types::Pipeline {
-            target: Some(PipelineTarget {
+            target: Some(Box::new(PipelineTarget {
                 type_: Some("pipeline_ref_target".into()),
                 ref_type: Some(PipelineTargetRefType::Branch),
                 ref_name: Some("main".into()),
                 ..Default::default()
-            }),
+            })),
             ..Default::default()
         })
         .send()

@@ -24,13 +24,13 @@
 //!     .create_pull_request()
 //!     .body(types::Pullrequest {
 //!         title: Some("Add the feature".into()),
-//!         source: Some(types::PullrequestEndpoint {
-//!             branch: Some(types::PullRequestBranch {
+//!         source: Some(Box::new(types::PullrequestEndpoint {
+//!             branch: Some(Box::new(types::PullRequestBranch {
 //!                 name: Some("feature".into()),
 //!                 ..Default::default()
-//!             }),
+//!             })),
 //!             ..Default::default()
-//!         }),
+//!         })),
 //!         ..Default::default()
 //!     })
 //!     .send()

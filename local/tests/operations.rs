@@ -698,7 +698,7 @@ async fn pipelines_advance_and_stop() {
     assert_eq!(newest.values.unwrap()[0].build_number, Some(3));
 }
 
-fn state_of(state: &Option<types::PipelineState>) -> String {
+fn state_of(state: &Option<Box<types::PipelineState>>) -> String {
     let state = state.as_ref().unwrap();
     let name = state.name.as_ref().unwrap().to_string();
     match state.result.as_ref().and_then(|r| r.name.as_ref()) {

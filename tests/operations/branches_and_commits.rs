@@ -118,10 +118,10 @@ async fn create_branch() {
             .create_branch()
             .body(types::Branch {
                 name: Some("release/2.0".into()),
-                target: Some(types::Commit {
+                target: Some(Box::new(types::Commit {
                     hash: Some(HASH.into()),
                     ..Default::default()
-                }),
+                })),
                 ..Default::default()
             })
             .send()

@@ -57,10 +57,10 @@ async fn create_issue() {
                 title: Some("Login form loses the e-mail on error".into()),
                 kind: Some(IssueKind::Bug),
                 priority: Some(IssuePriority::Major),
-                content: Some(types::IssueContent {
+                content: Some(Box::new(types::IssueContent {
                     raw: Some("Steps:\n1. enter a wrong password".into()),
                     ..Default::default()
-                }),
+                })),
                 ..Default::default()
             })
             .send()

@@ -75,17 +75,17 @@ async fn run_pipeline() {
         c.repo("acme", "web-app")
             .run_pipeline()
             .body(types::Pipeline {
-                target: Some(types::PipelineTarget {
+                target: Some(Box::new(types::PipelineTarget {
                     type_: Some("pipeline_ref_target".into()),
                     ref_type: Some(PipelineTargetRefType::Branch),
                     ref_name: Some("feature/login-form".into()),
-                    selector: Some(types::PipelineSelector {
+                    selector: Some(Box::new(types::PipelineSelector {
                         type_: Some(PipelineSelectorType::Custom),
                         pattern: Some("deploy-staging".into()),
                         ..Default::default()
-                    }),
+                    })),
                     ..Default::default()
-                }),
+                })),
                 variables: Some(vec![types::PipelineVariable {
                     key: Some("ENVIRONMENT".into()),
                     value: Some("staging".into()),

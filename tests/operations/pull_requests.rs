@@ -83,10 +83,10 @@ async fn list_pull_requests() {
 #[tokio::test]
 async fn create_pull_request() {
     let branch = |name: &str| types::PullrequestEndpoint {
-        branch: Some(types::PullRequestBranch {
+        branch: Some(Box::new(types::PullRequestBranch {
             name: Some(name.into()),
             ..Default::default()
-        }),
+        })),
         ..Default::default()
     };
     let call = async |c: &Client| {
@@ -94,8 +94,8 @@ async fn create_pull_request() {
             .create_pull_request()
             .body(types::Pullrequest {
                 title: Some("Add the login form".into()),
-                source: Some(branch("feature/login-form")),
-                destination: Some(branch("main")),
+                source: Some(Box::new(branch("feature/login-form"))),
+                destination: Some(Box::new(branch("main"))),
                 close_source_branch: Some(true),
                 reviewers: Some(vec![types::Account {
                     uuid: Some(REVIEWER.into()),
@@ -407,15 +407,15 @@ async fn create_pull_request_comment() {
             .create_pull_request_comment()
             .pull_request_id(2)
             .body(types::PullrequestComment {
-                content: Some(types::PullrequestCommentContent {
+                content: Some(Box::new(types::PullrequestCommentContent {
                     raw: Some("Should this be `&str`?".into()),
                     ..Default::default()
-                }),
-                inline: Some(types::PullrequestCommentInline {
+                })),
+                inline: Some(Box::new(types::PullrequestCommentInline {
                     path: Some("src/login/form.rs".into()),
                     to: Some(42),
                     ..Default::default()
-                }),
+                })),
                 ..Default::default()
             })
             .send()

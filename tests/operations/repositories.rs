@@ -99,10 +99,10 @@ async fn create_repository() {
                 scm: Some(RepositoryScm::Git),
                 is_private: Some(true),
                 description: Some("Tags and ships releases".into()),
-                project: Some(types::Project {
+                project: Some(Box::new(types::Project {
                     key: Some("OPS".into()),
                     ..Default::default()
-                }),
+                })),
                 ..Default::default()
             })
             .send()
