@@ -471,20 +471,6 @@ fn rewrite_builders(
     let Some((_, items)) = &mut module.content else {
         return Ok(());
     };
-    // Builders with a `page` parameter: their lists are numbered even when Bitbucket sends no
-    // `next` link (pipelines), so the stream may ask for pages by number.
-    let with_page: Vec<String> = items
-        .iter()
-        .filter_map(|item| match item {
-            Item::Struct(st) => Some(st),
-            _ => None,
-        })
-        .filter(|st| {
-            matches!(&st.fields, Fields::Named(f)
-                if f.named.iter().any(|f| f.ident.as_ref().is_some_and(|i| i == "page")))
-        })
-        .map(|st| st.ident.to_string())
-        .collect();
     for item in items.iter_mut() {
         let Item::Impl(imp) = item else { continue };
         let Some(index) = imp
@@ -562,8 +548,6 @@ fn rewrite_builders(
                 .ok_or_else(|| format!("`{name}`: no `values` in {envelope_ident}"))?;
             let item = &envelope.item;
             let item_path: Type = parse_quote!(types::#item);
-            let accepts_page = matches!(&*imp.self_ty, Type::Path(p)
-                if p.path.segments.last().is_some_and(|s| with_page.contains(&s.ident.to_string())));
             imp.items.push(parse_quote! {
                 /// Every page of the list, starting with the one this builder describes. See
                 /// [`crate::pagination`] for the options (`max_pages`, `max_items`,
@@ -577,7 +561,6 @@ fn rewrite_builders(
                             .map(|(_, request)| request)
                             .map_err(|e| crate::Error::invalid_request(OPERATION, e)),
                         OPERATION,
-                        #accepts_page,
                     )
                 }
             });
@@ -601,7 +584,6 @@ fn rewrite_builders(
                         self.client,
                         cursor,
                         OPERATION,
-                        #accepts_page,
                     )
                 }
             });

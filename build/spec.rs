@@ -18,6 +18,10 @@ pub struct Operation {
     pub classic_scopes: Vec<String>,
     pub granular_scopes: Vec<String>,
     pub paginated: bool,
+    /// For a list, the largest `pagelen` it accepts (`x-max-pagelen`, set by the xtask).
+    pub max_pagelen: Option<u64>,
+    /// Whether it takes a `page` query parameter (pages can be asked for by number).
+    pub page_parameter: bool,
     pub deprecated: bool,
     /// A 2xx answer without a body beside a 2xx with JSON (merge's 202 "still running").
     pub accepted_without_body: bool,
@@ -137,6 +141,12 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
                 classic_scopes,
                 granular_scopes,
                 paginated: op["x-paginated"].as_bool().unwrap_or(false),
+                max_pagelen: op["x-max-pagelen"].as_u64(),
+                page_parameter: op["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|p| p["in"] == "query" && p["name"] == "page"),
                 deprecated: op["deprecated"].as_bool().unwrap_or(false),
                 accepted_without_body,
                 path_params: path_params(path),

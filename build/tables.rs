@@ -28,6 +28,14 @@ pub fn operation_table(ops: &[Operation]) -> syn::File {
         let scopes = op.classic_scopes.iter().map(|s| scope_variant(s));
         let granular = &op.granular_scopes;
         let paginated = op.paginated;
+        let max_pagelen = match op.max_pagelen {
+            Some(n) => {
+                let n = n as u32;
+                quote!(Some(#n))
+            }
+            None => quote!(None),
+        };
+        let page_parameter = op.page_parameter;
         let deprecated = op.deprecated;
         let doc = format!("`{} {}`: {}", op.method, op.path, op.summary);
         quote! {
@@ -41,6 +49,8 @@ pub fn operation_table(ops: &[Operation]) -> syn::File {
                 scopes: &[#(crate::Scope::#scopes),*],
                 granular_scopes: &[#(#granular),*],
                 paginated: #paginated,
+                max_pagelen: #max_pagelen,
+                page_parameter: #page_parameter,
                 deprecated: #deprecated,
             };
         }

@@ -102,10 +102,12 @@ pub enum Error {
         message: String,
     },
 
-    /// A page's `next` link points to another origin than the client's base URL; it was not
-    /// followed, so no credentials were sent there.
+    /// A page's `next` link, or a cursor given to `resume`, points to another origin than the
+    /// client's base URL; nothing was sent there, so no credentials left the client's origin.
     #[error(
-        "{operation}: refusing to follow a `next` link to {origin}, which is not the client's origin {expected}"
+        "{operation}: refusing to request a page from {origin}, which is not the client's origin \
+         {expected}; credentials go only to the base URL's origin: check the client's base URL \
+         (ClientBuilder::base_url), or that a resumed cursor comes from a client with the same one"
     )]
     ForeignNextLink {
         /// The paginated operation.

@@ -44,6 +44,12 @@ pub struct Operation {
     pub granular_scopes: &'static [&'static str],
     /// Whether it returns a page of a list (`values`, `next`).
     pub paginated: bool,
+    /// For a paginated operation, the largest `pagelen` it accepts (usually 100; 50 for pull
+    /// requests): what `stream()` and `pages()` ask for unless the builder sets `pagelen`.
+    pub max_pagelen: Option<u32>,
+    /// Whether it takes a `page` query parameter, so pages can be asked for by number even
+    /// when Bitbucket sends no `next` link (pipelines).
+    pub(crate) page_parameter: bool,
     /// Whether the official document marks it deprecated.
     pub deprecated: bool,
 }

@@ -93,13 +93,9 @@ use engine::{Arrived, Engine, Start};
 const DEFAULT_CONCURRENCY: usize = 4;
 
 /// The page size asked for when the builder does not set `pagelen`: the largest the endpoint
-/// accepts.
+/// accepts, as the operation table says (`max_pagelen` in `spec/operations.toml`).
 fn default_pagelen(operation: &Operation) -> u32 {
-    match operation.name {
-        // Bitbucket answers "Invalid pagelen" above 50 here, whatever its reference says.
-        "list_pull_requests" => 50,
-        _ => 100,
-    }
+    operation.max_pagelen.unwrap_or(100)
 }
 
 /// One page of a list.
@@ -179,7 +175,6 @@ impl<T: Send + 'static> Pages<T> {
         client: &Client,
         request: Result<reqwest::Request, Error>,
         operation: &'static Operation,
-        accepts_page: bool,
     ) -> Self {
         let start = request.map(|mut request| {
             // The builder's own `pagelen` wins; otherwise ask for the largest page.
@@ -201,7 +196,7 @@ impl<T: Send + 'static> Pages<T> {
             _ => None,
         };
         Self::with(
-            Engine::new(client.clone(), start, operation, decode::<E>, accepts_page),
+            Engine::new(client.clone(), start, operation, decode::<E>),
             position,
         )
     }
@@ -211,12 +206,11 @@ impl<T: Send + 'static> Pages<T> {
         client: &Client,
         cursor: &str,
         operation: &'static Operation,
-        accepts_page: bool,
     ) -> Self {
         let start = links::same_origin(client, None, cursor, operation).map(Start::Cursor);
         let position = start.as_ref().ok().map(|_| cursor.to_string());
         Self::with(
-            Engine::new(client.clone(), start, operation, decode::<E>, accepts_page),
+            Engine::new(client.clone(), start, operation, decode::<E>),
             position,
         )
     }

@@ -71,6 +71,11 @@ fn the_table_equals_the_spec() {
                 "{name}: paginated"
             );
             assert_eq!(
+                entry.max_pagelen.map(u64::from),
+                op["x-max-pagelen"].as_u64(),
+                "{name}: max_pagelen"
+            );
+            assert_eq!(
                 entry.deprecated,
                 op["deprecated"].as_bool().unwrap_or(false),
                 "{name}: deprecated"

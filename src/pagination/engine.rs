@@ -78,8 +78,6 @@ pub(super) struct Engine<T> {
     client: Client,
     operation: &'static Operation,
     decode: Decode<T>,
-    /// The operation documents a `page` parameter (a numbered list, even without `next`).
-    accepts_page: bool,
     /// At least 1 (`Pages::concurrency` sees to it).
     pub(super) concurrency: usize,
     pub(super) max_pages: Option<u64>,
@@ -99,7 +97,6 @@ impl<T: Send + 'static> Engine<T> {
         start: Result<Start, Error>,
         operation: &'static Operation,
         decode: Decode<T>,
-        accepts_page: bool,
     ) -> Self {
         // A list that cannot start yields its error first, and nothing else.
         let (plan, ready) = match start {
@@ -110,7 +107,6 @@ impl<T: Send + 'static> Engine<T> {
             client,
             operation,
             decode,
-            accepts_page,
             concurrency: super::DEFAULT_CONCURRENCY,
             max_pages: None,
             max_items: None,
@@ -318,7 +314,7 @@ impl<T: Send + 'static> Engine<T> {
     fn after(&self, url: &Url, page: &Page<T>, first: bool) -> Result<Plan, Error> {
         let Some(link) = page.next.as_deref() else {
             if first
-                && self.accepts_page
+                && self.operation.page_parameter
                 && let Some((number, last)) = count(page).filter(|(n, last)| n < last)
             {
                 // Bitbucket's pipelines list counts its pages but links none of them: ask for

@@ -179,7 +179,7 @@ fn transform(
     rules::widen_polymorphic_bases(&mut doc, rules::POLYMORPHIC_BASES)?;
     rules::flatten_all_of(&mut doc)?;
     rules::reuse_link_component(&mut doc);
-    rules::pagelen_parameter(&mut doc);
+    rules::pagelen_parameter(&mut doc)?;
     rules::prune_unreachable_components(&mut doc);
     rules::open_objects(&mut doc);
     rules::no_required_properties(&mut doc);

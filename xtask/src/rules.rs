@@ -496,10 +496,15 @@ pub fn reuse_link_component(doc: &mut Value) {
     });
 }
 
+/// The page size Bitbucket accepts at most on most lists.
+const MAX_PAGELEN: u64 = 100;
+
 /// Marks paginated operations (their 200 body is an envelope with `values` and `next`) with
-/// `x-paginated`, and gives them the `pagelen` query parameter Bitbucket accepts on every
-/// paginated endpoint (the document declares it on few).
-pub fn pagelen_parameter(doc: &mut Value) {
+/// `x-paginated` and `x-max-pagelen` (100, unless `spec/operations.toml` says otherwise), and
+/// gives them the `pagelen` query parameter Bitbucket accepts on every paginated endpoint (the
+/// document declares it on few). A `max_pagelen` on an operation that does not paginate is an
+/// error.
+pub fn pagelen_parameter(doc: &mut Value) -> Result<()> {
     let schemas = doc
         .pointer("/components/schemas")
         .cloned()
@@ -522,6 +527,8 @@ pub fn pagelen_parameter(doc: &mut Value) {
             return;
         }
         op["x-paginated"] = json!(true);
+        let max = op["x-max-pagelen"].as_u64().unwrap_or(MAX_PAGELEN);
+        op["x-max-pagelen"] = json!(max);
         let params = op
             .as_object_mut()
             .expect("operations are objects")
@@ -535,13 +542,26 @@ pub fn pagelen_parameter(doc: &mut Value) {
                 "name": "pagelen",
                 "in": "query",
                 "required": false,
-                "description": "How many items a page holds. Bitbucket's default is 10 and its \
-                    maximum usually 100; the crate's `stream()` and `pages()` ask for the maximum \
-                    unless this is set. See [pagination](https://developer.atlassian.com/cloud/bitbucket/rest/intro/#pagination).",
+                "description": format!("How many items a page holds: Bitbucket's default is 10, \
+                    and {max} the most this list accepts, which the crate's `stream()` and \
+                    `pages()` ask for unless this is set. See [pagination](https://developer.atlassian.com/cloud/bitbucket/rest/intro/#pagination)."),
                 "schema": { "type": "integer", "minimum": 1 }
             }));
         }
     });
+    let mut misplaced = Vec::new();
+    for_each_operation(doc, &mut |_, _, op| {
+        if op.get("x-max-pagelen").is_some() && op.get("x-paginated").is_none() {
+            misplaced.push(op["operationId"].as_str().unwrap_or_default().to_string());
+        }
+    });
+    if !misplaced.is_empty() {
+        bail!(
+            "spec/operations.toml gives `max_pagelen` to operations that do not paginate: {}",
+            misplaced.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// Drops every component no operation reaches (after patches, which may add or remove

@@ -28,6 +28,9 @@ pub struct Operation {
     #[serde(default)]
     #[allow(dead_code)] // documentation for readers of the file
     pub note: Option<String>,
+    /// The largest `pagelen` the list accepts, when it is not Bitbucket's usual 100.
+    #[serde(default)]
+    pub max_pagelen: Option<u64>,
 }
 
 impl Operations {
@@ -83,6 +86,9 @@ impl Operations {
             };
             let mut operation = operation.clone();
             operation["operationId"] = Value::String(op.name.clone());
+            if let Some(max) = op.max_pagelen {
+                operation["x-max-pagelen"] = max.into();
+            }
             let item = paths.entry(op.path.clone()).or_insert_with(|| {
                 // Path-level fields (shared parameters, summary) come along with the first
                 // selected operation of the path.
