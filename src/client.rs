@@ -34,6 +34,14 @@ pub(crate) struct State {
     pub(crate) audit: Option<AuditSink>,
 }
 
+impl State {
+    /// Whether `url` is on the base URL's origin (scheme, host, port): the only one credentials
+    /// are sent to and pagination follows links to.
+    pub(crate) fn is_own_origin(&self, url: &reqwest::Url) -> bool {
+        url.origin() == self.base.origin()
+    }
+}
+
 /// Configures a [`Client`]. Start with [`Client::builder`].
 ///
 /// ```

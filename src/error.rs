@@ -414,6 +414,10 @@ impl Failure<'_> {
                 }
                 _ => String::new(),
             },
+            409 => "the resource changed while the request was processed (for a merge: a branch \
+                    moved, or the pull request has conflicts); fetch it again, check its state, \
+                    and send the request again if it still applies"
+                .to_string(),
             401 => format!(
                 "Bitbucket did not accept {}: {}",
                 self.credentials.describe(),

@@ -66,7 +66,7 @@ async fn attempts(
     span: &tracing::Span,
 ) -> Result<Response, Error> {
     let state = &client.inner;
-    let to_our_origin = request.url().origin() == state.base.origin();
+    let to_our_origin = state.is_own_origin(request.url());
     let mut sent = 0u32;
     let mut retries = 0u32;
     let mut renewed_after_401 = false;

@@ -189,6 +189,25 @@ async fn a_403_without_detail_names_the_scope_the_operation_needs() {
     assert!(text.contains("needs credentials"), "{text}");
 }
 
+/// A merge that conflicts (409, no body) says to look again before repeating it.
+#[tokio::test]
+async fn a_409_says_to_fetch_again_before_repeating() {
+    let server = answering(409, "", "text/plain").await;
+    let error = client(&server, Auth::access_token("t"))
+        .repo("ws", "app")
+        .merge_pull_request()
+        .pull_request_id(7)
+        .send()
+        .await
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.starts_with("merge_pull_request: 409 Conflict"),
+        "{text}"
+    );
+    assert!(text.contains("fetch it again"), "{text}");
+}
+
 #[tokio::test]
 async fn a_404_says_private_resources_look_missing() {
     let server = fixture_server(404, "error.notfound-noapi.gildas-1.json").await;

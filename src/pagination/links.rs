@@ -30,12 +30,11 @@ pub(super) fn same_origin(
              it was given"
         ),
     })?;
-    let base = &client.inner.base;
-    if url.origin() != base.origin() {
+    if !client.inner.is_own_origin(&url) {
         return Err(Error::ForeignNextLink {
             operation: operation.name,
             origin: url.origin().ascii_serialization(),
-            expected: base.origin().ascii_serialization(),
+            expected: client.inner.base.origin().ascii_serialization(),
         });
     }
     Ok(url)
