@@ -67,6 +67,7 @@
 //! [Bitbucket Cloud REST API 2.0]: https://developer.atlassian.com/cloud/bitbucket/rest/intro/
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod generated;
 
@@ -75,6 +76,7 @@ pub mod auth;
 mod client;
 mod completion;
 pub mod error;
+mod form;
 mod handles;
 pub mod operations;
 pub mod pagination;

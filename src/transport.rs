@@ -226,6 +226,11 @@ impl Response {
         Ok(())
     }
 
+    /// The body as sent.
+    pub(crate) fn bytes(self, _operation: &Operation) -> Result<Bytes, Error> {
+        Ok(self.body)
+    }
+
     /// The body as text. Bytes that are not UTF-8 (a diff of a Latin-1 file) become U+FFFD.
     pub(crate) fn text(self, _operation: &Operation) -> Result<String, Error> {
         Ok(String::from_utf8_lossy(&self.body).into_owned())

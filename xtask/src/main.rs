@@ -171,6 +171,7 @@ fn transform(
         .to_string();
     // Keep the chosen operations (with all components, so patches can refer to any schema).
     let mut doc = operations.select(&upstream)?;
+    rules::inline_request_bodies(&mut doc)?;
     // Fix what is wrong upstream, one patch per defect.
     for patch in patches {
         patch.apply(&mut doc)?;
@@ -179,6 +180,8 @@ fn transform(
     rules::widen_polymorphic_bases(&mut doc, rules::POLYMORPHIC_BASES)?;
     rules::flatten_all_of(&mut doc)?;
     rules::reuse_link_component(&mut doc);
+    rules::answers(&mut doc)?;
+    rules::deprecation_notes(&mut doc);
     rules::pagelen_parameter(&mut doc)?;
     rules::prune_unreachable_components(&mut doc);
     rules::open_objects(&mut doc);
