@@ -56,7 +56,7 @@ async fn a_denied_call_sends_nothing() {
         .repo("ws", "app")
         .merge_pull_request()
         .pull_request_id(42)
-        .body(types::PullrequestMergeParameters::default())
+        .body(types::PullRequestMergeParameters::default())
         .send()
         .await
         .unwrap_err();
@@ -217,7 +217,7 @@ async fn every_call_leaves_one_record_with_its_decision() {
     let merged = repo
         .merge_pull_request()
         .pull_request_id(42)
-        .body(types::PullrequestMergeParameters::default())
+        .body(types::PullRequestMergeParameters::default())
         .send()
         .await
         .unwrap();

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use bitbucket_cloud::policy::Policy;
 use bitbucket_cloud::types::{
-    self, PipelineTarget, PipelineTargetRefType, PullRequestBranch, PullrequestComment,
-    PullrequestCommentContent, PullrequestEndpoint, PullrequestMergeParameters,
+    self, PipelineTarget, PipelineRefType, PullRequestBranch, PullRequestComment,
+    RenderedText, PullRequestEndpoint, PullRequestMergeParameters,
 };
 use bitbucket_cloud::webhooks::{self, Event, EventKey, Subscription};
 use bitbucket_cloud::{Auth, Client, Completion, Error, Scope, scopes};
@@ -159,7 +159,7 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
         .send()
         .await?;
 
-    let branch = |name: &str| PullrequestEndpoint {
+    let branch = |name: &str| PullRequestEndpoint {
         branch: Some(Box::new(PullRequestBranch {
             name: Some(name.into()),
             ..Default::default()
@@ -168,7 +168,7 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
     };
     let pr = api
         .create_pull_request()
-        .body(types::Pullrequest {
+        .body(types::PullRequest {
             title: Some("Add a greeting endpoint".into()),
             source: Some(Box::new(branch("feature/greeting"))),
             destination: Some(Box::new(branch("main"))),
@@ -185,8 +185,8 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
 
     api.create_pull_request_comment()
         .pull_request_id(id)
-        .body(PullrequestComment {
-            content: Some(Box::new(PullrequestCommentContent {
+        .body(PullRequestComment {
+            content: Some(Box::new(RenderedText {
                 raw: Some("Small and tested. Grace, could you have a look?".into()),
                 ..Default::default()
             })),
@@ -244,7 +244,7 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
     let merged = api
         .merge_pull_request()
         .pull_request_id(id)
-        .body(PullrequestMergeParameters {
+        .body(PullRequestMergeParameters {
             close_source_branch: Some(true),
             ..Default::default()
         })
@@ -261,7 +261,7 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
         .body(types::Pipeline {
             target: Some(Box::new(PipelineTarget {
                 type_: Some("pipeline_ref_target".into()),
-                ref_type: Some(PipelineTargetRefType::Branch),
+                ref_type: Some(PipelineRefType::Branch),
                 ref_name: Some("main".into()),
                 ..Default::default()
             })),

@@ -1,7 +1,7 @@
 //! Repository webhooks: list, create, delete.
 
 use bitbucket_cloud::Client;
-use bitbucket_cloud::types::{self, WebhookSubscriptionEventsItem};
+use bitbucket_cloud::types::{self, EventKey};
 use serde_json::json;
 
 use crate::wire::{fixture, json, no_content, ok, rejects};
@@ -38,11 +38,11 @@ async fn list_webhooks() {
         .flat_map(|h| h.events.clone().unwrap_or_default())
         .collect();
     assert!(
-        events.contains(&WebhookSubscriptionEventsItem::RepoPush),
+        events.contains(&EventKey::RepoPush),
         "{events:?}"
     );
     assert!(
-        events.contains(&WebhookSubscriptionEventsItem::Other("repo:commit".into())),
+        events.contains(&EventKey::Other("repo:commit".into())),
         "{events:?}"
     );
 
@@ -66,8 +66,8 @@ async fn create_webhook() {
                 active: Some(true),
                 secret: Some("s3cret-shared-with-the-bot".into()),
                 events: Some(vec![
-                    WebhookSubscriptionEventsItem::PullrequestFulfilled,
-                    WebhookSubscriptionEventsItem::RepoPush,
+                    EventKey::PullrequestFulfilled,
+                    EventKey::RepoPush,
                 ]),
                 ..Default::default()
             })

@@ -9,6 +9,7 @@
 
 mod contract;
 mod docs;
+mod names;
 mod rules;
 mod select;
 mod source;
@@ -119,8 +120,9 @@ fn trim(root: &Path, from: &str, check: bool) -> Result<ExitCode> {
     let upstream = source::load(from)?;
     let operations = select::Operations::load(&spec_dir.join("operations.toml"))?;
     let patches = rules::load_patches(&spec_dir.join("patches"))?;
+    let names = names::TypeNames::load(&spec_dir.join("types.toml"))?;
 
-    let output = transform(upstream, &operations, &patches)?;
+    let output = transform(upstream, &operations, &patches, &names)?;
     let mut text = serde_json::to_string_pretty(&output.doc)?;
     text.push('\n');
 
@@ -163,6 +165,7 @@ fn transform(
     upstream: Value,
     operations: &select::Operations,
     patches: &[rules::Patch],
+    names: &names::TypeNames,
 ) -> Result<Output> {
     let revision = upstream
         .get("x-revision")
@@ -177,6 +180,9 @@ fn transform(
     }
     // Make the types tolerant of what the real API sends, and readable once generated.
     rules::widen_polymorphic_bases(&mut doc, rules::POLYMORPHIC_BASES)?;
+    // Give inline objects and enums a reviewed name before `allOf`s are flattened, so that
+    // subtypes inherit a reference to one type rather than a copy each.
+    names.hoist_inline(&mut doc)?;
     rules::flatten_all_of(&mut doc)?;
     rules::reuse_link_component(&mut doc);
     rules::pagelen_parameter(&mut doc)?;
@@ -188,6 +194,8 @@ fn transform(
     rules::strings_stay_strings(&mut doc);
     rules::defaults_in_descriptions(&mut doc);
     docs::rustdoc_friendly_descriptions(&mut doc);
+    // Last: the Rust names of spec/types.toml, so every rule above sees upstream's names.
+    names.rename(&mut doc)?;
 
     let operations = select::count_operations(&doc);
     let schemas = doc
