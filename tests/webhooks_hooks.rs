@@ -77,10 +77,7 @@ async fn create_sends_the_secret_in_the_body_only() {
     assert_eq!(created.secret, None);
     assert_eq!(
         created.events.unwrap(),
-        [
-            EventKey::PullrequestCreated,
-            EventKey::RepoPush
-        ]
+        [EventKey::PullrequestCreated, EventKey::RepoPush]
     );
     let logged = logs.text();
     assert!(

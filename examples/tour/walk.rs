@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use bitbucket_cloud::policy::Policy;
 use bitbucket_cloud::types::{
-    self, PipelineTarget, PipelineRefType, PullRequestBranch, PullRequestComment,
-    RenderedText, PullRequestEndpoint, PullRequestMergeParameters,
+    self, PipelineRefType, PipelineTarget, PullRequestBranch, PullRequestComment,
+    PullRequestEndpoint, PullRequestMergeParameters, RenderedText,
 };
 use bitbucket_cloud::webhooks::{self, Event, EventKey, Subscription};
-use bitbucket_cloud::{Auth, Client, Completion, Error, Scope, scopes};
+use bitbucket_cloud::{Auth, Client, Completion, Error, Scope, operations, scopes};
 use bitbucket_cloud_local::{LocalBitbucket, WebhookReceiver};
 use futures_util::{StreamExt as _, TryStreamExt as _};
 
@@ -217,9 +217,9 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
         .policy(
             Policy::deny_all()
                 .allow_operations([
-                    "list_pull_requests",
-                    "get_pull_request",
-                    "create_pull_request_comment",
+                    operations::LIST_PULL_REQUESTS,
+                    operations::GET_PULL_REQUEST,
+                    operations::CREATE_PULL_REQUEST_COMMENT,
                 ])
                 .only_in("acme/api"),
         )

@@ -3,7 +3,7 @@
 use bitbucket_cloud::Client;
 use bitbucket_cloud::types::{
     self, ListPipelinesStatus, ListPipelinesTargetRefType, ListPipelinesTriggerType,
-    PipelineSelectorType, PipelineStateName, PipelineRefType,
+    PipelineRefType, PipelineSelectorType, PipelineStateName,
 };
 use serde_json::json;
 

@@ -2,8 +2,7 @@
 //! comments, commits and the diff.
 
 use bitbucket_cloud::types::{
-    self, ParticipantRole, ParticipantState, MergeStrategy,
-    PullRequestState,
+    self, MergeStrategy, ParticipantRole, ParticipantState, PullRequestState,
 };
 use bitbucket_cloud::{Client, Completion};
 use serde_json::{Value, json};

@@ -37,10 +37,7 @@ async fn list_webhooks() {
         .iter()
         .flat_map(|h| h.events.clone().unwrap_or_default())
         .collect();
-    assert!(
-        events.contains(&EventKey::RepoPush),
-        "{events:?}"
-    );
+    assert!(events.contains(&EventKey::RepoPush), "{events:?}");
     assert!(
         events.contains(&EventKey::Other("repo:commit".into())),
         "{events:?}"
@@ -65,10 +62,7 @@ async fn create_webhook() {
                 url: Some("https://bots.example.com/bitbucket".into()),
                 active: Some(true),
                 secret: Some("s3cret-shared-with-the-bot".into()),
-                events: Some(vec![
-                    EventKey::PullrequestFulfilled,
-                    EventKey::RepoPush,
-                ]),
+                events: Some(vec![EventKey::PullrequestFulfilled, EventKey::RepoPush]),
                 ..Default::default()
             })
             .send()

@@ -100,7 +100,11 @@ impl TypeNames {
                 name.to_upper_camel_case()
             ));
         }
-        for (name, rust) in self.schemas.iter().filter(|(k, _)| !schemas.contains_key(*k)) {
+        for (name, rust) in self
+            .schemas
+            .iter()
+            .filter(|(k, _)| !schemas.contains_key(*k))
+        {
             problems.push(format!(
                 "spec/types.toml names schema `{name}` (`{rust}`), which the document no longer \
                  has (removed or renamed upstream?): remove `{}` from [schemas]; if another \
@@ -183,7 +187,10 @@ impl TypeNames {
         rewrite_refs(doc, &self.schemas, &mut dangling);
         if !dangling.is_empty() {
             let list: Vec<String> = dangling.into_iter().collect();
-            bail!("references to schemas without a Rust name: {}", list.join(", "));
+            bail!(
+                "references to schemas without a Rust name: {}",
+                list.join(", ")
+            );
         }
         Ok(())
     }
@@ -215,10 +222,20 @@ impl Hoist<'_> {
             }
         }
         if let Some(items) = obj.get_mut("items") {
-            self.child(items, &format!("{position}[]"), owner, &format!("{owner}Item"));
+            self.child(
+                items,
+                &format!("{position}[]"),
+                owner,
+                &format!("{owner}Item"),
+            );
         }
         if let Some(values) = obj.get_mut("additionalProperties") {
-            self.child(values, &format!("{position}{{}}"), owner, &format!("{owner}Value"));
+            self.child(
+                values,
+                &format!("{position}{{}}"),
+                owner,
+                &format!("{owner}Value"),
+            );
         }
         for member in obj
             .get_mut("allOf")
@@ -244,7 +261,12 @@ impl Hoist<'_> {
                 return;
             };
             if let Some(items) = obj.get_mut("items") {
-                self.child(items, &format!("{position}[]"), owner, &format!("{field_owner}Item"));
+                self.child(
+                    items,
+                    &format!("{position}[]"),
+                    owner,
+                    &format!("{field_owner}Item"),
+                );
             }
             if let Some(values) = obj.get_mut("additionalProperties") {
                 self.child(
@@ -378,7 +400,11 @@ fn toml_key(name: &str) -> String {
 
 /// Rewrites every `#/components/schemas/{upstream}` reference to its Rust name. References to
 /// names that are neither in `renames` nor Rust names already are collected in `dangling`.
-fn rewrite_refs(value: &mut Value, renames: &BTreeMap<String, String>, dangling: &mut BTreeSet<String>) {
+fn rewrite_refs(
+    value: &mut Value,
+    renames: &BTreeMap<String, String>,
+    dangling: &mut BTreeSet<String>,
+) {
     match value {
         Value::Object(obj) => {
             for (key, child) in obj.iter_mut() {
