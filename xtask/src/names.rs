@@ -82,6 +82,11 @@ impl TypeNames {
         problems
     }
 
+    /// The Rust name of the upstream schema `schema`.
+    pub fn rust_name(&self, schema: &str) -> Option<&str> {
+        self.schemas.get(schema).map(String::as_str)
+    }
+
     /// What the table lacks or has too much of for the component schemas of `doc` (the
     /// document as patched, so that a schema a patch adds needs a name too). Empty when every
     /// schema has a name and every name a schema.
@@ -218,24 +223,14 @@ impl Hoist<'_> {
         if let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut) {
             for (field, child) in props.iter_mut() {
                 let name = format!("{owner}{}", field.to_upper_camel_case());
-                self.child(child, &format!("{position}.{field}"), owner, &name);
+                self.child(child, &format!("{position}.{field}"), &name);
             }
         }
         if let Some(items) = obj.get_mut("items") {
-            self.child(
-                items,
-                &format!("{position}[]"),
-                owner,
-                &format!("{owner}Item"),
-            );
+            self.child(items, &format!("{position}[]"), &format!("{owner}Item"));
         }
         if let Some(values) = obj.get_mut("additionalProperties") {
-            self.child(
-                values,
-                &format!("{position}{{}}"),
-                owner,
-                &format!("{owner}Value"),
-            );
+            self.child(values, &format!("{position}{{}}"), &format!("{owner}Value"));
         }
         for member in obj
             .get_mut("allOf")
@@ -250,30 +245,23 @@ impl Hoist<'_> {
     /// One child schema at `position`: hoisted when it is an object with fields or an enum
     /// (under `derived` unless `[inline]` names it); otherwise its own children are visited.
     /// An array's items and a map's values are named after the field that holds them.
-    fn child(&mut self, child: &mut Value, position: &str, owner: &str, derived: &str) {
+    fn child(&mut self, child: &mut Value, position: &str, derived: &str) {
         if child.get("$ref").is_some() || !child.is_object() {
             return;
         }
         if !is_named_type(child) {
             // An array or a map: its items are named after the field (`{Owner}{Field}Item`).
-            let field_owner = derived;
             let Some(obj) = child.as_object_mut() else {
                 return;
             };
             if let Some(items) = obj.get_mut("items") {
-                self.child(
-                    items,
-                    &format!("{position}[]"),
-                    owner,
-                    &format!("{field_owner}Item"),
-                );
+                self.child(items, &format!("{position}[]"), &format!("{derived}Item"));
             }
             if let Some(values) = obj.get_mut("additionalProperties") {
                 self.child(
                     values,
                     &format!("{position}{{}}"),
-                    owner,
-                    &format!("{field_owner}Value"),
+                    &format!("{derived}Value"),
                 );
             }
             return;
@@ -430,5 +418,226 @@ fn rewrite_refs(
             .iter_mut()
             .for_each(|item| rewrite_refs(item, renames, dangling)),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn table(text: &str) -> TypeNames {
+        TypeNames::parse(text).unwrap()
+    }
+
+    fn doc(schemas: Value) -> Value {
+        json!({ "paths": {}, "components": { "schemas": schemas } })
+    }
+
+    #[test]
+    fn names_must_be_kept_as_they_are_by_typify() {
+        assert!(check_rust_name("PullRequest").is_ok());
+        assert!(check_rust_name("PipelineRunnerOAuthClient").is_ok());
+        assert!(check_rust_name("PipelineCacheContentUri").is_ok());
+        let why = check_rust_name("GPGKey").unwrap_err();
+        assert!(why.contains("`GpgKey`"), "{why}");
+        assert!(check_rust_name("pull_request").is_err());
+        assert!(check_rust_name("Pull_Request").is_err());
+        assert!(check_rust_name("").is_err());
+    }
+
+    #[test]
+    fn the_table_refuses_shared_and_malformed_names() {
+        let error = TypeNames::parse(
+            r#"
+            [schemas]
+            pullrequest = "PullRequest"
+            pull_request = "PullRequest"
+            commitstatus = "Commitstatus_"
+            [inline]
+            "error.error" = "PullRequest"
+            "#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("are both named `PullRequest`"), "{error}");
+        assert!(error.contains("\"Commitstatus_\""), "{error}");
+        assert!(error.contains("[inline] \"error.error\""), "{error}");
+    }
+
+    #[test]
+    fn inline_objects_and_enums_get_names_by_the_table_or_the_rule() {
+        let mut doc = doc(json!({
+            "link": { "type": "object", "properties": { "href": { "type": "string" } } },
+            "pullrequest": {
+                "allOf": [
+                    { "$ref": "#/components/schemas/link" },
+                    {
+                        "type": "object",
+                        "properties": {
+                            "state": { "type": "string", "enum": ["OPEN", null] },
+                            "links": {
+                                "type": "object",
+                                "properties": {
+                                    "html": { "type": "object", "properties": { "href": { "type": "string" } } },
+                                    "kind": { "type": "string", "enum": ["a"] }
+                                }
+                            },
+                            "summary": { "type": "object", "description": "The PR's.", "properties": { "raw": { "type": "string" } } },
+                            "labels": { "type": "array", "items": { "type": "object", "properties": { "name": { "type": "string" } } } },
+                            "count": { "type": "integer" }
+                        }
+                    }
+                ]
+            },
+            "comment": {
+                "type": "object",
+                "properties": {
+                    "content": { "type": "object", "description": "The comment's.", "properties": { "raw": { "type": "string" } } }
+                }
+            }
+        }));
+        let names = table(
+            r#"
+            [schemas]
+            link = "Link"
+            pullrequest = "PullRequest"
+            comment = "Comment"
+            [inline]
+            "pullrequest.summary" = "RenderedText"
+            "comment.content" = "RenderedText"
+            "pullrequest.labels[]" = "Label"
+            "#,
+        );
+        names.hoist_inline(&mut doc).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        let fields = &schemas["pullrequest"]["allOf"][1]["properties"];
+        assert_eq!(
+            fields["state"],
+            json!({ "$ref": "#/components/schemas/PullRequestState" })
+        );
+        assert_eq!(
+            fields["links"],
+            json!({ "$ref": "#/components/schemas/PullRequestLinks" })
+        );
+        assert_eq!(
+            fields["summary"],
+            json!({ "$ref": "#/components/schemas/RenderedText" })
+        );
+        assert_eq!(
+            fields["labels"]["items"],
+            json!({ "$ref": "#/components/schemas/Label" })
+        );
+        assert_eq!(fields["count"], json!({ "type": "integer" }));
+        // `null` is no value of the named enum: the optional field takes it.
+        assert_eq!(schemas["PullRequestState"]["enum"], json!(["OPEN"]));
+        // Nested: named after the hoisted owner; a copy of a component is that component.
+        let links = &schemas["PullRequestLinks"]["properties"];
+        assert_eq!(
+            links["html"],
+            json!({ "$ref": "#/components/schemas/link" })
+        );
+        assert_eq!(
+            links["kind"],
+            json!({ "$ref": "#/components/schemas/PullRequestLinksKind" })
+        );
+        // Shared by two fields that describe it differently: the type keeps no description.
+        assert_eq!(
+            schemas["RenderedText"],
+            json!({ "type": "object", "properties": { "raw": { "type": "string" } } })
+        );
+        assert_eq!(
+            schemas["comment"]["properties"]["content"],
+            json!({ "$ref": "#/components/schemas/RenderedText" })
+        );
+    }
+
+    #[test]
+    fn hoisting_reports_every_problem() {
+        let mut doc = doc(json!({
+            "thing": {
+                "type": "object",
+                "properties": {
+                    "a": { "type": "string", "enum": ["x"] },
+                    "b": { "type": "string", "enum": ["y"] },
+                    "other": { "type": "string", "enum": ["z"] }
+                }
+            },
+            "thing_other": { "type": "string" }
+        }));
+        let names = table(
+            r#"
+            [schemas]
+            thing = "Thing"
+            thing_other = "ThingOther"
+            [inline]
+            "thing.a" = "Letter"
+            "thing.b" = "Letter"
+            "thing.gone" = "Gone"
+            "#,
+        );
+        let error = names.hoist_inline(&mut doc).unwrap_err().to_string();
+        assert!(
+            error.contains("`thing.b` and `thing.a` would both be named `Letter` but differ"),
+            "{error}"
+        );
+        assert!(
+            error.contains(
+                "`thing.other` would be named `ThingOther`, the name of schema `thing_other`"
+            ),
+            "{error}"
+        );
+        assert!(error.contains("[inline] \"thing.gone\""), "{error}");
+    }
+
+    #[test]
+    fn a_schema_without_a_name_or_a_name_without_a_schema_fails() {
+        let names = table("[schemas]\nthing = \"Thing\"\nold = \"Old\"\n");
+        let mut doc = doc(json!({ "thing": {}, "new_thing": {} }));
+        let error = names.hoist_inline(&mut doc).unwrap_err().to_string();
+        assert!(
+            error.contains("add `new_thing = \"NewThing\"` to [schemas]"),
+            "{error}"
+        );
+        assert!(error.contains("remove `old` from [schemas]"), "{error}");
+    }
+
+    #[test]
+    fn renaming_rewrites_keys_and_every_reference() {
+        let mut doc = json!({
+            "paths": {
+                "/prs": { "get": { "responses": { "200": { "content": { "application/json": {
+                    "schema": { "$ref": "#/components/schemas/paginated_pullrequests" }
+                } } } } } }
+            },
+            "components": { "schemas": {
+                "paginated_pullrequests": { "type": "object", "properties": {
+                    "values": { "type": "array", "items": { "$ref": "#/components/schemas/pullrequest" } }
+                } },
+                "pullrequest": { "type": "object", "properties": {
+                    "state": { "$ref": "#/components/schemas/PullRequestState" }
+                } },
+                "PullRequestState": { "type": "string", "enum": ["OPEN"] }
+            } }
+        });
+        let names = table(
+            "[schemas]\npaginated_pullrequests = \"PaginatedPullRequests\"\npullrequest = \"PullRequest\"\n",
+        );
+        names.rename(&mut doc).unwrap();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        let keys: Vec<&String> = schemas.keys().collect();
+        assert_eq!(
+            keys,
+            ["PaginatedPullRequests", "PullRequest", "PullRequestState"]
+        );
+        assert_eq!(
+            doc.pointer("/paths/~1prs/get/responses/200/content/application~1json/schema/$ref"),
+            Some(&json!("#/components/schemas/PaginatedPullRequests"))
+        );
+        assert_eq!(
+            schemas["PaginatedPullRequests"]["properties"]["values"]["items"]["$ref"],
+            "#/components/schemas/PullRequest"
+        );
     }
 }
