@@ -11,9 +11,12 @@
 //! 2. [`TypeNames::rename`] (the last step) renames the upstream components to their
 //!    `[schemas]` names and rewrites every `$ref`.
 //!
-//! The names are written into `spec/bitbucket.json`, so the build generates them as they are
-//! and a reviewer sees each public name beside its schema. Every check reports all problems at
-//! once, each with what to add to or remove from `spec/types.toml`.
+//! The names are written into `spec/bitbucket.json` (component keys and `$ref`s) rather than
+//! applied by the build through typify's type patches: the table is then read in one place,
+//! the spec the build reads already says what each type is called (a reviewer sees a public
+//! name change in its diff), and the build needs no table of its own. Inline schemas have to
+//! be named in the xtask anyway, before `allOf`s are flattened. Every check reports all
+//! problems at once, each with what to add to or remove from `spec/types.toml`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
