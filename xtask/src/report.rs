@@ -329,6 +329,9 @@ fn section(
 /// Each change with the facts it lost (`-`) and gained (`+`). Subjects that changed the same
 /// way (a parameter retyped on every operation that takes it) are written once, together.
 fn write_changes(f: &mut fmt::Formatter<'_>, changes: &[Changed]) -> fmt::Result {
+    let (text_only, changes): (Vec<&Changed>, Vec<&Changed>) = changes
+        .iter()
+        .partition(|c| c.removed.is_empty() && c.added.is_empty());
     let mut groups: Vec<(&Changed, Vec<&str>)> = Vec::new();
     for change in changes {
         match groups
@@ -344,10 +347,6 @@ fn write_changes(f: &mut fmt::Formatter<'_>, changes: &[Changed]) -> fmt::Result
         for subject in others {
             writeln!(f, "  {subject}")?;
         }
-        if change.removed.is_empty() && change.added.is_empty() {
-            writeln!(f, "  {last}: descriptions or extensions only")?;
-            continue;
-        }
         writeln!(f, "  {last}:")?;
         for fact in &change.removed {
             writeln!(f, "    - {fact}")?;
@@ -355,6 +354,14 @@ fn write_changes(f: &mut fmt::Formatter<'_>, changes: &[Changed]) -> fmt::Result
         for fact in &change.added {
             writeln!(f, "    + {fact}")?;
         }
+    }
+    if !text_only.is_empty() {
+        let subjects: Vec<&str> = text_only.iter().map(|c| c.subject.as_str()).collect();
+        writeln!(
+            f,
+            "  descriptions or extensions only: {}",
+            subjects.join(", ")
+        )?;
     }
     Ok(())
 }
@@ -530,7 +537,7 @@ mod tests {
         assert!(
             report
                 .to_string()
-                .contains("thing (Thing): descriptions or extensions only"),
+                .contains("descriptions or extensions only: thing (Thing)"),
             "{report}"
         );
     }
