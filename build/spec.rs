@@ -262,16 +262,16 @@ pub fn classic_scopes(doc: &Value) -> Result<Vec<(String, String)>, String> {
 /// The schemas the hand-written overlay uses whatever the features (errors, webhook payloads,
 /// webhook subscriptions): generated in every build.
 pub const OVERLAY_SCHEMAS: &[&str] = &[
-    "account",
-    "comment",
-    "commit",
-    "error",
-    "issue",
-    "link",
-    "pullrequest",
-    "pullrequest_comment",
-    "repository",
-    "webhook_subscription",
+    "Account",
+    "Comment",
+    "Commit",
+    "ErrorBody",
+    "Issue",
+    "Link",
+    "PullRequest",
+    "PullRequestComment",
+    "Repository",
+    "WebhookSubscription",
 ];
 
 /// The document as progenitor should generate it:

@@ -136,7 +136,7 @@ fn every_recorded_response_round_trips_as_its_operations_type() {
         };
         let outcome = match source(endpoint) {
             None => Err(format!("cannot tell what `{endpoint}` names")),
-            Some(Source::Error) => round_trip::<types::Error>(&body),
+            Some(Source::Error) => round_trip::<types::ErrorBody>(&body),
             Some(Source::Answer(method, path) | Source::Item(method, path)) => {
                 let item = matches!(source(endpoint), Some(Source::Item(..)));
                 match checks_for(method, path) {
@@ -291,8 +291,8 @@ fn polymorphic_pipeline_states_are_typed_and_unknown_stages_kept() {
 
 #[test]
 fn accounts_keep_their_subtype_fields() {
-    let pr: types::Pullrequest = decoded("pullrequest.list-item.gildas-1.json");
-    assert_eq!(pr.state, Some(types::PullrequestState::Merged));
+    let pr: types::PullRequest = decoded("pullrequest.list-item.gildas-1.json");
+    assert_eq!(pr.state, Some(types::PullRequestState::Merged));
     let author = pr.author.unwrap();
     assert_eq!(author.type_.as_deref(), Some("app_user"));
     assert!(
@@ -317,21 +317,21 @@ fn fields_the_document_lacks_are_kept_in_extra() {
 
 #[test]
 fn error_details_may_be_objects_and_fields_lists() {
-    let forbidden: types::Error = decoded("error.forbidden-scopes.gildas-1.json");
+    let forbidden: types::ErrorBody = decoded("error.forbidden-scopes.gildas-1.json");
     let detail = forbidden.error.unwrap().detail.unwrap();
     assert!(detail["required"].is_array(), "{detail}");
-    let bad: types::Error = decoded("error.badrequest-nobranch.gildas-1.json");
+    let bad: types::ErrorBody = decoded("error.badrequest-nobranch.gildas-1.json");
     let fields = bad.error.unwrap().fields.unwrap();
     assert!(fields.values().any(Value::is_array), "{fields:?}");
 }
 
 #[test]
 fn unknown_enum_values_decode_and_encode_unchanged() {
-    let pr: types::Pullrequest =
+    let pr: types::PullRequest =
         serde_json::from_value(serde_json::json!({"state": "QUEUED_FOR_MERGE"})).unwrap();
     assert_eq!(
         pr.state,
-        Some(types::PullrequestState::Other("QUEUED_FOR_MERGE".into()))
+        Some(types::PullRequestState::Other("QUEUED_FOR_MERGE".into()))
     );
     assert_eq!(
         serde_json::to_value(&pr).unwrap(),
@@ -341,7 +341,7 @@ fn unknown_enum_values_decode_and_encode_unchanged() {
 
 #[test]
 fn request_bodies_carry_only_what_was_set() {
-    let body = types::Pullrequest {
+    let body = types::PullRequest {
         title: Some("Fix".into()),
         ..Default::default()
     };
@@ -349,6 +349,6 @@ fn request_bodies_carry_only_what_was_set() {
         serde_json::to_value(&body).unwrap(),
         serde_json::json!({"title": "Fix"})
     );
-    let merge = types::PullrequestMergeParameters::default();
+    let merge = types::PullRequestMergeParameters::default();
     assert_eq!(serde_json::to_value(&merge).unwrap(), serde_json::json!({}));
 }
