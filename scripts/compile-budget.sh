@@ -32,14 +32,15 @@ WORK="${BUDGET_DIR:-$ROOT/target/compile-budget}"
 mkdir -p "$WORK"
 TIMES="$WORK/time.txt"
 
-# One timed command: prints "seconds peak-kilobytes".
+# One timed command: prints "wall-seconds peak-kilobytes cpu-seconds" (CPU: user + system, of
+# every process it ran; less sensitive than wall time to what else the machine runs).
 timed() {
-  /usr/bin/time -f '%e %M' -o "$TIMES" "$@" >"$WORK/last.log" 2>&1 || {
+  /usr/bin/time -f '%e %M %U %S' -o "$TIMES" "$@" >"$WORK/last.log" 2>&1 || {
     echo "failed: $*" >&2
     tail -n 30 "$WORK/last.log" >&2
     exit 1
   }
-  cat "$TIMES"
+  awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' "$TIMES"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -58,9 +59,10 @@ for features in default full; do
     timed cargo build -p bitbucket-cloud --lib "${flags[@]}" >>"$WORK/crate-$features.txt"
   done
   secs=$(cut -d' ' -f1 "$WORK/crate-$features.txt" | median)
+  cpu=$(cut -d' ' -f3 "$WORK/crate-$features.txt" | median)
   peak=$(cut -d' ' -f2 "$WORK/crate-$features.txt" | sort -n | tail -n1)
-  printf 'crate alone, %-7s features: %6.1f s (median of %s), peak rustc memory %s MB\n' \
-    "$features" "$secs" "$runs" "$((peak / 1024))"
+  printf 'crate alone, %-7s features: %6.1f s wall, %6.1f s CPU (medians of %s), peak rustc memory %s MB\n' \
+    "$features" "$secs" "$cpu" "$runs" "$((peak / 1024))"
 done
 
 # 2. Clean builds side by side.
@@ -86,8 +88,12 @@ if [ "$octocrab" = 1 ]; then
   done
   ours=$(cut -d' ' -f1 "$WORK/clean-ours.txt" | median)
   theirs=$(cut -d' ' -f1 "$WORK/clean-octocrab.txt" | median)
-  printf 'clean build, default features: %6.1f s; octocrab 0.49: %6.1f s; ratio %.2f (medians of %s, alternating)\n' \
-    "$ours" "$theirs" "$(echo "$ours / $theirs" | bc -l)" "$runs"
+  ours_cpu=$(cut -d' ' -f3 "$WORK/clean-ours.txt" | median)
+  theirs_cpu=$(cut -d' ' -f3 "$WORK/clean-octocrab.txt" | median)
+  printf 'clean build, default features: %6.1f s wall (%6.1f s CPU); octocrab 0.49: %6.1f s wall (%6.1f s CPU)\n' \
+    "$ours" "$ours_cpu" "$theirs" "$theirs_cpu"
+  printf 'ratio to octocrab: %.2f wall, %.2f CPU (medians of %s, alternating)\n' \
+    "$(echo "$ours / $theirs" | bc -l)" "$(echo "$ours_cpu / $theirs_cpu" | bc -l)" "$runs"
 fi
 
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
