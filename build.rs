@@ -78,6 +78,22 @@ fn run() -> Result<(), String> {
         syn::parse2(tokens).map_err(|e| format!("parsing progenitor's output: {e}"))?;
     let generated = rewrite::rewrite(&mut file, &enabled)?;
 
+    // What the overlay compiles depends on what was generated: the form encoder only for
+    // operations with a form body; and a build without any operation leaves most of the
+    // overlay unused, which is no reason for warnings.
+    println!(
+        "cargo:rustc-check-cfg=cfg(bitbucket_form_bodies, bitbucket_lists, bitbucket_no_operations)"
+    );
+    if enabled.iter().any(|op| op.paginated) {
+        println!("cargo:rustc-cfg=bitbucket_lists");
+    }
+    if generated.operations.iter().any(|r| r.form) {
+        println!("cargo:rustc-cfg=bitbucket_form_bodies");
+    }
+    if enabled.is_empty() {
+        println!("cargo:rustc-cfg=bitbucket_no_operations");
+    }
+
     let out = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| format!("OUT_DIR: {e}"))?);
     write(&out.join("client.rs"), &file)?;
     write(

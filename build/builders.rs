@@ -31,6 +31,8 @@ pub struct Rewritten {
     pub envelope: Option<Envelope>,
     /// The builder's parameters (path, query, body) and their types.
     pub params: Vec<(String, Type)>,
+    /// Whether its body is a form (encoded by `crate::form`).
+    pub form: bool,
 }
 
 /// What the operation's `send` of progenitor returned: `ResponseValue<T>`.
@@ -142,7 +144,7 @@ pub fn rewrite_builders(
         if !built_request {
             return Err(format!("`{name}`: `send` builds no `let request = ..`"));
         }
-        let mut forms = FormBodies;
+        let mut forms = FormBodies { found: false };
         for stmt in &mut stmts {
             forms.visit_stmt_mut(stmt);
         }
@@ -197,6 +199,7 @@ pub fn rewrite_builders(
                 .get(&op.builder().to_string())
                 .cloned()
                 .unwrap_or_default(),
+            form: forms.found,
         });
     }
 
@@ -392,7 +395,9 @@ impl VisitMut for TypifyBuilderPaths {
 /// `request.form_urlencoded(&body)?` → the body encoded by `crate::form::urlencoded`, which
 /// repeats a key for each item of a list (serde_urlencoded, which progenitor calls, refuses
 /// lists).
-struct FormBodies;
+struct FormBodies {
+    found: bool,
+}
 
 impl VisitMut for FormBodies {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
@@ -407,6 +412,7 @@ impl VisitMut for FormBodies {
         let receiver = &call.receiver;
         let args = &call.args;
         let form_ident = format_ident!("urlencoded");
+        self.found = true;
         *expr = parse_quote! {
             #receiver
                 .header(

@@ -201,8 +201,10 @@ fn operation_doc(op: &Operation, params: &[(String, Type)]) -> String {
         }
         (_, Some(target)) => {
             doc += &format!(
-                "\n# Redirect\n\nBitbucket answers with a redirect to [`{target}`](crate::operations) \
-                 for the right spec; the answer is that operation's.\n"
+                "\n# Redirect\n\nBitbucket answers with a redirect to `{target}` \
+                 ([`operations::{constant}`](crate::operations::{constant})) for the right spec; \
+                 the answer is that operation's.\n",
+                constant = target.to_ascii_uppercase()
             );
         }
         _ => {}
