@@ -18,7 +18,15 @@ pub fn send_doc(op: &Operation) -> String {
             "Bitbucket answers without a body; `Ok(())` means it succeeded.".to_string()
         }
         Answer::Text => "Returns the body as text.".to_string(),
-        Answer::Bytes => "Returns the body as bytes, as sent.".to_string(),
+        Answer::Bytes => match &op.json_component {
+            Some(json) => format!(
+                "Returns the body as bytes, as sent. When Bitbucket answers JSON instead (a \
+                 directory, for the source), the bytes decode as \
+                 [`types::{json}`](crate::types::{json}): \
+                 `serde_json::from_slice::<types::{json}>(&bytes)`."
+            ),
+            None => "Returns the body as bytes, as sent.".to_string(),
+        },
         Answer::Json if op.accepted_without_body => {
             "Returns [`Completion::Done`](crate::Completion::Done) with the result, or \
              [`Completion::Accepted`](crate::Completion::Accepted) when Bitbucket answers 202 \
