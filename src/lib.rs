@@ -120,13 +120,14 @@ pub use generated::Client;
 /// their methods, then call `send()`; paginated operations also have `stream()` and `pages()`.
 pub use generated::builder;
 
-/// The document's schemas as Rust types (`pullrequest` is [`types::PullRequest`]).
+/// The document's schemas as Rust types (`pullrequest` is [`types::PullRequest`]). Those an
+/// operation uses come with its feature (see the crate's features); the docs say which.
 ///
 /// They are tolerant of what Bitbucket really sends: every field is an `Option`, fields the
 /// document does not list are kept in `extra` (so decoding then encoding loses nothing), and
 /// each enum has an `Other(String)` variant for values added later. Structs implement
-/// `Default`, so request bodies can be written as `Type { field: Some(..), ..Default::default() }`
-/// or with `Type::builder()`. A field holding another struct is an `Option<Box<_>>`: nested
+/// `Default`, so request bodies are written as `Type { field: Some(..), ..Default::default() }`.
+/// A field holding another struct is an `Option<Box<_>>`: nested
 /// inline, a pull request would weigh kilobytes and its decoding half a megabyte of stack in a
 /// debug build; boxed, it weighs 360 bytes.
 ///
