@@ -216,6 +216,9 @@ fn rewrite_types(
                 if let Some(envelope) = envelope(st) {
                     envelopes_by_name.insert(st.ident.to_string(), envelope);
                 }
+                if let Some(decode) = decode_through_a_map(st) {
+                    deserializers.push(decode);
+                }
             }
             _ => {}
         }
@@ -240,6 +243,26 @@ fn rewrite_types(
     }
     items.extend(deserializers);
     redact_secrets(items, quote!(Redacted));
+    items.push(parse_quote! {
+        /// One field of a JSON object being decoded (see `decode_through_a_map` in the build):
+        /// taken out of the object, so that what remains is the struct's `extra`; `null` is
+        /// `None`, like an absent field.
+        fn field<T, E>(
+            fields: &mut ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            name: &str,
+        ) -> ::std::result::Result<::std::option::Option<T>, E>
+        where
+            T: ::serde::de::DeserializeOwned,
+            E: ::serde::de::Error,
+        {
+            match fields.remove(name) {
+                None | Some(::serde_json::Value::Null) => Ok(None),
+                Some(value) => T::deserialize(value)
+                    .map(Some)
+                    .map_err(|error| E::custom(format_args!("`{name}`: {error}"))),
+            }
+        }
+    });
     items.push(parse_quote! {
         /// Printed by `Debug` in place of a secret.
         struct Redacted;
@@ -410,6 +433,77 @@ impl VisitMut for TypeNames<'_> {
         }
         visit_mut::visit_path_segment_mut(self, segment);
     }
+}
+
+/// A struct whose fields are all optional beside a flattened `extra` map (every response type
+/// once the xtask is done) is decoded through a JSON map: the object is read as a
+/// `serde_json::Map`, each field is taken out of it by name and decoded, and what remains is
+/// `extra`. serde's derive, for the same result, writes a visitor per struct and per
+/// deserializer that buffers unknown fields field by field: a third of the crate's code and
+/// compile time. Returns the `Deserialize` impl, having removed the derive; `None` (the derive
+/// stays) for any other shape of struct or field attribute.
+fn decode_through_a_map(st: &mut ItemStruct) -> Option<Item> {
+    let Fields::Named(fields) = &st.fields else {
+        return None;
+    };
+    let mut takes = Vec::new();
+    let mut extra = None;
+    for field in &fields.named {
+        let ident = field.ident.as_ref()?;
+        let mut name = ident.to_string();
+        let mut flatten = false;
+        for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+            let mut understood = true;
+            attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("rename") {
+                    let value: syn::LitStr = meta.value()?.parse()?;
+                    name = value.value();
+                } else if meta.path.is_ident("skip_serializing_if") {
+                    let _: syn::LitStr = meta.value()?.parse()?;
+                } else if meta.path.is_ident("flatten") {
+                    flatten = true;
+                } else if !meta.path.is_ident("default") {
+                    understood = false;
+                }
+                Ok(())
+            })
+            .ok()?;
+            if !understood {
+                return None;
+            }
+        }
+        let ty = &field.ty;
+        let is_map = quote!(#ty)
+            .to_string()
+            .replace(' ', "")
+            .contains("serde_json::Map<");
+        match (flatten, generic_arg(&field.ty, "Option")) {
+            (true, _) if ident == "extra" && is_map => extra = Some(ident.clone()),
+            (false, Some(_)) => {
+                takes.push(quote!(#ident: field::<_, D::Error>(&mut fields, #name)?))
+            }
+            _ => return None,
+        }
+    }
+    let extra = extra?;
+    if !remove_derive(&mut st.attrs, "::serde::Deserialize") {
+        return None;
+    }
+    let ident = &st.ident;
+    Some(parse_quote! {
+        impl<'de> ::serde::Deserialize<'de> for #ident {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                let mut fields = <::serde_json::Map<::std::string::String, ::serde_json::Value>
+                    as ::serde::Deserialize>::deserialize(deserializer)?;
+                Ok(Self {
+                    #(#takes,)*
+                    #extra: fields,
+                })
+            }
+        }
+    })
 }
 
 /// Whether a field named `name` holds a secret: `secret`, `password`, `token`, or a name
