@@ -218,41 +218,12 @@ fn operation_doc(op: &Operation, params: &[(String, Type)]) -> String {
         _ => {}
     }
     if op.deprecated {
-        let note = op
-            .deprecation_note
-            .as_deref()
-            .unwrap_or("Atlassian marks this operation deprecated in the official document.");
+        let note = op.deprecation_note.as_deref().unwrap_or_default();
         doc += &format!(
             "\n# Deprecated upstream\n\n{note} It still works; expect it to be removed in a \
              future version of the API.\n"
         );
     }
-    doc += &format!("\nReference: <{}>\n", reference_url(op));
+    doc += &format!("\nReference: <{}>\n", op.reference);
     doc
-}
-
-/// The operation's page in Atlassian's REST reference.
-fn reference_url(op: &Operation) -> String {
-    let group = op
-        .tags
-        .first()
-        .map(|t| t.to_ascii_lowercase().replace(' ', "-"))
-        .unwrap_or_default();
-    let anchor: String = op
-        .path
-        .trim_start_matches('/')
-        .chars()
-        .filter(|c| *c != '{' && *c != '}')
-        .map(|c| {
-            if c == '/' || c == '_' {
-                '-'
-            } else {
-                c.to_ascii_lowercase()
-            }
-        })
-        .collect();
-    format!(
-        "https://developer.atlassian.com/cloud/bitbucket/rest/api-group-{group}/#api-{anchor}-{}",
-        op.method.to_ascii_lowercase()
-    )
 }

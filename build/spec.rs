@@ -57,8 +57,10 @@ pub struct Operation {
     /// Whether it takes a `page` query parameter (pages can be asked for by number).
     pub page_parameter: bool,
     pub deprecated: bool,
-    /// Upstream's words on the deprecation (`x-deprecation-note`).
+    /// Upstream's words on the deprecation (`x-deprecation-note`), for a deprecated operation.
     pub deprecation_note: Option<String>,
+    /// Its page in Atlassian's REST reference (`x-reference`).
+    pub reference: String,
     /// The cargo feature that generates it (`x-feature`).
     pub feature: String,
     /// What a success carries (`x-answer`).
@@ -155,6 +157,17 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
             let answer = Answer::parse(fact("x-answer")?)
                 .ok_or_else(|| format!("`{name}`: unknown `x-answer`"))?;
             let feature = fact("x-feature")?.to_string();
+            let reference = fact("x-reference")?.to_string();
+            let deprecated = op["deprecated"].as_bool().unwrap_or(false);
+            let deprecation_note = match op["x-deprecation-note"].as_str() {
+                Some(note) => Some(note.to_string()),
+                None if deprecated => {
+                    return Err(format!(
+                        "`{name}` is deprecated without an `x-deprecation-note` (run `cargo xtask trim`)"
+                    ));
+                }
+                None => None,
+            };
             let classic_scopes = op["security"]
                 .as_array()
                 .into_iter()
@@ -213,8 +226,9 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
                     .into_iter()
                     .flatten()
                     .any(|p| p["in"] == "query" && p["name"] == "page"),
-                deprecated: op["deprecated"].as_bool().unwrap_or(false),
-                deprecation_note: op["x-deprecation-note"].as_str().map(str::to_string),
+                deprecated,
+                deprecation_note,
+                reference,
                 feature,
                 answer,
                 redirect: op["x-redirect"].as_str().map(str::to_string),

@@ -234,6 +234,7 @@ fn transform(
     rules::reuse_link_component(&mut doc);
     rules::answers(&mut doc)?;
     rules::deprecation_notes(&mut doc);
+    rules::reference_links(&mut doc);
     rules::pagelen_parameter(&mut doc)?;
     rules::prune_unreachable_components(&mut doc);
     rules::open_objects(&mut doc);

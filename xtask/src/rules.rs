@@ -1010,6 +1010,22 @@ pub fn deprecation_notes(doc: &mut Value) {
     });
 }
 
+/// Sets `x-reference` on every operation: its page in Atlassian's REST reference, which its
+/// docs link to (the group is its first tag, the anchor made from its path and method).
+pub fn reference_links(doc: &mut Value) {
+    for_each_operation(doc, &mut |path, method, op| {
+        let group = op["tags"][0]
+            .as_str()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .replace(' ', "-");
+        op["x-reference"] = Value::String(format!(
+            "https://developer.atlassian.com/cloud/bitbucket/rest/api-group-{group}/#{}",
+            reference_anchor(path, method)
+        ));
+    });
+}
+
 /// `api-repositories-workspace-get`: the anchor of an operation in Atlassian's REST reference.
 pub fn reference_anchor(path: &str, method: &str) -> String {
     let slug: String = path
