@@ -67,6 +67,8 @@ pub struct Operation {
     pub answer: Answer,
     /// Where its 3xx leads (`x-redirect`): `storage` or another operation's name.
     pub redirect: Option<String>,
+    /// Whether its body is a multipart upload the crate does not send yet (`x-request`).
+    pub multipart: bool,
     /// A 2xx answer without a body beside a 2xx with JSON (merge's 202 "still running").
     pub accepted_without_body: bool,
     /// The component schema of a JSON success answer, when it is one (`paginated_treeentries`
@@ -232,6 +234,7 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
                 feature,
                 answer,
                 redirect: op["x-redirect"].as_str().map(str::to_string),
+                multipart: op["x-request"] == "multipart",
                 accepted_without_body: answer == Answer::Json
                     && with_body > 0
                     && with_body < successes.len(),
