@@ -12,6 +12,8 @@ mod support;
 #[path = "operations/wire.rs"]
 mod wire;
 
+#[path = "operations/answers.rs"]
+mod answers;
 #[path = "operations/branches_and_commits.rs"]
 mod branches_and_commits;
 #[path = "operations/issues.rs"]
@@ -29,6 +31,7 @@ mod workspaces_and_users;
 
 /// The test sources, searched for each operation's test.
 const SOURCES: &[&str] = &[
+    include_str!("operations/answers.rs"),
     include_str!("operations/branches_and_commits.rs"),
     include_str!("operations/issues.rs"),
     include_str!("operations/pipelines.rs"),
