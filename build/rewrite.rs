@@ -246,20 +246,40 @@ fn rewrite_types(
     items.push(parse_quote! {
         /// One field of a JSON object being decoded (see `decode_through_a_map` in the build):
         /// taken out of the object, so that what remains is the struct's `extra`; `null` is
-        /// `None`, like an absent field.
-        fn field<T, E>(
+        /// `None`, like an absent field. A value that does not fit the field's type (the
+        /// document is wrong about it, or Bitbucket changed it) goes back into the object, so
+        /// it is kept in `extra` as sent rather than failing the whole answer, and is logged.
+        fn field<T: ::serde::de::DeserializeOwned>(
             fields: &mut ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-            name: &str,
-        ) -> ::std::result::Result<::std::option::Option<T>, E>
-        where
-            T: ::serde::de::DeserializeOwned,
-            E: ::serde::de::Error,
-        {
-            match fields.remove(name) {
-                None | Some(::serde_json::Value::Null) => Ok(None),
-                Some(value) => T::deserialize(value)
-                    .map(Some)
-                    .map_err(|error| E::custom(format_args!("`{name}`: {error}"))),
+            object: &'static str,
+            name: &'static str,
+        ) -> ::std::option::Option<T> {
+            let value = fields.remove(name)?;
+            if value.is_null() {
+                return None;
+            }
+            match T::deserialize(&value) {
+                Ok(decoded) => Some(decoded),
+                Err(_) => {
+                    // Not serde's message, which may quote the value (a secret, say).
+                    let sent = match &value {
+                        ::serde_json::Value::Bool(_) => "a boolean",
+                        ::serde_json::Value::Number(_) => "a number",
+                        ::serde_json::Value::String(_) => "a string",
+                        ::serde_json::Value::Array(_) => "a list",
+                        ::serde_json::Value::Object(_) => "an object",
+                        ::serde_json::Value::Null => "null",
+                    };
+                    ::tracing::warn!(
+                        object,
+                        field = name,
+                        expected = ::std::any::type_name::<T>(),
+                        sent,
+                        "a field Bitbucket sent does not fit its declared type; kept as sent in `extra`"
+                    );
+                    fields.insert(name.to_string(), value);
+                    None
+                }
             }
         }
     });
@@ -440,14 +460,17 @@ impl VisitMut for TypeNames<'_> {
 /// `serde_json::Map`, each field is taken out of it by name and decoded, and what remains is
 /// `extra`. serde's derive, for the same result, writes a visitor per struct and per
 /// deserializer that buffers unknown fields field by field: a third of the crate's code and
-/// compile time. Returns the `Deserialize` impl, having removed the derive; `None` (the derive
-/// stays) for any other shape of struct or field attribute.
+/// compile time. A field whose value does not fit its type is kept in `extra` as sent (and
+/// logged), so an answer is never refused, nor anything lost, for one wrong field. Returns
+/// the `Deserialize` impl, having removed the derive; `None` (the derive stays) for any other
+/// shape of struct or field attribute.
 fn decode_through_a_map(st: &mut ItemStruct) -> Option<Item> {
     let Fields::Named(fields) = &st.fields else {
         return None;
     };
     let mut takes = Vec::new();
     let mut extra = None;
+    let object = st.ident.to_string();
     for field in &fields.named {
         let ident = field.ident.as_ref()?;
         let mut name = ident.to_string();
@@ -479,9 +502,7 @@ fn decode_through_a_map(st: &mut ItemStruct) -> Option<Item> {
             .contains("serde_json::Map<");
         match (flatten, generic_arg(&field.ty, "Option")) {
             (true, _) if ident == "extra" && is_map => extra = Some(ident.clone()),
-            (false, Some(_)) => {
-                takes.push(quote!(#ident: field::<_, D::Error>(&mut fields, #name)?))
-            }
+            (false, Some(_)) => takes.push(quote!(#ident: field(&mut fields, #object, #name))),
             _ => return None,
         }
     }
