@@ -124,8 +124,9 @@ pub use generated::builder;
 /// operation uses come with its feature (see the crate's features); the docs say which.
 ///
 /// They are tolerant of what Bitbucket really sends: every field is an `Option`, fields the
-/// document does not list are kept in `extra` (so decoding then encoding loses nothing), and
-/// each enum has an `Other(String)` variant for values added later. Structs implement
+/// document does not list are kept in `extra` (so decoding then encoding loses nothing), as is
+/// a field whose value does not fit its declared type (with a `tracing` warning that names it),
+/// and each enum has an `Other(String)` variant for values added later. Structs implement
 /// `Default`, so request bodies are written as `Type { field: Some(..), ..Default::default() }`.
 /// A field holding another struct is an `Option<Box<_>>`: nested
 /// inline, a pull request would weigh kilobytes and its decoding half a megabyte of stack in a
