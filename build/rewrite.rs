@@ -261,26 +261,34 @@ fn rewrite_types(
             match T::deserialize(&value) {
                 Ok(decoded) => Some(decoded),
                 Err(_) => {
-                    // Not serde's message, which may quote the value (a secret, say).
-                    let sent = match &value {
-                        ::serde_json::Value::Bool(_) => "a boolean",
-                        ::serde_json::Value::Number(_) => "a number",
-                        ::serde_json::Value::String(_) => "a string",
-                        ::serde_json::Value::Array(_) => "a list",
-                        ::serde_json::Value::Object(_) => "an object",
-                        ::serde_json::Value::Null => "null",
-                    };
-                    ::tracing::warn!(
-                        object,
-                        field = name,
-                        expected = ::std::any::type_name::<T>(),
-                        sent,
-                        "a field Bitbucket sent does not fit its declared type; kept as sent in `extra`"
-                    );
+                    misfit(object, name, ::std::any::type_name::<T>(), &value);
                     fields.insert(name.to_string(), value);
                     None
                 }
             }
+        }
+    });
+    items.push(parse_quote! {
+        /// Logs a field that does not fit its type (one function, not one per field type).
+        /// Not serde's message, which may quote the value (a secret, say): what kind of value
+        /// came instead.
+        #[cold]
+        fn misfit(object: &str, field: &str, expected: &str, value: &::serde_json::Value) {
+            let sent = match value {
+                ::serde_json::Value::Bool(_) => "a boolean",
+                ::serde_json::Value::Number(_) => "a number",
+                ::serde_json::Value::String(_) => "a string",
+                ::serde_json::Value::Array(_) => "a list",
+                ::serde_json::Value::Object(_) => "an object",
+                ::serde_json::Value::Null => "null",
+            };
+            ::tracing::warn!(
+                object,
+                field,
+                expected,
+                sent,
+                "a field Bitbucket sent does not fit its declared type; kept as sent in `extra`"
+            );
         }
     });
     items.push(parse_quote! {
