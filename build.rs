@@ -1,15 +1,23 @@
 //! Generates the client from `spec/bitbucket.json` (written by `cargo xtask trim`).
 //!
 //! 1. Reads what the overlay needs to know of each operation (`build/spec.rs`).
-//! 2. Runs progenitor (builder interface) on a view of the document it can generate.
-//! 3. Rewrites the output with `syn` (`build/rewrite.rs`): sends go through the overlay and
-//!    return `crate::Error`, enums accept values they do not list, docs gain scopes.
-//! 4. Emits the operation table (as code, and as Markdown for the docs), the `Scope` enum,
-//!    pagination glue and handle methods (`build/tables.rs`).
+//! 2. Runs progenitor (builder interface) on a view of the document it can generate: the
+//!    operations of the enabled cargo features (`CARGO_FEATURE_*`; each operation's feature
+//!    is its `x-feature`) and the schemas they reach. A build pays only for what it enables.
+//! 3. Rewrites the output with `syn` (`build/rewrite.rs`, `build/builders.rs`,
+//!    `build/docs.rs`): sends go through the overlay and return `crate::Error`, enums accept
+//!    values they do not list, docs gain examples and scopes.
+//! 4. Emits the operation table of every operation (as code, and as Markdown for the docs),
+//!    the `Scope` enum, pagination glue, handle methods, and the JSON answer types for the
+//!    fixture tests (`build/tables.rs`).
 //!
 //! Everything is formatted with prettyplease and written to `OUT_DIR`. Nothing here touches
 //! the network or reads outside the package.
 
+#[path = "build/builders.rs"]
+mod builders;
+#[path = "build/docs.rs"]
+mod docs;
 #[path = "build/rewrite.rs"]
 mod rewrite;
 #[path = "build/spec.rs"]
@@ -17,6 +25,7 @@ mod spec;
 #[path = "build/tables.rs"]
 mod tables;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 fn main() {
@@ -44,9 +53,14 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("{} is not JSON: {e}", spec_path.display()))?;
     let operations = spec::operations(&document)?;
     let scopes = spec::classic_scopes(&document)?;
+    let enabled: Vec<&spec::Operation> = operations
+        .iter()
+        .filter(|op| std::env::var_os(spec::feature_env(&op.feature)).is_some())
+        .collect();
+    let generate: BTreeSet<&str> = enabled.iter().map(|op| op.name.as_str()).collect();
 
-    let view: openapiv3::OpenAPI = serde_json::from_value(spec::progenitor_view(&document))
-        .map_err(|e| {
+    let view: openapiv3::OpenAPI =
+        serde_json::from_value(spec::progenitor_view(&document, &generate)?).map_err(|e| {
             format!(
                 "{} is not an OpenAPI 3.0 document: {e}",
                 spec_path.display()
@@ -62,7 +76,23 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("progenitor: {e}"))?;
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("parsing progenitor's output: {e}"))?;
-    let generated = rewrite::rewrite(&mut file, &operations)?;
+    let generated = rewrite::rewrite(&mut file, &enabled)?;
+
+    // What the overlay compiles depends on what was generated: the form encoder only for
+    // operations with a form body; and a build without any operation leaves most of the
+    // overlay unused, which is no reason for warnings.
+    println!(
+        "cargo:rustc-check-cfg=cfg(bitbucket_form_bodies, bitbucket_lists, bitbucket_no_operations)"
+    );
+    if enabled.iter().any(|op| op.paginated) {
+        println!("cargo:rustc-cfg=bitbucket_lists");
+    }
+    if generated.operations.iter().any(|r| r.form) {
+        println!("cargo:rustc-cfg=bitbucket_form_bodies");
+    }
+    if enabled.is_empty() {
+        println!("cargo:rustc-cfg=bitbucket_no_operations");
+    }
 
     let out = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| format!("OUT_DIR: {e}"))?);
     write(&out.join("client.rs"), &file)?;
@@ -72,13 +102,17 @@ fn run() -> Result<(), String> {
     )?;
     write_text(
         &out.join("operations.md"),
-        &tables::operation_docs(&operations),
+        &tables::operation_docs(&operations, &generate),
     )?;
     write(&out.join("scope.rs"), &tables::scope_enum(&scopes))?;
-    write(&out.join("handles.rs"), &tables::handles(&operations))?;
+    write(&out.join("handles.rs"), &tables::handles(&enabled))?;
     write(
         &out.join("pagination.rs"),
-        &tables::envelopes(&generated.envelopes),
+        &tables::envelopes(&generated.envelopes()),
+    )?;
+    write_text(
+        &out.join("answers.rs"),
+        &tables::json_answers(&enabled, &generated)?,
     )?;
     Ok(())
 }

@@ -1,22 +1,26 @@
-//! Rewrites progenitor's output so that it fits the overlay.
+//! Rewrites progenitor's output so that it fits the overlay. The operation builders are
+//! rewritten in `builders.rs` and the method docs written in `docs.rs`; this file holds the
+//! rest and runs the whole.
 //!
-//! - Every builder's `send` is split into `into_request` (progenitor's code that builds the
-//!   `reqwest::Request`) and a `send` that runs it through `crate::transport` and returns
-//!   `Result<T, crate::Error>`; paginated builders also get `pages()` and `stream()`.
+//! - typify's per-type builders (`types::builder`, `Type::builder()`) are removed: bodies are
+//!   struct literals with `..Default::default()`, and the builders were a third of the code.
 //! - String enums get an `Other(String)` variant, so values Bitbucket adds later decode, and
 //!   are kept.
 //! - Structs derive `Default` and `PartialEq` (every field is optional once the xtask is done);
 //!   enums that hold values (`oneOf`) derive `PartialEq` too. A field holding another struct
 //!   is an `Option<Box<T>>` (typify's `Box<Option<T>>` cycle breaks included), which keeps the
-//!   types small and their decoding shallow on the stack, and builders start with an empty `extra`, so requests
-//!   carry only what the caller set.
+//!   types small and their decoding shallow on the stack.
 //! - Structs with a secret field (`secret`, `password`, `token`, or a name ending in one of
 //!   them) get a `Debug` that prints `[redacted]` in its place, so a logged value or error
 //!   never shows it.
 //! - The progenitor plumbing the overlay replaces (`ClientInfo`, `ClientHooks`, `Client::new`,
-//!   the prelude) is removed, and each operation's docs gain its scopes and pagination.
+//!   the prelude) is removed.
+//! - Each generated item says on docs.rs which cargo feature gives it.
+//!
+//! progenitor is pinned exactly: the rewrite depends on the shape of its output. Every shape
+//! it expects is checked, and what it does not find fails the build naming it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use quote::{format_ident, quote};
 use syn::visit_mut::{self, VisitMut};
@@ -24,13 +28,31 @@ use syn::{
     Expr, Fields, ImplItem, Item, ItemEnum, ItemImpl, ItemMod, ItemStruct, Stmt, Type, parse_quote,
 };
 
-use crate::spec::{Operation, upper_camel};
-use crate::tables::code_list;
+use crate::builders::{Rewritten, rewrite_builders};
+use crate::docs::document_client_methods;
+use crate::spec::Operation;
 
 /// What the rewrite learnt that the other generated files need.
 pub struct Generated {
-    /// Paginated envelopes, e.g. `PaginatedPullRequests` of `PullRequest`.
-    pub envelopes: Vec<Envelope>,
+    /// What each generated operation's builder became.
+    pub operations: Vec<Rewritten>,
+    /// Every envelope-shaped type (`values` beside `next`), by name.
+    pub envelopes_by_name: BTreeMap<String, Envelope>,
+    /// The struct and enum names of `types`.
+    pub types: BTreeSet<String>,
+}
+
+impl Generated {
+    /// The envelopes of the paginated operations, once each.
+    pub fn envelopes(&self) -> Vec<Envelope> {
+        let mut out: Vec<Envelope> = Vec::new();
+        for envelope in self.operations.iter().filter_map(|r| r.envelope.as_ref()) {
+            if !out.iter().any(|e| e.ident == envelope.ident) {
+                out.push(envelope.clone());
+            }
+        }
+        out
+    }
 }
 
 /// A paginated envelope type and what it holds.
@@ -42,24 +64,52 @@ pub struct Envelope {
     pub fields: Vec<String>,
 }
 
-pub fn rewrite(file: &mut syn::File, operations: &[Operation]) -> Result<Generated, String> {
-    let by_name: BTreeMap<&str, &Operation> =
-        operations.iter().map(|op| (op.name.as_str(), op)).collect();
-    // Every type shaped like an envelope, by name; those a paginated operation returns are
-    // the `envelopes` the pagination glue is generated for.
+/// Rewrites progenitor's output for `operations` (those of the enabled features). Every part
+/// of the output it expects is checked; what it does not find is an error that names it.
+pub fn rewrite(file: &mut syn::File, operations: &[&Operation]) -> Result<Generated, String> {
+    let by_name: BTreeMap<&str, &Operation> = operations
+        .iter()
+        .map(|op| (op.name.as_str(), *op))
+        .collect();
     let mut envelopes_by_name: BTreeMap<String, Envelope> = BTreeMap::new();
-    let mut envelopes = Vec::new();
 
     // Types first: the sends need to know each envelope's item type.
+    let types_index = file
+        .items
+        .iter()
+        .position(|item| matches!(item, Item::Mod(m) if m.ident == "types"))
+        .ok_or("progenitor generated no `mod types`")?;
+    let Item::Mod(types) = &mut file.items[types_index] else {
+        unreachable!("the position found is a module")
+    };
+    rewrite_types(types, &mut envelopes_by_name)?;
+    let type_names = types
+        .content
+        .as_ref()
+        .map(|(_, items)| struct_and_enum_names(items))
+        .unwrap_or_default();
+
+    // Then the builders, whose parameters the method docs use for their examples.
+    let mut rewritten = None;
     for item in &mut file.items {
         if let Item::Mod(module) = item
-            && module.ident == "types"
+            && module.ident == "builder"
         {
-            rewrite_types(module, &mut envelopes_by_name);
+            rewritten = Some(rewrite_builders(module, &by_name, &envelopes_by_name)?);
         }
     }
+    let rewritten = rewritten.ok_or("progenitor generated no `mod builder`")?;
+    let params: BTreeMap<String, Vec<(String, Type)>> = rewritten
+        .iter()
+        .filter_map(|r| {
+            let op = by_name.get(r.name.as_str())?;
+            Some((op.builder().to_string(), r.params.clone()))
+        })
+        .collect();
 
     let mut kept = Vec::new();
+    let mut client_struct = false;
+    let mut documented = 0;
     for mut item in std::mem::take(&mut file.items) {
         match &mut item {
             Item::Use(item_use) => {
@@ -73,22 +123,49 @@ pub fn rewrite(file: &mut syn::File, operations: &[Operation]) -> Result<Generat
                 continue;
             }
             Item::Impl(imp) if self_is(imp, "Client") && has_fn(imp, "new") => continue,
-            Item::Impl(imp) if self_is(imp, "Client") => document_client_methods(imp, &by_name)?,
+            Item::Impl(imp) if self_is(imp, "Client") => {
+                documented += document_client_methods(imp, &by_name, &params)?;
+            }
             Item::Struct(st) if st.ident == "Client" => {
                 // The overlay documents `Client` and implements a `Debug` that shows no secret.
                 st.attrs.retain(|a| !a.path().is_ident("doc"));
-                remove_derive(&mut st.attrs, "Debug");
+                if !remove_derive(&mut st.attrs, "Debug") {
+                    return Err("progenitor's `Client` no longer derives `Debug`".into());
+                }
+                client_struct = true;
             }
             Item::Mod(module) if module.ident == "prelude" => continue,
-            Item::Mod(module) if module.ident == "builder" => {
-                rewrite_builders(module, &by_name, &envelopes_by_name, &mut envelopes)?;
-            }
             _ => {}
         }
         kept.push(item);
     }
     file.items = kept;
-    Ok(Generated { envelopes })
+    if !client_struct {
+        return Err("progenitor generated no `struct Client`".into());
+    }
+    if documented != operations.len() {
+        return Err(format!(
+            "{documented} operation methods were found on `Client` for {} operations",
+            operations.len()
+        ));
+    }
+
+    // Last, each type says on docs.rs which features give it.
+    let Item::Mod(types) = file
+        .items
+        .iter_mut()
+        .find(|item| matches!(item, Item::Mod(m) if m.ident == "types"))
+        .expect("kept above")
+    else {
+        unreachable!("found as a module")
+    };
+    mark_type_features(types, operations, &rewritten);
+
+    Ok(Generated {
+        operations: rewritten,
+        envelopes_by_name,
+        types: type_names,
+    })
 }
 
 fn is_trait_impl(imp: &ItemImpl, name: &str) -> bool {
@@ -111,37 +188,25 @@ fn has_fn(imp: &ItemImpl, name: &str) -> bool {
 // types
 // -------------------------------------------------------------------------------------------
 
-/// typify's struct builders start the flattened `extra` map as "no value supplied", so a body
-/// built without touching `extra` fails to convert. An empty map is the right default.
-struct EmptyExtraByDefault;
-
-impl VisitMut for EmptyExtraByDefault {
-    fn visit_expr_struct_mut(&mut self, node: &mut syn::ExprStruct) {
-        for field in &mut node.fields {
-            let is_extra = matches!(&field.member, syn::Member::Named(name) if name == "extra");
-            let is_err = matches!(&field.expr, Expr::Call(call)
-                if matches!(&*call.func, Expr::Path(p) if p.path.is_ident("Err")));
-            if is_extra && is_err {
-                field.expr = parse_quote!(Ok(Default::default()));
-            }
-        }
-        visit_mut::visit_expr_struct_mut(self, node);
-    }
-}
-
-fn rewrite_types(module: &mut ItemMod, envelopes_by_name: &mut BTreeMap<String, Envelope>) {
+fn rewrite_types(
+    module: &mut ItemMod,
+    envelopes_by_name: &mut BTreeMap<String, Envelope>,
+) -> Result<(), String> {
+    remove_typify_builders(module)?;
     // Before anything looks at field types: `add_struct_derives` needs every field an `Option`.
     BoxedOptions.visit_item_mod_mut(module);
     let structs = struct_names(module);
     BoxedStructFields { structs: &structs }.visit_item_mod_mut(module);
     let Some((_, items)) = &mut module.content else {
-        return;
+        return Err("progenitor's `mod types` has no content".into());
     };
     let mut open_enums = Vec::new();
+    let mut deserializers = Vec::new();
+    let mut from_str = Vec::new();
     for item in items.iter_mut() {
         match item {
             Item::Enum(e) if is_string_enum(e) => {
-                open_enum(e);
+                deserializers.push(open_enum(e)?);
                 open_enums.push(e.ident.to_string());
             }
             Item::Enum(e) => add_derive(&mut e.attrs, "PartialEq"),
@@ -150,6 +215,9 @@ fn rewrite_types(module: &mut ItemMod, envelopes_by_name: &mut BTreeMap<String, 
                 add_struct_derives(st);
                 if let Some(envelope) = envelope(st) {
                     envelopes_by_name.insert(st.ident.to_string(), envelope);
+                }
+                if let Some(decode) = decode_through_a_map(st) {
+                    deserializers.push(decode);
                 }
             }
             _ => {}
@@ -163,22 +231,66 @@ fn rewrite_types(module: &mut ItemMod, envelopes_by_name: &mut BTreeMap<String, 
             let Some(name) = ty.path.get_ident().map(|i| i.to_string()) else {
                 continue;
             };
-            if open_enums.contains(&name) {
-                open_enum_impl(imp);
+            if open_enums.contains(&name) && open_enum_impl(imp) {
+                from_str.push(name);
             }
         }
     }
+    if let Some(missing) = open_enums.iter().find(|name| !from_str.contains(name)) {
+        return Err(format!(
+            "typify generated no `FromStr` for the enum `{missing}`, which its `Deserialize` uses"
+        ));
+    }
+    items.extend(deserializers);
     redact_secrets(items, quote!(Redacted));
-    for item in items.iter_mut() {
-        if let Item::Mod(builders) = item
-            && builders.ident == "builder"
-        {
-            EmptyExtraByDefault.visit_item_mod_mut(builders);
-            if let Some((_, builder_items)) = &mut builders.content {
-                redact_secrets(builder_items, quote!(super::Redacted));
+    items.push(parse_quote! {
+        /// One field of a JSON object being decoded (see `decode_through_a_map` in the build):
+        /// taken out of the object, so that what remains is the struct's `extra`; `null` is
+        /// `None`, like an absent field. A value that does not fit the field's type (the
+        /// document is wrong about it, or Bitbucket changed it) goes back into the object, so
+        /// it is kept in `extra` as sent rather than failing the whole answer, and is logged.
+        fn field<T: ::serde::de::DeserializeOwned>(
+            fields: &mut ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            object: &'static str,
+            name: &'static str,
+        ) -> ::std::option::Option<T> {
+            let value = fields.remove(name)?;
+            if value.is_null() {
+                return None;
+            }
+            match T::deserialize(&value) {
+                Ok(decoded) => Some(decoded),
+                Err(_) => {
+                    misfit(object, name, ::std::any::type_name::<T>(), &value);
+                    fields.insert(name.to_string(), value);
+                    None
+                }
             }
         }
-    }
+    });
+    items.push(parse_quote! {
+        /// Logs a field that does not fit its type (one function, not one per field type).
+        /// Not serde's message, which may quote the value (a secret, say): what kind of value
+        /// came instead.
+        #[cold]
+        fn misfit(object: &str, field: &str, expected: &str, value: &::serde_json::Value) {
+            let sent = match value {
+                ::serde_json::Value::Bool(_) => "a boolean",
+                ::serde_json::Value::Number(_) => "a number",
+                ::serde_json::Value::String(_) => "a string",
+                ::serde_json::Value::Array(_) => "a list",
+                ::serde_json::Value::Object(_) => "an object",
+                ::serde_json::Value::Null => "null",
+            };
+            ::tracing::warn!(
+                object,
+                field,
+                expected,
+                sent,
+                "a field Bitbucket sent does not fit its declared type; kept as sent in `extra`"
+            );
+        }
+    });
     items.push(parse_quote! {
         /// Printed by `Debug` in place of a secret.
         struct Redacted;
@@ -190,6 +302,237 @@ fn rewrite_types(module: &mut ItemMod, envelopes_by_name: &mut BTreeMap<String, 
             }
         }
     });
+    Ok(())
+}
+
+/// Removes typify's per-type builders (`mod builder` in `types`, and each type's
+/// `fn builder()`): request bodies are written as struct literals with
+/// `..Default::default()`, and the builders were a third of the generated code.
+fn remove_typify_builders(module: &mut ItemMod) -> Result<(), String> {
+    let Some((_, items)) = &mut module.content else {
+        return Err("progenitor's `mod types` has no content".into());
+    };
+    let before = items.len();
+    items.retain(|item| !matches!(item, Item::Mod(m) if m.ident == "builder"));
+    let had_builders = items.len() < before;
+    items.retain(|item| {
+        let Item::Impl(imp) = item else { return true };
+        let only_builder_fn = imp.trait_.is_none()
+            && imp.items.len() == 1
+            && matches!(&imp.items[0], ImplItem::Fn(f) if f.sig.ident == "builder");
+        !only_builder_fn
+    });
+    let has_structs = items.iter().any(|item| matches!(item, Item::Struct(_)));
+    if has_structs && !had_builders {
+        return Err(
+            "typify generated no `types::builder` module: its output changed shape (the \
+             builders are expected, and removed)"
+                .into(),
+        );
+    }
+    let mut leftover = BuilderPaths::default();
+    for item in items.iter_mut() {
+        leftover.visit_item_mut(item);
+    }
+    if let Some(path) = leftover.found {
+        return Err(format!(
+            "`types` still refers to a typify builder after removing them: `{path}`"
+        ));
+    }
+    Ok(())
+}
+
+/// Finds a path through `builder::` in the types.
+#[derive(Default)]
+struct BuilderPaths {
+    found: Option<String>,
+}
+
+impl VisitMut for BuilderPaths {
+    fn visit_path_mut(&mut self, path: &mut syn::Path) {
+        if path.segments.iter().any(|s| s.ident == "builder") {
+            self.found = Some(quote!(#path).to_string());
+        }
+        visit_mut::visit_path_mut(self, path);
+    }
+}
+
+/// The names of the structs and enums among `items`.
+fn struct_and_enum_names(items: &[Item]) -> BTreeSet<String> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(st) => Some(st.ident.to_string()),
+            Item::Enum(e) => Some(e.ident.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Marks each type that only some features reach with
+/// `#[cfg_attr(docsrs, doc(cfg(any(feature = "..", ..))))]`: the features whose operations
+/// use it (as a parameter, a body or an answer, directly or through another type). Types that
+/// every feature of the build reaches are left unmarked.
+fn mark_type_features(module: &mut ItemMod, operations: &[&Operation], rewritten: &[Rewritten]) {
+    let Some((_, items)) = &mut module.content else {
+        return;
+    };
+    let names = struct_and_enum_names(items);
+    // Which types each type refers to.
+    let mut refers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for item in items.iter_mut() {
+        let ident = match item {
+            Item::Struct(st) => st.ident.to_string(),
+            Item::Enum(e) => e.ident.to_string(),
+            _ => continue,
+        };
+        let mut found = TypeNames::new(&names);
+        found.visit_item_mut(item);
+        found.found.remove(&ident);
+        refers.insert(ident, found.found);
+    }
+    let by_name: BTreeMap<&str, &Operation> = operations
+        .iter()
+        .map(|op| (op.name.as_str(), *op))
+        .collect();
+    let mut features_of: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for r in rewritten {
+        let Some(op) = by_name.get(r.name.as_str()) else {
+            continue;
+        };
+        let mut roots = TypeNames::new(&names);
+        for (_, ty) in &r.params {
+            roots.visit_type_mut(&mut ty.clone());
+        }
+        if let Some(ty) = &r.json {
+            roots.visit_type_mut(&mut ty.clone());
+        }
+        let mut pending: Vec<String> = roots.found.into_iter().collect();
+        let mut seen = BTreeSet::new();
+        while let Some(name) = pending.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            features_of
+                .entry(name.clone())
+                .or_default()
+                .insert(op.feature.as_str());
+            pending.extend(refers.get(&name).into_iter().flatten().cloned());
+        }
+    }
+    let all: BTreeSet<&str> = operations.iter().map(|op| op.feature.as_str()).collect();
+    for item in items.iter_mut() {
+        let (ident, attrs) = match item {
+            Item::Struct(st) => (st.ident.to_string(), &mut st.attrs),
+            Item::Enum(e) => (e.ident.to_string(), &mut e.attrs),
+            _ => continue,
+        };
+        let Some(features) = features_of.get(&ident) else {
+            continue;
+        };
+        if *features == all {
+            continue;
+        }
+        let features = features.iter();
+        attrs.push(parse_quote!(#[cfg_attr(docsrs, doc(cfg(any(#(feature = #features),*))))]));
+    }
+}
+
+/// The names of `types` that a piece of code mentions.
+struct TypeNames<'a> {
+    names: &'a BTreeSet<String>,
+    found: BTreeSet<String>,
+}
+
+impl<'a> TypeNames<'a> {
+    fn new(names: &'a BTreeSet<String>) -> Self {
+        Self {
+            names,
+            found: BTreeSet::new(),
+        }
+    }
+}
+
+impl VisitMut for TypeNames<'_> {
+    fn visit_path_segment_mut(&mut self, segment: &mut syn::PathSegment) {
+        let ident = segment.ident.to_string();
+        if self.names.contains(&ident) {
+            self.found.insert(ident);
+        }
+        visit_mut::visit_path_segment_mut(self, segment);
+    }
+}
+
+/// A struct whose fields are all optional beside a flattened `extra` map (every response type
+/// once the xtask is done) is decoded through a JSON map: the object is read as a
+/// `serde_json::Map`, each field is taken out of it by name and decoded, and what remains is
+/// `extra`. serde's derive, for the same result, writes a visitor per struct and per
+/// deserializer that buffers unknown fields field by field: a third of the crate's code and
+/// compile time. A field whose value does not fit its type is kept in `extra` as sent (and
+/// logged), so an answer is never refused, nor anything lost, for one wrong field. Returns
+/// the `Deserialize` impl, having removed the derive; `None` (the derive stays) for any other
+/// shape of struct or field attribute.
+fn decode_through_a_map(st: &mut ItemStruct) -> Option<Item> {
+    let Fields::Named(fields) = &st.fields else {
+        return None;
+    };
+    let mut takes = Vec::new();
+    let mut extra = None;
+    let object = st.ident.to_string();
+    for field in &fields.named {
+        let ident = field.ident.as_ref()?;
+        let mut name = ident.to_string();
+        let mut flatten = false;
+        for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+            let mut understood = true;
+            attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("rename") {
+                    let value: syn::LitStr = meta.value()?.parse()?;
+                    name = value.value();
+                } else if meta.path.is_ident("skip_serializing_if") {
+                    let _: syn::LitStr = meta.value()?.parse()?;
+                } else if meta.path.is_ident("flatten") {
+                    flatten = true;
+                } else if !meta.path.is_ident("default") {
+                    understood = false;
+                }
+                Ok(())
+            })
+            .ok()?;
+            if !understood {
+                return None;
+            }
+        }
+        let ty = &field.ty;
+        let is_map = quote!(#ty)
+            .to_string()
+            .replace(' ', "")
+            .contains("serde_json::Map<");
+        match (flatten, generic_arg(&field.ty, "Option")) {
+            (true, _) if ident == "extra" && is_map => extra = Some(ident.clone()),
+            (false, Some(_)) => takes.push(quote!(#ident: field(&mut fields, #object, #name))),
+            _ => return None,
+        }
+    }
+    let extra = extra?;
+    if !remove_derive(&mut st.attrs, "::serde::Deserialize") {
+        return None;
+    }
+    let ident = &st.ident;
+    Some(parse_quote! {
+        impl<'de> ::serde::Deserialize<'de> for #ident {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                let mut fields = <::serde_json::Map<::std::string::String, ::serde_json::Value>
+                    as ::serde::Deserialize>::deserialize(deserializer)?;
+                Ok(Self {
+                    #(#takes,)*
+                    #extra: fields,
+                })
+            }
+        }
+    })
 }
 
 /// Whether a field named `name` holds a secret: `secret`, `password`, `token`, or a name
@@ -265,12 +608,14 @@ fn add_derive(attrs: &mut [syn::Attribute], name: &str) {
     }
 }
 
-/// Removes `name` from the derives; whether it was there.
+/// Removes `name` (`Debug`, or a path such as `::serde::Deserialize`) from the derives;
+/// whether it was there.
 fn remove_derive(attrs: &mut [syn::Attribute], name: &str) -> bool {
     let Some((attr, all)) = derives(attrs) else {
         return false;
     };
-    let kept: Vec<&syn::Path> = all.iter().filter(|p| !p.is_ident(name)).collect();
+    let is_it = |p: &syn::Path| p.is_ident(name) || quote!(#p).to_string().replace(' ', "") == name;
+    let kept: Vec<&syn::Path> = all.iter().filter(|p| !is_it(p)).collect();
     if kept.len() == all.len() {
         return false;
     }
@@ -368,24 +713,48 @@ fn is_string_enum(e: &ItemEnum) -> bool {
     !e.variants.is_empty() && e.variants.iter().all(|v| matches!(v.fields, Fields::Unit))
 }
 
-fn open_enum(e: &mut ItemEnum) {
+fn open_enum(e: &mut ItemEnum) -> Result<Item, String> {
     // `Other(String)` is not `Copy`.
     remove_derive(&mut e.attrs, "Copy");
+    // Decoded from a string through `FromStr` (below), rather than by serde's derive, whose
+    // untagged `Other` buffers every value to try each variant in turn: far more code, in
+    // every enum, for the same result.
+    if !remove_derive(&mut e.attrs, "::serde::Deserialize") {
+        return Err(format!(
+            "typify's enum `{}` no longer derives `Deserialize`",
+            e.ident
+        ));
+    }
+    let ident = &e.ident;
+    let deserialize: Item = parse_quote! {
+        impl<'de> ::serde::Deserialize<'de> for #ident {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                let value = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+                match <Self as ::std::str::FromStr>::from_str(&value) {
+                    Ok(known) => Ok(known),
+                    Err(_) => Ok(Self::Other(value)),
+                }
+            }
+        }
+    };
     e.variants.push(parse_quote! {
         /// A value this version of the crate does not know (Bitbucket added it later), kept
         /// exactly as sent.
         #[serde(untagged)]
         Other(::std::string::String)
     });
+    Ok(deserialize)
 }
 
-/// Makes `Display` and `FromStr` cover the `Other` variant.
-fn open_enum_impl(imp: &mut ItemImpl) {
+/// Makes `Display` and `FromStr` cover the `Other` variant; whether this is the `FromStr`.
+fn open_enum_impl(imp: &mut ItemImpl) -> bool {
     let Some((_, path, _)) = &imp.trait_ else {
-        return;
+        return false;
     };
     let Some(trait_name) = path.segments.last().map(|s| s.ident.to_string()) else {
-        return;
+        return false;
     };
     for item in &mut imp.items {
         let ImplItem::Fn(f) = item else { continue };
@@ -400,10 +769,12 @@ fn open_enum_impl(imp: &mut ItemImpl) {
                 if let Some(last) = m.arms.last_mut() {
                     *last.body = parse_quote!(Ok(Self::Other(value.to_string())));
                 }
+                return true;
             }
             _ => {}
         }
     }
+    false
 }
 
 fn add_struct_derives(st: &mut ItemStruct) {
@@ -443,7 +814,7 @@ fn envelope(st: &ItemStruct) -> Option<Envelope> {
 }
 
 /// `Wrapper<T>` → `T`.
-fn generic_arg(ty: &Type, wrapper: &str) -> Option<Type> {
+pub fn generic_arg(ty: &Type, wrapper: &str) -> Option<Type> {
     let Type::Path(path) = ty else { return None };
     let last = path.path.segments.last()?;
     if last.ident != wrapper {
@@ -456,334 +827,4 @@ fn generic_arg(ty: &Type, wrapper: &str) -> Option<Type> {
         syn::GenericArgument::Type(t) => Some(t.clone()),
         _ => None,
     })
-}
-
-// -------------------------------------------------------------------------------------------
-// builders
-// -------------------------------------------------------------------------------------------
-
-fn rewrite_builders(
-    module: &mut ItemMod,
-    by_name: &BTreeMap<&str, &Operation>,
-    envelopes_by_name: &BTreeMap<String, Envelope>,
-    envelopes: &mut Vec<Envelope>,
-) -> Result<(), String> {
-    let Some((_, items)) = &mut module.content else {
-        return Ok(());
-    };
-    for item in items.iter_mut() {
-        let Item::Impl(imp) = item else { continue };
-        let Some(index) = imp
-            .items
-            .iter()
-            .position(|i| matches!(i, ImplItem::Fn(f) if f.sig.ident == "send"))
-        else {
-            continue;
-        };
-        let ImplItem::Fn(send) = imp.items.remove(index) else {
-            unreachable!()
-        };
-        let name = operation_id(&send).ok_or("a generated send has no operation id")?;
-        let op = by_name
-            .get(name.as_str())
-            .ok_or_else(|| format!("unknown operation `{name}`"))?;
-        let success =
-            success_type(&send).ok_or_else(|| format!("`{name}`: unexpected send signature"))?;
-
-        // Progenitor's statements up to the built request, minus its `api-version` header
-        // (Bitbucket does not use it; requests carry only what the caller set).
-        let mut stmts = Vec::new();
-        for stmt in send.block.stmts {
-            let text = quote!(#stmt).to_string();
-            if text.contains("OperationInfo") {
-                break;
-            }
-            if text.contains("\"api-version\"") {
-                continue;
-            }
-            stmts.push(stmt);
-        }
-        let constant = op.constant();
-        let (ret, decode) = match &success {
-            Success::Empty => (quote!(()), quote!(empty)),
-            Success::Text => (quote!(::std::string::String), quote!(text)),
-            Success::Json(ty) if op.accepted_without_body => {
-                (quote!(crate::Completion<#ty>), quote!(completion))
-            }
-            Success::Json(ty) => (quote!(#ty), quote!(json)),
-        };
-        let send_doc = send_doc(op, &success);
-        let new_items: Vec<ImplItem> = vec![
-            parse_quote! {
-                /// Builds the HTTP request without sending it.
-                pub(crate) fn into_request(self) -> ::std::result::Result<(&'a super::Client, ::reqwest::Request), Error> {
-                    #(#stmts)*
-                    Ok((client, request))
-                }
-            },
-            parse_quote! {
-                #[doc = #send_doc]
-                pub async fn send(self) -> ::std::result::Result<#ret, crate::Error> {
-                    const OPERATION: &crate::Operation = &crate::operations::#constant;
-                    let (client, request) = self
-                        .into_request()
-                        .map_err(|e| crate::Error::invalid_request(OPERATION, e))?;
-                    crate::transport::execute(client, request, OPERATION).await?.#decode(OPERATION)
-                }
-            },
-        ];
-        imp.items.extend(new_items);
-
-        if op.paginated {
-            let envelope_ident = match &success {
-                Success::Json(ty) => match &**ty {
-                    Type::Path(path) => path.path.segments.last().map(|s| s.ident.clone()),
-                    _ => None,
-                },
-                _ => None,
-            }
-            .ok_or_else(|| format!("`{name}` is paginated but does not return an envelope"))?;
-            let envelope = envelopes_by_name
-                .get(&envelope_ident.to_string())
-                .ok_or_else(|| format!("`{name}`: no `values` in {envelope_ident}"))?;
-            let item = &envelope.item;
-            let item_path: Type = parse_quote!(types::#item);
-            imp.items.push(parse_quote! {
-                /// Every page of the list, starting with the one this builder describes. See
-                /// [`crate::pagination`] for the options (`max_pages`, `max_items`,
-                /// `concurrency`) and how pages are fetched.
-                pub fn pages(self) -> crate::pagination::Pages<#item_path> {
-                    const OPERATION: &crate::Operation = &crate::operations::#constant;
-                    let client = self.client;
-                    crate::pagination::Pages::new::<types::#envelope_ident>(
-                        client,
-                        self.into_request()
-                            .map(|(_, request)| request)
-                            .map_err(|e| crate::Error::invalid_request(OPERATION, e)),
-                        OPERATION,
-                    )
-                }
-            });
-            imp.items.push(parse_quote! {
-                /// Every item of the list, in order, across pages:
-                /// `.stream().max_items(500).try_collect::<Vec<_>>().await?`. See
-                /// [`crate::pagination`] for the options and how pages are fetched.
-                pub fn stream(self) -> crate::pagination::Items<#item_path> {
-                    self.pages().items()
-                }
-            });
-            imp.items.push(parse_quote! {
-                /// The pages of the list from a cursor saved with `resume_cursor()` (a link to
-                /// a page, as the earlier stream gave it): the list continues where that stream
-                /// stopped. The builder's parameters are not used: the cursor carries them. A
-                /// cursor on another origin than the client's yields
-                /// [`crate::Error::ForeignNextLink`] and sends nothing.
-                pub fn resume(self, cursor: &str) -> crate::pagination::Pages<#item_path> {
-                    const OPERATION: &crate::Operation = &crate::operations::#constant;
-                    crate::pagination::Pages::resume::<types::#envelope_ident>(
-                        self.client,
-                        cursor,
-                        OPERATION,
-                    )
-                }
-            });
-            if !envelopes.iter().any(|e| e.ident == envelope_ident) {
-                envelopes.push(envelope.clone());
-            }
-        }
-    }
-    Ok(())
-}
-
-enum Success {
-    Empty,
-    Text,
-    Json(Box<Type>),
-}
-
-/// `Result<ResponseValue<T>, Error<..>>` → what `T` means.
-fn success_type(send: &syn::ImplItemFn) -> Option<Success> {
-    let syn::ReturnType::Type(_, ty) = &send.sig.output else {
-        return None;
-    };
-    let response_value = generic_arg(ty, "Result")?;
-    let inner = generic_arg(&response_value, "ResponseValue")?;
-    Some(match &inner {
-        Type::Tuple(t) if t.elems.is_empty() => Success::Empty,
-        Type::Path(p) if p.path.is_ident("ByteStream") => Success::Text,
-        _ => Success::Json(Box::new(inner)),
-    })
-}
-
-/// The `operation_id` of `let info = OperationInfo { operation_id: "..." }`.
-fn operation_id(send: &syn::ImplItemFn) -> Option<String> {
-    send.block.stmts.iter().find_map(|stmt| {
-        let Stmt::Local(local) = stmt else {
-            return None;
-        };
-        let Expr::Struct(s) = &*local.init.as_ref()?.expr else {
-            return None;
-        };
-        s.fields.iter().find_map(|field| match &field.expr {
-            Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(lit),
-                ..
-            }) => Some(lit.value()),
-            _ => None,
-        })
-    })
-}
-
-fn send_doc(op: &Operation, success: &Success) -> String {
-    let what = match success {
-        Success::Empty => {
-            "Bitbucket answers without a body; `Ok(())` means it succeeded.".to_string()
-        }
-        Success::Text => "Returns the body as text.".to_string(),
-        Success::Json(_) if op.accepted_without_body => {
-            "Returns [`Completion::Done`](crate::Completion::Done) with the result, or \
-             [`Completion::Accepted`](crate::Completion::Accepted) when Bitbucket answers 202 \
-             and finishes the work later."
-                .to_string()
-        }
-        Success::Json(_) if op.paginated => {
-            "Returns one page. `stream()` yields every item across pages and `pages()` every page."
-                .to_string()
-        }
-        Success::Json(_) => "Returns the decoded response.".to_string(),
-    };
-    format!(
-        " Sends `{} {}` through the client (authentication, retries, policy).\n\n {what}\n\n \
-         Fails with a [`crate::Error`] that keeps the status, Bitbucket's error body and a hint.",
-        op.method, op.path
-    )
-}
-
-// -------------------------------------------------------------------------------------------
-// docs of the operation methods
-// -------------------------------------------------------------------------------------------
-
-fn document_client_methods(
-    imp: &mut ItemImpl,
-    by_name: &BTreeMap<&str, &Operation>,
-) -> Result<(), String> {
-    for item in &mut imp.items {
-        let ImplItem::Fn(f) = item else { continue };
-        let name = f.sig.ident.to_string();
-        let op = by_name
-            .get(name.as_str())
-            .ok_or_else(|| format!("unknown operation method `{name}`"))?;
-        // progenitor's example (`ignore`d: its arguments are placeholders) gives way to one
-        // that compiles.
-        for attr in &mut f.attrs {
-            if let syn::Meta::NameValue(meta) = &mut attr.meta
-                && meta.path.is_ident("doc")
-                && let Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(text),
-                    ..
-                }) = &meta.value
-                && let Some(start) = text.value().find("```ignore")
-            {
-                let kept = text.value()[..start].trim_end().to_string();
-                meta.value = parse_quote!(#kept);
-            }
-        }
-        let extra = operation_doc(op);
-        f.attrs.push(parse_quote!(#[doc = #extra]));
-    }
-    Ok(())
-}
-
-/// A compiled (`no_run`) example calling the operation with plausible arguments.
-fn example(op: &Operation) -> String {
-    let mut call = format!("client\n    .{}()", op.name);
-    for param in &op.path_params {
-        let value = match param.as_str() {
-            "workspace" => "\"my-workspace\"",
-            "repo_slug" => "\"my-repo\"",
-            "commit" => "\"7b9e1f0c2d3a\"",
-            "name" => "\"feature/login\"",
-            "pipeline_uuid" => "\"{3fa85f64-5717-4562-b3fc-2c963f66afa6}\"",
-            "uid" => "\"{d3e7ac4f-1b2c-4d5e-8f90-a1b2c3d4e5f6}\"",
-            "project_key" => "\"PROJ\"",
-            _ if op.integer_params.contains(param) => "42",
-            _ => "\"...\"",
-        };
-        call += &format!("\n    .{param}({value})");
-    }
-    if let Some(schema) = &op.body_schema {
-        let ty = upper_camel(schema);
-        call += &format!(
-            "\n    .body(types::{ty} {{\n        // the fields to send; the others stay unset\n        ..Default::default()\n    }})"
-        );
-    }
-    let (binding, tail, imports) = if op.paginated {
-        (
-            "let items: Vec<_> = ",
-            "\n    .stream()\n    .try_collect()\n    .await?;",
-            "use futures_util::TryStreamExt as _;\n",
-        )
-    } else if op.no_content {
-        ("", "\n    .send()\n    .await?;", "")
-    } else {
-        ("let answer = ", "\n    .send()\n    .await?;", "")
-    };
-    let uses_types = if op.body_schema.is_some() {
-        "use bitbucket_cloud::types;\n"
-    } else {
-        ""
-    };
-    format!(
-        "```no_run\n{imports}{uses_types}# async fn example(client: &bitbucket_cloud::Client) -> Result<(), bitbucket_cloud::Error> {{\n{binding}{call}{tail}\n# Ok(())\n# }}\n```\n"
-    )
-}
-
-/// The sections appended to an operation's docs: scopes, pagination, deprecation, reference.
-fn operation_doc(op: &Operation) -> String {
-    let mut doc = format!("\n\n# Example\n\n{}\n# Scopes\n\n", example(op));
-    doc += &format!(
-        "- OAuth 2.0 and access tokens (classic): {}\n",
-        code_list(&op.classic_scopes, "none listed")
-    );
-    doc += &format!(
-        "- API tokens (granular): {}\n",
-        code_list(&op.granular_scopes, "none listed")
-    );
-    if op.paginated {
-        doc += "\n# Pagination\n\nPaginated. `send()` returns one page; `stream()` yields every item \
-                across pages, `pages()` every page, and `resume(cursor)` continues a list where an \
-                earlier stream stopped. See [`crate::pagination`].\n";
-    }
-    if op.deprecated {
-        doc += "\n# Deprecated upstream\n\nAtlassian marks this operation deprecated in the official \
-                document. It still works; expect it to be removed in a future version of the API.\n";
-    }
-    doc += &format!("\nReference: <{}>\n", reference_url(op));
-    doc
-}
-
-/// The operation's page in Atlassian's REST reference.
-fn reference_url(op: &Operation) -> String {
-    let group = op
-        .tags
-        .first()
-        .map(|t| t.to_ascii_lowercase().replace(' ', "-"))
-        .unwrap_or_default();
-    let anchor: String = op
-        .path
-        .trim_start_matches('/')
-        .chars()
-        .filter(|c| *c != '{' && *c != '}')
-        .map(|c| {
-            if c == '/' || c == '_' {
-                '-'
-            } else {
-                c.to_ascii_lowercase()
-            }
-        })
-        .collect();
-    format!(
-        "https://developer.atlassian.com/cloud/bitbucket/rest/api-group-{group}/#api-{anchor}-{}",
-        op.method.to_ascii_lowercase()
-    )
 }

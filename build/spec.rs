@@ -1,4 +1,8 @@
-//! What the build needs to know of the document, read as plain JSON.
+//! What the build needs to know of the document, read as plain JSON: the operations and their
+//! facts (written by `cargo xtask trim` as `x-` fields), and the view of the document that
+//! progenitor generates from (the enabled operations and the schemas they reach).
+
+use std::collections::BTreeSet;
 
 use quote::format_ident;
 use serde_json::Value;
@@ -6,6 +10,36 @@ use serde_json::Value;
 const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
+
+/// What a success carries (`x-answer`), and so what `send()` returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// A JSON value of the response type.
+    Json,
+    /// Text (a diff, a log).
+    Text,
+    /// Raw bytes (a file).
+    Bytes,
+    /// Nothing.
+    Empty,
+}
+
+impl Answer {
+    fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "json" => Answer::Json,
+            "text" => Answer::Text,
+            "bytes" => Answer::Bytes,
+            "empty" => Answer::Empty,
+            _ => return None,
+        })
+    }
+
+    /// Its variant of `crate::operations::Answer`.
+    pub fn variant(self) -> syn::Ident {
+        format_ident!("{}", format!("{self:?}"))
+    }
+}
 
 /// One operation of the document, as the overlay sees it.
 pub struct Operation {
@@ -23,16 +57,25 @@ pub struct Operation {
     /// Whether it takes a `page` query parameter (pages can be asked for by number).
     pub page_parameter: bool,
     pub deprecated: bool,
+    /// Upstream's words on the deprecation (`x-deprecation-note`), for a deprecated operation.
+    pub deprecation_note: Option<String>,
+    /// Its page in Atlassian's REST reference (`x-reference`).
+    pub reference: String,
+    /// The cargo feature that generates it (`x-feature`).
+    pub feature: String,
+    /// What a success carries (`x-answer`).
+    pub answer: Answer,
+    /// Where its 3xx leads (`x-redirect`): `storage` or another operation's name.
+    pub redirect: Option<String>,
+    /// Whether its body is a multipart upload the crate does not send yet (`x-request`).
+    pub multipart: bool,
     /// A 2xx answer without a body beside a 2xx with JSON (merge's 202 "still running").
     pub accepted_without_body: bool,
+    /// The component schema of a JSON success answer, when it is one (`paginated_treeentries`
+    /// for `get_source`, whose answer is bytes that hold this JSON for a directory).
+    pub json_component: Option<String>,
     /// Path parameters in the order the template names them.
     pub path_params: Vec<String>,
-    /// The path parameters declared as integers (`pull_request_id`).
-    pub integer_params: Vec<String>,
-    /// The component schema of the JSON request body, if the operation takes one.
-    pub body_schema: Option<String>,
-    /// Every 2xx answer is without a body (a 204).
-    pub no_content: bool,
 }
 
 impl Operation {
@@ -45,12 +88,30 @@ impl Operation {
     pub fn builder(&self) -> syn::Ident {
         format_ident!("{}", upper_camel(&self.name))
     }
+
+    /// `#[cfg_attr(docsrs, doc(cfg(feature = "...")))]`: docs.rs (built with `full`) shows the
+    /// feature each generated item needs.
+    pub fn doc_cfg(&self) -> syn::Attribute {
+        let feature = &self.feature;
+        syn::parse_quote!(#[cfg_attr(docsrs, doc(cfg(feature = #feature)))])
+    }
+
+    /// `#[deprecated(note = "...")]` with upstream's words, for a deprecated operation.
+    pub fn deprecated_attr(&self) -> Option<syn::Attribute> {
+        if !self.deprecated {
+            return None;
+        }
+        let note = self.deprecation_note.clone().unwrap_or_else(|| {
+            "Atlassian's OpenAPI document marks this operation deprecated.".into()
+        });
+        Some(syn::parse_quote!(#[deprecated(note = #note)]))
+    }
 }
 
 /// `pull_request` → `PullRequest`, `repository:write` → `RepositoryWrite`: the Rust type name
 /// of one of the document's names (progenitor's builders, typify's types, `Scope` variants).
 pub fn upper_camel(name: &str) -> String {
-    name.split([':', '_', '-'])
+    name.split([':', '_', '-', '.'])
         .map(|part| {
             let mut chars = part.chars();
             chars
@@ -61,6 +122,16 @@ pub fn upper_camel(name: &str) -> String {
         .collect()
 }
 
+/// `issue-tracker` → `CARGO_FEATURE_ISSUE_TRACKER`: how cargo tells a build script that a
+/// feature is on.
+pub fn feature_env(feature: &str) -> String {
+    format!(
+        "CARGO_FEATURE_{}",
+        feature.to_ascii_uppercase().replace('-', "_")
+    )
+}
+
+/// Every operation of the document, sorted by name.
 pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
     let paths = doc["paths"]
         .as_object()
@@ -80,6 +151,25 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
                     format!("{method} {path} has no operationId (run `cargo xtask trim`)")
                 })?
                 .to_string();
+            let fact = |key: &str| -> Result<&str, String> {
+                op[key]
+                    .as_str()
+                    .ok_or_else(|| format!("`{name}` has no `{key}` (run `cargo xtask trim`)"))
+            };
+            let answer = Answer::parse(fact("x-answer")?)
+                .ok_or_else(|| format!("`{name}`: unknown `x-answer`"))?;
+            let feature = fact("x-feature")?.to_string();
+            let reference = fact("x-reference")?.to_string();
+            let deprecated = op["deprecated"].as_bool().unwrap_or(false);
+            let deprecation_note = match op["x-deprecation-note"].as_str() {
+                Some(note) => Some(note.to_string()),
+                None if deprecated => {
+                    return Err(format!(
+                        "`{name}` is deprecated without an `x-deprecation-note` (run `cargo xtask trim`)"
+                    ));
+                }
+                None => None,
+            };
             let classic_scopes = op["security"]
                 .as_array()
                 .into_iter()
@@ -113,21 +203,12 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
                 .iter()
                 .filter(|(_, r)| r.get("content").is_some())
                 .count();
-            let accepted_without_body = with_body > 0 && with_body < successes.len();
-            // Parameters are declared on the operation or on its path item.
-            let integer_params = op["parameters"]
-                .as_array()
-                .into_iter()
-                .chain(item.get("parameters").and_then(Value::as_array))
-                .flatten()
-                .filter(|p| p["in"] == "path" && p["schema"]["type"] == "integer")
-                .filter_map(|p| p["name"].as_str().map(str::to_string))
-                .collect();
-            let body_schema = op
-                .pointer("/requestBody/content/application~1json/schema/$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix("#/components/schemas/"))
-                .map(str::to_string);
+            let json_component = successes.iter().find_map(|(_, r)| {
+                r.pointer("/content/application~1json/schema/$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    .map(str::to_string)
+            });
             out.push(Operation {
                 name,
                 method: method.to_ascii_uppercase(),
@@ -147,12 +228,18 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
                     .into_iter()
                     .flatten()
                     .any(|p| p["in"] == "query" && p["name"] == "page"),
-                deprecated: op["deprecated"].as_bool().unwrap_or(false),
-                accepted_without_body,
+                deprecated,
+                deprecation_note,
+                reference,
+                feature,
+                answer,
+                redirect: op["x-redirect"].as_str().map(str::to_string),
+                multipart: op["x-request"] == "multipart",
+                accepted_without_body: answer == Answer::Json
+                    && with_body > 0
+                    && with_body < successes.len(),
+                json_component,
                 path_params: path_params(path),
-                integer_params,
-                body_schema,
-                no_content: with_body == 0,
             });
         }
     }
@@ -189,10 +276,47 @@ pub fn classic_scopes(doc: &Value) -> Result<Vec<(String, String)>, String> {
         .collect())
 }
 
-/// The document as progenitor can generate it: only the 2xx answers that carry the result
-/// (the overlay decodes errors and the body-less 202 itself), without 3xx redirects.
-pub fn progenitor_view(doc: &Value) -> Value {
+/// The schemas the hand-written overlay uses whatever the features (errors, webhook payloads,
+/// webhook subscriptions): generated in every build.
+pub const OVERLAY_SCHEMAS: &[&str] = &[
+    "Account",
+    "Comment",
+    "Commit",
+    "ErrorBody",
+    "Issue",
+    "Link",
+    "PullRequest",
+    "PullRequestComment",
+    "Repository",
+    "WebhookSubscription",
+];
+
+/// The document as progenitor should generate it:
+/// - only the operations named in `generate` (those of the enabled features), and the
+///   component schemas they reach, so a build pays only for what it uses;
+/// - only the 2xx answers that carry the result (the overlay decodes errors and the body-less
+///   202 itself), without 3xx redirects;
+/// - a `bytes` answer as raw bytes only (`get_source` also declares the JSON of a directory
+///   listing, which stays reachable, so its type is generated).
+pub fn progenitor_view(doc: &Value, generate: &BTreeSet<&str>) -> Result<Value, String> {
     let mut doc = doc.clone();
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for item in paths.values_mut() {
+            if let Some(item) = item.as_object_mut() {
+                item.retain(|key, op| {
+                    !METHODS.contains(&key.as_str())
+                        || op["operationId"]
+                            .as_str()
+                            .is_some_and(|name| generate.contains(name))
+                });
+            }
+        }
+        paths.retain(|_, item| {
+            item.as_object()
+                .is_some_and(|i| i.keys().any(|k| METHODS.contains(&k.as_str())))
+        });
+    }
+    prune_components(&mut doc)?;
     for item in doc["paths"]
         .as_object_mut()
         .into_iter()
@@ -202,6 +326,7 @@ pub fn progenitor_view(doc: &Value) -> Value {
             if !METHODS.contains(&method.as_str()) {
                 continue;
             }
+            let bytes = op["x-answer"] == "bytes";
             let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
                 continue;
             };
@@ -211,7 +336,70 @@ pub fn progenitor_view(doc: &Value) -> Value {
             responses.retain(|status, response| {
                 status.starts_with('2') && (!any_body || response.get("content").is_some())
             });
+            if bytes {
+                for response in responses.values_mut() {
+                    if let Some(content) =
+                        response.get_mut("content").and_then(Value::as_object_mut)
+                    {
+                        content.retain(|media, _| media == "application/octet-stream");
+                    }
+                }
+            }
         }
     }
-    doc
+    Ok(doc)
+}
+
+/// Drops the component schemas that neither a remaining operation nor the overlay reaches.
+fn prune_components(doc: &mut Value) -> Result<(), String> {
+    let schemas = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut reached: BTreeSet<String> = BTreeSet::new();
+    let mut pending: Vec<String> = Vec::new();
+    for name in OVERLAY_SCHEMAS {
+        if !schemas.contains_key(*name) {
+            return Err(format!(
+                "the overlay uses the schema `{name}`, which spec/bitbucket.json does not have"
+            ));
+        }
+        pending.push(name.to_string());
+    }
+    collect_schema_refs(&doc["paths"], &mut pending);
+    while let Some(name) = pending.pop() {
+        if !reached.insert(name.clone()) {
+            continue;
+        }
+        if let Some(schema) = schemas.get(&name) {
+            collect_schema_refs(schema, &mut pending);
+        }
+    }
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        schemas.retain(|name, _| reached.contains(name));
+    }
+    Ok(())
+}
+
+fn collect_schema_refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(obj) => {
+            for (key, child) in obj {
+                match (key.as_str(), child) {
+                    ("$ref", Value::String(r)) => {
+                        if let Some(name) = r.strip_prefix("#/components/schemas/") {
+                            out.push(name.to_string());
+                        }
+                    }
+                    _ => collect_schema_refs(child, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_schema_refs(item, out)),
+        _ => {}
+    }
 }

@@ -1,11 +1,15 @@
 //! Generated files beside the client: the operation table (as code and as documentation),
-//! the `Scope` enum, the handle methods and the pagination glue.
+//! the `Scope` enum, the handle methods, the pagination glue, and the JSON answer types the
+//! fixture tests decode with.
+
+use std::collections::BTreeSet;
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
+use syn::visit_mut::VisitMut;
 
-use crate::rewrite::Envelope;
-use crate::spec::{Operation, upper_camel};
+use crate::rewrite::{Envelope, Generated};
+use crate::spec::{Answer, Operation, upper_camel};
 
 fn file(tokens: TokenStream) -> syn::File {
     syn::parse2(tokens).expect("generated tokens parse")
@@ -37,6 +41,13 @@ pub fn operation_table(ops: &[Operation]) -> syn::File {
         };
         let page_parameter = op.page_parameter;
         let deprecated = op.deprecated;
+        let feature = &op.feature;
+        let answer = op.answer.variant();
+        let redirect = match op.redirect.as_deref() {
+            None => quote!(None),
+            Some("storage") => quote!(Some(Redirect::Storage)),
+            Some(target) => quote!(Some(Redirect::To(#target))),
+        };
         let doc = format!("`{} {}`: {}", op.method, op.path, op.summary);
         quote! {
             #[doc = #doc]
@@ -52,6 +63,9 @@ pub fn operation_table(ops: &[Operation]) -> syn::File {
                 max_pagelen: #max_pagelen,
                 page_parameter: #page_parameter,
                 deprecated: #deprecated,
+                feature: #feature,
+                answer: Answer::#answer,
+                redirect: #redirect,
             };
         }
     });
@@ -59,15 +73,18 @@ pub fn operation_table(ops: &[Operation]) -> syn::File {
     file(quote! {
         #(#constants)*
 
-        /// Every supported operation, sorted by name.
+        /// Every operation of the API, sorted by name. Each one's method on
+        /// [`Client`](crate::Client) is generated when its [`feature`](Operation::feature) is
+        /// enabled.
         pub static ALL: &[Operation] = &[#(#names),*];
     })
 }
 
 /// `operations.md`: the operation table as Markdown, for the docs of `crate::operations`.
-pub fn operation_docs(ops: &[Operation]) -> String {
+/// Operations this build generates link to their method.
+pub fn operation_docs(ops: &[Operation], generated: &BTreeSet<&str>) -> String {
     let mut out = String::from(
-        "| Operation | Request | Classic scopes | API token scopes | Tags |\n\
+        "| Operation | Request | Classic scopes | API token scopes | Feature |\n\
          |---|---|---|---|---|\n",
     );
     for op in ops {
@@ -83,14 +100,18 @@ pub fn operation_docs(ops: &[Operation]) -> String {
         } else {
             format!(" ({})", notes.join(", "))
         };
+        let name = if generated.contains(op.name.as_str()) {
+            format!("[`{0}`](crate::Client::{0})", op.name)
+        } else {
+            format!("`{}`", op.name)
+        };
         out.push_str(&format!(
-            "| [`{name}`](crate::Client::{name}){notes} | `{method} {path}` | {classic} | {granular} | {tags} |\n",
-            name = op.name,
+            "| {name}{notes} | `{method} {path}` | {classic} | {granular} | `{feature}` |\n",
             method = op.method,
             path = op.path,
             classic = code_list(&op.classic_scopes, "none"),
             granular = code_list(&op.granular_scopes, "none"),
-            tags = op.tags.join(", "),
+            feature = op.feature,
         ));
     }
     out
@@ -146,7 +167,7 @@ pub fn scope_enum(scopes: &[(String, String)]) -> syn::File {
 
 /// `handles.rs`: the operations of a repository on `RepoHandle`, and those of a workspace on
 /// `WorkspaceHandle`, with their path parameters filled in.
-pub fn handles(ops: &[Operation]) -> syn::File {
+pub fn handles(ops: &[&Operation]) -> syn::File {
     let mut repo = Vec::new();
     let mut workspace = Vec::new();
     for op in ops {
@@ -158,8 +179,10 @@ pub fn handles(ops: &[Operation]) -> syn::File {
                 "[`Client::{0}`](crate::Client::{0}) for this repository.",
                 op.name
             );
+            let attrs = handle_attrs(op);
             repo.push(quote! {
                 #[doc = #doc]
+                #(#attrs)*
                 pub fn #method(&self) -> crate::builder::#builder<'a> {
                     self.client.#method().workspace(self.workspace.as_str()).repo_slug(self.repo_slug.as_str())
                 }
@@ -169,8 +192,10 @@ pub fn handles(ops: &[Operation]) -> syn::File {
                 "[`Client::{0}`](crate::Client::{0}) for this workspace.",
                 op.name
             );
+            let attrs = handle_attrs(op);
             workspace.push(quote! {
                 #[doc = #doc]
+                #(#attrs)*
                 pub fn #method(&self) -> crate::builder::#builder<'a> {
                     self.client.#method().workspace(self.workspace.as_str())
                 }
@@ -185,6 +210,101 @@ pub fn handles(ops: &[Operation]) -> syn::File {
             #(#workspace)*
         }
     })
+}
+
+/// The attributes of a handle method: the feature it needs on docs.rs, and a deprecated
+/// operation's `#[deprecated]` (the call inside is allowed: it is the same operation).
+fn handle_attrs(op: &Operation) -> Vec<syn::Attribute> {
+    let mut attrs = vec![op.doc_cfg()];
+    if let Some(deprecated) = op.deprecated_attr() {
+        attrs.push(deprecated);
+        attrs.push(syn::parse_quote!(#[allow(deprecated)]));
+    }
+    attrs
+}
+
+/// `answers.rs`: `__json_answers!`, a macro that hands its callback, for every generated
+/// operation whose answer is JSON (or, like `get_source`, holds JSON in some cases), its name,
+/// method, path template, the type the JSON decodes as, and for a list the type of its items:
+///
+/// ```text
+/// get_branch "GET" "/repositories/{workspace}/{repo_slug}/refs/branches/{name}" [$crate::types::Branch] [];
+/// ```
+///
+/// The fixture tests decode every recorded body with the type of the operation it was
+/// recorded from, without a list of types kept by hand. A macro costs the crate nothing to
+/// compile: the decoding is instantiated in the test that expands it.
+pub fn json_answers(ops: &[&Operation], generated: &Generated) -> Result<String, String> {
+    let mut rows = String::new();
+    for op in ops {
+        let rewritten = generated
+            .operations
+            .iter()
+            .find(|r| r.name == op.name)
+            .ok_or_else(|| format!("`{}` was not generated", op.name))?;
+        let (answer, envelope): (Option<syn::Type>, Option<&Envelope>) = match op.answer {
+            Answer::Json => (rewritten.json.clone(), rewritten.envelope.as_ref()),
+            Answer::Bytes => match &op.json_component {
+                Some(component) => {
+                    let ident = upper_camel(component);
+                    if !generated.types.contains(&ident) {
+                        return Err(format!(
+                            "`{}` holds `{component}` JSON, but no type `{ident}` was generated",
+                            op.name
+                        ));
+                    }
+                    let ident = format_ident!("{ident}");
+                    (
+                        Some(syn::parse_quote!(types::#ident)),
+                        generated.envelopes_by_name.get(&ident.to_string()),
+                    )
+                }
+                None => (None, None),
+            },
+            Answer::Text | Answer::Empty => (None, None),
+        };
+        let Some(answer) = answer else { continue };
+        let item = envelope.map(|e| {
+            let item = &e.item;
+            crate_path(syn::parse_quote!(types::#item))
+        });
+        rows += &format!(
+            "            {} {:?} {:?} [{}] [{}];\n",
+            op.name,
+            op.method,
+            op.path,
+            crate_path(answer),
+            item.unwrap_or_default()
+        );
+    }
+    Ok(format!(
+        "/// For every generated operation whose answer is JSON: its name, method, path, the type \
+         its\n/// JSON decodes as, and for a list its item type. For the crate's own fixture \
+         tests; not part\n/// of the API.\n#[doc(hidden)]\n#[macro_export]\nmacro_rules! \
+         __json_answers {{\n    ($callback:ident) => {{\n        $callback! {{\n{rows}        }}\n    \
+         }};\n}}\n"
+    ))
+}
+
+/// `types::Branch` (as the builders name it) → `$crate::types::Branch`, as a macro of the crate
+/// must.
+fn crate_path(mut ty: syn::Type) -> String {
+    struct FromCrateRoot;
+    impl VisitMut for FromCrateRoot {
+        fn visit_path_mut(&mut self, path: &mut syn::Path) {
+            syn::visit_mut::visit_path_mut(self, path);
+            if path.leading_colon.is_none()
+                && path.segments.first().is_some_and(|s| s.ident == "types")
+            {
+                path.segments.insert(0, syn::parse_quote!(__crate_root__));
+            }
+        }
+    }
+    FromCrateRoot.visit_type_mut(&mut ty);
+    quote!(#ty)
+        .to_string()
+        .replace("__crate_root__", "$crate")
+        .replace(" :: ", "::")
 }
 
 /// `pagination.rs`: `Envelope` for each paginated response type.

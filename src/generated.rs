@@ -2,6 +2,13 @@
 //! `spec/operations.toml`, `spec/patches/`, the xtask or `build/`, and regenerate.
 
 // progenitor declares every request `mut`; its types and builders have no docs of their own.
-#![allow(unused_mut, clippy::all, clippy::pedantic, missing_docs)]
+#![allow(
+    unused_mut,
+    unused_imports,
+    clippy::all,
+    clippy::pedantic,
+    missing_docs
+)]
 
 include!(concat!(env!("OUT_DIR"), "/client.rs"));
+include!(concat!(env!("OUT_DIR"), "/answers.rs"));

@@ -6,6 +6,8 @@ use crate::Client;
 /// The operations of one repository. Get one with [`Client::repo`].
 #[derive(Clone, Debug)]
 pub struct RepoHandle<'a> {
+    // Read by the generated methods, of which a build without repository operations has none.
+    #[allow(dead_code)]
     client: &'a Client,
     workspace: String,
     repo_slug: String,

@@ -67,6 +67,9 @@
 //! [Bitbucket Cloud REST API 2.0]: https://developer.atlassian.com/cloud/bitbucket/rest/intro/
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+// Without any API feature, most of the overlay serves nothing.
+#![cfg_attr(bitbucket_no_operations, allow(dead_code, unused_imports))]
 
 mod generated;
 
@@ -75,8 +78,12 @@ pub mod auth;
 mod client;
 mod completion;
 pub mod error;
+#[cfg(bitbucket_form_bodies)]
+mod form;
 mod handles;
 pub mod operations;
+// The streams serve the generated lists, of which a build may have none.
+#[cfg_attr(not(bitbucket_lists), allow(dead_code))]
 pub mod pagination;
 pub mod policy;
 pub mod rate_limit;
@@ -113,13 +120,15 @@ pub use generated::Client;
 /// their methods, then call `send()`; paginated operations also have `stream()` and `pages()`.
 pub use generated::builder;
 
-/// The document's schemas as Rust types (`pullrequest` is [`types::PullRequest`]).
+/// The document's schemas as Rust types (`pullrequest` is [`types::PullRequest`]). Those an
+/// operation uses come with its feature (see the crate's features); the docs say which.
 ///
 /// They are tolerant of what Bitbucket really sends: every field is an `Option`, fields the
-/// document does not list are kept in `extra` (so decoding then encoding loses nothing), and
-/// each enum has an `Other(String)` variant for values added later. Structs implement
-/// `Default`, so request bodies can be written as `Type { field: Some(..), ..Default::default() }`
-/// or with `Type::builder()`. A field holding another struct is an `Option<Box<_>>`: nested
+/// document does not list are kept in `extra` (so decoding then encoding loses nothing), as is
+/// a field whose value does not fit its declared type (with a `tracing` warning that names it),
+/// and each enum has an `Other(String)` variant for values added later. Structs implement
+/// `Default`, so request bodies are written as `Type { field: Some(..), ..Default::default() }`.
+/// A field holding another struct is an `Option<Box<_>>`: nested
 /// inline, a pull request would weigh kilobytes and its decoding half a megabyte of stack in a
 /// debug build; boxed, it weighs 360 bytes.
 ///

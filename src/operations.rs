@@ -79,6 +79,38 @@ pub struct Operation {
     pub(crate) page_parameter: bool,
     /// Whether the official document marks it deprecated.
     pub deprecated: bool,
+    /// The cargo feature that generates its method on [`crate::Client`] (`pullrequests`,
+    /// `pipelines`, ...): one per area of the API, named after the document's tags.
+    pub feature: &'static str,
+    /// What a success carries, and so what its `send()` returns.
+    pub answer: Answer,
+    /// Where it redirects, for an operation whose document answer is a redirect.
+    pub redirect: Option<Redirect>,
+}
+
+/// What an operation's success carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Answer {
+    /// A JSON value, decoded as the operation's response type.
+    Json,
+    /// Text: a diff, a patch, a log.
+    Text,
+    /// Raw bytes: a file.
+    Bytes,
+    /// Nothing.
+    Empty,
+}
+
+/// Where an operation's redirect leads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Redirect {
+    /// To a file on a storage host (downloads, attachments, finished step logs).
+    Storage,
+    /// To another operation on the same origin (a pull request's diff leads to the
+    /// repository's diff for the right spec), by name: its answer is this operation's.
+    To(&'static str),
 }
 
 include!(concat!(env!("OUT_DIR"), "/operations.rs"));
@@ -149,22 +181,7 @@ impl Operation {
             match (template.next(), actual.next()) {
                 (None, None) => return Some(PathParams(params)),
                 (Some(expected), Some(segment)) => {
-                    match expected
-                        .strip_prefix('{')
-                        .and_then(|rest| rest.strip_suffix('}'))
-                    {
-                        Some(name) => {
-                            let value = percent_encoding::percent_decode_str(segment)
-                                .decode_utf8()
-                                .ok()?;
-                            if value.is_empty() {
-                                return None;
-                            }
-                            params.push((name, value.into_owned()));
-                        }
-                        None if expected == segment => {}
-                        None => return None,
-                    }
+                    match_segment(expected, segment, &mut params)?;
                 }
                 _ => return None,
             }
@@ -173,10 +190,46 @@ impl Operation {
 
     /// Whether the path template names this parameter (`workspace`, `repo_slug`, ...).
     pub(crate) fn has_param(&self, name: &str) -> bool {
-        self.path.split('/').any(|segment| {
-            segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) == Some(name)
-        })
+        self.path.contains(&format!("{{{name}}}"))
     }
+}
+
+/// Matches one segment of a request path against one of a template, which may be a
+/// parameter (`{repo_slug}`), literal text, or both (`{repo_name}-issues-{task_id}.zip`);
+/// pushes the parameters' decoded values. A parameter takes at least one character, and as
+/// many as still let the rest of the segment match.
+fn match_segment(
+    template: &'static str,
+    segment: &str,
+    params: &mut Vec<(&'static str, String)>,
+) -> Option<()> {
+    let Some(open) = template.find('{') else {
+        return (template == segment).then_some(());
+    };
+    let (literal, rest) = template.split_at(open);
+    let segment = segment.strip_prefix(literal)?;
+    let close = rest.find('}')?;
+    let name = &rest[1..close];
+    let after = &rest[close + 1..];
+    // Try the longest value first, so that a literal the value may contain (`-issues-`) is
+    // taken from the end.
+    let mut ends: Vec<usize> = segment
+        .char_indices()
+        .map(|(i, c)| i + c.len_utf8())
+        .collect();
+    ends.reverse();
+    for end in ends {
+        let mut tried = Vec::new();
+        if match_segment(after, &segment[end..], &mut tried).is_some() {
+            let value = percent_encoding::percent_decode_str(&segment[..end])
+                .decode_utf8()
+                .ok()?;
+            params.push((name, value.into_owned()));
+            params.extend(tried);
+            return Some(());
+        }
+    }
+    None
 }
 
 /// The path parameters of one request, by name, in the order of the template.
@@ -285,18 +338,39 @@ mod tests {
     #[test]
     fn every_template_matches_an_instance_of_itself() {
         for op in ALL {
-            let path: String = op
-                .path
-                .split('/')
-                .map(|s| if s.starts_with('{') { "x%2Fy" } else { s })
-                .collect::<Vec<_>>()
-                .join("/");
+            // Every `{name}` becomes `x%2Fy`.
+            let mut path = String::new();
+            let mut rest = op.path;
+            while let Some(open) = rest.find('{') {
+                path.push_str(&rest[..open]);
+                path.push_str("x%2Fy");
+                rest = &rest[open + rest[open..].find('}').unwrap() + 1..];
+            }
+            path.push_str(rest);
             let params = op
                 .match_path(&path)
                 .unwrap_or_else(|| panic!("{}: {path}", op.name));
             assert!(params.iter().all(|(_, v)| v == "x/y"), "{}", op.name);
             assert!(op.match_path(&format!("{path}/extra")).is_none());
         }
+    }
+
+    #[test]
+    fn a_segment_may_hold_several_parameters() {
+        let op = by_name("get_issue_export_status").unwrap();
+        let params = op
+            .match_path("/repositories/ws/app/issues/export/my-issues-repo-issues-7.zip")
+            .unwrap();
+        assert_eq!(params.get("repo_name"), Some("my-issues-repo"));
+        assert_eq!(params.get("task_id"), Some("7"));
+        assert!(
+            op.match_path("/repositories/ws/app/issues/export/repo-issues-.zip")
+                .is_none()
+        );
+        assert!(
+            op.match_path("/repositories/ws/app/issues/export/repo-7.zip")
+                .is_none()
+        );
     }
 
     #[test]

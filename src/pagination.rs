@@ -77,6 +77,7 @@ mod links;
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
@@ -86,7 +87,7 @@ use serde::de::DeserializeOwned;
 use crate::operations::Operation;
 use crate::transport::Response;
 use crate::{Client, Error};
-use engine::{Arrived, Engine, Start};
+use engine::{Arrived, Engine, RawPage, Start};
 
 /// Requests on their way at once for a numbered list, unless [`Pages::concurrency`] says
 /// otherwise.
@@ -136,11 +137,61 @@ pub trait Envelope: DeserializeOwned + Send + 'static {
 
 include!(concat!(env!("OUT_DIR"), "/pagination.rs"));
 
+/// The engine of a list from its first request, and where the list starts (the position a
+/// stream reports before its first page). Not generic: one copy serves every list.
+fn first_page(
+    client: &Client,
+    request: Result<reqwest::Request, Error>,
+    operation: &'static Operation,
+    decode: engine::Decode,
+) -> (Engine, Option<String>) {
+    let start = request.map(|mut request| {
+        // The builder's own `pagelen` wins; otherwise ask for the largest page.
+        let ours = !links::has_param(request.url(), "pagelen");
+        if ours {
+            let pagelen = default_pagelen(operation).to_string();
+            request
+                .url_mut()
+                .query_pairs_mut()
+                .append_pair("pagelen", &pagelen);
+        }
+        Start::Request {
+            request,
+            default_pagelen: ours,
+        }
+    });
+    let position = match &start {
+        Ok(Start::Request { request, .. }) => Some(request.url().to_string()),
+        _ => None,
+    };
+    (
+        Engine::new(client.clone(), start, operation, decode),
+        position,
+    )
+}
+
+/// The engine of a list continued from a saved cursor, and that cursor.
+fn from_cursor(
+    client: &Client,
+    cursor: &str,
+    operation: &'static Operation,
+    decode: engine::Decode,
+) -> (Engine, Option<String>) {
+    let start = links::same_origin(client, None, cursor, operation).map(Start::Cursor);
+    let position = start.as_ref().ok().map(|_| cursor.to_string());
+    (
+        Engine::new(client.clone(), start, operation, decode),
+        position,
+    )
+}
+
 fn decode<E: Envelope>(
     response: Response,
     operation: &'static Operation,
-) -> Result<Page<E::Item>, Error> {
-    response.json::<E>(operation).map(Envelope::into_page)
+) -> Result<RawPage, Error> {
+    response
+        .json::<E>(operation)
+        .map(|envelope| RawPage::erase(envelope.into_page()))
 }
 
 /// The pages of a list, as a `Stream` of [`Page`]s. Returned by `pages()` and `resume(cursor)`
@@ -160,7 +211,8 @@ fn decode<E: Envelope>(
 /// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct Pages<T> {
-    engine: Engine<T>,
+    engine: Engine,
+    item: PhantomData<fn() -> T>,
     /// The link to the page after the last one handed out whole.
     position: Option<String>,
     yielded_pages: u64,
@@ -176,29 +228,8 @@ impl<T: Send + 'static> Pages<T> {
         request: Result<reqwest::Request, Error>,
         operation: &'static Operation,
     ) -> Self {
-        let start = request.map(|mut request| {
-            // The builder's own `pagelen` wins; otherwise ask for the largest page.
-            let ours = !links::has_param(request.url(), "pagelen");
-            if ours {
-                let pagelen = default_pagelen(operation).to_string();
-                request
-                    .url_mut()
-                    .query_pairs_mut()
-                    .append_pair("pagelen", &pagelen);
-            }
-            Start::Request {
-                request,
-                default_pagelen: ours,
-            }
-        });
-        let position = match &start {
-            Ok(Start::Request { request, .. }) => Some(request.url().to_string()),
-            _ => None,
-        };
-        Self::with(
-            Engine::new(client.clone(), start, operation, decode::<E>),
-            position,
-        )
+        let (engine, position) = first_page(client, request, operation, decode::<E>);
+        Self::with(engine, position)
     }
 
     /// The pages from a saved cursor. Used by the generated `resume(cursor)`.
@@ -207,17 +238,14 @@ impl<T: Send + 'static> Pages<T> {
         cursor: &str,
         operation: &'static Operation,
     ) -> Self {
-        let start = links::same_origin(client, None, cursor, operation).map(Start::Cursor);
-        let position = start.as_ref().ok().map(|_| cursor.to_string());
-        Self::with(
-            Engine::new(client.clone(), start, operation, decode::<E>),
-            position,
-        )
+        let (engine, position) = from_cursor(client, cursor, operation, decode::<E>);
+        Self::with(engine, position)
     }
 
-    fn with(engine: Engine<T>, position: Option<String>) -> Self {
+    fn with(engine: Engine, position: Option<String>) -> Self {
         Pages {
             engine,
+            item: PhantomData,
             position,
             yielded_pages: 0,
             yielded_items: 0,
@@ -302,7 +330,8 @@ impl<T: Send + 'static> Stream for Pages<T> {
                 this.engine.stop();
                 Poll::Ready(Some(Err(error)))
             }
-            Some(Ok(Arrived { mut page, cursor })) => {
+            Some(Ok(Arrived { page, cursor })) => {
+                let mut page = page.restore::<T>();
                 this.yielded_pages += 1;
                 // `limit_reached` said there is room for at least one more item.
                 match this.engine.max_items.map(|max| max - this.yielded_items) {

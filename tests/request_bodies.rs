@@ -1,13 +1,12 @@
-//! A request body carries exactly the fields the caller set, whether it was written as a struct
-//! literal over `Default` or with the type's builder. (Found by the contract tests: a
-//! repository body carried `"parent": null`, and builders did not convert unless `extra` was
-//! set.)
+//! A request body carries exactly the fields the caller set (found by the contract tests: a
+//! repository body carried `"parent": null`), and a form body repeats a field for each item
+//! of a list, as Bitbucket reads it.
 
 mod support;
 
 use bitbucket_cloud::{Auth, Client, types};
 use serde_json::json;
-use wiremock::matchers::{body_json, method, path};
+use wiremock::matchers::{body_json, body_string, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 async fn server_expecting(body: serde_json::Value) -> MockServer {
@@ -52,17 +51,27 @@ async fn a_struct_literal_sends_only_the_fields_set() {
 }
 
 #[tokio::test]
-async fn a_builder_sends_only_the_fields_set() {
-    let server = server_expecting(json!({"description": "Invoices", "has_issues": false})).await;
+async fn a_form_body_repeats_a_field_for_each_item_of_a_list() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/repositories/acme-corp/billing-service/commits"))
+        .and(header("content-type", "application/x-www-form-urlencoded"))
+        .and(body_string(
+            "exclude=main&include=feature%2Flogin&include=v1.2",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"values": [], "pagelen": 0})))
+        .expect(1)
+        .mount(&server)
+        .await;
     client(&server)
         .repo("acme-corp", "billing-service")
-        .create_repository()
-        .body(
-            types::Repository::builder()
-                .description("Invoices".to_string())
-                .has_issues(false),
-        )
+        .list_commits_with_include_exclude()
+        .body(types::ListCommitsWithIncludeExcludeBody {
+            include: Some(vec!["feature/login".into(), "v1.2".into()]),
+            exclude: Some(vec!["main".into()]),
+            ..Default::default()
+        })
         .send()
         .await
-        .expect("a builder without `extra` converts, and sends only what was set");
+        .expect("the form carries every ref, in order");
 }

@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use bitbucket_cloud::operations::{self, UnknownOperation};
+use bitbucket_cloud::operations::{self, Answer, Redirect, UnknownOperation};
 use bitbucket_cloud::scopes::required_for;
 use bitbucket_cloud::{Auth, Client, Error, Scope};
 use serde_json::Value;
@@ -57,8 +57,8 @@ fn the_table_equals_the_spec() {
 
             let mut granular: Vec<String> = op["x-atlassian-oauth2-scopes"]
                 .as_array()
-                .unwrap()
-                .iter()
+                .into_iter()
+                .flatten()
                 .filter(|entry| entry["state"] == "Current")
                 .flat_map(|entry| strings(&entry["scopes"]))
                 .collect();
@@ -80,6 +80,25 @@ fn the_table_equals_the_spec() {
                 op["deprecated"].as_bool().unwrap_or(false),
                 "{name}: deprecated"
             );
+            assert_eq!(entry.feature, op["x-feature"], "{name}: feature");
+            let answer = match op["x-answer"].as_str() {
+                Some("json") => Answer::Json,
+                Some("text") => Answer::Text,
+                Some("bytes") => Answer::Bytes,
+                Some("empty") => Answer::Empty,
+                other => panic!("{name}: x-answer {other:?}"),
+            };
+            assert_eq!(entry.answer, answer, "{name}: answer");
+            let redirect = match op["x-redirect"].as_str() {
+                None => None,
+                Some("storage") => Some(Redirect::Storage),
+                Some(target) => {
+                    let target = operations::by_name(target)
+                        .unwrap_or_else(|| panic!("{name} redirects to {target}"));
+                    Some(Redirect::To(target.name))
+                }
+            };
+            assert_eq!(entry.redirect, redirect, "{name}: redirect");
         }
     }
     assert_eq!(
@@ -87,7 +106,7 @@ fn the_table_equals_the_spec() {
         operations::ALL.len(),
         "operations missing from the spec"
     );
-    assert_eq!(seen, 38);
+    assert_eq!(seen, 331, "every operation of the official document");
 }
 
 #[test]
@@ -182,7 +201,8 @@ fn unknown_operations_are_errors_with_close_names() {
     assert_eq!(error.suggestions[0], "approve_pull_request");
     assert_eq!(
         error.to_string(),
-        "`aprove_pull_request` is not a supported operation; did you mean `approve_pull_request`?"
+        "`aprove_pull_request` is not a supported operation; did you mean one of \
+         `approve_pull_request`, `unapprove_pull_request`?"
     );
 }
 

@@ -270,6 +270,7 @@ async fn a_pull_request_from_open_to_merged_is_delivered_signed() {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // the issue tracker is deprecated upstream, and still served
 async fn branches_issues_and_declines_are_delivered() {
     let bb = LocalBitbucket::start().await;
     let head = bb.create_repository("acme", "app");

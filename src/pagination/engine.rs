@@ -16,7 +16,11 @@
 //!
 //! Nothing is spawned: the requests progress whenever the stream is polled (the item stream
 //! polls them while it hands out the items of the current page too).
+//!
+//! The engine does not know the items' type: a page's items travel as a [`RawPage`], so one
+//! copy of it serves every list (the crate has some sixty), instead of one per item type.
 
+use std::any::Any;
 use std::collections::VecDeque;
 use std::task::{Context, Poll};
 
@@ -32,11 +36,59 @@ use crate::transport::{self, Response};
 use crate::{Client, Error};
 
 /// Turns an answer into a page: `Envelope::into_page` of the operation's envelope type.
-pub(super) type Decode<T> = fn(Response, &'static Operation) -> Result<Page<T>, Error>;
+pub(super) type Decode = fn(Response, &'static Operation) -> Result<RawPage, Error>;
+
+/// A page whose items are of a type only the stream that asked for them knows.
+pub(super) struct RawPage {
+    /// A `Vec` of the items.
+    items: Box<dyn Any + Send>,
+    len: u64,
+    pub next: Option<String>,
+    pub page: Option<u64>,
+    pub pagelen: Option<u64>,
+    pub size: Option<u64>,
+    previous: Option<String>,
+}
+
+impl RawPage {
+    pub(super) fn erase<T: Send + 'static>(page: Page<T>) -> Self {
+        RawPage {
+            len: page.items.len() as u64,
+            items: Box::new(page.items),
+            next: page.next,
+            page: page.page,
+            pagelen: page.pagelen,
+            size: page.size,
+            previous: page.previous,
+        }
+    }
+
+    /// The page, with its items as the type they were decoded as.
+    ///
+    /// # Panics
+    ///
+    /// When they were decoded as another type: a stream and its engine are made together with
+    /// one decoder (`Pages::new`), so this cannot happen whatever the server sends.
+    pub(super) fn restore<T: 'static>(self) -> Page<T> {
+        let items = self
+            .items
+            .downcast::<Vec<T>>()
+            .map(|items| *items)
+            .unwrap_or_else(|_| unreachable!("a page's items are decoded by its own stream"));
+        Page {
+            items,
+            next: self.next,
+            previous: self.previous,
+            page: self.page,
+            pagelen: self.pagelen,
+            size: self.size,
+        }
+    }
+}
 
 /// A page and the cursor after it: the link to the page that follows, `None` on the last page.
-pub(super) struct Arrived<T> {
-    pub page: Page<T>,
+pub(super) struct Arrived {
+    pub page: RawPage,
     pub cursor: Option<String>,
 }
 
@@ -72,31 +124,31 @@ enum Plan {
     Finished,
 }
 
-type Fetch<T> = BoxFuture<'static, Result<(Url, Page<T>), Error>>;
+type Fetch = BoxFuture<'static, Result<(Url, RawPage), Error>>;
 
-pub(super) struct Engine<T> {
+pub(super) struct Engine {
     client: Client,
     operation: &'static Operation,
-    decode: Decode<T>,
+    decode: Decode,
     /// At least 1 (`Pages::concurrency` sees to it).
     pub(super) concurrency: usize,
     pub(super) max_pages: Option<u64>,
     pub(super) max_items: Option<u64>,
     plan: Plan,
-    in_flight: FuturesOrdered<Fetch<T>>,
-    ready: VecDeque<Result<Arrived<T>, Error>>,
+    in_flight: FuturesOrdered<Fetch>,
+    ready: VecDeque<Result<Arrived, Error>>,
     requested: u64,
     received_items: u64,
     /// Items per page, from the first page: what a page on its way will bring.
     per_page: u64,
 }
 
-impl<T: Send + 'static> Engine<T> {
+impl Engine {
     pub(super) fn new(
         client: Client,
         start: Result<Start, Error>,
         operation: &'static Operation,
-        decode: Decode<T>,
+        decode: Decode,
     ) -> Self {
         // A list that cannot start yields its error first, and nothing else.
         let (plan, ready) = match start {
@@ -124,7 +176,7 @@ impl<T: Send + 'static> Engine<T> {
     pub(super) fn poll_page(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Arrived<T>, Error>>> {
+    ) -> Poll<Option<Result<Arrived, Error>>> {
         self.drive(cx);
         match self.ready.pop_front() {
             Some(arrived) => {
@@ -209,7 +261,7 @@ impl<T: Send + 'static> Engine<T> {
     }
 
     /// A GET of `url` through the client's transport, decoded as a page.
-    fn get(&self, url: Url) -> Fetch<T> {
+    fn get(&self, url: Url) -> Fetch {
         let mut request = reqwest::Request::new(reqwest::Method::GET, url);
         request
             .headers_mut()
@@ -218,7 +270,7 @@ impl<T: Send + 'static> Engine<T> {
     }
 
     /// The builder's request; repeated once without `pagelen` if Bitbucket refuses ours.
-    fn first(&self, request: reqwest::Request, default_pagelen: bool) -> Fetch<T> {
+    fn first(&self, request: reqwest::Request, default_pagelen: bool) -> Fetch {
         let (client, operation, decode) = (self.client.clone(), self.operation, self.decode);
         async move {
             let fallback = if default_pagelen {
@@ -251,7 +303,7 @@ impl<T: Send + 'static> Engine<T> {
     }
 
     /// A page arrived (in order).
-    fn arrive(&mut self, result: Result<(Url, Page<T>), Error>) {
+    fn arrive(&mut self, result: Result<(Url, RawPage), Error>) {
         let (url, page) = match result {
             Ok(arrived) => arrived,
             Err(error) => {
@@ -262,11 +314,11 @@ impl<T: Send + 'static> Engine<T> {
                 return;
             }
         };
-        self.received_items = self.received_items.saturating_add(page.items.len() as u64);
+        self.received_items = self.received_items.saturating_add(page.len);
         let plan = match std::mem::replace(&mut self.plan, Plan::Finished) {
             Plan::Awaiting { first } => {
                 if first {
-                    self.per_page = page.pagelen.unwrap_or(page.items.len() as u64);
+                    self.per_page = page.pagelen.unwrap_or(page.len);
                 }
                 self.after(&url, &page, first)
             }
@@ -311,7 +363,7 @@ impl<T: Send + 'static> Engine<T> {
     }
 
     /// The plan after a page whose successor is not requested yet.
-    fn after(&self, url: &Url, page: &Page<T>, first: bool) -> Result<Plan, Error> {
+    fn after(&self, url: &Url, page: &RawPage, first: bool) -> Result<Plan, Error> {
         let Some(link) = page.next.as_deref() else {
             if first
                 && self.operation.page_parameter
@@ -363,7 +415,7 @@ impl<T: Send + 'static> Engine<T> {
 }
 
 /// `(page, last page)` when the page says its number, its length and the list's size.
-fn count<T>(page: &Page<T>) -> Option<(u64, u64)> {
+fn count(page: &RawPage) -> Option<(u64, u64)> {
     let number = page.page?;
     let pagelen = page.pagelen.filter(|n| *n > 0)?;
     // Capped so that counting up to it never overflows, whatever the server says.
@@ -371,12 +423,12 @@ fn count<T>(page: &Page<T>) -> Option<(u64, u64)> {
     Some((number, last))
 }
 
-async fn fetch<T>(
+async fn fetch(
     client: Client,
     request: reqwest::Request,
     operation: &'static Operation,
-    decode: Decode<T>,
-) -> Result<(Url, Page<T>), Error> {
+    decode: Decode,
+) -> Result<(Url, RawPage), Error> {
     let url = request.url().clone();
     let response = transport::execute(&client, request, operation).await?;
     Ok((url, decode(response, operation)?))

@@ -1,4 +1,7 @@
 //! The issue tracker: list, create, get, update.
+//!
+//! Deprecated upstream, and still tested.
+#![allow(deprecated)]
 
 use bitbucket_cloud::Client;
 use bitbucket_cloud::types::{self, IssueKind, IssuePriority, IssueState};
@@ -115,7 +118,10 @@ async fn update_issue() {
         c.repo("acme", "web-app")
             .update_issue()
             .issue_id(30)
-            .body(types::Issue::builder().state(IssueState::OnHold))
+            .body(types::Issue {
+                state: Some(IssueState::OnHold),
+                ..Default::default()
+            })
             .send()
             .await
     };

@@ -149,9 +149,10 @@ async fn update_repository() {
     let call = async |c: &Client| {
         c.repo("acme", "web.app")
             .update_repository()
-            .body_map(|b| {
-                b.description("The storefront".to_string())
-                    .has_issues(false)
+            .body(types::Repository {
+                description: Some("The storefront".into()),
+                has_issues: Some(false),
+                ..Default::default()
             })
             .send()
             .await

@@ -155,65 +155,88 @@ fn in_list(out: &[String]) -> bool {
         })
 }
 
-/// Rewrites the parts of a line outside inline code spans.
+/// Rewrites one line outside its inline code spans: links made absolute (their text may hold
+/// code spans), stray `[` escaped, bare URLs in angle brackets, and `<word>` placeholders
+/// (`<n>`, `<tagname>`), which rustdoc would read as unclosed HTML, escaped.
 fn rewrite_inline(line: &str) -> String {
     let mut out = String::with_capacity(line.len() + 16);
-    for (i, segment) in line.split('`').enumerate() {
-        if i > 0 {
-            out.push('`');
-        }
-        if i % 2 == 1 {
-            out.push_str(segment); // inside `code`
-        } else {
-            out.push_str(&rewrite_prose(segment));
-        }
-    }
-    out
-}
-
-fn rewrite_prose(text: &str) -> String {
-    let text = text.replace("](/", &format!("]({DOCS_SITE}/"));
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut rest = text.as_str();
-    while let Some(pos) = rest.find(['[', 'h']) {
-        let (before, at) = rest.split_at(pos);
-        out.push_str(before);
-        if let Some(after_bracket) = at.strip_prefix('[') {
-            // `[text](url)` is a link; any other `[` would be read as an intra-doc link.
-            let is_link = at.find(']').is_some_and(|end| at[end..].starts_with("]("));
-            if is_link {
-                let end = at.find("](").expect("checked above");
-                out.push_str(&at[..end + 2]);
-                rest = &at[end + 2..];
-                // Copy the URL untouched.
-                let close = rest.find(')').unwrap_or(rest.len());
-                out.push_str(&rest[..close]);
-                rest = &rest[close..];
-            } else {
-                out.push_str("\\[");
-                rest = after_bracket;
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        if c == '`' {
+            // A code span, copied untouched up to its closing backtick.
+            let end = rest[1..].find('`').map_or(rest.len(), |e| e + 2);
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+        } else if c == '[' {
+            match link_text_end(rest) {
+                Some(close) => {
+                    out.push('[');
+                    out.push_str(&rewrite_inline(&rest[1..close]));
+                    out.push_str("](");
+                    let target = &rest[close + 2..];
+                    let url_end = target.find(')').unwrap_or(target.len());
+                    let url = &target[..url_end];
+                    if url.starts_with('/') {
+                        out.push_str(DOCS_SITE);
+                    }
+                    out.push_str(url);
+                    rest = &target[url_end..];
+                }
+                None => {
+                    // Any other `[` would be read as an intra-doc link.
+                    out.push_str("\\[");
+                    rest = &rest[1..];
+                }
             }
-        } else if at.starts_with("http://") || at.starts_with("https://") {
-            let end = at
+        } else if rest.starts_with("http://") || rest.starts_with("https://") {
+            let end = rest
                 .find(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '>')
-                .unwrap_or(at.len());
-            let url = at[..end].trim_end_matches(['.', ',', ';', ':', ')']);
-            let preceded = out.ends_with('<') || out.ends_with('(');
-            if preceded {
+                .unwrap_or(rest.len());
+            let url = rest[..end].trim_end_matches(['.', ',', ';', ':', ')']);
+            if out.ends_with('<') || out.ends_with('(') {
                 out.push_str(url);
             } else {
                 out.push('<');
                 out.push_str(url);
                 out.push('>');
             }
-            rest = &at[url.len()..];
+            rest = &rest[url.len()..];
+        } else if c == '<' && is_placeholder(rest) {
+            out.push_str("\\<");
+            rest = &rest[1..];
         } else {
-            out.push('h');
-            rest = &at[1..];
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
         }
     }
-    out.push_str(rest);
     out
+}
+
+/// For `[text](url)...` (the text may hold code spans), where the text ends: the index of
+/// its `]`, followed by `(`. `None` for a `[` that opens no link.
+fn link_text_end(text: &str) -> Option<usize> {
+    let mut in_code = false;
+    for (i, c) in text.char_indices().skip(1) {
+        match c {
+            '`' => in_code = !in_code,
+            '[' if !in_code => return None,
+            ']' if !in_code => return text[i..].starts_with("](").then_some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `<n>`, `<tagname>`, `</x>`: angle brackets around a word, which rustdoc reads as HTML.
+fn is_placeholder(text: &str) -> bool {
+    let Some(end) = text.find('>') else {
+        return false;
+    };
+    let inner = text[1..end].trim_start_matches('/');
+    inner.starts_with(|c: char| c.is_ascii_alphabetic())
+        && inner
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 #[cfg(test)]
@@ -263,6 +286,24 @@ mod tests {
     fn bare_urls_get_angle_brackets() {
         let got = rustdoc_markdown("Go to https://bitbucket.org/x. Or <https://a.b>.");
         assert_eq!(got, "Go to <https://bitbucket.org/x>. Or <https://a.b>.");
+    }
+
+    #[test]
+    fn links_whose_text_is_code_stay_links() {
+        let got = rustdoc_markdown("See [`/2.0/snippets/{workspace}`](/cloud/x/#y).");
+        assert_eq!(
+            got,
+            "See [`/2.0/snippets/{workspace}`](https://developer.atlassian.com/cloud/x/#y)."
+        );
+    }
+
+    #[test]
+    fn placeholders_in_angle_brackets_are_escaped() {
+        let got = rustdoc_markdown("with <n> lines, \"Added tag <tagname>\"; <https://a.b>");
+        assert_eq!(
+            got,
+            "with \\<n> lines, \"Added tag \\<tagname>\"; <https://a.b>"
+        );
     }
 
     #[test]

@@ -220,6 +220,7 @@ fn transform(
         .to_string();
     // Keep the chosen operations (with all components, so patches can refer to any schema).
     let mut doc = operations.select(&upstream)?;
+    rules::inline_request_bodies(&mut doc)?;
     // Fix what is wrong upstream, one patch per defect.
     for patch in patches {
         patch.apply(&mut doc)?;
@@ -231,6 +232,9 @@ fn transform(
     names.hoist_inline(&mut doc)?;
     rules::flatten_all_of(&mut doc)?;
     rules::reuse_link_component(&mut doc);
+    rules::answers(&mut doc)?;
+    rules::deprecation_notes(&mut doc);
+    rules::reference_links(&mut doc);
     rules::pagelen_parameter(&mut doc)?;
     rules::prune_unreachable_components(&mut doc);
     rules::open_objects(&mut doc);

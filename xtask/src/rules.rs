@@ -510,7 +510,9 @@ pub fn pagelen_parameter(doc: &mut Value) -> Result<()> {
         .cloned()
         .unwrap_or_default();
     for_each_operation(doc, &mut |_, method, op| {
-        if method != "get" {
+        // A list answers JSON; `get_source` keeps the JSON of a directory listing beside the
+        // raw bytes of a file, and is not one.
+        if method != "get" || op["x-answer"] != "json" {
             return;
         }
         let Some(reference) = op
@@ -706,4 +708,390 @@ pub fn defaults_in_descriptions(doc: &mut Value) {
         };
         schema.insert("description".into(), Value::String(description));
     });
+}
+
+/// Replaces each `$ref` to `#/components/requestBodies/...` with the body it names, so every
+/// rule, patch and the build see an operation's body where it is used.
+pub fn inline_request_bodies(doc: &mut Value) -> Result<()> {
+    let bodies = doc
+        .pointer("/components/requestBodies")
+        .cloned()
+        .unwrap_or_default();
+    let mut missing = Vec::new();
+    for_each_operation(doc, &mut |path, method, op| {
+        let Some(reference) = op
+            .pointer("/requestBody/$ref")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
+            return;
+        };
+        match reference
+            .strip_prefix("#/components/requestBodies/")
+            .and_then(|name| bodies.get(name))
+        {
+            Some(body) => op["requestBody"] = body.clone(),
+            None => missing.push(format!("{method} {path}: {reference}")),
+        }
+    });
+    if !missing.is_empty() {
+        bail!(
+            "dangling request body references:\n  {}",
+            missing.join("\n  ")
+        );
+    }
+    if let Some(components) = doc.get_mut("components").and_then(Value::as_object_mut) {
+        components.remove("requestBodies");
+    }
+    Ok(())
+}
+
+/// Makes every operation's success answer say what it carries, and records it as `x-answer`
+/// (`json`, `text`, `bytes` or `empty`), which the build turns into the type `send()`
+/// returns.
+///
+/// - A 204 has no body, whatever the document attaches to it (the issue vote and watch
+///   endpoints declare the `error` schema there).
+/// - Without an `answer` in `spec/operations.toml`, the answer is read from the document:
+///   `json` when a 2xx declares JSON, `empty` when every 2xx is a 204. Anything else (a 200
+///   without content, only a redirect, only `default`) fails here, naming the operation: its
+///   answer has to be reviewed and written down.
+/// - With an `answer`, the success responses are made to say it: `text/plain`,
+///   `application/octet-stream` (the document's JSON, if any, stays beside it: what a
+///   directory listing holds, for instance), no content, or JSON; JSON without a declared
+///   schema becomes any JSON value (`{}`), so whatever Bitbucket sends is kept.
+/// - An operation that `redirect`s to another one answers as that one (the 3xx is followed):
+///   it gets that operation's success response and answer.
+/// - A 3xx must have its `redirect` written down, and a `redirect` needs a 3xx.
+pub fn answers(doc: &mut Value) -> Result<()> {
+    let mut problems = Vec::new();
+    // Pass 1: 204s lose their content; every operation not redirected to another one gets its
+    // answer.
+    for_each_operation(doc, &mut |path, method, op| {
+        let name = op["operationId"].as_str().unwrap_or_default().to_string();
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            problems.push(format!("{name}: no responses"));
+            return;
+        };
+        if let Some(no_content) = responses.get_mut("204").and_then(Value::as_object_mut) {
+            no_content.remove("content");
+        }
+        let redirects = responses.keys().any(|s| s.starts_with('3'));
+        let redirect = op.get("x-redirect").and_then(Value::as_str);
+        match (redirects, redirect) {
+            (true, None) => problems.push(format!(
+                "{name} ({method} {path}) answers with a redirect: say where it leads with \
+                 `redirect` in spec/operations.toml"
+            )),
+            (false, Some(_)) => problems.push(format!(
+                "{name} has a `redirect` in spec/operations.toml, but the document declares no 3xx"
+            )),
+            _ => {}
+        }
+        if redirect.is_some_and(|r| r != "storage") {
+            return; // pass 2
+        }
+        let explicit = op
+            .get("x-answer")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let responses = op["responses"].as_object_mut().expect("checked above");
+        let answer = match explicit {
+            Some(answer) => {
+                declare_answer(responses, &answer);
+                answer
+            }
+            None => match derived_answer(responses) {
+                Some(answer) => answer.to_string(),
+                None => {
+                    problems.push(format!(
+                        "{name} ({method} {path}): the document does not say what a success \
+                         carries ({}); review it and set `answer` in spec/operations.toml",
+                        describe_successes(responses)
+                    ));
+                    return;
+                }
+            },
+        };
+        op["x-answer"] = Value::String(answer);
+    });
+    // Pass 2: operations that redirect to another one answer as it does.
+    let mut answers_of: BTreeMap<String, (Value, Value)> = BTreeMap::new();
+    for_each_operation(doc, &mut |_, _, op| {
+        if let (Some(name), Some(answer)) = (op["operationId"].as_str(), op.get("x-answer")) {
+            let success = op["responses"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .find(|(status, r)| status.starts_with('2') && r.get("content").is_some())
+                .map(|(_, r)| r.clone())
+                .unwrap_or(Value::Null);
+            answers_of.insert(name.to_string(), (answer.clone(), success));
+        }
+    });
+    for_each_operation(doc, &mut |_, _, op| {
+        let name = op["operationId"].as_str().unwrap_or_default().to_string();
+        let Some(target) = op
+            .get("x-redirect")
+            .and_then(Value::as_str)
+            .filter(|r| *r != "storage")
+            .map(str::to_string)
+        else {
+            return;
+        };
+        if op.get("x-answer").is_some() {
+            problems.push(format!(
+                "{name}: an operation that redirects to `{target}` answers as it; drop its `answer`"
+            ));
+            return;
+        }
+        let Some((answer, success)) = answers_of.get(&target) else {
+            problems.push(format!(
+                "{name} redirects to `{target}`, which has no answer of its own (a chain of redirects?)"
+            ));
+            return;
+        };
+        let mut success = success.clone();
+        if let Some(obj) = success.as_object_mut() {
+            obj.insert(
+                "description".into(),
+                Value::String(format!(
+                    "What the redirect leads to: the answer of `{target}` for this {}.",
+                    if name.contains("pull_request") {
+                        "pull request"
+                    } else {
+                        "resource"
+                    }
+                )),
+            );
+        }
+        if success.is_null() {
+            success = json!({ "description": format!("What the redirect leads to: the answer of `{target}`.") });
+        }
+        op["responses"]["200"] = success;
+        op["x-answer"] = answer.clone();
+    });
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        bail!("{}", problems.join("\n"))
+    }
+}
+
+fn successes(responses: &Map<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
+    responses
+        .iter()
+        .filter(|(status, _)| status.starts_with('2'))
+}
+
+/// `json` when a 2xx declares JSON, `empty` when every 2xx is a bodiless 204.
+fn derived_answer(responses: &Map<String, Value>) -> Option<&'static str> {
+    let has_json =
+        successes(responses).any(|(_, r)| r.pointer("/content/application~1json").is_some());
+    if has_json {
+        return Some("json");
+    }
+    let mut all = successes(responses).peekable();
+    if all.peek().is_some() && all.all(|(status, _)| status == "204") {
+        return Some("empty");
+    }
+    None
+}
+
+/// What the successes of `responses` declare, for an error message: `200 without content`.
+fn describe_successes(responses: &Map<String, Value>) -> String {
+    let described: Vec<String> = responses
+        .iter()
+        .filter(|(status, _)| !status.starts_with('4') && !status.starts_with('5'))
+        .map(
+            |(status, r)| match r.get("content").and_then(Value::as_object) {
+                Some(content) => format!(
+                    "{status} with {}",
+                    content.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+                None => format!("{status} without content"),
+            },
+        )
+        .collect();
+    if described.is_empty() {
+        "no success answer at all".to_string()
+    } else {
+        described.join("; ")
+    }
+}
+
+/// Makes the success responses carry `answer` (see [`answers`]).
+fn declare_answer(responses: &mut Map<String, Value>, answer: &str) {
+    let statuses: Vec<String> = successes(responses)
+        .map(|(status, _)| status.clone())
+        .filter(|status| status != "204" || answer == "empty")
+        .collect();
+    let statuses = if statuses.is_empty() {
+        // Only a redirect or only `default`: the answer a caller gets is a plain success.
+        let status = if answer == "empty" { "204" } else { "200" };
+        responses.insert(
+            status.to_string(),
+            json!({ "description": "The operation succeeded." }),
+        );
+        vec![status.to_string()]
+    } else {
+        statuses
+    };
+    for status in statuses {
+        let response = responses[&status]
+            .as_object_mut()
+            .expect("responses are objects");
+        match answer {
+            "empty" => {
+                response.remove("content");
+            }
+            "text" => {
+                response.insert(
+                    "content".into(),
+                    json!({ "text/plain": { "schema": { "type": "string" } } }),
+                );
+            }
+            "bytes" => {
+                let content = response
+                    .entry("content")
+                    .or_insert_with(|| json!({}))
+                    .as_object_mut()
+                    .expect("content is an object");
+                content.insert(
+                    "application/octet-stream".into(),
+                    json!({ "schema": { "type": "string", "format": "binary" } }),
+                );
+            }
+            _ => {
+                let content = response
+                    .entry("content")
+                    .or_insert_with(|| json!({}))
+                    .as_object_mut()
+                    .expect("content is an object");
+                content
+                    .entry("application/json")
+                    .or_insert_with(|| json!({ "schema": {} }));
+            }
+        }
+    }
+}
+
+/// Sets `x-deprecation-note` on every deprecated operation: the sentences of its description
+/// that say so (from "This endpoint ..." or "This API ..." on), as plain text, with links to
+/// other operations of the document named by their Rust names; or, when the description says
+/// nothing (the issue tracker), that the document marks it deprecated.
+pub fn deprecation_notes(doc: &mut Value) {
+    let mut by_anchor: BTreeMap<String, String> = BTreeMap::new();
+    for_each_operation(doc, &mut |path, method, op| {
+        if let Some(name) = op["operationId"].as_str() {
+            by_anchor.insert(reference_anchor(path, method), name.to_string());
+        }
+    });
+    for_each_operation(doc, &mut |_, _, op| {
+        if op["deprecated"] != true {
+            return;
+        }
+        let description = op["description"].as_str().unwrap_or_default();
+        let note = description
+            .split("\n\n")
+            .find_map(|paragraph| {
+                let start = ["This endpoint", "This API"]
+                    .iter()
+                    .filter_map(|s| paragraph.find(s))
+                    .min()?;
+                paragraph[start..]
+                    .contains("deprecated")
+                    .then(|| plain_note(&paragraph[start..], &by_anchor))
+            })
+            .unwrap_or_else(|| {
+                "Atlassian's OpenAPI document marks this operation deprecated.".into()
+            });
+        op["x-deprecation-note"] = Value::String(note);
+    });
+}
+
+/// Sets `x-reference` on every operation: its page in Atlassian's REST reference, which its
+/// docs link to (the group is its first tag, the anchor made from its path and method).
+pub fn reference_links(doc: &mut Value) {
+    for_each_operation(doc, &mut |path, method, op| {
+        let group = op["tags"][0]
+            .as_str()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .replace(' ', "-");
+        op["x-reference"] = Value::String(format!(
+            "https://developer.atlassian.com/cloud/bitbucket/rest/api-group-{group}/#{}",
+            reference_anchor(path, method)
+        ));
+    });
+}
+
+/// `api-repositories-workspace-get`: the anchor of an operation in Atlassian's REST reference.
+pub fn reference_anchor(path: &str, method: &str) -> String {
+    let slug: String = path
+        .trim_start_matches('/')
+        .chars()
+        .filter(|c| *c != '{' && *c != '}')
+        .map(|c| {
+            if c == '/' || c == '_' {
+                '-'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    format!("api-{slug}-{}", method.to_ascii_lowercase())
+}
+
+/// Markdown made plain for a `#[deprecated]` note: emphasis dropped, list items joined with
+/// `;`, `[text](link)` as `text (`operation`)` for a link to an operation of the document or
+/// `text <URL>` otherwise (rustdoc links it), whitespace collapsed.
+fn plain_note(markdown: &str, by_anchor: &BTreeMap<String, String>) -> String {
+    let mut text = markdown.replace("**", "");
+    while let Some(open) = text.find('[') {
+        let Some(close) = text[open..].find("](").map(|i| open + i) else {
+            break;
+        };
+        let Some(end) = text[close..].find(')').map(|i| close + i) else {
+            break;
+        };
+        let label = text[open + 1..close].to_string();
+        let target = &text[close + 2..end];
+        let named = target
+            .split_once('#')
+            .and_then(|(_, anchor)| by_anchor.get(anchor))
+            .map(|name| format!("`{name}`"));
+        let url = if target.starts_with('/') {
+            format!("https://developer.atlassian.com{target}")
+        } else {
+            target.to_string()
+        };
+        let replacement = match named {
+            Some(name) => format!("{label} ({name})"),
+            None => format!("{label} <{url}>"),
+        };
+        text.replace_range(open..=end, &replacement);
+    }
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let mut out = String::new();
+    for line in lines {
+        if let Some(item) = line.strip_prefix("* ").or_else(|| line.strip_prefix("- ")) {
+            if !out.ends_with(':') {
+                out.push(';');
+            }
+            out.push(' ');
+            out.push_str(item);
+        } else if !line.is_empty() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(line);
+        }
+    }
+    let out = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    if out.ends_with('.') {
+        out
+    } else {
+        format!("{out}.")
+    }
 }

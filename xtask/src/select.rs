@@ -31,6 +31,28 @@ pub struct Operation {
     /// The largest `pagelen` the list accepts, when it is not Bitbucket's usual 100.
     #[serde(default)]
     pub max_pagelen: Option<u64>,
+    /// The cargo feature that generates it, when it is not its first tag in kebab case.
+    #[serde(default)]
+    pub feature: Option<String>,
+    /// What a success carries (`json`, `text`, `bytes`, `empty`), when the document does not
+    /// say or is wrong; see `rules::answers`.
+    #[serde(default)]
+    pub answer: Option<String>,
+    /// Where a 3xx answer leads: `storage`, or the operation it redirects to.
+    #[serde(default)]
+    pub redirect: Option<String>,
+    /// `multipart`: a body of files the document does not declare (`x-request`).
+    #[serde(default)]
+    pub request: Option<String>,
+}
+
+/// The kinds of answer an operation can have (`x-answer`).
+pub const ANSWERS: &[&str] = &["json", "text", "bytes", "empty"];
+
+/// `Pullrequests` -> `pullrequests`, `Issue tracker` -> `issue-tracker`: a tag as a cargo
+/// feature name.
+pub fn feature_of_tag(tag: &str) -> String {
+    tag.trim().to_ascii_lowercase().replace(' ', "-")
 }
 
 impl Operations {
@@ -65,6 +87,37 @@ impl Operations {
             if !routes.insert((op.method.to_ascii_lowercase(), op.path.as_str())) {
                 bail!("`{} {}` is listed twice", op.method, op.path);
             }
+            if let Some(answer) = &op.answer
+                && !ANSWERS.contains(&answer.as_str())
+            {
+                bail!(
+                    "`{}`: unknown answer `{answer}` (one of {})",
+                    op.name,
+                    ANSWERS.join(", ")
+                );
+            }
+            if op.request.as_deref().is_some_and(|r| r != "multipart") {
+                bail!("`{}`: `request` can only be \"multipart\"", op.name);
+            }
+            if let Some(feature) = &op.feature
+                && (feature.is_empty()
+                    || !feature.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+            {
+                bail!("`{}`: feature `{feature}` is not kebab-case", op.name);
+            }
+        }
+        for op in &self.list {
+            match op.redirect.as_deref() {
+                None | Some("storage") => {}
+                Some(target) if target == op.name => {
+                    bail!("`{}` redirects to itself", op.name)
+                }
+                Some(target) if !names.contains(target) => bail!(
+                    "`{}` redirects to `{target}`, which is neither `storage` nor an operation",
+                    op.name
+                ),
+                Some(_) => {}
+            }
         }
         Ok(())
     }
@@ -88,6 +141,31 @@ impl Operations {
             operation["operationId"] = Value::String(op.name.clone());
             if let Some(max) = op.max_pagelen {
                 operation["x-max-pagelen"] = max.into();
+            }
+            let feature = match &op.feature {
+                Some(feature) => feature.clone(),
+                None => operation["tags"][0]
+                    .as_str()
+                    .map(feature_of_tag)
+                    .with_context(|| {
+                        format!("`{}` has no tag to name its feature after", op.name)
+                    })?,
+            };
+            operation["x-feature"] = Value::String(feature);
+            if let Some(answer) = &op.answer {
+                operation["x-answer"] = Value::String(answer.clone());
+            }
+            if let Some(redirect) = &op.redirect {
+                operation["x-redirect"] = Value::String(redirect.clone());
+            }
+            if let Some(request) = &op.request {
+                if operation.get("requestBody").is_some() {
+                    bail!(
+                        "`{}` is marked `request = \"{request}\"`, but the document declares its body",
+                        op.name
+                    );
+                }
+                operation["x-request"] = Value::String(request.clone());
             }
             let item = paths.entry(op.path.clone()).or_insert_with(|| {
                 // Path-level fields (shared parameters, summary) come along with the first

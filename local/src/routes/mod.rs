@@ -42,7 +42,10 @@ pub(crate) struct Caller {
 
 pub(crate) fn router(app: Shared) -> Router {
     let mut router = Router::new();
-    for op in bitbucket_cloud::operations::ALL {
+    for op in bitbucket_cloud::operations::ALL
+        .iter()
+        .filter(|op| routable(op))
+    {
         let endpoint = endpoint(op).route_layer(middleware::from_fn_with_state(
             (Arc::clone(&app), op),
             guard,
@@ -52,6 +55,18 @@ pub(crate) fn router(app: Shared) -> Router {
     router
         .fallback(|| async { ApiError::no_api() })
         .with_state(app)
+}
+
+/// Whether axum can route `op`'s template: a parameter must be a whole segment (the issue
+/// export's `{repo_name}-issues-{task_id}.zip` is not). Those it cannot route answer like any
+/// unknown URL.
+fn routable(op: &Operation) -> bool {
+    op.path.split('/').all(|segment| {
+        !segment.contains('{')
+            || (segment.starts_with('{')
+                && segment.matches('{').count() == 1
+                && segment.ends_with('}'))
+    })
 }
 
 /// The handler of `op`.
