@@ -70,16 +70,21 @@
 
 mod generated;
 
+mod admission;
 pub mod audit;
 pub mod auth;
 mod client;
 mod completion;
+mod endpoint;
 pub mod error;
 mod handles;
 pub mod operations;
 pub mod pagination;
 pub mod policy;
+#[cfg(test)]
+mod properties;
 pub mod rate_limit;
+mod redact;
 pub mod retry;
 pub mod scopes;
 mod transport;

@@ -73,7 +73,7 @@
 //! ```
 
 mod engine;
-mod links;
+pub(crate) mod links;
 
 use std::collections::VecDeque;
 use std::fmt;

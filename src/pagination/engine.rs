@@ -17,7 +17,8 @@
 //! Nothing is spawned: the requests progress whenever the stream is polled (the item stream
 //! polls them while it hands out the items of the current page too).
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
+use std::hash::{BuildHasher as _, RandomState};
 use std::task::{Context, Poll};
 
 use futures_util::future::BoxFuture;
@@ -87,8 +88,13 @@ pub(super) struct Engine<T> {
     ready: VecDeque<Result<Arrived<T>, Error>>,
     requested: u64,
     received_items: u64,
+    received_pages: u64,
     /// Items per page, from the first page: what a page on its way will bring.
     per_page: u64,
+    /// The links requested so far, hashed: a `next` link among them is a loop. Eight bytes a
+    /// page, so a list of a million pages costs 8 MB here at most.
+    requested_links: HashSet<u64>,
+    hasher: RandomState,
 }
 
 impl<T: Send + 'static> Engine<T> {
@@ -115,7 +121,10 @@ impl<T: Send + 'static> Engine<T> {
             ready,
             requested: 0,
             received_items: 0,
+            received_pages: 0,
             per_page: 0,
+            requested_links: HashSet::new(),
+            hasher: RandomState::new(),
         }
     }
 
@@ -177,10 +186,13 @@ impl<T: Send + 'static> Engine<T> {
                 Plan::Start(Start::Request {
                     request,
                     default_pagelen,
-                }) => (
-                    self.first(request, default_pagelen),
-                    Plan::Awaiting { first: true },
-                ),
+                }) => {
+                    self.remember(request.url());
+                    (
+                        self.first(request, default_pagelen),
+                        Plan::Awaiting { first: true },
+                    )
+                }
                 Plan::Start(Start::Cursor(url)) => (self.get(url), Plan::Awaiting { first: true }),
                 Plan::Follow(url) => (self.get(url), Plan::Awaiting { first: false }),
                 Plan::Numbered {
@@ -208,8 +220,21 @@ impl<T: Send + 'static> Engine<T> {
         }
     }
 
+    /// Notes that `url` was requested.
+    fn remember(&mut self, url: &Url) {
+        let hash = self.hasher.hash_one(url.as_str());
+        self.requested_links.insert(hash);
+    }
+
+    /// Whether `url` was requested already by this stream.
+    fn requested_before(&self, url: &Url) -> bool {
+        self.requested_links
+            .contains(&self.hasher.hash_one(url.as_str()))
+    }
+
     /// A GET of `url` through the client's transport, decoded as a page.
-    fn get(&self, url: Url) -> Fetch<T> {
+    fn get(&mut self, url: Url) -> Fetch<T> {
+        self.remember(&url);
         let mut request = reqwest::Request::new(reqwest::Method::GET, url);
         request
             .headers_mut()
@@ -263,6 +288,10 @@ impl<T: Send + 'static> Engine<T> {
             }
         };
         self.received_items = self.received_items.saturating_add(page.items.len() as u64);
+        self.received_pages = self.received_pages.saturating_add(1);
+        // The URL actually fetched (the first page may have been asked again without our
+        // `pagelen`).
+        self.remember(&url);
         let plan = match std::mem::replace(&mut self.plan, Plan::Finished) {
             Plan::Awaiting { first } => {
                 if first {
@@ -335,6 +364,12 @@ impl<T: Send + 'static> Engine<T> {
             return Ok(Plan::Finished);
         };
         let next = links::same_origin(&self.client, Some(url), link, self.operation)?;
+        if self.requested_before(&next) {
+            return Err(Error::PaginationLoop {
+                operation: self.operation.name,
+                pages: self.received_pages,
+            });
+        }
         if first
             && let Some((number, last)) = count(page)
             && number < last
