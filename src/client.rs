@@ -157,6 +157,8 @@ impl ClientBuilder {
     }
 
     /// The time limit of each attempt, from sending to the end of the body (30 s by default).
+    /// Attempts after the first are also cut off when the retry budget runs out (see
+    /// [`RetryConfig::budget`]).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -203,8 +205,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Gives every [`AuditRecord`] (one per request, allowed or denied) to `sink`, besides the
-    /// `tracing` event. See [`crate::audit`].
+    /// Gives every [`AuditRecord`] to `sink`, besides the `tracing` event: one for each
+    /// request that left the process (each attempt of a retried call, each page, each OAuth
+    /// token request, and requests cancelled by dropping their call), and one for each request
+    /// the policy refused. See [`crate::audit`].
     pub fn audit(mut self, sink: impl Fn(&AuditRecord) + Send + Sync + 'static) -> Self {
         self.audit = Some(Arc::new(sink));
         self
