@@ -297,26 +297,11 @@ impl Pending {
         client: &Client,
         operation: &'static Operation,
         method: &Method,
-        admission: &Admission,
+        admission: Admission,
         attempt: u32,
     ) -> Pending {
-        Pending::new(
-            client,
-            AuditRecord {
-                agent: client.inner.agent.clone(),
-                operation,
-                purpose: Purpose::Call,
-                method: method.clone(),
-                path: admission.path.clone(),
-                params: admission.params.clone(),
-                decision: admission.decision.clone(),
-                attempt,
-                outcome: Outcome::Cancelled,
-                status: None,
-                error: None,
-                duration: Duration::ZERO,
-            },
-        )
+        let record = call_record(client, operation, method, admission, attempt);
+        Pending::new(client, record)
     }
 
     /// A request to the OAuth token endpoint `token_url` for the call of `operation`.
@@ -398,7 +383,20 @@ pub(crate) fn denied(
     admission: Admission,
     attempt: u32,
 ) {
-    let record = AuditRecord {
+    let mut record = call_record(client, operation, method, admission, attempt);
+    record.outcome = Outcome::Denied;
+    emit(&client.inner, &record);
+}
+
+/// The record of a request of `operation`'s call, before its outcome is known.
+fn call_record(
+    client: &Client,
+    operation: &'static Operation,
+    method: &Method,
+    admission: Admission,
+    attempt: u32,
+) -> AuditRecord {
+    AuditRecord {
         agent: client.inner.agent.clone(),
         operation,
         purpose: Purpose::Call,
@@ -407,12 +405,12 @@ pub(crate) fn denied(
         params: admission.params,
         decision: admission.decision,
         attempt,
-        outcome: Outcome::Denied,
+        // Until the outcome is known: what a drop before then means.
+        outcome: Outcome::Cancelled,
         status: None,
         error: None,
         duration: Duration::ZERO,
-    };
-    emit(&client.inner, &record);
+    }
 }
 
 /// The `tracing` event of a record, and the application's sink.

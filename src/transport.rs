@@ -115,7 +115,7 @@ async fn attempts(
         sent = number;
         span.record("attempt", sent);
 
-        let mut pending = Pending::request(client, operation, &method, &admission, sent);
+        let mut pending = Pending::request(client, operation, &method, admission, sent);
         let answer = match within(deadline, send(client, attempt, &mut pending, span)).await {
             Some(answer) => answer,
             None => {
