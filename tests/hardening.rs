@@ -577,7 +577,7 @@ async fn a_call_dropped_by_a_timeout_is_recorded_as_cancelled() {
         .repo("ws", "app")
         .merge_pull_request()
         .pull_request_id(42)
-        .body(types::PullrequestMergeParameters::default())
+        .body(types::PullRequestMergeParameters::default())
         .send();
     let timed_out = tokio::time::timeout(Duration::from_millis(300), merge).await;
     assert!(timed_out.is_err());
