@@ -282,7 +282,8 @@ fn pagination_methods(
         /// a page, as the earlier stream gave it): the list continues where that stream
         /// stopped. The builder's parameters are not used: the cursor carries them. A
         /// cursor on another origin than the client's yields
-        /// [`crate::Error::ForeignNextLink`] and sends nothing.
+        /// [`crate::Error::ForeignNextLink`], and one whose path is not this
+        /// operation's yields [`crate::Error::Denied`]; neither sends anything.
         pub fn resume(self, cursor: &str) -> crate::pagination::Pages<#item_path> {
             const OPERATION: &crate::Operation = &crate::operations::#constant;
             crate::pagination::Pages::resume::<types::#envelope_ident>(

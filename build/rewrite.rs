@@ -10,9 +10,10 @@
 //!   enums that hold values (`oneOf`) derive `PartialEq` too. A field holding another struct
 //!   is an `Option<Box<T>>` (typify's `Box<Option<T>>` cycle breaks included), which keeps the
 //!   types small and their decoding shallow on the stack.
-//! - Structs with a secret field (`secret`, `password`, `token`, or a name ending in one of
-//!   them) get a `Debug` that prints `[redacted]` in its place, so a logged value or error
-//!   never shows it.
+//! - Structs get a `Debug` that prints each field through `crate::redact`, which applies the
+//!   crate's redaction rules at run time: secret-named fields and JSON keys (`extra` included,
+//!   at any depth) print `[redacted]`, as does the `value` of a type with a `secured` flag.
+//!   One rule for every type, present and future, rather than a list of fields.
 //! - The progenitor plumbing the overlay replaces (`ClientInfo`, `ClientHooks`, `Client::new`,
 //!   the prelude) is removed.
 //! - Each generated item says on docs.rs which cargo feature gives it.
@@ -242,7 +243,7 @@ fn rewrite_types(
         ));
     }
     items.extend(deserializers);
-    redact_secrets(items, quote!(Redacted));
+    redacting_debug(items);
     items.push(parse_quote! {
         /// One field of a JSON object being decoded (see `decode_through_a_map` in the build):
         /// taken out of the object, so that what remains is the struct's `extra`; `null` is
@@ -289,17 +290,6 @@ fn rewrite_types(
                 sent,
                 "a field Bitbucket sent does not fit its declared type; kept as sent in `extra`"
             );
-        }
-    });
-    items.push(parse_quote! {
-        /// Printed by `Debug` in place of a secret.
-        struct Redacted;
-    });
-    items.push(parse_quote! {
-        impl ::std::fmt::Debug for Redacted {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str("[redacted]")
-            }
         }
     });
     Ok(())
@@ -535,46 +525,41 @@ fn decode_through_a_map(st: &mut ItemStruct) -> Option<Item> {
     })
 }
 
-/// Whether a field named `name` holds a secret: `secret`, `password`, `token`, or a name
-/// ending in `_secret`, `_password`, `_token`.
-fn is_secret_field(name: &str) -> bool {
-    ["secret", "password", "token"]
-        .iter()
-        .any(|s| name == *s || name.ends_with(&format!("_{s}")))
-}
-
-/// Replaces the derived `Debug` of every struct in `items` that has a secret field with one
-/// that prints `redacted` (a path to the `Redacted` marker) in its place: `Some([redacted])`
-/// or `None` for an `Option`, `[redacted]` otherwise.
-fn redact_secrets(items: &mut Vec<Item>, redacted: proc_macro2::TokenStream) {
+/// Replaces the derived `Debug` of every struct with named fields in `items` by one that
+/// prints each field through `crate::redact` (see its docs for the rules): `json` for fields
+/// holding JSON or form fields (`extra`, `serde_json::Value`), `secured` for the `value` of a struct with a
+/// `secured` flag, `field` for the others.
+fn redacting_debug(items: &mut Vec<Item>) {
     let mut impls: Vec<Item> = Vec::new();
     for item in items.iter_mut() {
         let Item::Struct(st) = item else { continue };
         let Fields::Named(fields) = &st.fields else {
             continue;
         };
-        if !fields.named.iter().any(|f| {
-            f.ident
-                .as_ref()
-                .is_some_and(|i| is_secret_field(&i.to_string()))
-        }) {
-            continue;
-        }
         if !remove_derive(&mut st.attrs, "Debug") {
             continue;
         }
+        let has = |name: &str| {
+            fields
+                .named
+                .iter()
+                .any(|f| f.ident.as_ref().is_some_and(|i| i == name))
+        };
+        let secured = has("secured") && has("value");
         let ident = &st.ident;
         let name = ident.to_string();
         let (impl_generics, ty_generics, where_clause) = st.generics.split_for_impl();
         let entries = fields.named.iter().filter_map(|f| {
             let field = f.ident.as_ref()?;
             let label = field.to_string().trim_end_matches('_').to_string();
-            Some(if !is_secret_field(&label) {
-                quote!(.field(#label, &self.#field))
-            } else if generic_arg(&f.ty, "Option").is_some() {
-                quote!(.field(#label, &self.#field.as_ref().map(|_| #redacted)))
+            let ty = &f.ty;
+            let ty = quote!(#ty).to_string();
+            Some(if ty.contains("serde_json") || ty.contains("HashMap") {
+                quote!(.field(#label, &crate::redact::json(#label, &self.#field)))
+            } else if secured && field == "value" {
+                quote!(.field(#label, &crate::redact::secured(&self.secured, #label, &self.#field)))
             } else {
-                quote!(.field(#label, &#redacted))
+                quote!(.field(#label, &crate::redact::field(#label, &self.#field)))
             })
         });
         impls.push(parse_quote! {

@@ -1,4 +1,5 @@
-//! The audit trail: one [`AuditRecord`] per request, allowed or denied, emitted as a `tracing`
+//! The audit trail: one [`AuditRecord`] for every HTTP request that left the process, and one
+//! for every request the policy refused (which sends nothing). Each is emitted as a `tracing`
 //! event (target `bitbucket_cloud::audit`) and given to the sink set with
 //! [`crate::ClientBuilder::audit`].
 //!
@@ -17,9 +18,35 @@
 //! # Ok::<(), bitbucket_cloud::Error>(())
 //! ```
 //!
-//! Each page of a paginated call is one request, hence one record, under the operation that
-//! started the pagination. A request that cannot be built (a required parameter is missing)
-//! never reaches the policy and is not recorded.
+//! # What is recorded
+//!
+//! A record is about one request, not one call: the decision on it is taken by the transport
+//! for each request it sends (see [`crate::policy`]), and this module only records it.
+//!
+//! - **Retries**: each attempt is a record. A call answered 429, retried and then answered
+//!   200 leaves two, with [`AuditRecord::attempt`] 1 and 2; the re-sending after an OAuth
+//!   token was renewed following a 401 is an attempt too.
+//! - **Pages**: each page of a paginated call is a record, under the operation that started
+//!   the pagination (a resumed cursor included).
+//! - **Cancelled requests**: a request whose call was dropped after it was sent (a
+//!   `tokio::time::timeout` around the call, a stream dropped with pages on their way) is
+//!   recorded with [`Outcome::Cancelled`] when it is dropped. Bitbucket may or may not have
+//!   processed it.
+//! - **OAuth token requests**: a request the client sends to the OAuth token endpoint to
+//!   obtain or renew the access token a call needs is a record too, under the operation of
+//!   that call, with [`AuditRecord::purpose`] [`Purpose::OAuthToken`] and the token
+//!   endpoint's URL as [`AuditRecord::path`]. The policy does not govern these requests (they
+//!   carry the consumer's credentials, not the call), so their decision is always
+//!   [`Decision::Allowed`]; they are only sent for calls the policy let out. The code exchange
+//!   of [`crate::OAuth::exchange_code`] runs outside any client and is not recorded.
+//! - **Denied requests**: a request the policy refuses is recorded with
+//!   [`Outcome::Denied`]; nothing was sent.
+//!
+//! A call that fails before any request leaves (a required parameter is missing, a renewal of
+//! the OAuth token failed earlier and is still cooling down) leaves no record. A record holds
+//! no secret, no query string and no part of a successful answer's body: an answer that does
+//! not decode is the caller's [`Error::Decode`](crate::Error::Decode), and its record says
+//! only its status.
 
 use std::fmt;
 use std::sync::Arc;
@@ -27,13 +54,15 @@ use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 
+use crate::Client;
+use crate::admission::Admission;
+use crate::client::{Shared, State};
 use crate::operations::{Operation, PathParams};
 use crate::policy::Decision;
-use crate::transport::Response;
-use crate::{Client, Error};
 
 /// What the application does with each record: write it to a file, a database, a channel.
-/// Called on the task that made the request, after the outcome is known; keep it quick.
+/// Called on the task that made the request (or the one that dropped it), once its outcome is
+/// known; keep it quick.
 pub(crate) type AuditSink = Arc<dyn Fn(&AuditRecord) + Send + Sync>;
 
 /// One request of a client: who, what, where, whether the policy let it out, and how it
@@ -44,30 +73,74 @@ pub(crate) type AuditSink = Arc<dyn Fn(&AuditRecord) + Send + Sync>;
 pub struct AuditRecord {
     /// The label set with [`crate::ClientBuilder::agent`].
     pub agent: Option<String>,
-    /// The operation; for a page of a list, the operation that started the pagination.
+    /// The operation; for a page of a list, the operation that started the pagination; for an
+    /// OAuth token request, the operation whose call needed the token.
     pub operation: &'static Operation,
+    /// Whether the request is the operation's own or one made to authenticate it.
+    pub purpose: Purpose,
     /// The HTTP method of the request.
     pub method: Method,
     /// The path under the base URL, as sent (percent-encoded), without the query, which may
-    /// hold search terms and page cursors.
+    /// hold search terms and page cursors. For an OAuth token request, the token endpoint's
+    /// URL.
     pub path: String,
     /// The path's parameters (`workspace`, `repo_slug`, `pull_request_id`, ...), or `None`
-    /// when the path does not match the operation's template.
+    /// when the path does not match the operation's template (such a request is denied) and
+    /// for OAuth token requests.
     pub params: Option<PathParams>,
     /// Whether the policy let the request out.
     pub decision: Decision,
-    /// The status of the final answer (after retries); `None` when denied or unanswered.
+    /// Which sending of the call's request this is: 1 for the first, 2 for the first retry,
+    /// and so on. Each page counts its own attempts. Always 1 for an OAuth token request.
+    pub attempt: u32,
+    /// How the request ended.
+    pub outcome: Outcome,
+    /// The status of the answer; `None` when denied, unanswered, or cancelled before the
+    /// status arrived.
     pub status: Option<StatusCode>,
-    /// Why the call failed, when it failed without an answer, or with one.
+    /// Why the request failed, when it did and the client knows why: the error the call
+    /// returned, or why there was no answer. `None` for an answer the client retried.
     pub error: Option<String>,
-    /// From the policy check to the outcome, retries included.
+    /// From the decision to the outcome of this request.
     pub duration: Duration,
 }
 
+/// Why a request was sent: see [`AuditRecord::purpose`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Purpose {
+    /// A request of the record's operation (an attempt, or a page of its list).
+    Call,
+    /// A request to the OAuth token endpoint for the access token the operation's call needed.
+    OAuthToken {
+        /// The grant asked for: `refresh_token` or `client_credentials`.
+        grant: &'static str,
+    },
+}
+
+/// How a request ended: see [`AuditRecord::outcome`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The policy refused it; nothing was sent.
+    Denied,
+    /// An answer came back: [`AuditRecord::status`] holds its status.
+    Answered,
+    /// It was sent and no answer came: the connection failed, or a time limit passed
+    /// ([`crate::ClientBuilder::timeout`], or the retry budget during a retry).
+    NoAnswer,
+    /// It was sent, then the call was dropped before its answer was read (a
+    /// `tokio::time::timeout` around the call, a stream dropped with pages on their way).
+    /// Bitbucket may or may not have processed it.
+    Cancelled,
+}
+
 impl AuditRecord {
-    /// Whether the call was allowed and Bitbucket answered with a 2xx.
+    /// Whether the request was allowed and Bitbucket answered with a 2xx.
     pub fn succeeded(&self) -> bool {
-        self.decision.is_allowed() && self.status.is_some_and(|s| s.is_success())
+        self.decision.is_allowed()
+            && self.outcome == Outcome::Answered
+            && self.status.is_some_and(|s| s.is_success())
     }
 }
 
@@ -77,29 +150,52 @@ impl fmt::Display for AuditRecord {
             Some(agent) => write!(f, "agent {agent} ")?,
             None => f.write_str("the client ")?,
         }
-        let (past, base) = verb(self.operation.name);
-        let object = object(self.operation, self.params.as_ref(), &self.path);
+        let (past, base, object) = match self.purpose {
+            Purpose::Call => {
+                let (past, base) = verb(self.operation.name);
+                let object = object(self.operation, self.params.as_ref(), &self.path);
+                (past, base, object)
+            }
+            Purpose::OAuthToken { grant } => (
+                "obtained",
+                "obtain",
+                format!(
+                    "an OAuth access token ({grant} grant) for `{}` from {}",
+                    self.operation.name, self.path
+                ),
+            ),
+        };
         let millis = self.duration.as_millis();
-        match (&self.decision, self.status) {
-            (Decision::Denied(reason), _) => {
+        let attempt = if self.attempt > 1 {
+            format!(" (attempt {})", self.attempt)
+        } else {
+            String::new()
+        };
+        match (&self.decision, self.outcome, self.status) {
+            (Decision::Denied(reason), _, _) => {
                 write!(f, "tried to {base} {object}: denied: {reason}")
             }
-            (Decision::Allowed, Some(status)) if status.is_success() => {
+            (Decision::Allowed, Outcome::Answered, Some(status)) if status.is_success() => {
                 write!(
                     f,
-                    "{past} {object}: allowed, {} in {millis} ms",
+                    "{past} {object}: allowed, {} in {millis} ms{attempt}",
                     status.as_u16()
                 )
             }
-            (Decision::Allowed, Some(status)) => write!(
+            (Decision::Allowed, Outcome::Answered, Some(status)) => write!(
                 f,
-                "tried to {base} {object}: allowed, {} in {millis} ms",
+                "tried to {base} {object}: allowed, {} in {millis} ms{attempt}",
                 status.as_u16()
             ),
-            (Decision::Allowed, None) => {
+            (Decision::Allowed, Outcome::Cancelled, _) => write!(
+                f,
+                "tried to {base} {object}: allowed, cancelled by the caller after {millis} ms{attempt} \
+                 (Bitbucket may or may not have processed it)"
+            ),
+            (Decision::Allowed, _, _) => {
                 write!(
                     f,
-                    "tried to {base} {object}: allowed, failed after {millis} ms"
+                    "tried to {base} {object}: allowed, failed after {millis} ms{attempt}"
                 )?;
                 match &self.error {
                     Some(error) => write!(f, ": {error}"),
@@ -186,101 +282,184 @@ fn object(op: &Operation, params: Option<&PathParams>, path: &str) -> String {
     }
 }
 
-/// One request on its way through [`crate::transport::execute`]: checked against the
-/// policy when it starts, recorded when it ends.
-pub(crate) struct Call {
-    record: AuditRecord,
+/// The record of one request on its way: created when the request is handed to the HTTP
+/// client, emitted once when its outcome is known, or, if the call is dropped first, when it
+/// is dropped (as [`Outcome::Cancelled`]).
+pub(crate) struct Pending {
+    record: Option<AuditRecord>,
     started: Instant,
+    state: Shared,
 }
 
-impl Call {
-    /// Checks `request` against the client's policy. A refused request is recorded and
-    /// returned as [`Error::Denied`]; nothing is sent.
-    pub(crate) fn begin(
+impl Pending {
+    /// A request of a call, admitted as `admission` says, about to be sent.
+    pub(crate) fn request(
         client: &Client,
-        request: &reqwest::Request,
         operation: &'static Operation,
-    ) -> Result<Call, Error> {
-        let started = Instant::now();
-        let state = &client.inner;
-        let url_path = request.url().path();
-        let base_path = state.base.path().trim_end_matches('/');
-        let path = url_path.strip_prefix(base_path).unwrap_or(url_path);
-        let params = operation.match_path(path);
-        let decision = match &state.policy {
-            Some(policy) => policy.decide(operation, params.as_ref()),
-            None => Decision::Allowed,
-        };
-        let call = Call {
-            record: AuditRecord {
-                agent: state.agent.clone(),
+        method: &Method,
+        admission: Admission,
+        attempt: u32,
+    ) -> Pending {
+        let record = call_record(client, operation, method, admission, attempt);
+        Pending::new(client, record)
+    }
+
+    /// A request to the OAuth token endpoint `token_url` for the call of `operation`.
+    pub(crate) fn token_request(
+        client: &Client,
+        operation: &'static Operation,
+        grant: &'static str,
+        token_url: &str,
+    ) -> Pending {
+        Pending::new(
+            client,
+            AuditRecord {
+                agent: client.inner.agent.clone(),
                 operation,
-                method: request.method().clone(),
-                path: path.to_string(),
-                params,
-                decision,
+                purpose: Purpose::OAuthToken { grant },
+                method: Method::POST,
+                path: token_url.to_string(),
+                params: None,
+                decision: Decision::Allowed,
+                attempt: 1,
+                outcome: Outcome::Cancelled,
                 status: None,
                 error: None,
                 duration: Duration::ZERO,
             },
-            started,
-        };
-        if let Decision::Denied(reason) = &call.record.decision {
-            let error = Error::Denied {
-                operation: operation.name,
-                reason: reason.clone(),
-            };
-            call.emit(client);
-            return Err(error);
-        }
-        Ok(call)
+        )
     }
 
-    /// Records the outcome of an allowed request.
-    pub(crate) fn finish(mut self, client: &Client, outcome: &Result<Response, Error>) {
-        match outcome {
-            Ok(response) => self.record.status = Some(response.status),
-            Err(error) => {
-                self.record.status = error.status();
-                self.record.error = Some(error.to_string());
-            }
+    fn new(client: &Client, record: AuditRecord) -> Pending {
+        Pending {
+            record: Some(record),
+            started: Instant::now(),
+            state: client.inner.clone(),
         }
-        self.emit(client);
     }
 
-    fn emit(mut self, client: &Client) {
-        self.record.duration = self.started.elapsed();
-        let record = &self.record;
-        let status = record.status.map(|s| s.as_u16());
-        let duration_ms = record.duration.as_millis() as u64;
-        let agent = record.agent.as_deref().unwrap_or("");
-        match &record.decision {
-            Decision::Allowed => tracing::info!(
-                target: "bitbucket_cloud::audit",
-                agent,
-                operation = record.operation.name,
-                method = %record.method,
-                path = %record.path,
-                decision = "allowed",
-                status,
-                duration_ms,
-                "{record}"
-            ),
-            Decision::Denied(reason) => tracing::warn!(
-                target: "bitbucket_cloud::audit",
-                agent,
-                operation = record.operation.name,
-                method = %record.method,
-                path = %record.path,
-                decision = "denied",
-                reason = %reason,
-                duration_ms,
-                "{record}"
-            ),
+    /// The status arrived (the body may still be on its way).
+    pub(crate) fn answered(&mut self, status: StatusCode) {
+        if let Some(record) = &mut self.record {
+            record.status = Some(status);
         }
-        if let Some(sink) = &client.inner.audit {
-            sink(record);
+    }
+
+    /// The whole answer arrived: dropped from now on, the request is recorded as answered.
+    pub(crate) fn read_whole(&mut self) {
+        if let Some(record) = &mut self.record {
+            record.outcome = Outcome::Answered;
         }
+    }
+
+    /// Records the outcome: an answer (whose status [`Pending::answered`] noted), or none;
+    /// with the reason it failed, when it did.
+    pub(crate) fn finish(mut self, outcome: Outcome, error: Option<String>) {
+        if let Some(mut record) = self.record.take() {
+            record.outcome = outcome;
+            record.error = error;
+            record.duration = self.started.elapsed();
+            emit(&self.state, &record);
+        }
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        // Not finished: the call was dropped while this request was on its way (`Cancelled`,
+        // as the record starts), or after its answer arrived (`Answered`).
+        if let Some(mut record) = self.record.take() {
+            record.duration = self.started.elapsed();
+            emit(&self.state, &record);
+        }
+    }
+}
+
+/// Records a request the policy refused; nothing was sent.
+pub(crate) fn denied(
+    client: &Client,
+    operation: &'static Operation,
+    method: &Method,
+    admission: Admission,
+    attempt: u32,
+) {
+    let mut record = call_record(client, operation, method, admission, attempt);
+    record.outcome = Outcome::Denied;
+    emit(&client.inner, &record);
+}
+
+/// The record of a request of `operation`'s call, before its outcome is known.
+fn call_record(
+    client: &Client,
+    operation: &'static Operation,
+    method: &Method,
+    admission: Admission,
+    attempt: u32,
+) -> AuditRecord {
+    AuditRecord {
+        agent: client.inner.agent.clone(),
+        operation,
+        purpose: Purpose::Call,
+        method: method.clone(),
+        path: admission.path,
+        params: admission.params,
+        decision: admission.decision,
+        attempt,
+        // Until the outcome is known: what a drop before then means.
+        outcome: Outcome::Cancelled,
+        status: None,
+        error: None,
+        duration: Duration::ZERO,
+    }
+}
+
+/// The `tracing` event of a record, and the application's sink.
+fn emit(state: &State, record: &AuditRecord) {
+    let status = record.status.map(|s| s.as_u16());
+    let duration_ms = u64::try_from(record.duration.as_millis()).unwrap_or(u64::MAX);
+    let agent = record.agent.as_deref().unwrap_or("");
+    let outcome = match record.outcome {
+        Outcome::Denied => "denied",
+        Outcome::Answered => "answered",
+        Outcome::NoAnswer => "no answer",
+        Outcome::Cancelled => "cancelled",
+    };
+    let purpose = match record.purpose {
+        Purpose::Call => "call",
+        Purpose::OAuthToken { .. } => "oauth token",
+    };
+    match &record.decision {
+        Decision::Allowed => tracing::info!(
+            target: "bitbucket_cloud::audit",
+            agent,
+            operation = record.operation.name,
+            purpose,
+            method = %record.method,
+            path = %record.path,
+            decision = "allowed",
+            attempt = record.attempt,
+            outcome,
+            status,
+            duration_ms,
+            "{record}"
+        ),
+        Decision::Denied(reason) => tracing::warn!(
+            target: "bitbucket_cloud::audit",
+            agent,
+            operation = record.operation.name,
+            purpose,
+            method = %record.method,
+            path = %record.path,
+            decision = "denied",
+            reason = %reason,
+            attempt = record.attempt,
+            outcome,
+            duration_ms,
+            "{record}"
+        ),
+    }
+    if let Some(sink) = &state.audit {
+        sink(record);
     }
 }
 
@@ -297,7 +476,14 @@ mod tests {
             method: op.method.clone(),
             path: path.into(),
             params: op.match_path(path),
+            outcome: if decision.is_allowed() {
+                Outcome::Answered
+            } else {
+                Outcome::Denied
+            },
             decision,
+            purpose: Purpose::Call,
+            attempt: 1,
             status: status.map(|s| StatusCode::from_u16(s).unwrap()),
             error: None,
             duration: Duration::from_millis(180),

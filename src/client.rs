@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::audit::{AuditRecord, AuditSink};
 use crate::auth::Auth;
+use crate::endpoint;
 use crate::policy::Policy;
 use crate::rate_limit::RateLimit;
 use crate::retry::RetryConfig;
@@ -68,12 +69,14 @@ pub struct ClientBuilder {
     policy: Option<Policy>,
     agent: Option<String>,
     audit: Option<AuditSink>,
+    accept_http: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
+            // Not checked yet: it may hold a password.
+            .field("base_url", &endpoint::without_userinfo(&self.base_url))
             .field("auth", &self.auth)
             .field("user_agent", &self.user_agent)
             .field("timeout", &self.timeout)
@@ -97,6 +100,7 @@ impl Default for ClientBuilder {
             policy: None,
             agent: None,
             audit: None,
+            accept_http: false,
         }
     }
 }
@@ -104,8 +108,39 @@ impl Default for ClientBuilder {
 impl ClientBuilder {
     /// The API root, `https://api.bitbucket.org/2.0` by default. Point it at a local server in
     /// tests.
+    ///
+    /// [`ClientBuilder::build`] checks it, since every request carries credentials there: it
+    /// must be `https://`, or plain `http://` to loopback (`127.0.0.0/8`, `::1`, `localhost`:
+    /// a local test server), and hold no user name, password, query or fragment. Plain
+    /// `http://` to another host needs [`ClientBuilder::danger_accept_http`].
+    ///
+    /// ```
+    /// use bitbucket_cloud::Client;
+    ///
+    /// assert!(Client::builder().base_url("http://127.0.0.1:8080/2.0").build().is_ok());
+    /// let typo = Client::builder().base_url("http://api.bitbucket.org/2.0").build();
+    /// assert!(typo.unwrap_err().to_string().contains("clear text"));
+    /// ```
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
+        self
+    }
+
+    /// Accepts a plain `http://` base URL on a host that is not loopback (a trusted internal
+    /// proxy or test network). Every request sends its credentials in clear text there:
+    /// never use it across the internet.
+    ///
+    /// ```
+    /// use bitbucket_cloud::Client;
+    ///
+    /// let client = Client::builder()
+    ///     .base_url("http://bitbucket-proxy.internal/2.0")
+    ///     .danger_accept_http()
+    ///     .build()?;
+    /// # Ok::<(), bitbucket_cloud::Error>(())
+    /// ```
+    pub fn danger_accept_http(mut self) -> Self {
+        self.accept_http = true;
         self
     }
 
@@ -122,6 +157,8 @@ impl ClientBuilder {
     }
 
     /// The time limit of each attempt, from sending to the end of the body (30 s by default).
+    /// Attempts after the first are also cut off when the retry budget runs out (see
+    /// [`RetryConfig::budget`]).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -168,14 +205,17 @@ impl ClientBuilder {
         self
     }
 
-    /// Gives every [`AuditRecord`] (one per request, allowed or denied) to `sink`, besides the
-    /// `tracing` event. See [`crate::audit`].
+    /// Gives every [`AuditRecord`] to `sink`, besides the `tracing` event: one for each
+    /// request that left the process (each attempt of a retried call, each page, each OAuth
+    /// token request, and requests cancelled by dropping their call), and one for each request
+    /// the policy refused. See [`crate::audit`].
     pub fn audit(mut self, sink: impl Fn(&AuditRecord) + Send + Sync + 'static) -> Self {
         self.audit = Some(Arc::new(sink));
         self
     }
 
-    /// Builds the client. Fails on a base URL that is not an absolute `http(s)` URL, on a
+    /// Builds the client. Fails on a base URL that [`ClientBuilder::base_url`] does not accept
+    /// (the same rules hold for an OAuth token URL, see [`crate::OAuth::token_url`]), on a
     /// policy rule that names no operation or tag, or when the TLS backend cannot be
     /// initialised.
     pub fn build(self) -> Result<Client, Error> {
@@ -184,20 +224,10 @@ impl ClientBuilder {
         {
             return Err(Error::Config(format!("policy: {}", problems.join("; "))));
         }
-        let trimmed = self.base_url.trim_end_matches('/').to_string();
-        let base = reqwest::Url::parse(&trimmed).map_err(|e| {
-            Error::Config(format!(
-                "base URL `{}` is not a URL ({e}): give an absolute http(s) URL such as \
-                 {DEFAULT_BASE_URL}",
-                self.base_url
-            ))
-        })?;
-        if !matches!(base.scheme(), "http" | "https") || base.host().is_none() {
-            return Err(Error::Config(format!(
-                "base URL `{}` must be an absolute http(s) URL such as {DEFAULT_BASE_URL}",
-                self.base_url
-            )));
-        }
+        let base = endpoint::check(&self.base_url, endpoint::Use::BaseUrl, self.accept_http)
+            .map_err(Error::Config)?;
+        self.auth.check_endpoints().map_err(Error::Config)?;
+        let trimmed = self.base_url.trim().trim_end_matches('/').to_string();
         let http = match self.http {
             Some(http) => http,
             None => http_client(&self.user_agent, self.timeout, self.connect_timeout)?,
@@ -260,8 +290,9 @@ impl Client {
     /// - `BITBUCKET_EMAIL` and `BITBUCKET_API_TOKEN`: an API token ([`Auth::api_token`]);
     /// - otherwise `BITBUCKET_ACCESS_TOKEN`: an access token ([`Auth::access_token`]).
     ///
-    /// `BITBUCKET_BASE_URL`, when set, replaces the default API root. Fails, naming the
-    /// variables, when none of the credentials is set.
+    /// `BITBUCKET_BASE_URL`, when set, replaces the default API root; it is checked as
+    /// [`ClientBuilder::base_url`] says (`https://`, or `http://` to loopback only). Fails,
+    /// naming the variables, when none of the credentials is set or the base URL is refused.
     pub fn from_env() -> Result<Client, Error> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let auth = match (
@@ -288,10 +319,16 @@ impl Client {
             }
         };
         let mut builder = Client::builder().auth(auth);
-        if let Some(url) = var("BITBUCKET_BASE_URL") {
-            builder = builder.base_url(url);
+        let from_env = var("BITBUCKET_BASE_URL");
+        if let Some(url) = &from_env {
+            builder = builder.base_url(url.clone());
         }
-        builder.build()
+        builder.build().map_err(|error| match (error, from_env) {
+            (Error::Config(message), Some(_)) if message.contains("base URL") => {
+                Error::Config(format!("BITBUCKET_BASE_URL: {message}"))
+            }
+            (error, _) => error,
+        })
     }
 
     /// The operations of one repository, with `workspace` and `repo_slug` filled in.

@@ -118,6 +118,39 @@ pub enum Error {
         expected: String,
     },
 
+    /// A list's `next` links lead back to a page this stream already requested (a link to
+    /// itself, or a cycle): the server's pagination is broken, and following it would send
+    /// requests forever. The pages before were yielded; nothing more is requested.
+    #[error(
+        "{operation}: the list's `next` link leads back to a page this stream already requested \
+         (after {pages} {}); stopped instead of requesting the same pages forever. The pages \
+         before it were yielded; bound such lists with max_pages or max_items",
+        if *pages == 1 { "page" } else { "pages" }
+    )]
+    PaginationLoop {
+        /// The paginated operation.
+        operation: &'static str,
+        /// The pages received before the repeated link was seen.
+        pages: u64,
+    },
+
+    /// The retry budget ran out while an attempt after the first was on its way; the attempt
+    /// was abandoned. See [`crate::retry::RetryConfig::budget`].
+    #[error(
+        "{operation}: the retry budget of {:.1} s (RetryConfig::budget) ran out during attempt \
+         {attempt}, which was abandoned; the request may or may not have been processed. Raise \
+         the budget to let retries take longer",
+        budget.as_secs_f64()
+    )]
+    BudgetExhausted {
+        /// The operation being sent.
+        operation: &'static str,
+        /// The budget that ran out.
+        budget: Duration,
+        /// The attempt that was abandoned (2 for the first retry).
+        attempt: u32,
+    },
+
     /// The client is misconfigured (base URL, credentials in the environment, TLS).
     #[error("invalid client configuration: {0}")]
     Config(String),
@@ -150,7 +183,9 @@ impl Error {
             | Error::Transport { operation, .. }
             | Error::Decode { operation, .. }
             | Error::Auth { operation, .. }
-            | Error::ForeignNextLink { operation, .. } => Some(operation),
+            | Error::ForeignNextLink { operation, .. }
+            | Error::PaginationLoop { operation, .. }
+            | Error::BudgetExhausted { operation, .. } => Some(operation),
             Error::Config(_) => None,
         }
     }
@@ -294,8 +329,9 @@ impl fmt::Debug for ApiError {
             .field("operation", &self.operation)
             .field("status", &self.status)
             .field("message", &self.message())
-            .field("detail", &self.detail())
-            .field("fields", &self.fields())
+            // Bitbucket's JSON, with secret-named keys redacted like the generated types'.
+            .field("detail", &self.detail().map(crate::redact::Shown))
+            .field("fields", &self.fields().map(crate::redact::Shown))
             .field("hint", &self.hint)
             .field("retry_after", &self.retry_after)
             .field("rate_limit", &self.rate_limit)

@@ -73,10 +73,12 @@
 
 mod generated;
 
+mod admission;
 pub mod audit;
 pub mod auth;
 mod client;
 mod completion;
+mod endpoint;
 pub mod error;
 #[cfg(bitbucket_form_bodies)]
 mod form;
@@ -86,7 +88,10 @@ pub mod operations;
 #[cfg_attr(not(bitbucket_lists), allow(dead_code))]
 pub mod pagination;
 pub mod policy;
+#[cfg(test)]
+mod properties;
 pub mod rate_limit;
+mod redact;
 pub mod retry;
 pub mod scopes;
 mod transport;

@@ -164,7 +164,9 @@ mod sealed {
 impl Operation {
     /// The values of the path parameters in `path`, a request path under the base URL as sent
     /// (percent-encoded, without the query), or `None` when `path` is not an instance of this
-    /// operation's template.
+    /// operation's template. A parameter that is empty, or that decodes to a `.` or `..` path
+    /// segment (`%2E%2E`, `a%2F..%2Fb`), is not an instance: a server that decodes it could
+    /// resolve the path to another resource.
     ///
     /// ```
     /// let op = bitbucket_cloud::operations::by_name("get_pull_request").unwrap();
@@ -224,12 +226,22 @@ fn match_segment(
             let value = percent_encoding::percent_decode_str(&segment[..end])
                 .decode_utf8()
                 .ok()?;
+            if has_dot_segment(&value) {
+                return None;
+            }
             params.push((name, value.into_owned()));
             params.extend(tried);
             return Some(());
         }
     }
     None
+}
+
+/// Whether a decoded path parameter holds a `.` or `..` segment (split on `/` and `\\`).
+fn has_dot_segment(value: &str) -> bool {
+    value
+        .split(['/', '\\'])
+        .any(|segment| segment == "." || segment == "..")
 }
 
 /// The path parameters of one request, by name, in the order of the template.
@@ -380,6 +392,19 @@ mod tests {
         assert!(op.match_path("/repositories/ws").is_none());
         assert!(op.match_path("/workspaces/ws/app").is_none());
         assert!(op.match_path("repositories/ws/app").is_none());
+        assert!(op.match_path("/repositories/ws/%2E%2E").is_none());
+        assert!(op.match_path("/repositories/ws/.").is_none());
+        let branch = by_name("get_branch").unwrap();
+        assert!(
+            branch
+                .match_path("/repositories/ws/app/refs/branches/a%2F..%2F..%2Fother")
+                .is_none()
+        );
+        assert!(
+            branch
+                .match_path("/repositories/ws/app/refs/branches/feature%2Fv1..2")
+                .is_some()
+        );
     }
 
     #[test]

@@ -30,18 +30,27 @@
 //! - **Page size**: unless the builder sets `pagelen`, the largest the endpoint accepts is
 //!   asked for (100; 50 for pull requests), ten times fewer requests against the hourly quota
 //!   than Bitbucket's default of 10.
-//! - **Links are followed as given.** `next` is requested exactly as Bitbucket sent it (some
-//!   lists use opaque cursors such as `page=dbtR`). A `next` on another origin (scheme, host,
-//!   port) than the client's base URL ends the stream with [`Error::ForeignNextLink`]: the
-//!   client's credentials are never sent elsewhere.
+//! - **Links are followed as given, if they are the list's.** `next` is requested exactly as
+//!   Bitbucket sent it (some lists use opaque cursors such as `page=dbtR`). A `next` on
+//!   another origin (scheme, host, port) than the client's base URL ends the stream with
+//!   [`Error::ForeignNextLink`]: the client's credentials are never sent elsewhere. A `next`
+//!   (or a resumed cursor) whose path is not the operation's own (another repository, another
+//!   operation, a file) ends it with [`Error::Denied`], whatever the policy, and nothing is
+//!   sent (see [`crate::policy`]).
+//! - **Loops end.** A `next` link this stream already requested (a page linking to itself, or
+//!   a cycle) ends it with [`Error::PaginationLoop`] instead of requesting the same pages
+//!   forever. A server can still send endless distinct links: bound such lists with
+//!   [`Pages::max_pages`] or [`Pages::max_items`].
 //! - **Concurrently when the list is numbered.** When the first page gives its number, its
 //!   length and the list's `size`, and its `next` asks for the following page number, the
 //!   remaining pages are fetched up to [`Pages::concurrency`] at once (4 by default), still
 //!   handed out in order. Otherwise the next page is requested as soon as its link is known,
 //!   while the current one is being read.
 //! - **Bounded memory**: at most `concurrency + 1` pages are held, however long the list.
-//! - Every request goes through the client like `send()` does (authentication, retries,
-//!   rate limits), counted as the operation that started the list.
+//! - Every request goes through the client like `send()` does (policy, authentication,
+//!   retries, rate limits, audit), counted as the operation that started the list. Pages on
+//!   their way when the stream is dropped (or stops at a limit or an error) are abandoned, and
+//!   audited as cancelled.
 //! - **Errors end the stream**: the pages before the failing one are yielded, then the error,
 //!   then nothing.
 //!
@@ -73,7 +82,7 @@
 //! ```
 
 mod engine;
-mod links;
+pub(crate) mod links;
 
 use std::collections::VecDeque;
 use std::fmt;

@@ -1,6 +1,7 @@
 //! [`Policy`]: which operations a client may call, and on which workspaces and repositories.
-//! Checked before a request leaves the process; a refused call sends nothing and fails with
-//! [`crate::Error::Denied`].
+//! The transport checks it on every request it sends (each attempt, each page, each resumed
+//! cursor), before credentials are attached; a refused request sends nothing, fails with
+//! [`crate::Error::Denied`], and leaves a denied [`crate::audit::AuditRecord`].
 //!
 //! ```
 //! use bitbucket_cloud::operations::{
@@ -34,7 +35,11 @@
 //!    be on one of them. Operations that act on no workspace (`get_current_user`,
 //!    `list_workspaces`) are governed by steps 1 and 2 only.
 //!
-//! A client without a policy allows everything.
+//! A client without a policy allows every operation. One check holds with or without a
+//! policy, and no rule lifts it: a request's path must be an instance of its operation's path
+//! template, under the client's base URL. A `next` link or a cursor given to `resume` that
+//! leads to another operation, another repository's list or a file is refused, also for
+//! operations that name no workspace; so is one whose query carries an `access_token`.
 //!
 //! # Operations by constant or by name
 //!

@@ -43,7 +43,7 @@ impl RateLimit {
         }
         Some(RateLimit {
             limit: limit.and_then(|v| v.parse().ok()),
-            resource: resource.map(str::to_string),
+            resource: resource.map(|r| r.chars().take(RESOURCE_CHARS).collect()),
             near_limit: near.is_some_and(|v| v.eq_ignore_ascii_case("true")),
             observed_at: SystemTime::now(),
         })
@@ -66,22 +66,33 @@ impl fmt::Display for RateLimit {
     }
 }
 
-/// `Retry-After` as seconds or an HTTP date.
+/// The longest `Retry-After` taken as asked: longer ones are read as this, which is already
+/// past any sensible retry budget.
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// `Retry-After` as seconds or an HTTP date, at most [`MAX_RETRY_AFTER`]; `None` when absent
+/// or neither.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
         .ok()?
         .trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits only: a number of seconds, however many digits.
+        let seconds = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(
         when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
     )
 }
+
+/// How much of `X-RateLimit-Resource` is kept: Bitbucket's are short names (`api`).
+const RESOURCE_CHARS: usize = 64;
 
 #[cfg(test)]
 mod tests {
@@ -121,5 +132,21 @@ mod tests {
         assert_eq!(retry_after(&headers), Some(Duration::ZERO));
         headers.insert("Retry-After", HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&headers), None);
+        headers.insert("Retry-After", HeaderValue::from_static("-1"));
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn retry_after_is_capped_at_a_day() {
+        let mut headers = HeaderMap::new();
+        for huge in [
+            "18446744073709551615",
+            "99999999999999999999999999",
+            "86401",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+        ] {
+            headers.insert("Retry-After", HeaderValue::from_static(huge));
+            assert_eq!(retry_after(&headers), Some(MAX_RETRY_AFTER), "{huge}");
+        }
     }
 }

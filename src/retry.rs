@@ -12,6 +12,17 @@
 //! When a failure is returned, the error's hint says why it was not retried (again): switched
 //! off, not idempotent, retries used up, or the budget.
 //!
+//! # How long a call takes
+//!
+//! A call ends within [`RetryConfig::budget`] (60 s by default) once it retries: waits are
+//! only started when they leave time within the budget, and an attempt after the first is
+//! abandoned when the budget runs out ([`crate::Error::BudgetExhausted`]). Its first attempt
+//! is bounded by [`crate::ClientBuilder::timeout`] (30 s by default), plus an OAuth token
+//! request when one is needed. `Retry-After` values above a day are read as a day, which is
+//! past any budget: such a 429 is returned at once, its hint saying the wait would pass the
+//! budget. Wrap a call in `tokio::time::timeout` for a hard deadline of your own: the request
+//! it abandons is audited as cancelled.
+//!
 //! ```
 //! use std::time::Duration;
 //! use bitbucket_cloud::retry::RetryConfig;
@@ -71,8 +82,16 @@ impl RetryConfig {
         self
     }
 
-    /// The total time a call may spend, waits included, before its last failure is returned.
-    /// A wait that would end past the budget is not started.
+    /// The time within which a call that retries ends (60 s by default), counted from the
+    /// call's start: its waits and its attempts after the first. A wait that would not leave
+    /// time within the budget is not started (the last failure is returned, its hint saying
+    /// so), and an attempt after the first that is still unanswered when the budget runs out
+    /// is abandoned with [`crate::Error::BudgetExhausted`].
+    ///
+    /// The first attempt is bounded by [`crate::ClientBuilder::timeout`] alone (a large
+    /// download may take longer than the budget), plus, with OAuth, the token request that
+    /// may come before it. So a call ends within the budget, or, when its first attempt
+    /// alone takes longer, as soon as that attempt has failed.
     pub fn budget(mut self, budget: Duration) -> Self {
         self.budget = budget;
         self
@@ -128,8 +147,9 @@ impl RetryConfig {
         if retries_so_far >= self.max_retries {
             return Err(GaveUp::OutOfRetries(retries_so_far));
         }
-        let wait = self.delay(retries_so_far + 1, server_asked);
-        if elapsed.saturating_add(wait) > self.budget {
+        let wait = self.delay(retries_so_far.saturating_add(1), server_asked);
+        // The retry must also have time to be answered within the budget.
+        if elapsed.saturating_add(wait) >= self.budget {
             return Err(GaveUp::OverBudget {
                 wait,
                 budget: self.budget,
@@ -145,10 +165,18 @@ impl RetryConfig {
             .initial_backoff
             .saturating_mul(1u32 << retry.saturating_sub(1).min(16));
         let capped = exponential.min(self.max_backoff);
-        let jittered = capped / 2 + capped.mul_f64(jitter() / 2.0);
+        let half = capped / 2;
+        // `jitter() < 1`, so the product is at most `half`: it cannot overflow.
+        let jittered = half.saturating_add(half.mul_f64(jitter()));
         server_asked.map_or(jittered, |asked| {
-            asked.max(jittered.min(asked + Duration::from_secs(1)))
+            asked.max(jittered.min(asked.saturating_add(Duration::from_secs(1))))
         })
+    }
+
+    /// The budget, which also bounds every attempt after the first (see
+    /// [`RetryConfig::budget`]).
+    pub(crate) fn total_budget(&self) -> Duration {
+        self.budget
     }
 }
 
@@ -288,6 +316,25 @@ mod tests {
                 )
                 .is_err()
         );
+    }
+
+    #[test]
+    fn huge_waits_and_backoffs_do_not_overflow() {
+        let config = RetryConfig::default().backoff(Duration::MAX, Duration::MAX);
+        for retry in [1, 2, 16, 17, u32::MAX] {
+            let _ = config.delay(retry, Some(Duration::MAX));
+            let _ = config.delay(retry, None);
+        }
+        assert!(matches!(
+            RetryConfig::default().next_delay(
+                Retryable::RateLimited,
+                &Method::GET,
+                0,
+                Some(Duration::MAX),
+                Duration::MAX
+            ),
+            Err(GaveUp::OverBudget { .. })
+        ));
     }
 
     #[test]

@@ -84,5 +84,22 @@ async fn credentials_from_the_environment() {
             .contains("set BITBUCKET_EMAIL and BITBUCKET_API_TOKEN"),
         "{error}"
     );
+
+    // The base URL from the environment is checked like any other: https, or http to
+    // loopback only, and no password in it.
+    for refused in [
+        "http://api.bitbucket.org/2.0",
+        "https://me:hunter2@api.bitbucket.org/2.0",
+        "https://api.bitbucket.org/2.0?x=1",
+    ] {
+        set(&[
+            ("BITBUCKET_BASE_URL", refused),
+            ("BITBUCKET_ACCESS_TOKEN", "ATCTT-access-token"),
+        ]);
+        let error = Client::from_env().unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("BITBUCKET_BASE_URL: "), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
     set(&[]);
 }

@@ -32,9 +32,11 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
 pub use oauth::{DEFAULT_AUTHORIZE_URL, DEFAULT_TOKEN_URL, OAuth, OAuthTokens};
+#[cfg(test)]
+pub(crate) use oauth::{token_answer, token_error_reason};
 
-use crate::Error;
 use crate::operations::Operation;
+use crate::{Client, Error};
 
 /// The credentials a [`crate::Client`] sends. See the [module docs](self).
 ///
@@ -160,11 +162,12 @@ impl Auth {
     }
 
     /// Sets the `Authorization` header of `request`, replacing any; renews an OAuth token
-    /// first when it is missing or about to expire (through `http`).
+    /// first when it is missing or about to expire (through `client`, which audits the token
+    /// request).
     pub(crate) async fn authorize(
         &self,
         request: &mut reqwest::Request,
-        http: &reqwest::Client,
+        client: &Client,
         operation: &'static Operation,
     ) -> Result<Sent, Error> {
         let mut sent = Sent::default();
@@ -177,7 +180,7 @@ impl Auth {
             Kind::AppPassword { username, password } => basic(username, password.expose_secret()),
             Kind::AccessToken(token) => bearer(token.expose_secret()),
             Kind::OAuth(session) => {
-                let (token, generation) = session.access_token(http, operation.name).await?;
+                let (token, generation) = session.access_token(client, operation).await?;
                 sent.oauth_generation = Some(generation);
                 bearer(token.expose_secret())
             }
@@ -200,16 +203,25 @@ impl Auth {
     pub(crate) async fn renew_after_unauthorized(
         &self,
         sent: Sent,
-        http: &reqwest::Client,
+        client: &Client,
         operation: &'static Operation,
     ) -> Result<bool, Error> {
         match (&self.kind, sent.oauth_generation) {
             (Kind::OAuth(session), Some(generation)) => {
                 session
-                    .renew_after_unauthorized(generation, http, operation.name)
+                    .renew_after_unauthorized(generation, client, operation)
                     .await
             }
             _ => Ok(false),
+        }
+    }
+
+    /// Whether the endpoints these credentials are sent to (an OAuth consumer's token URL) are
+    /// acceptable; what is wrong otherwise.
+    pub(crate) fn check_endpoints(&self) -> Result<(), String> {
+        match &self.kind {
+            Kind::OAuth(session) => session.config().check_endpoints(),
+            _ => Ok(()),
         }
     }
 

@@ -11,12 +11,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use super::secret;
-use crate::Error;
-use crate::error::snippet;
+use crate::audit::{Outcome, Pending};
+use crate::endpoint;
+use crate::operations::Operation;
+use crate::{Client, Error};
 
 /// Bitbucket's token endpoint.
 pub const DEFAULT_TOKEN_URL: &str = "https://bitbucket.org/site/oauth2/access_token";
@@ -84,6 +85,7 @@ pub struct OAuth {
     refresh_margin: Duration,
     on_refresh: Option<Callback>,
     http: Option<reqwest::Client>,
+    accept_http: bool,
 }
 
 #[derive(Clone)]
@@ -107,6 +109,7 @@ impl OAuth {
             refresh_margin: DEFAULT_REFRESH_MARGIN,
             on_refresh: None,
             http: None,
+            accept_http: false,
         }
     }
 
@@ -123,15 +126,49 @@ impl OAuth {
     }
 
     /// The token endpoint, `https://bitbucket.org/site/oauth2/access_token` by default.
+    ///
+    /// The consumer's secret and the refresh token are sent there, so it is checked like a
+    /// client's base URL (when the client is built, and by [`OAuth::exchange_code`]):
+    /// `https://`, or plain `http://` to loopback only (`127.0.0.0/8`, `::1`, `localhost`), with
+    /// no user name, password, query or fragment. [`OAuth::danger_accept_http`] accepts plain
+    /// `http://` elsewhere.
+    ///
+    /// ```
+    /// use bitbucket_cloud::{Auth, Client, OAuth};
+    ///
+    /// let oauth = OAuth::new("key", "secret").token_url("http://bitbucket.org/site/oauth2/access_token");
+    /// let refused = Client::builder().auth(Auth::oauth(oauth)).build().unwrap_err();
+    /// assert!(refused.to_string().contains("OAuth token URL"));
+    /// ```
     pub fn token_url(mut self, url: impl Into<String>) -> Self {
         self.token_url = url.into();
         self
     }
 
-    /// The authorization page, `https://bitbucket.org/site/oauth2/authorize` by default.
+    /// The authorization page, `https://bitbucket.org/site/oauth2/authorize` by default;
+    /// checked as [`OAuth::token_url`] is.
     pub fn authorize_endpoint(mut self, url: impl Into<String>) -> Self {
         self.authorize_endpoint = url.into();
         self
+    }
+
+    /// Accepts plain `http://` token and authorize URLs on hosts that are not loopback (a
+    /// trusted internal network). The consumer's secret and the tokens then travel in clear
+    /// text: never use it across the internet.
+    pub fn danger_accept_http(mut self) -> Self {
+        self.accept_http = true;
+        self
+    }
+
+    /// Whether the token URL and authorize endpoint are acceptable; what is wrong otherwise.
+    pub(crate) fn check_endpoints(&self) -> Result<(), String> {
+        endpoint::check(&self.token_url, endpoint::Use::TokenUrl, self.accept_http)?;
+        endpoint::check(
+            &self.authorize_endpoint,
+            endpoint::Use::AuthorizeEndpoint,
+            self.accept_http,
+        )?;
+        Ok(())
     }
 
     /// The `redirect_uri` sent with the authorization request and the code exchange. Without
@@ -168,7 +205,7 @@ impl OAuth {
     ///
     /// `state` comes back unchanged on the redirect; check it there (it protects against
     /// forged redirects). The scopes are those configured on the consumer. Fails only when a
-    /// custom [`OAuth::authorize_endpoint`] is not a URL.
+    /// custom [`OAuth::authorize_endpoint`] is not acceptable (see [`OAuth::token_url`]).
     ///
     /// ```
     /// let url = bitbucket_cloud::OAuth::new("key", "secret").authorize_url("s1")?;
@@ -179,12 +216,12 @@ impl OAuth {
     /// # Ok::<(), bitbucket_cloud::Error>(())
     /// ```
     pub fn authorize_url(&self, state: &str) -> Result<reqwest::Url, Error> {
-        let mut url = reqwest::Url::parse(&self.authorize_endpoint).map_err(|e| {
-            Error::Config(format!(
-                "the OAuth authorize endpoint `{}` is not a URL: {e}",
-                self.authorize_endpoint
-            ))
-        })?;
+        let mut url = endpoint::check(
+            &self.authorize_endpoint,
+            endpoint::Use::AuthorizeEndpoint,
+            self.accept_http,
+        )
+        .map_err(Error::Config)?;
         {
             let mut query = url.query_pairs_mut();
             query
@@ -200,21 +237,27 @@ impl OAuth {
 
     /// Exchanges the `code` Bitbucket passed to the callback URL for the user's tokens.
     /// Codes are single-use and short-lived.
+    ///
+    /// Fails with [`Error::Config`] when the token URL is not acceptable (see
+    /// [`OAuth::token_url`]); nothing is sent then.
     pub async fn exchange_code(&self, code: &str) -> Result<OAuthTokens, Error> {
+        self.check_endpoints().map_err(Error::Config)?;
         let http = match &self.http {
             Some(http) => http.clone(),
             None => crate::client::default_http_client()?,
         };
-        self.grant(&http, Grant::AuthorizationCode(code))
+        self.grant(&http, Grant::AuthorizationCode(code), None)
             .await
             .map_err(|refused| refused.into_error("oauth_exchange_code"))
     }
 
-    /// Asks the token endpoint for tokens.
+    /// Asks the token endpoint for tokens. `audit` is the client and operation the request is
+    /// made for, which records it.
     async fn grant(
         &self,
         http: &reqwest::Client,
         grant: Grant<'_>,
+        audit: Option<(&Client, &'static Operation)>,
     ) -> Result<OAuthTokens, Refused> {
         let mut form: Vec<(&str, &str)> = vec![("grant_type", grant.name())];
         let mut secrets: Vec<&str> = vec![self.client_secret.expose_secret()];
@@ -236,11 +279,38 @@ impl OAuth {
             grant = grant.name(),
             "asking the OAuth token endpoint for a token"
         );
+        let mut pending = audit.map(|(client, operation)| {
+            Pending::token_request(client, operation, grant.name(), &self.token_url)
+        });
+        let result = self
+            .ask(http, &grant, &form, &secrets, pending.as_mut())
+            .await;
+        if let Some(pending) = pending {
+            let outcome = match &result {
+                Err(Refused {
+                    answered: false, ..
+                }) => Outcome::NoAnswer,
+                _ => Outcome::Answered,
+            };
+            pending.finish(outcome, result.as_ref().err().map(|r| r.message.clone()));
+        }
+        result
+    }
+
+    /// The token request itself and the reading of its answer.
+    async fn ask(
+        &self,
+        http: &reqwest::Client,
+        grant: &Grant<'_>,
+        form: &[(&str, &str)],
+        secrets: &[&str],
+        mut pending: Option<&mut Pending>,
+    ) -> Result<OAuthTokens, Refused> {
         let response = http
             .post(&self.token_url)
             .basic_auth(&self.client_id, Some(self.client_secret.expose_secret()))
             .header(reqwest::header::ACCEPT, "application/json")
-            .form(&form)
+            .form(form)
             .send()
             .await
             .map_err(|e| Refused {
@@ -250,16 +320,24 @@ impl OAuth {
                     describe_transport(e)
                 ),
                 permanent: false,
+                answered: false,
             })?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| Refused {
+        if let Some(pending) = pending.as_mut() {
+            pending.answered(status);
+        }
+        let body = read_limited(response).await.map_err(|e| Refused {
             message: format!(
                 "reading the answer of the OAuth token endpoint {} failed: {}",
                 self.token_url,
                 describe_transport(e)
             ),
             permanent: false,
+            answered: false,
         })?;
+        if let Some(pending) = pending {
+            pending.read_whole();
+        }
         if !status.is_success() {
             let reason = token_error_reason(&body);
             let permanent =
@@ -280,36 +358,115 @@ impl OAuth {
                 }
             );
             return Err(Refused {
-                message: redact(message, &secrets),
+                message: redact(message, secrets),
                 permanent,
+                answered: true,
             });
         }
-        let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| Refused {
-            message: redact(
-                format!(
-                    "the OAuth token endpoint {} answered {status} with a body that is not a token \
-                     ({e}); it starts with: {}",
-                    self.token_url,
-                    snippet(&body)
-                ),
-                &secrets,
+        // The body holds new secrets: what failed is named, the body never quoted.
+        token_answer(&body).map_err(|problem| Refused {
+            message: format!(
+                "the OAuth token endpoint {} answered {status} with a body that is not a usable \
+                 token: {problem}",
+                self.token_url
             ),
             permanent: false,
-        })?;
-        Ok(OAuthTokens {
-            access_token: SecretString::from(answer.access_token),
-            refresh_token: answer.refresh_token.map(SecretString::from),
-            expires_at: answer
-                .expires_in
-                .map(|seconds| SystemTime::now() + Duration::from_secs(seconds)),
-            scopes: answer
-                .scopes
-                .unwrap_or_default()
-                .split([' ', ','])
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
+            answered: true,
         })
+    }
+}
+
+/// Reads a token endpoint's answer, at most [`TOKEN_BODY_LIMIT`] bytes of it: a token answer
+/// is a few hundred bytes, and a longer one is not read into memory.
+async fn read_limited(mut response: reqwest::Response) -> reqwest::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = TOKEN_BODY_LIMIT.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if room <= chunk.len() {
+            break;
+        }
+    }
+    Ok(body)
+}
+
+/// The longest token endpoint answer read.
+const TOKEN_BODY_LIMIT: usize = 64 * 1024;
+
+/// The tokens of a 2xx answer of the token endpoint, or which field is wrong. Tolerant of what
+/// servers send (numbers as strings, `scope` or `scopes`, extra fields), strict about what
+/// the client needs, and never quoting a value: they are secrets.
+pub(crate) fn token_answer(body: &[u8]) -> Result<OAuthTokens, String> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| {
+        format!(
+            "the body is not JSON ({} bytes; expected {{\"access_token\": ..., \"expires_in\": ...}})",
+            body.len()
+        )
+    })?;
+    let serde_json::Value::Object(fields) = value else {
+        return Err("the body is not a JSON object".to_string());
+    };
+    let access_token = match fields.get("access_token") {
+        Some(serde_json::Value::String(token)) if !token.trim().is_empty() => token.trim(),
+        Some(serde_json::Value::String(_)) => return Err("`access_token` is empty".to_string()),
+        None | Some(serde_json::Value::Null) => {
+            return Err("`access_token` is missing".to_string());
+        }
+        Some(_) => return Err("`access_token` is not a string".to_string()),
+    };
+    if !access_token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(
+            "`access_token` holds characters that cannot be sent in an HTTP header".to_string(),
+        );
+    }
+    let refresh_token = match fields.get("refresh_token") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(token)) if token.trim().is_empty() => None,
+        Some(serde_json::Value::String(token)) => Some(token.trim()),
+        Some(_) => return Err("`refresh_token` is not a string".to_string()),
+    };
+    let expires_in = match fields.get("expires_in") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(value) => Some(seconds(value).ok_or_else(|| {
+            "`expires_in` is not a number of seconds (a non-negative integer, or one written as \
+             a string)"
+                .to_string()
+        })?),
+    };
+    // Bitbucket says `scopes`, space-separated; RFC 6749 says `scope`. They only inform, so a
+    // value of another shape is ignored rather than refused.
+    let scopes = fields
+        .get("scopes")
+        .or_else(|| fields.get("scope"))
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .split([' ', ','])
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    Ok(OAuthTokens {
+        access_token: SecretString::from(access_token.to_string()),
+        refresh_token: refresh_token.map(|t| SecretString::from(t.to_string())),
+        // A lifetime past what the clock can represent is no known expiry: the token is then
+        // renewed after a 401.
+        expires_at: expires_in
+            .and_then(|seconds| SystemTime::now().checked_add(Duration::from_secs(seconds))),
+        scopes,
+    })
+}
+
+/// A number of seconds: a non-negative JSON integer, or a string of one (`"7200"`). A
+/// fractional number is rounded down.
+fn seconds(value: &serde_json::Value) -> Option<u64> {
+    match value {
+        serde_json::Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite() && *f >= 0.0)
+                // Saturates at u64::MAX.
+                .map(|f| f as u64)
+        }),
+        serde_json::Value::String(text) => text.trim().parse().ok(),
+        _ => None,
     }
 }
 
@@ -318,7 +475,7 @@ impl fmt::Debug for OAuth {
         f.debug_struct("OAuth")
             .field("client_id", &self.client_id)
             .field("client_secret", &"[redacted]")
-            .field("token_url", &self.token_url)
+            .field("token_url", &endpoint::without_userinfo(&self.token_url))
             .field("redirect_uri", &self.redirect_uri)
             .field(
                 "start",
@@ -449,6 +606,8 @@ impl Grant<'_> {
 struct Refused {
     message: String,
     permanent: bool,
+    /// Whether the token endpoint answered (the audit record's outcome).
+    answered: bool,
 }
 
 impl Refused {
@@ -460,34 +619,40 @@ impl Refused {
     }
 }
 
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    #[serde(default)]
-    refresh_token: Option<String>,
-    #[serde(default)]
-    expires_in: Option<u64>,
-    /// Bitbucket says `scopes`, space-separated; RFC 6749 says `scope`.
-    #[serde(default, alias = "scope")]
-    scopes: Option<String>,
-}
-
-/// `error: error_description` of an RFC 6749 error body, Bitbucket's own `error.message`, or
-/// the beginning of whatever else came back.
-fn token_error_reason(body: &[u8]) -> String {
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return snippet(body);
-    };
+/// `error: error_description` of an RFC 6749 error body, or Bitbucket's own `error.message`:
+/// the fields meant for people, shortened. Anything else in the body is not quoted (a token
+/// endpoint's body may hold secrets), only its size.
+pub(crate) fn token_error_reason(body: &[u8]) -> String {
+    let value = serde_json::from_slice::<serde_json::Value>(body).unwrap_or_default();
     let code = value["error"].as_str();
     let description = value["error_description"]
         .as_str()
         .or_else(|| value["error"]["message"].as_str());
     match (code, description) {
-        (Some(code), Some(description)) => format!("{code}: {description}"),
-        (Some(text), None) | (None, Some(text)) => text.to_string(),
-        (None, None) => snippet(body),
+        (Some(code), Some(description)) => format!("{}: {}", short(code), short(description)),
+        (Some(text), None) | (None, Some(text)) => short(text),
+        (None, None) if body.iter().all(u8::is_ascii_whitespace) => String::new(),
+        (None, None) => format!(
+            "a {}-byte body that is not an OAuth error (not quoted: it may hold secrets)",
+            body.len()
+        ),
     }
 }
+
+/// At most [`REASON_CHARS`] characters of `text`, on one line.
+fn short(text: &str) -> String {
+    let line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    match line.char_indices().nth(REASON_CHARS) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    }
+}
+
+/// How much of an error description of the token endpoint is quoted.
+const REASON_CHARS: usize = 200;
 
 /// A transport failure in words; the message already names the endpoint.
 fn describe_transport(error: reqwest::Error) -> String {
@@ -537,8 +702,12 @@ struct Failure {
 
 impl State {
     fn expires_within(&self, margin: Duration) -> bool {
-        self.expires_at
-            .is_some_and(|at| SystemTime::now() + margin >= at)
+        // A margin past what the clock can represent covers any expiry.
+        self.expires_at.is_some_and(|at| {
+            SystemTime::now()
+                .checked_add(margin)
+                .is_none_or(|soon| soon >= at)
+        })
     }
 }
 
@@ -569,6 +738,10 @@ impl Session {
         &self.config.client_id
     }
 
+    pub(crate) fn config(&self) -> &OAuth {
+        &self.config
+    }
+
     /// Whether a new access token can be obtained: with a refresh token, or with the
     /// client-credentials grant when the consumer was given no user tokens.
     fn can_renew(&self, state: &State) -> bool {
@@ -579,14 +752,14 @@ impl Session {
     /// and its generation.
     pub(crate) async fn access_token(
         &self,
-        http: &reqwest::Client,
-        operation: &'static str,
+        client: &Client,
+        operation: &'static Operation,
     ) -> Result<(SecretString, u64), Error> {
         let mut state = self.state.lock().await;
         let stale = state.access.is_none() || state.expires_within(self.config.refresh_margin);
         if stale
             && self.can_renew(&state)
-            && let Err(error) = self.renew(&mut state, http, operation).await
+            && let Err(error) = self.renew(&mut state, client, operation).await
         {
             // A token that has not expired yet still works: use it while it lasts.
             if state.access.is_none() || state.expires_within(Duration::ZERO) {
@@ -599,7 +772,7 @@ impl Session {
             // Unreachable in practice: without an access token, renewal either succeeded or
             // returned its error above.
             None => Err(Error::Auth {
-                operation,
+                operation: operation.name,
                 message: "no OAuth access token: give OAuth::tokens or OAuth::refresh_token".into(),
             }),
         }
@@ -610,8 +783,8 @@ impl Session {
     pub(crate) async fn renew_after_unauthorized(
         &self,
         generation: u64,
-        http: &reqwest::Client,
-        operation: &'static str,
+        client: &Client,
+        operation: &'static Operation,
     ) -> Result<bool, Error> {
         let mut state = self.state.lock().await;
         if state.generation != generation {
@@ -620,7 +793,7 @@ impl Session {
         if !self.can_renew(&state) {
             return Ok(false);
         }
-        self.renew(&mut state, http, operation).await?;
+        self.renew(&mut state, client, operation).await?;
         Ok(true)
     }
 
@@ -628,14 +801,14 @@ impl Session {
     async fn renew(
         &self,
         state: &mut State,
-        http: &reqwest::Client,
-        operation: &'static str,
+        client: &Client,
+        operation: &'static Operation,
     ) -> Result<(), Error> {
         if let Some(failure) = &state.failure
             && (failure.permanent || failure.at.elapsed() < RENEWAL_COOLDOWN)
         {
             return Err(Error::Auth {
-                operation,
+                operation: operation.name,
                 message: failure.message.clone(),
             });
         }
@@ -643,7 +816,11 @@ impl Session {
             Some(refresh) => Grant::RefreshToken(refresh.clone()),
             None => Grant::ClientCredentials,
         };
-        match self.config.grant(http, grant).await {
+        match self
+            .config
+            .grant(&client.client, grant, Some((client, operation)))
+            .await
+        {
             Ok(mut tokens) => {
                 if tokens.refresh_token.is_none() {
                     // Bitbucket keeps the refresh token valid when it does not send a new one.
@@ -669,7 +846,7 @@ impl Session {
                     at: Instant::now(),
                     permanent: refused.permanent,
                 });
-                Err(refused.into_error(operation))
+                Err(refused.into_error(operation.name))
             }
         }
     }
@@ -697,10 +874,51 @@ mod tests {
             token_error_reason(br#"{"type":"error","error":{"message":"Bad consumer"}}"#),
             "Bad consumer"
         );
-        assert_eq!(
-            token_error_reason(b"<html>oops</html>"),
-            "<html>oops</html>"
-        );
+        // Anything else is not quoted: a token endpoint's body may hold secrets.
+        let reason = token_error_reason(b"<html>access_token=s3cr3t</html>");
+        assert!(!reason.contains("s3cr3t"), "{reason}");
+        assert!(reason.contains("32-byte"), "{reason}");
+        assert_eq!(token_error_reason(b""), "");
+    }
+
+    #[test]
+    fn token_answers_name_the_field_that_fails_and_never_a_value() {
+        let ok =
+            token_answer(br#"{"access_token":"a","expires_in":"7200","scopes":"x y"}"#).unwrap();
+        assert_eq!(ok.access_token(), "a");
+        assert_eq!(ok.scopes(), ["x", "y"]);
+        assert!(ok.expires_at().is_some());
+        let huge = token_answer(br#"{"access_token":"a","expires_in":18446744073709551615}"#);
+        assert!(huge.is_ok());
+        for (body, field) in [
+            (
+                &br#"{"access_token":"SECRET","expires_in":"soon"}"#[..],
+                "`expires_in`",
+            ),
+            (
+                br#"{"access_token":"SECRET","expires_in":-5}"#,
+                "`expires_in`",
+            ),
+            (
+                br#"{"access_token":"SECRET","refresh_token":7}"#,
+                "`refresh_token`",
+            ),
+            (
+                br#"{"access_token":7,"refresh_token":"SECRET"}"#,
+                "`access_token`",
+            ),
+            (br#"{"access_token":"SEC RET"}"#, "`access_token`"),
+            (
+                br#"{"refresh_token":"SECRET"}"#,
+                "`access_token` is missing",
+            ),
+            (br#"SECRET"#, "not JSON"),
+            (br#"["SECRET"]"#, "not a JSON object"),
+        ] {
+            let problem = token_answer(body).map(|_| ()).unwrap_err();
+            assert!(problem.contains(field), "{problem}");
+            assert!(!problem.contains("SECRET"), "{problem}");
+        }
     }
 
     #[test]

@@ -21,7 +21,8 @@
 //! copy of it serves every list (the crate has some sixty), instead of one per item type.
 
 use std::any::Any;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
+use std::hash::{BuildHasher as _, RandomState};
 use std::task::{Context, Poll};
 
 use futures_util::future::BoxFuture;
@@ -139,8 +140,13 @@ pub(super) struct Engine {
     ready: VecDeque<Result<Arrived, Error>>,
     requested: u64,
     received_items: u64,
+    received_pages: u64,
     /// Items per page, from the first page: what a page on its way will bring.
     per_page: u64,
+    /// The links requested so far, hashed: a `next` link among them is a loop. Eight bytes a
+    /// page, so a list of a million pages costs 8 MB here at most.
+    requested_links: HashSet<u64>,
+    hasher: RandomState,
 }
 
 impl Engine {
@@ -167,7 +173,10 @@ impl Engine {
             ready,
             requested: 0,
             received_items: 0,
+            received_pages: 0,
             per_page: 0,
+            requested_links: HashSet::new(),
+            hasher: RandomState::new(),
         }
     }
 
@@ -229,10 +238,13 @@ impl Engine {
                 Plan::Start(Start::Request {
                     request,
                     default_pagelen,
-                }) => (
-                    self.first(request, default_pagelen),
-                    Plan::Awaiting { first: true },
-                ),
+                }) => {
+                    self.remember(request.url());
+                    (
+                        self.first(request, default_pagelen),
+                        Plan::Awaiting { first: true },
+                    )
+                }
                 Plan::Start(Start::Cursor(url)) => (self.get(url), Plan::Awaiting { first: true }),
                 Plan::Follow(url) => (self.get(url), Plan::Awaiting { first: false }),
                 Plan::Numbered {
@@ -260,8 +272,21 @@ impl Engine {
         }
     }
 
+    /// Notes that `url` was requested.
+    fn remember(&mut self, url: &Url) {
+        let hash = self.hasher.hash_one(url.as_str());
+        self.requested_links.insert(hash);
+    }
+
+    /// Whether `url` was requested already by this stream.
+    fn requested_before(&self, url: &Url) -> bool {
+        self.requested_links
+            .contains(&self.hasher.hash_one(url.as_str()))
+    }
+
     /// A GET of `url` through the client's transport, decoded as a page.
-    fn get(&self, url: Url) -> Fetch {
+    fn get(&mut self, url: Url) -> Fetch {
+        self.remember(&url);
         let mut request = reqwest::Request::new(reqwest::Method::GET, url);
         request
             .headers_mut()
@@ -315,6 +340,10 @@ impl Engine {
             }
         };
         self.received_items = self.received_items.saturating_add(page.len);
+        self.received_pages = self.received_pages.saturating_add(1);
+        // The URL actually fetched (the first page may have been asked again without our
+        // `pagelen`).
+        self.remember(&url);
         let plan = match std::mem::replace(&mut self.plan, Plan::Finished) {
             Plan::Awaiting { first } => {
                 if first {
@@ -387,6 +416,12 @@ impl Engine {
             return Ok(Plan::Finished);
         };
         let next = links::same_origin(&self.client, Some(url), link, self.operation)?;
+        if self.requested_before(&next) {
+            return Err(Error::PaginationLoop {
+                operation: self.operation.name,
+                pages: self.received_pages,
+            });
+        }
         if first
             && let Some((number, last)) = count(page)
             && number < last

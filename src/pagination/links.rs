@@ -13,7 +13,7 @@ use crate::{Client, Error};
 /// `link` (a `next` link, or a saved cursor) resolved against `from`, if it is on the client's
 /// origin (scheme, host and port). Nothing is sent to another origin: credentials go with
 /// every request.
-pub(super) fn same_origin(
+pub(crate) fn same_origin(
     client: &Client,
     from: Option<&Url>,
     link: &str,
@@ -66,13 +66,13 @@ fn single_param<'u>(url: &'u Url, name: &str) -> Option<&'u str> {
 
 /// The page number a link asks for, when it has exactly one `page` parameter and it is a
 /// number (`page=3`; not an opaque cursor such as `page=dbtR`).
-pub(super) fn page_number(url: &Url) -> Option<u64> {
+pub(crate) fn page_number(url: &Url) -> Option<u64> {
     single_param(url, "page")?.parse().ok()
 }
 
 /// `url` asking for page `number`: its `page` value replaced, or `page=number` appended when it
 /// has none. Every other byte of the query is kept.
-pub(super) fn with_page(url: &Url, number: u64) -> Url {
+pub(crate) fn with_page(url: &Url, number: u64) -> Url {
     let page = format!("page={number}");
     let mut replaced = false;
     let mut query: Vec<&str> = segments(url)
@@ -94,12 +94,12 @@ pub(super) fn with_page(url: &Url, number: u64) -> Url {
 }
 
 /// Whether the query has a `name` parameter.
-pub(super) fn has_param(url: &Url, name: &str) -> bool {
+pub(crate) fn has_param(url: &Url, name: &str) -> bool {
     segments(url).any(|segment| is_param(segment, name))
 }
 
 /// `url` without its `name` parameters; every other byte of the query is kept.
-pub(super) fn without_param(url: &Url, name: &str) -> Url {
+pub(crate) fn without_param(url: &Url, name: &str) -> Url {
     let kept: Vec<&str> = segments(url)
         .filter(|segment| !segment.is_empty() && !is_param(segment, name))
         .collect();
