@@ -64,7 +64,8 @@
 //! - **Webhooks**: `repo:push` (branch created or deleted, pull request merged,
 //!   [`LocalBitbucket::push`]), `pullrequest:created`, `:updated`, `:approved`,
 //!   `:changes_request_created`, `:fulfilled`, `:rejected`, `:comment_created`,
-//!   `issue:created` and `issue:updated` are POSTed to the repository's hooks, signed with
+//!   `issue:created`, `issue:updated` and `repo:updated` (name, description or language
+//!   changed) are POSTed to the repository's hooks, signed with
 //!   `X-Hub-Signature` when the hook has a secret. See [`LocalBitbucket::deliveries`].
 //!
 //! # What it does not serve
