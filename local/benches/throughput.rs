@@ -180,17 +180,9 @@ async fn concurrent_writers() -> Result<f64, String> {
     let api = bb.base_url();
     let token = bb.token(&[Scope::PullrequestWrite, Scope::IssueWrite]);
     let http = http();
-    let pr: Value = http
-        .post(format!("{api}/repositories/acme/app/pullrequests"))
-        .bearer_auth(&token)
-        .json(&json!({ "title": "Feature", "source": { "branch": { "name": "feature" } } }))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
-    let pr = pr["id"].as_u64().ok_or("no pull request id")?;
+    let pulls = format!("{api}/repositories/acme/app/pullrequests");
+    let feature = json!({ "title": "Feature", "source": { "branch": { "name": "feature" } } });
+    let pr = create(&http, &token, &pulls, feature).await?;
     let comments = format!("{api}/repositories/acme/app/pullrequests/{pr}/comments");
     let issues = format!("{api}/repositories/acme/app/issues");
 

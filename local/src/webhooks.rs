@@ -173,8 +173,8 @@ impl Webhooks {
     }
 }
 
-/// The record of a delivery that was never attempted.
-fn not_sent(job: &Job, why: String) -> Delivery {
+/// The record of `job` before any attempt, with a new request UUID.
+fn unattempted(job: &Job) -> Delivery {
     Delivery {
         event: job.event.clone(),
         hook: job.hook.uuid.clone(),
@@ -182,20 +182,20 @@ fn not_sent(job: &Job, why: String) -> Delivery {
         request_uuid: ids::uuid().trim_matches(['{', '}']).to_string(),
         attempts: 0,
         status: None,
+        error: None,
+    }
+}
+
+/// The record of a delivery that was never attempted.
+fn not_sent(job: &Job, why: String) -> Delivery {
+    Delivery {
         error: Some(why),
+        ..unattempted(job)
     }
 }
 
 async fn deliver(http: &Http, job: &Job) -> Delivery {
-    let mut delivery = Delivery {
-        event: job.event.clone(),
-        hook: job.hook.uuid.clone(),
-        url: job.hook.url.clone(),
-        request_uuid: ids::uuid().trim_matches(['{', '}']).to_string(),
-        attempts: 0,
-        status: None,
-        error: None,
-    };
+    let mut delivery = unattempted(job);
     for attempt in 1..=ATTEMPTS {
         delivery.attempts = attempt;
         match send(http, job, &delivery.request_uuid, attempt).await {

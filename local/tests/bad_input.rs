@@ -33,8 +33,19 @@ async fn get(bb: &LocalBitbucket, token: &str, path_and_query: &str) -> (u16, Va
 
 /// POSTs `body` as JSON text; the status and the answer as JSON.
 async fn post(bb: &LocalBitbucket, token: &str, path: &str, body: Vec<u8>) -> (u16, Value) {
-    let response = common::http()
-        .post(format!("{}{path}", bb.base_url()))
+    post_to(&common::http(), &bb.base_url(), token, path, body).await
+}
+
+/// POSTs `body` with `http` to `path` under the API root `api`.
+async fn post_to(
+    http: &reqwest::Client,
+    api: &str,
+    token: &str,
+    path: &str,
+    body: Vec<u8>,
+) -> (u16, Value) {
+    let response = http
+        .post(format!("{api}{path}"))
         .bearer_auth(token)
         .header("content-type", "application/json")
         .body(body)
@@ -54,37 +65,32 @@ async fn still_serves(bb: &LocalBitbucket, token: &str) {
 
 /// Before the bound, a `q` nested 1,000 deep overflowed the stack and aborted the whole test
 /// process.
+/// Lists the pull requests with a `q` of one comparison inside `depth` parentheses.
+async fn pulls_nested(bb: &LocalBitbucket, token: &str, depth: usize) -> (u16, Value) {
+    let q = format!("{}state = \"OPEN\"{}", "(".repeat(depth), ")".repeat(depth));
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("q", &q)
+        .finish();
+    get(
+        bb,
+        token,
+        &format!("/repositories/acme/app/pullrequests?{query}"),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_q_nested_1000_deep_gets_400() {
     let (bb, token) = server().await;
     for depth in [1_000, 5_000] {
-        let q = format!("{}state = \"OPEN\"{}", "(".repeat(depth), ")".repeat(depth));
-        let query: String = form_urlencoded::Serializer::new(String::new())
-            .append_pair("q", &q)
-            .finish();
-        let (status, body) = get(
-            &bb,
-            &token,
-            &format!("/repositories/acme/app/pullrequests?{query}"),
-        )
-        .await;
+        let (status, body) = pulls_nested(&bb, &token, depth).await;
         assert_eq!(status, 400, "{depth}: {body}");
         assert_eq!(body["type"], "error");
         let message = body["error"]["message"].as_str().unwrap();
         assert!(message.contains("nest more than 32 deep"), "{message}");
     }
-    // 32 deep is fine.
-    let q = format!("{}state = \"OPEN\"{}", "(".repeat(32), ")".repeat(32));
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("q", &q)
-        .finish();
-    let (status, _) = get(
-        &bb,
-        &token,
-        &format!("/repositories/acme/app/pullrequests?{query}"),
-    )
-    .await;
-    assert_eq!(status, 200);
+    let (status, body) = pulls_nested(&bb, &token, 32).await;
+    assert_eq!(status, 200, "32 deep is fine: {body}");
     still_serves(&bb, &token).await;
 }
 
@@ -136,24 +142,17 @@ async fn page_numbers_out_of_range_get_400() {
     )
     .await;
     assert_eq!((status, body["pagelen"].clone()), (200, json!(100)));
-    for pagelen in ["0", "-5", "ten", ""] {
-        let (status, _) = get(
-            &bb,
-            &token,
-            &format!("/repositories/acme?pagelen={pagelen}"),
-        )
-        .await;
-        assert_eq!(status, 400, "pagelen={pagelen}");
-    }
-    // Cursors that are not this server's.
-    for page in ["%FF%FE", "not-base64!", "AAAA"] {
-        let (status, _) = get(
-            &bb,
-            &token,
-            &format!("/repositories/acme/app/commits?page={page}"),
-        )
-        .await;
-        assert_eq!(status, 400, "page={page}");
+    // A pagelen that is not a number, and cursors that are not this server's.
+    let refused = ["0", "-5", "ten", ""]
+        .map(|pagelen| format!("/repositories/acme?pagelen={pagelen}"))
+        .into_iter()
+        .chain(
+            ["%FF%FE", "not-base64!", "AAAA"]
+                .map(|page| format!("/repositories/acme/app/commits?page={page}")),
+        );
+    for path in refused {
+        let (status, body) = get(&bb, &token, &path).await;
+        assert_eq!(status, 400, "{path}: {body}");
     }
     still_serves(&bb, &token).await;
 }
@@ -300,42 +299,37 @@ async fn concurrent_writers_lose_nothing() {
     assert_eq!(status, 201, "{pr}");
     let id = pr["id"].as_u64().unwrap();
     let (writers, each) = (8, 25);
-    let tasks: Vec<_> =
-        (0..writers)
-            .map(|w| {
-                let bb_url = bb.base_url();
-                let token = token.clone();
-                tokio::spawn(async move {
-                    let http = common::http();
-                    let mut ids = Vec::new();
-                    for i in 0..each {
-                        let comment: Value = http
-                        .post(format!("{bb_url}/repositories/acme/app/pullrequests/{id}/comments"))
-                        .bearer_auth(&token)
-                        .json(&json!({ "content": { "raw": format!("writer {w}, comment {i}") } }))
-                        .send()
-                        .await
-                        .unwrap()
-                        .json()
-                        .await
-                        .unwrap();
-                        ids.push(comment["id"].as_u64().unwrap());
-                        let issue: Value = http
-                            .post(format!("{bb_url}/repositories/acme/app/issues"))
-                            .bearer_auth(&token)
-                            .json(&json!({ "title": format!("writer {w}, issue {i}") }))
-                            .send()
-                            .await
-                            .unwrap()
-                            .json()
-                            .await
-                            .unwrap();
-                        ids.push(1_000_000 + issue["id"].as_u64().unwrap());
+    let tasks: Vec<_> = (0..writers)
+        .map(|w| {
+            let (api, token) = (bb.base_url(), token.clone());
+            tokio::spawn(async move {
+                let http = common::http();
+                let mut ids = Vec::new();
+                for i in 0..each {
+                    // Comment ids and issue ids (offset) must each be given once.
+                    for (path, body, offset) in [
+                        (
+                            format!("/repositories/acme/app/pullrequests/{id}/comments"),
+                            json!({ "content": { "raw": format!("writer {w}, comment {i}") } }),
+                            0,
+                        ),
+                        (
+                            "/repositories/acme/app/issues".to_string(),
+                            json!({ "title": format!("writer {w}, issue {i}") }),
+                            1_000_000,
+                        ),
+                    ] {
+                        let (status, created) =
+                            post_to(&http, &api, &token, &path, body.to_string().into_bytes())
+                                .await;
+                        assert_eq!(status, 201, "{created}");
+                        ids.push(offset + created["id"].as_u64().unwrap());
                     }
-                    ids
-                })
+                }
+                ids
             })
-            .collect();
+        })
+        .collect();
     let mut ids = Vec::new();
     for task in tasks {
         ids.extend(task.await.unwrap());

@@ -5,7 +5,7 @@ mod common;
 
 use bitbucket_cloud::{Scope, operations};
 use bitbucket_cloud_local::LocalBitbucket;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// A request path for `op`'s template, with made-up values for its parameters.
 fn instance(op: &bitbucket_cloud::Operation) -> String {
@@ -140,21 +140,6 @@ async fn another_method_on_an_operation_s_path_gets_405() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["type"], "error");
     assert_eq!(body["error"]["detail"], "This URL takes GET");
-    // A path no operation has is Bitbucket's own 404.
-    let response = common::http()
-        .get(format!("{}/snippets", bb.base_url()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 404);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(
-        body,
-        json!({
-            "type": "error",
-            "error": { "message": "Resource not found", "detail": "There is no API hosted at this URL" },
-        })
-    );
 }
 
 const START: &str = "<!-- The served operations: written by local/tests/unserved.rs from \
