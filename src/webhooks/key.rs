@@ -17,7 +17,7 @@
 /// assert_eq!(key.to_string(), "pullrequest:fulfilled");
 /// assert_eq!(key, "pullrequest:fulfilled");
 /// ```
-pub use crate::types::WebhookSubscriptionEventsItem as EventKey;
+pub use crate::types::EventKey;
 
 /// `value` as an [`EventKey`]: a known one, or `Other`.
 pub(crate) fn parse(value: &str) -> EventKey {
