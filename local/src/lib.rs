@@ -72,8 +72,8 @@
 //!
 //! An operation of [`bitbucket_cloud::operations::ALL`] it has no handler for answers
 //! `501 Not Implemented` with a Bitbucket-shaped error body naming it, never a 404 that reads
-//! like missing data: `bitbucket-cloud-local does not serve `get_tag` (GET
-//! /repositories/{workspace}/{repo_slug}/refs/tags/{name}) yet`. [`LocalBitbucket::serves`] and
+//! like missing data: ``bitbucket-cloud-local does not serve `get_tag` (GET
+//! /repositories/{workspace}/{repo_slug}/refs/tags/{name}) yet``. [`LocalBitbucket::serves`] and
 //! [`LocalBitbucket::served_operations`] say which it serves; so does its README.
 //!
 //! There is no git: commits are made with [`LocalBitbucket::push`]. All accounts see all

@@ -217,9 +217,8 @@ impl Routes {
         // A fixed segment is more specific than a parameter where two templates overlap
         // (`/pullrequests/activity` before `/pullrequests/{id}`); `None` sorts before `Some`,
         // hence the reversal.
-        routes.sort_by(|a, b| {
-            let key = |r: &Route| r.segments.iter().map(|s| s.is_some()).collect::<Vec<_>>();
-            key(b).cmp(&key(a))
+        routes.sort_by_cached_key(|r| {
+            std::cmp::Reverse(r.segments.iter().map(Option::is_some).collect::<Vec<_>>())
         });
         Routes(routes)
     }
