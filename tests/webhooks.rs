@@ -1176,3 +1176,27 @@ fn the_signature_is_checked_before_anything_else() {
     assert!(matches!(error, DeliveryError::MissingEventKey));
     assert_eq!(error.status(), StatusCode::BAD_REQUEST);
 }
+
+/// Decoding an event takes little stack, even in a debug build: receivers run on worker threads
+/// whose stacks are not large, and the biggest payloads nest pull requests in comments.
+#[test]
+fn every_payload_parses_on_a_small_stack() {
+    let payloads: Vec<(String, Vec<u8>)> = webhook_fixtures()
+        .into_iter()
+        .map(|(key, path)| (key, read(&path)))
+        .collect();
+    // Every payload parses within 128 KiB in a debug build (not within 96 KiB); twice that
+    // leaves room without hiding a regression of the kind boxing the generated types fixed.
+    let parsed = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            payloads
+                .iter()
+                .filter(|(key, body)| Event::parse(key, body).is_ok())
+                .count()
+        })
+        .unwrap()
+        .join()
+        .expect("parsing fits in the stack");
+    assert!(parsed >= 27, "{parsed}");
+}
