@@ -7,7 +7,13 @@
 //! It listens on `127.0.0.1:3000` (set `ADDR` to change it) at `/bitbucket`. Expose that URL to
 //! Bitbucket (a tunnel or a reverse proxy with HTTPS), and create the hook with the same secret,
 //! in Repository settings > Webhooks or with `webhooks::Subscription`. Requests without a
-//! valid signature are answered 401, bodies that are not events 400.
+//! valid signature are answered 401, bodies that are not events (or not the event their
+//! `X-Event-Key` names) 400.
+//!
+//! Each event is handled once: Bitbucket retries deliveries it thinks failed, and a signed
+//! body can be sent again by anyone who saw it (the signature covers the body, not the
+//! headers). So the receiver remembers the SHA-256 of the last 10,000 bodies it handled and
+//! answers 200 without acting to a body it has seen.
 //!
 //! To try it locally, sign a body yourself:
 //!
@@ -18,7 +24,7 @@
 //!      -H "X-Hub-Signature: sha256=$sig" -H 'X-Request-UUID: test-1' -d "$body"
 //! ```
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -27,12 +33,39 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use bitbucket_cloud::webhooks::{Delivery, Event, WebhookSecret};
 
+/// How many handled deliveries are remembered. Bitbucket retries within minutes, so the
+/// last few thousand are plenty; the bound keeps memory flat whatever is sent.
+const REMEMBERED: usize = 10_000;
+
 /// What the handler needs: the secret (read by the `Delivery` extractor) and the deliveries
-/// already handled, since Bitbucket retries a delivery it thinks failed.
+/// already handled.
 #[derive(Clone)]
 struct AppState {
     secret: WebhookSecret,
-    seen: Arc<Mutex<HashSet<String>>>,
+    seen: Arc<Mutex<Seen>>,
+}
+
+/// The digests of the last [`REMEMBERED`] bodies handled, oldest first.
+#[derive(Default)]
+struct Seen {
+    set: HashSet<[u8; 32]>,
+    order: VecDeque<[u8; 32]>,
+}
+
+impl Seen {
+    /// Remembers `digest`; `false` when it was already there.
+    fn insert(&mut self, digest: [u8; 32]) -> bool {
+        if !self.set.insert(digest) {
+            return false;
+        }
+        self.order.push_back(digest);
+        if self.order.len() > REMEMBERED
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.set.remove(&oldest);
+        }
+        true
+    }
 }
 
 impl FromRef<AppState> for WebhookSecret {
@@ -42,19 +75,19 @@ impl FromRef<AppState> for WebhookSecret {
 }
 
 async fn receive(State(state): State<AppState>, delivery: Delivery) -> StatusCode {
-    if let Some(id) = &delivery.request_uuid {
-        let first_time = state
-            .seen
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(id.clone());
-        if !first_time {
-            println!(
-                "{id}: attempt {:?} of a delivery already handled",
-                delivery.attempt
-            );
-            return StatusCode::OK;
-        }
+    // On the body's digest, not on X-Request-UUID, which is not signed.
+    let first_time = state
+        .seen
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .insert(delivery.body_sha256);
+    if !first_time {
+        println!(
+            "{} (attempt {:?}): a body already handled",
+            delivery.event.key(),
+            delivery.attempt
+        );
+        return StatusCode::OK;
     }
     let who = delivery
         .event

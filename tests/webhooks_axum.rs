@@ -109,12 +109,13 @@ fn fixture(key: &str) -> Vec<u8> {
 async fn a_signed_delivery_reaches_the_handler() {
     let receiver = Receiver::start().await;
     for key in Event::TYPED_KEYS {
-        let body = fixture(key);
+        let key = key.to_string();
+        let body = fixture(&key);
         let signature = webhooks::sign(SECRET, &body);
         let (status, text) = receiver
             .post(
                 &[
-                    ("X-Event-Key", key),
+                    ("X-Event-Key", &key),
                     ("X-Hub-Signature", &signature),
                     ("X-Request-UUID", "{delivery-1}"),
                     ("X-Attempt-Number", "2"),
@@ -136,21 +137,45 @@ async fn a_signed_delivery_reaches_the_handler() {
 #[tokio::test(flavor = "current_thread")]
 async fn an_unknown_event_reaches_the_handler_untyped() {
     let receiver = Receiver::start().await;
-    let body = fixture("repo:fork");
+    // A key the document lists without a payload, and one it does not list.
+    for key in ["repo:imported", "repo:renamed_in_2030"] {
+        let body = br#"{"repository": {"full_name": "acme/rocket"}}"#.to_vec();
+        let signature = webhooks::sign(SECRET, &body);
+        let (status, text) = receiver
+            .post(
+                &[("X-Event-Key", key), ("X-Hub-Signature", &signature)],
+                body,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        let answer: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(answer["typed"], false);
+        assert_eq!(answer["key"], key);
+    }
+}
+
+/// X-Event-Key is not signed: a signed body sent again under another key is answered 400,
+/// naming what the body lacks, and the handler never sees it.
+#[tokio::test(flavor = "current_thread")]
+async fn a_signed_body_under_another_key_is_answered_400() {
+    let receiver = Receiver::start().await;
+    let body = fixture("repo:push");
     let signature = webhooks::sign(SECRET, &body);
-    let (status, text) = receiver
-        .post(
-            &[
-                ("X-Event-Key", "repo:fork"),
-                ("X-Hub-Signature", &signature),
-            ],
-            body,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{text}");
-    let answer: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(answer["typed"], false);
-    assert_eq!(answer["key"], "repo:fork");
+    for key in [
+        "pullrequest:fulfilled",
+        "issue:created",
+        "repo:commit_status_created",
+    ] {
+        let (status, text) = receiver
+            .post(
+                &[("X-Event-Key", key), ("X-Hub-Signature", &signature)],
+                body.clone(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{key}: {text}");
+        assert!(text.contains(key) && text.contains("it has no"), "{text}");
+    }
+    assert_eq!(receiver.handled(), 0);
 }
 
 #[tokio::test(flavor = "current_thread")]

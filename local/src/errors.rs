@@ -57,6 +57,33 @@ impl ApiError {
             .detail("There is no API hosted at this URL")
     }
 
+    /// The 501 of an operation of the client this server does not serve: says which, so that
+    /// a test fails with a clear message rather than a 404 that reads like missing data.
+    pub fn not_served(op: &bitbucket_cloud::Operation) -> Self {
+        ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            format!(
+                "bitbucket-cloud-local does not serve `{}` ({} {}) yet",
+                op.name, op.method, op.path
+            ),
+        )
+        .detail(
+            "The operation exists on Bitbucket Cloud, but this local server has no handler for \
+             it: LocalBitbucket::served_operations() and the crate's README list those it \
+             serves. Test this call against a mock server (wiremock) instead, or ask for it to \
+             be served.",
+        )
+    }
+
+    /// The 405 of a path whose operations take other methods; `allowed` go in `Allow`.
+    pub fn method_not_allowed(allowed: &[axum::http::Method]) -> Self {
+        let allowed: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
+        let allowed = allowed.join(", ");
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")
+            .detail(format!("This URL takes {allowed}"))
+            .header(header::ALLOW, &allowed)
+    }
+
     /// A request body that is not JSON.
     pub fn invalid_body(problem: impl std::fmt::Display) -> Self {
         ApiError::bad_request(format!(

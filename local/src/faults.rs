@@ -175,14 +175,17 @@ impl Faults {
         let now = Instant::now();
         for active in &mut self.active {
             match &mut active.fault.kind {
-                Kind::Latency(delay) => verdict.delay += *delay,
+                Kind::Latency(delay) => verdict.delay = verdict.delay.saturating_add(*delay),
                 Kind::RateLimit { after, retry_after } => {
                     if active.limited_until.is_some_and(|until| now >= until) {
                         active.limited_until = None;
                         active.served = 0;
                     }
                     if active.limited_until.is_none() && active.served >= *after {
-                        active.limited_until = Some(now + *retry_after);
+                        // A wait too long to represent lasts a year: as long as any test.
+                        active.limited_until = now
+                            .checked_add(*retry_after)
+                            .or_else(|| now.checked_add(Duration::from_secs(365 * 86_400)));
                     }
                     match active.limited_until {
                         Some(until) if verdict.failure.is_none() => {
@@ -190,7 +193,7 @@ impl Faults {
                             verdict.failure = Some(rate_limited(wait.max(1.0) as u64));
                         }
                         Some(_) => {}
-                        None => active.served += 1,
+                        None => active.served = active.served.saturating_add(1),
                     }
                 }
                 Kind::ServerError {
@@ -201,7 +204,7 @@ impl Faults {
                     let matches = target.is_none_or(|t| t == operation);
                     if matches && times != &Some(0) && verdict.failure.is_none() {
                         if let Some(n) = times {
-                            *n -= 1;
+                            *n = n.saturating_sub(1);
                         }
                         verdict.failure = Some(server_error(*status));
                     }

@@ -6,10 +6,16 @@
 //! `<=` of a dotted field path (`source.branch.name`) with a string, number, `true`, `false`,
 //! `null` or bare word; `AND`, `OR` and parentheses. A path through a list matches when any
 //! element does.
+//!
+//! Parentheses nest at most [`MAX_DEPTH`] deep: parsing and matching recurse once per level,
+//! and a request must not be able to overflow the stack.
 
 use std::cmp::Ordering;
 
 use serde_json::Value;
+
+/// How deep parentheses may nest in a `q`.
+pub(crate) const MAX_DEPTH: usize = 32;
 
 /// A parsed `q`.
 #[derive(Debug)]
@@ -113,7 +119,7 @@ fn tokenize(q: &str) -> Result<Vec<Token>, String> {
 pub(crate) fn parse(q: &str) -> Result<Filter, String> {
     let tokens = tokenize(q)?;
     let mut pos = 0;
-    let filter = parse_or(&tokens, &mut pos)?;
+    let filter = parse_or(&tokens, &mut pos, 0)?;
     if pos != tokens.len() {
         return Err(format!("unexpected {:?}", tokens[pos]));
     }
@@ -124,11 +130,11 @@ fn keyword(token: Option<&Token>, word: &str) -> bool {
     matches!(token, Some(Token::Word(w)) if w.eq_ignore_ascii_case(word))
 }
 
-fn parse_or(tokens: &[Token], pos: &mut usize) -> Result<Filter, String> {
-    let mut terms = vec![parse_and(tokens, pos)?];
+fn parse_or(tokens: &[Token], pos: &mut usize, depth: usize) -> Result<Filter, String> {
+    let mut terms = vec![parse_and(tokens, pos, depth)?];
     while keyword(tokens.get(*pos), "or") {
         *pos += 1;
-        terms.push(parse_and(tokens, pos)?);
+        terms.push(parse_and(tokens, pos, depth)?);
     }
     Ok(if terms.len() == 1 {
         terms.remove(0)
@@ -137,11 +143,11 @@ fn parse_or(tokens: &[Token], pos: &mut usize) -> Result<Filter, String> {
     })
 }
 
-fn parse_and(tokens: &[Token], pos: &mut usize) -> Result<Filter, String> {
-    let mut terms = vec![parse_term(tokens, pos)?];
+fn parse_and(tokens: &[Token], pos: &mut usize, depth: usize) -> Result<Filter, String> {
+    let mut terms = vec![parse_term(tokens, pos, depth)?];
     while keyword(tokens.get(*pos), "and") {
         *pos += 1;
-        terms.push(parse_term(tokens, pos)?);
+        terms.push(parse_term(tokens, pos, depth)?);
     }
     Ok(if terms.len() == 1 {
         terms.remove(0)
@@ -150,11 +156,14 @@ fn parse_and(tokens: &[Token], pos: &mut usize) -> Result<Filter, String> {
     })
 }
 
-fn parse_term(tokens: &[Token], pos: &mut usize) -> Result<Filter, String> {
+fn parse_term(tokens: &[Token], pos: &mut usize, depth: usize) -> Result<Filter, String> {
     match tokens.get(*pos) {
+        Some(Token::Open) if depth >= MAX_DEPTH => {
+            Err(format!("parentheses nest more than {MAX_DEPTH} deep"))
+        }
         Some(Token::Open) => {
             *pos += 1;
-            let inner = parse_or(tokens, pos)?;
+            let inner = parse_or(tokens, pos, depth + 1)?;
             if tokens.get(*pos) != Some(&Token::Close) {
                 return Err("missing `)`".into());
             }
@@ -163,10 +172,10 @@ fn parse_term(tokens: &[Token], pos: &mut usize) -> Result<Filter, String> {
         }
         Some(Token::Word(path)) => {
             let path = path.split('.').map(str::to_string).collect();
-            let Some(Token::Op(op)) = tokens.get(*pos + 1) else {
+            let Some(Token::Op(op)) = tokens.get(pos.saturating_add(1)) else {
                 return Err("expected an operator after the field".into());
             };
-            let value = match tokens.get(*pos + 2) {
+            let value = match tokens.get(pos.saturating_add(2)) {
                 Some(Token::Str(s)) => Value::String(s.clone()),
                 Some(Token::Word(w)) => literal(w),
                 _ => return Err("expected a value after the operator".into()),
@@ -268,7 +277,9 @@ fn order(a: &Value, b: &Value) -> Option<Ordering> {
     }
 }
 
-/// Sorts by `sort` (`field.path`, or `-field.path` for descending). Absent values come first.
+/// Sorts by `sort` (`field.path`, or `-field.path` for descending). Absent values come first,
+/// then `null`, booleans, numbers, strings, and lists and objects (which compare equal): a
+/// total order whatever the items hold, as `sort_by` requires.
 pub(crate) fn sort(items: &mut [Value], sort: &str) {
     let (descending, field) = match sort.strip_prefix('-') {
         Some(field) => (true, field),
@@ -278,18 +289,36 @@ pub(crate) fn sort(items: &mut [Value], sort: &str) {
     items.sort_by(|a, b| {
         let a = resolve(a, &path).into_iter().next();
         let b = resolve(b, &path).into_iter().next();
-        let ordering = match (a, b) {
-            (Some(a), Some(b)) => order(a, b).unwrap_or(Ordering::Equal),
-            (None, Some(_)) => Ordering::Less,
-            (Some(_), None) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
-        };
+        let ordering = total_order(a, b);
         if descending {
             ordering.reverse()
         } else {
             ordering
         }
     });
+}
+
+/// Orders any two values (or their absence) consistently.
+fn total_order(a: Option<&Value>, b: Option<&Value>) -> Ordering {
+    fn rank(v: Option<&Value>) -> u8 {
+        match v {
+            None => 0,
+            Some(Value::Null) => 1,
+            Some(Value::Bool(_)) => 2,
+            Some(Value::Number(_)) => 3,
+            Some(Value::String(_)) => 4,
+            Some(Value::Array(_) | Value::Object(_)) => 5,
+        }
+    }
+    match (a, b) {
+        (Some(Value::Bool(a)), Some(Value::Bool(b))) => a.cmp(b),
+        (Some(Value::Number(a)), Some(Value::Number(b))) => {
+            let (a, b) = (a.as_f64().unwrap_or(0.0), b.as_f64().unwrap_or(0.0));
+            a.total_cmp(&b)
+        }
+        (Some(Value::String(a)), Some(Value::String(b))) => a.cmp(b),
+        _ => rank(a).cmp(&rank(b)),
+    }
 }
 
 #[cfg(test)]
@@ -331,6 +360,42 @@ mod tests {
         assert!(parse(r#"state = "OPEN"#).is_err());
         assert!(parse("state OPEN").is_err());
         assert!(parse("(state = 1").is_err());
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = |n: usize| format!("{}state = \"OPEN\"{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse(&deep(MAX_DEPTH)).is_ok());
+        let error = parse(&deep(MAX_DEPTH + 1)).unwrap_err();
+        assert!(error.contains("nest"), "{error}");
+        // Far too deep is refused as quickly, on a small stack.
+        let handle = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || parse(&deep(100_000)).is_err())
+            .unwrap();
+        assert!(handle.join().unwrap());
+    }
+
+    #[test]
+    fn sorting_mixed_values_is_a_total_order() {
+        // Numbers, strings, nulls, objects and absent values in one field: `sort_by` panics
+        // on an inconsistent order, so this must not.
+        let mut items: Vec<Value> = (0..200)
+            .map(|i| match i % 6 {
+                0 => json!({"v": i}),
+                1 => json!({"v": format!("s{i}")}),
+                2 => json!({"v": null}),
+                3 => json!({"v": {"x": i}}),
+                4 => json!({"v": i % 2 == 0}),
+                _ => json!({}),
+            })
+            .collect();
+        sort(&mut items, "v");
+        sort(&mut items, "-v");
+        assert_eq!(items.len(), 200);
+        sort(&mut items, "v");
+        assert_eq!(items[0], json!({}));
+        assert!(items[199]["v"].is_object());
     }
 
     #[test]

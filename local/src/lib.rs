@@ -64,13 +64,29 @@
 //! - **Webhooks**: `repo:push` (branch created or deleted, pull request merged,
 //!   [`LocalBitbucket::push`]), `pullrequest:created`, `:updated`, `:approved`,
 //!   `:changes_request_created`, `:fulfilled`, `:rejected`, `:comment_created`,
-//!   `issue:created` and `issue:updated` are POSTed to the repository's hooks, signed with
+//!   `issue:created`, `issue:updated` and `repo:updated` (name, description or language
+//!   changed) are POSTed to the repository's hooks, signed with
 //!   `X-Hub-Signature` when the hook has a secret. See [`LocalBitbucket::deliveries`].
 //!
-//! # What it does not do
+//! # What it does not serve
+//!
+//! An operation of [`bitbucket_cloud::operations::ALL`] it has no handler for answers
+//! `501 Not Implemented` with a Bitbucket-shaped error body naming it, never a 404 that reads
+//! like missing data: ``bitbucket-cloud-local does not serve `get_tag` (GET
+//! /repositories/{workspace}/{repo_slug}/refs/tags/{name}) yet``. [`LocalBitbucket::serves`] and
+//! [`LocalBitbucket::served_operations`] say which it serves; so does its README.
 //!
 //! There is no git: commits are made with [`LocalBitbucket::push`]. All accounts see all
 //! workspaces, and anonymous requests are refused even for public repositories.
+//!
+//! # Bad input, and how much it keeps
+//!
+//! Nothing a request sends takes the server down: malformed JSON, a `q` filter nested too deep
+//! (more than 32 parentheses), a page number out of range, or a `pagelen` that is not a number
+//! get a 400 with Bitbucket's error body; a handler that fails answers 500 and the server goes
+//! on. What it keeps is bounded: the request log keeps the last 10,000 requests and the
+//! delivery log the last 10,000 deliveries, and at most 1,000 deliveries wait to be sent (one
+//! more is logged as not sent). [`Builder`] changes each bound.
 //!
 //! # Why a separate crate
 //!
@@ -94,10 +110,11 @@ mod seed;
 mod store;
 mod webhooks;
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use bitbucket_cloud::Scope;
+use bitbucket_cloud::{Operation, Scope};
 use tokio::sync::oneshot;
 
 pub use faults::Fault;
@@ -109,6 +126,7 @@ pub use webhooks::Delivery;
 use auth::{Credential, Credentials, Grant};
 use faults::Faults;
 use render::Urls;
+use routes::Routes;
 use store::{Store, User};
 use webhooks::Webhooks;
 
@@ -136,15 +154,140 @@ pub struct ServedRequest {
     pub status: u16,
 }
 
+/// How a [`LocalBitbucket`] starts: the bounds on what it keeps, and operations to withhold.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let bb = bitbucket_cloud_local::LocalBitbucket::builder()
+///     .request_log_limit(100)
+///     .delivery_queue_limit(10)
+///     .start()
+///     .await;
+/// # let _ = bb; }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct Builder {
+    request_log_limit: usize,
+    delivery_log_limit: usize,
+    delivery_queue_limit: usize,
+    withheld: Vec<&'static str>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            request_log_limit: 10_000,
+            delivery_log_limit: 10_000,
+            delivery_queue_limit: 1_000,
+            withheld: Vec::new(),
+        }
+    }
+}
+
+impl Builder {
+    /// How many requests [`LocalBitbucket::requests`] keeps, the oldest dropped first
+    /// (10,000 unless set; [`LocalBitbucket::requests_dropped`] counts those dropped).
+    pub fn request_log_limit(mut self, requests: usize) -> Self {
+        self.request_log_limit = requests;
+        self
+    }
+
+    /// How many deliveries [`LocalBitbucket::deliveries`] keeps, the oldest dropped first
+    /// (10,000 unless set).
+    pub fn delivery_log_limit(mut self, deliveries: usize) -> Self {
+        self.delivery_log_limit = deliveries;
+        self
+    }
+
+    /// How many webhook deliveries may wait to be sent (1,000 unless set). A delivery beyond
+    /// that is not sent; [`LocalBitbucket::deliveries`] lists it with no attempt and says why.
+    pub fn delivery_queue_limit(mut self, deliveries: usize) -> Self {
+        self.delivery_queue_limit = deliveries.max(1);
+        self
+    }
+
+    /// Answers these operations 501, as it answers those it does not serve: to check that code
+    /// copes when an operation is unavailable, or that a test uses no more than it means to.
+    ///
+    /// # Panics
+    ///
+    /// When a name is not an operation of `bitbucket_cloud::operations` (a typo would
+    /// otherwise withhold nothing).
+    pub fn withhold<'a>(mut self, operations: impl IntoIterator<Item = &'a str>) -> Self {
+        for name in operations {
+            let op = bitbucket_cloud::operations::by_name(name).unwrap_or_else(|| {
+                panic!(
+                    "Builder::withhold: `{name}` is not an operation of bitbucket-cloud \
+                     (see bitbucket_cloud::operations::ALL)"
+                )
+            });
+            self.withheld.push(op.name);
+        }
+        self
+    }
+
+    /// Starts the server (see [`LocalBitbucket::start`]).
+    ///
+    /// # Panics
+    ///
+    /// When no loopback port can be bound; [`Builder::try_start`] returns the error instead.
+    pub async fn start(self) -> LocalBitbucket {
+        match self.try_start().await {
+            Ok(bb) => bb,
+            Err(e) => panic!("LocalBitbucket could not listen on 127.0.0.1: {e}"),
+        }
+    }
+
+    /// Like [`Builder::start`], returning the error when no port can be bound.
+    pub async fn try_start(self) -> std::io::Result<LocalBitbucket> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let web = format!("http://{addr}");
+        let owner = seed::default_owner();
+        let app = Arc::new(App {
+            store: Mutex::new(Store::new(owner)),
+            credentials: Mutex::new(Credentials::default()),
+            faults: Mutex::new(Faults::default()),
+            requests: Mutex::new(RequestLog {
+                kept: VecDeque::new(),
+                limit: self.request_log_limit,
+                dropped: 0,
+            }),
+            pipeline_result: Mutex::new(PipelineResult::default()),
+            webhooks: Webhooks::start(self.delivery_queue_limit, self.delivery_log_limit),
+            routes: Routes::new(&self.withheld),
+            urls: Urls {
+                api: format!("{web}/2.0"),
+                web,
+            },
+        });
+        let router = routes::router(Arc::clone(&app));
+        Ok(LocalBitbucket {
+            app,
+            addr,
+            _serving: serve("LocalBitbucket", listener, router),
+        })
+    }
+}
+
 /// What the request handlers share.
 pub(crate) struct App {
     store: Mutex<Store>,
     credentials: Mutex<Credentials>,
     faults: Mutex<Faults>,
-    requests: Mutex<Vec<ServedRequest>>,
+    requests: Mutex<RequestLog>,
     pipeline_result: Mutex<PipelineResult>,
     webhooks: Webhooks,
+    routes: Routes,
     urls: Urls,
+}
+
+/// The last requests answered.
+struct RequestLog {
+    kept: VecDeque<ServedRequest>,
+    limit: usize,
+    dropped: u64,
 }
 
 /// Serves `router` on `listener` in the background until the returned sender is dropped.
@@ -176,47 +319,63 @@ impl App {
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         lock(&self.store)
     }
+
+    /// Adds `request` to the log, dropping the oldest beyond the limit.
+    pub(crate) fn record(&self, request: ServedRequest) {
+        let mut log = lock(&self.requests);
+        if log.limit == 0 {
+            log.dropped = log.dropped.saturating_add(1);
+            return;
+        }
+        while log.kept.len() >= log.limit {
+            log.kept.pop_front();
+            log.dropped = log.dropped.saturating_add(1);
+        }
+        log.kept.push_back(request);
+    }
 }
 
 impl LocalBitbucket {
     /// Starts a server on `127.0.0.1` on a free port, with one account (see
     /// [`LocalBitbucket::account`]) and nothing else. Must be called within a Tokio runtime.
+    /// [`LocalBitbucket::builder`] sets bounds and withholds operations.
     ///
     /// # Panics
     ///
     /// When no loopback port can be bound; [`LocalBitbucket::try_start`] returns the error
     /// instead.
     pub async fn start() -> LocalBitbucket {
-        match Self::try_start().await {
-            Ok(bb) => bb,
-            Err(e) => panic!("LocalBitbucket could not listen on 127.0.0.1: {e}"),
-        }
+        Builder::default().start().await
     }
 
     /// Like [`LocalBitbucket::start`], returning the error when no port can be bound.
     pub async fn try_start() -> std::io::Result<LocalBitbucket> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-        let addr = listener.local_addr()?;
-        let web = format!("http://{addr}");
-        let owner = seed::default_owner();
-        let app = Arc::new(App {
-            store: Mutex::new(Store::new(owner)),
-            credentials: Mutex::new(Credentials::default()),
-            faults: Mutex::new(Faults::default()),
-            requests: Mutex::new(Vec::new()),
-            pipeline_result: Mutex::new(PipelineResult::default()),
-            webhooks: Webhooks::start(),
-            urls: Urls {
-                api: format!("{web}/2.0"),
-                web,
-            },
-        });
-        let router = routes::router(Arc::clone(&app));
-        Ok(LocalBitbucket {
-            app,
-            addr,
-            _serving: serve("LocalBitbucket", listener, router),
-        })
+        Builder::default().try_start().await
+    }
+
+    /// A [`Builder`], to change what the server keeps or withhold operations.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// Whether the server serves the operation `name` (of `bitbucket_cloud::operations`);
+    /// any other answers 501.
+    ///
+    /// ```
+    /// use bitbucket_cloud_local::LocalBitbucket;
+    /// assert!(LocalBitbucket::serves("merge_pull_request"));
+    /// assert!(!LocalBitbucket::serves("no_such_operation"));
+    /// ```
+    pub fn serves(name: &str) -> bool {
+        bitbucket_cloud::operations::by_name(name).is_some() && routes::serves(name)
+    }
+
+    /// The operations the server serves, in the order of `bitbucket_cloud::operations::ALL`
+    /// (by name). Every other operation answers 501 naming itself.
+    pub fn served_operations() -> impl Iterator<Item = &'static Operation> {
+        bitbucket_cloud::operations::ALL
+            .iter()
+            .filter(|op| routes::serves(op.name))
     }
 
     /// The API root to give [`bitbucket_cloud::ClientBuilder::base_url`]:
@@ -344,13 +503,20 @@ impl LocalBitbucket {
         *lock(&self.app.pipeline_result) = result;
     }
 
-    /// Every API request answered so far, oldest first.
+    /// The API requests answered so far that matched an operation, oldest first: the last
+    /// 10,000 (see [`Builder::request_log_limit`]).
     pub fn requests(&self) -> Vec<ServedRequest> {
-        lock(&self.app.requests).clone()
+        lock(&self.app.requests).kept.iter().cloned().collect()
     }
 
-    /// Every webhook delivery made so far, oldest first. Deliveries are made in the
-    /// background; [`LocalBitbucket::webhooks_idle`] waits for those under way.
+    /// How many requests [`LocalBitbucket::requests`] no longer lists, having kept its limit.
+    pub fn requests_dropped(&self) -> u64 {
+        lock(&self.app.requests).dropped
+    }
+
+    /// The webhook deliveries made so far, oldest first: the last 10,000 (see
+    /// [`Builder::delivery_log_limit`]). Deliveries are made in the background;
+    /// [`LocalBitbucket::webhooks_idle`] waits for those under way.
     pub fn deliveries(&self) -> Vec<Delivery> {
         self.app.webhooks.log()
     }

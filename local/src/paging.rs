@@ -76,14 +76,24 @@ impl ListQuery {
     fn pagelen(&self) -> Result<usize, ApiError> {
         match self.get("pagelen") {
             None => Ok(DEFAULT_PAGELEN),
-            Some(text) => match text.parse::<usize>() {
-                Ok(0) | Err(_) => Err(ApiError::bad_request(format!(
-                    "Invalid pagelen: {text} (a number from 1 to {MAX_PAGELEN})"
-                ))),
-                Ok(n) => Ok(n.min(MAX_PAGELEN)),
-            },
+            // Larger numbers, however large, are capped as Bitbucket caps them.
+            Some(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+                match text.trim_start_matches('0') {
+                    "" => Err(invalid_pagelen(text)),
+                    digits => Ok(digits
+                        .parse::<usize>()
+                        .map_or(MAX_PAGELEN, |n| n.min(MAX_PAGELEN))),
+                }
+            }
+            Some(text) => Err(invalid_pagelen(text)),
         }
     }
+}
+
+fn invalid_pagelen(text: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "Invalid pagelen: {text} (a number from 1 to {MAX_PAGELEN})"
+    ))
 }
 
 /// Filters (`q`), sorts (`sort`) and pages `items` as the request asks.
@@ -104,25 +114,22 @@ pub(crate) fn page(
     let pagelen = query.pagelen()?;
     match paging {
         Paging::Numbered => {
-            let number = match query.get("page") {
-                None => 1,
-                Some(text) => text
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| ApiError::bad_request(format!("Invalid page: {text}")))?,
-            };
+            let number = page_number(query.get("page"))?;
             let size = items.len();
-            let start = (number - 1).saturating_mul(pagelen);
-            let values: Vec<Value> = items.into_iter().skip(start).take(pagelen).collect();
+            // `number` is at most u32::MAX and `pagelen` at most MAX_PAGELEN, so the start fits
+            // in a u64; an item count does too. Past the end, the page is empty.
+            let start = u64::from(number - 1) * pagelen as u64;
+            let skip = usize::try_from(start).unwrap_or(usize::MAX);
+            let values: Vec<Value> = items.into_iter().skip(skip).take(pagelen).collect();
             let mut body = json!({
                 "size": size,
                 "page": number,
                 "pagelen": pagelen,
                 "values": values,
             });
-            if start + pagelen < size {
-                body["next"] = json!(query.link(&(number + 1).to_string(), pagelen));
+            let more = start.saturating_add(pagelen as u64) < size as u64;
+            if let (true, Some(next)) = (more, number.checked_add(1)) {
+                body["next"] = json!(query.link(&next.to_string(), pagelen));
             }
             if number > 1 {
                 body["previous"] = json!(query.link(&(number - 1).to_string(), pagelen));
@@ -156,6 +163,21 @@ pub(crate) fn page(
             Ok(body)
         }
     }
+}
+
+/// The `page` of a numbered list: 1 when absent; a 400 unless it is a number from 1 to
+/// `u32::MAX` (page numbers beyond hold nothing, and arithmetic on them could overflow).
+fn page_number(text: Option<&str>) -> Result<u32, ApiError> {
+    let Some(text) = text else {
+        return Ok(1);
+    };
+    text.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "Invalid page: {text} (a number from 1 to {})",
+            u32::MAX
+        ))
+        .field("page", "a page number, from 1")
+    })
 }
 
 fn encode_cursor(key: &str) -> String {

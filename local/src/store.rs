@@ -240,7 +240,7 @@ pub(crate) struct Hook {
     pub uuid: String,
     pub url: String,
     pub description: String,
-    pub events: Vec<String>,
+    pub events: Vec<bitbucket_cloud::webhooks::EventKey>,
     pub active: bool,
     pub secret: Option<String>,
     pub created_at: String,

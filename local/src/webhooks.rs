@@ -8,14 +8,18 @@
 //! again (3 attempts in all, with the same `X-Request-UUID`), quickly rather than over
 //! minutes as on bitbucket.org. Hook URLs are plain `http://` (receivers in tests listen on
 //! loopback); an `https://` hook is recorded as failed.
+//!
+//! Both the queue and the log are bounded: a delivery that finds the queue full is logged as
+//! not sent, and the log keeps the last deliveries only.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{Method, Request, header};
 use bitbucket_cloud::webhooks::{
-    ATTEMPT_NUMBER_HEADER, EVENT_KEY_HEADER, HOOK_UUID_HEADER, REQUEST_UUID_HEADER,
+    ATTEMPT_NUMBER_HEADER, EVENT_KEY_HEADER, EventKey, HOOK_UUID_HEADER, REQUEST_UUID_HEADER,
     SIGNATURE_HEADER, sign,
 };
 use http_body_util::Full;
@@ -25,8 +29,8 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
-use crate::ids;
 use crate::store::Hook;
+use crate::{ids, lock};
 
 const ATTEMPTS: u32 = 3;
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -37,14 +41,15 @@ const RETRY_DELAY: Duration = Duration::from_millis(100);
 #[non_exhaustive]
 pub struct Delivery {
     /// The event key (`pullrequest:created`).
-    pub event: String,
+    pub event: EventKey,
     /// The hook's `{uuid}`.
     pub hook: String,
     /// Where it was sent.
     pub url: String,
     /// `X-Request-UUID`, the same for every attempt.
     pub request_uuid: String,
-    /// How many attempts were made (1 to 3).
+    /// How many attempts were made (1 to 3; 0 when it was not sent because the queue was
+    /// full).
     pub attempts: u32,
     /// The status of the last answer; `None` when there was no answer.
     pub status: Option<u16>,
@@ -60,7 +65,7 @@ impl Delivery {
 }
 
 struct Job {
-    event: String,
+    event: EventKey,
     hook: Hook,
     body: Bytes,
 }
@@ -69,62 +74,95 @@ type Http = HttpClient<HttpConnector, Full<Bytes>>;
 
 /// The delivery queue and its log.
 pub(crate) struct Webhooks {
-    queue: mpsc::UnboundedSender<Job>,
+    queue: mpsc::Sender<Job>,
+    queue_limit: usize,
     pending: watch::Sender<usize>,
-    log: Arc<Mutex<Vec<Delivery>>>,
+    log: Arc<Mutex<Log>>,
+}
+
+/// The last deliveries made.
+struct Log {
+    kept: VecDeque<Delivery>,
+    limit: usize,
+}
+
+impl Log {
+    fn push(&mut self, delivery: Delivery) {
+        if self.limit == 0 {
+            return;
+        }
+        while self.kept.len() >= self.limit {
+            self.kept.pop_front();
+        }
+        self.kept.push_back(delivery);
+    }
 }
 
 impl Webhooks {
-    /// Starts the delivery worker on the current Tokio runtime.
-    pub fn start() -> Self {
-        let (queue, mut jobs) = mpsc::unbounded_channel::<Job>();
+    /// Starts the delivery worker on the current Tokio runtime, with room for `queue_limit`
+    /// deliveries waiting (at least 1) and a log of the last `log_limit`.
+    pub fn start(queue_limit: usize, log_limit: usize) -> Self {
+        let queue_limit = queue_limit.max(1);
+        let (queue, mut jobs) = mpsc::channel::<Job>(queue_limit);
         let (pending, _) = watch::channel(0usize);
-        let log = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::new(Mutex::new(Log {
+            kept: VecDeque::new(),
+            limit: log_limit,
+        }));
         let worker_pending = pending.clone();
         let worker_log = Arc::clone(&log);
         tokio::spawn(async move {
             let http: Http = HttpClient::builder(TokioExecutor::new()).build_http();
             while let Some(job) = jobs.recv().await {
                 let delivery = deliver(&http, &job).await;
-                worker_log
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(delivery);
+                lock(&worker_log).push(delivery);
                 worker_pending.send_modify(|n| *n = n.saturating_sub(1));
             }
         });
         Webhooks {
             queue,
+            queue_limit,
             pending,
             log,
         }
     }
 
     /// Queues `payload` for every active hook of `hooks` subscribed to `event`.
-    pub fn emit(&self, hooks: &[Hook], event: &str, payload: &Value) {
+    pub fn emit(&self, hooks: &[Hook], event: &EventKey, payload: &Value) {
         let body = Bytes::from(payload.to_string());
         for hook in hooks
             .iter()
-            .filter(|h| h.active && h.events.iter().any(|e| e == event))
+            .filter(|h| h.active && h.events.contains(event))
         {
-            self.pending.send_modify(|n| *n += 1);
+            self.pending.send_modify(|n| *n = n.saturating_add(1));
             let job = Job {
-                event: event.to_string(),
+                event: event.clone(),
                 hook: hook.clone(),
                 body: body.clone(),
             };
-            if self.queue.send(job).is_err() {
+            match self.queue.try_send(job) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(job)) => {
+                    self.pending.send_modify(|n| *n = n.saturating_sub(1));
+                    lock(&self.log).push(not_sent(
+                        &job,
+                        format!(
+                            "not sent: {} deliveries were already waiting (the queue's limit; \
+                             see Builder::delivery_queue_limit)",
+                            self.queue_limit
+                        ),
+                    ));
+                }
                 // The worker is gone (the runtime is shutting down): nothing will be sent.
-                self.pending.send_modify(|n| *n = n.saturating_sub(1));
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    self.pending.send_modify(|n| *n = n.saturating_sub(1));
+                }
             }
         }
     }
 
     pub fn log(&self) -> Vec<Delivery> {
-        self.log
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        lock(&self.log).kept.iter().cloned().collect()
     }
 
     /// Resolves once every queued delivery has been made (or given up).
@@ -135,8 +173,9 @@ impl Webhooks {
     }
 }
 
-async fn deliver(http: &Http, job: &Job) -> Delivery {
-    let mut delivery = Delivery {
+/// The record of `job` before any attempt, with a new request UUID.
+fn unattempted(job: &Job) -> Delivery {
+    Delivery {
         event: job.event.clone(),
         hook: job.hook.uuid.clone(),
         url: job.hook.url.clone(),
@@ -144,7 +183,19 @@ async fn deliver(http: &Http, job: &Job) -> Delivery {
         attempts: 0,
         status: None,
         error: None,
-    };
+    }
+}
+
+/// The record of a delivery that was never attempted.
+fn not_sent(job: &Job, why: String) -> Delivery {
+    Delivery {
+        error: Some(why),
+        ..unattempted(job)
+    }
+}
+
+async fn deliver(http: &Http, job: &Job) -> Delivery {
+    let mut delivery = unattempted(job);
     for attempt in 1..=ATTEMPTS {
         delivery.attempts = attempt;
         match send(http, job, &delivery.request_uuid, attempt).await {
@@ -161,7 +212,7 @@ async fn deliver(http: &Http, job: &Job) -> Delivery {
             }
         }
         if attempt < ATTEMPTS {
-            tokio::time::sleep(RETRY_DELAY * attempt).await;
+            tokio::time::sleep(RETRY_DELAY.saturating_mul(attempt)).await;
         }
     }
     delivery
@@ -174,7 +225,7 @@ async fn send(http: &Http, job: &Job, request_uuid: &str, attempt: u32) -> Resul
         .uri(&job.hook.url)
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::USER_AGENT, "Bitbucket-Webhooks/2.0")
-        .header(EVENT_KEY_HEADER, &job.event)
+        .header(EVENT_KEY_HEADER, job.event.to_string())
         .header(HOOK_UUID_HEADER, job.hook.uuid.trim_matches(['{', '}']))
         .header(REQUEST_UUID_HEADER, request_uuid)
         .header(ATTEMPT_NUMBER_HEADER, attempt.to_string());

@@ -3,8 +3,8 @@
 
 mod common;
 
+use bitbucket_cloud::Completion;
 use bitbucket_cloud::types::{self, PullRequestState};
-use bitbucket_cloud::{Completion, operations};
 use bitbucket_cloud_local::{LocalBitbucket, PipelineResult};
 use futures_util::TryStreamExt as _;
 use serde_json::json;
@@ -806,57 +806,6 @@ async fn created_answers_carry_a_location() {
         )
     );
     assert_eq!(created["links"]["self"]["href"], location.as_str());
-}
-
-/// Every operation of the client is routed here, and those the server implements answer
-/// something else than 501 (the answer of one it does not implement, which names it).
-///
-/// The client covers every operation of the document since issue 11; the server implements
-/// the 38 it had before, and answers 501 for the others until it serves them too.
-#[tokio::test]
-async fn every_operation_is_routed() {
-    let bb = LocalBitbucket::start().await;
-    bb.create_workspace("acme", "Acme");
-    let http = common::http();
-    let token = bb.token(bitbucket_cloud::Scope::ALL);
-    let mut implemented = 0;
-    let mut routed = 0;
-    for op in operations::ALL {
-        // Each parameter becomes its own name (`{commit}` is `commit`).
-        let path = op
-            .path
-            .replace("{workspace}", "acme")
-            .replace("{repo_slug}", "app")
-            .replace("{project_key}", "PROJ");
-        let url = format!("{}{}", bb.base_url(), path.replace(['{', '}'], ""));
-        let response = http
-            .request(op.method.clone(), url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let body = response.text().await.unwrap_or_default();
-        if status == 501 {
-            assert!(
-                body.contains(op.name),
-                "the 501 of {} names it: {body}",
-                op.name
-            );
-        } else {
-            implemented += 1;
-        }
-        if bb.requests().iter().any(|r| r.operation == op.name) {
-            routed += 1;
-        }
-    }
-    assert!(
-        implemented >= 38,
-        "only {implemented} operations are implemented"
-    );
-    // The issue export's status (`{repo_name}-issues-{task_id}.zip`) has two parameters in one
-    // segment, which axum cannot route.
-    assert_eq!(routed, operations::ALL.len() - 1);
 }
 
 #[tokio::test]

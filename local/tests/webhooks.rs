@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use bitbucket_cloud::types;
+use bitbucket_cloud::webhooks::{Delivery, Event, WebhookSecret};
 use bitbucket_cloud_local::LocalBitbucket;
 use hmac::{KeyInit as _, Mac as _};
 use serde_json::{Value, json};
@@ -215,6 +216,19 @@ async fn a_pull_request_from_open_to_merged_is_delivered_signed() {
         assert_eq!(r.header("user-agent"), "Bitbucket-Webhooks/2.0");
         assert_eq!(r.header("x-request-uuid").len(), 36);
         request_uuids.insert(r.header("x-request-uuid").to_string());
+        // What the crate's receivers make of it: a verified delivery, typed by its key.
+        let delivery = Delivery::from_request(
+            &r.headers,
+            &r.body,
+            &WebhookSecret::new("It's a Secret to Everybody"),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", r.event()));
+        assert!(
+            !matches!(delivery.event, Event::Unknown { .. }),
+            "{}",
+            r.event()
+        );
+        assert_eq!(delivery.event.key(), r.event());
         let payload = r.json();
         assert_eq!(payload["actor"]["nickname"], "ada");
         assert_eq!(payload["repository"]["full_name"], "acme/app");
@@ -360,6 +374,58 @@ async fn branches_issues_and_declines_are_delivered() {
     assert_eq!(
         updated["changes"]["status"],
         json!({ "old": "new", "new": "resolved" })
+    );
+}
+
+/// Updating a repository's details delivers `repo:updated` with what changed, which parses as
+/// the crate's typed event; creating one with PUT, or a PUT that changes nothing, does not.
+#[tokio::test]
+async fn repository_updates_are_delivered_with_their_changes() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    let client = admin(&bb);
+    let (url, inbox) = receiver(0).await;
+    hook(&client, &url, &["repo:updated"], Some("s3cr3t")).await;
+    let repo = client.repo("acme", "app");
+    let update = |changes: Value| {
+        repo.update_repository()
+            .body(body::<types::Repository>(changes))
+            .send()
+    };
+    update(json!({ "description": "The app", "language": "rust" }))
+        .await
+        .unwrap();
+    update(json!({ "description": "The app" })).await.unwrap();
+    client
+        .repo("acme", "new")
+        .update_repository()
+        .body(body::<types::Repository>(
+            json!({ "description": "Made by PUT" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    bb.webhooks_idle().await;
+
+    let received = inbox.all();
+    assert_eq!(inbox.events(), ["repo:updated"]);
+    let delivery = Delivery::from_request(
+        &received[0].headers,
+        &received[0].body,
+        &WebhookSecret::new("s3cr3t"),
+    )
+    .unwrap();
+    let Event::RepositoryUpdated(event) = delivery.event else {
+        panic!("not RepositoryUpdated")
+    };
+    let changes = event.changes.unwrap();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(changes["description"].old, Some(json!("")));
+    assert_eq!(changes["description"].new, Some(json!("The app")));
+    assert_eq!(changes["language"].new, Some(json!("rust")));
+    assert_eq!(
+        event.repository.unwrap().description.as_deref(),
+        Some("The app")
     );
 }
 

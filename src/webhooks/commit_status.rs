@@ -12,7 +12,7 @@ use crate::types::{Account, Commit, Link, Repository};
 
 payload! {
     /// `repo:commit_status_created` and `repo:commit_status_updated`.
-    pub struct CommitStatusEvent {
+    pub struct CommitStatusEvent requires(commit_status) {
         /// Who reported the status.
         pub actor: Option<Account>,
         /// The repository of the commit.

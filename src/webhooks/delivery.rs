@@ -2,13 +2,15 @@
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
+use sha2::{Digest as _, Sha256};
 
 use super::event::{Event, ParseError};
 use super::signature::{SIGNATURE_HEADER, SignatureError, WebhookSecret};
 
 /// The header naming the event (`repo:push`).
 pub const EVENT_KEY_HEADER: &str = "X-Event-Key";
-/// The header identifying a delivery; the same on every retry of it.
+/// The header identifying a delivery; the same on every retry of it. Not signed: see
+/// [the module docs](super#what-the-signature-covers).
 pub const REQUEST_UUID_HEADER: &str = "X-Request-UUID";
 /// The header identifying the hook that fired.
 pub const HOOK_UUID_HEADER: &str = "X-Hook-UUID";
@@ -17,8 +19,11 @@ pub const ATTEMPT_NUMBER_HEADER: &str = "X-Attempt-Number";
 
 /// A webhook request whose signature was checked, with its parsed event.
 ///
-/// Bitbucket retries a delivery that failed or timed out, with the same `X-Request-UUID`:
-/// to act on each event once, remember the [`request_uuid`](Self::request_uuid)s handled.
+/// Bitbucket retries a delivery that failed or timed out, with the same body and
+/// `X-Request-UUID`. To act on each event once, remember the
+/// [`body_sha256`](Self::body_sha256)s handled: unlike the request UUID, which is not signed,
+/// the digest is of what the signature covers, so a replayed body cannot pass for a new event
+/// (see [the module docs](super#what-the-signature-covers)).
 ///
 /// ```
 /// use bitbucket_cloud::webhooks::{self, Delivery, Event, WebhookSecret};
@@ -35,6 +40,8 @@ pub const ATTEMPT_NUMBER_HEADER: &str = "X-Attempt-Number";
 /// let delivery = Delivery::from_request(&headers, body, &secret)?;
 /// assert!(matches!(delivery.event, Event::Push(_)));
 /// assert_eq!(delivery.attempt, Some(2));
+/// // What to de-duplicate on.
+/// let seen_key: [u8; 32] = delivery.body_sha256;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
@@ -42,13 +49,18 @@ pub const ATTEMPT_NUMBER_HEADER: &str = "X-Attempt-Number";
 pub struct Delivery {
     /// The event.
     pub event: Event,
-    /// `X-Request-UUID`: identifies the delivery, the same on each of its retries.
+    /// `X-Request-UUID`: identifies the delivery, the same on each of its retries. Not signed,
+    /// so not proof that a delivery is new: de-duplicate on
+    /// [`body_sha256`](Self::body_sha256).
     pub request_uuid: Option<String>,
     /// `X-Hook-UUID`: the hook that fired.
     pub hook_uuid: Option<String>,
     /// `X-Attempt-Number`: 1 for the first attempt, more on retries (`None` when absent or
     /// not a number).
     pub attempt: Option<u32>,
+    /// The SHA-256 of the body as received: the same for every retry (and every replay) of a
+    /// delivery, different for different events. What to de-duplicate on.
+    pub body_sha256: [u8; 32],
 }
 
 impl Delivery {
@@ -74,6 +86,7 @@ impl Delivery {
             request_uuid: header(headers, REQUEST_UUID_HEADER).map(str::to_string),
             hook_uuid: header(headers, HOOK_UUID_HEADER).map(str::to_string),
             attempt: header(headers, ATTEMPT_NUMBER_HEADER).and_then(|a| a.trim().parse().ok()),
+            body_sha256: Sha256::digest(body).into(),
         })
     }
 

@@ -1,30 +1,55 @@
 //! [`Event`]: a delivery's body, typed by its `X-Event-Key`.
 
+use std::fmt;
+
 use serde::de::DeserializeOwned;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use super::commit_status::CommitStatusEvent;
+use super::key::EventKey;
 use super::payload::{
     IssueCommentEvent, IssueEvent, IssueUpdatedEvent, PullRequestApprovalEvent,
     PullRequestChangesRequestEvent, PullRequestCommentEvent, PullRequestEvent,
 };
 use super::push::PushEvent;
+use super::repository::{
+    CommitCommentEvent, ForkEvent, RepositoryTransferEvent, RepositoryUpdatedEvent,
+};
 use crate::types::{Account, Repository};
 
-/// Declares the typed events once: the enum, and the key of each variant for parsing and back.
+/// What a payload must have to be its event (see `payload!`'s `requires`).
+pub(crate) trait Shape {
+    /// The first member the body must have and does not (absent or `null`).
+    fn missing(&self) -> Option<&'static str>;
+}
+
+/// Declares the typed events once: the enum, and the [`EventKey`] of each variant for parsing
+/// and back. The keys come from the document (`EventKey` is generated from it); only which
+/// payload each one has is written here.
 macro_rules! events {
-    ($($(#[$doc:meta])* $key:literal => $variant:ident($payload:ty),)*) => {
+    (
+        typed {
+            $($(#[$doc:meta])* $key:ident => $variant:ident($payload:ty),)*
+        }
+        untyped {
+            $($untyped:ident,)*
+        }
+    ) => {
         /// A webhook event, typed by its key (the `X-Event-Key` header).
         ///
-        /// Events this version does not type are [`Event::Unknown`], with their JSON payload:
-        /// a receiver subscribed to new events keeps working.
+        /// Every event Atlassian documents a payload for has a variant. The others are
+        /// [`Event::Unknown`], with their JSON payload: those the document lists without a
+        /// payload ([`Event::UNTYPED_KEYS`]), and keys newer than this version, so a receiver
+        /// subscribed to new events keeps working.
         ///
         /// ```
-        /// use bitbucket_cloud::webhooks::Event;
+        /// use bitbucket_cloud::webhooks::{Event, EventKey};
         ///
         /// let body = br#"{"actor": {"display_name": "Emma"}, "pullrequest": {"id": 7, "title": "Fix"}}"#;
-        /// match Event::parse("pullrequest:created", body)? {
+        /// let event = Event::parse("pullrequest:created", body)?;
+        /// assert_eq!(event.key(), EventKey::PullrequestCreated);
+        /// match event {
         ///     Event::PullRequestCreated(e) => {
         ///         let pr = e.pullrequest.unwrap_or_default();
         ///         println!("#{} {}", pr.id.unwrap_or_default(), pr.title.unwrap_or_default());
@@ -44,44 +69,56 @@ macro_rules! events {
         pub enum Event {
             $(
                 $(#[$doc])*
-                #[doc = concat!("\n\nKey: `", $key, "`.")]
+                #[doc = concat!("\n\nKey: [`EventKey::", stringify!($key), "`].")]
                 $variant($payload),
             )*
-            /// An event this version does not type, with its payload as JSON.
+            /// An event this version does not type, with its payload as JSON: one of
+            /// [`Event::UNTYPED_KEYS`], or a key newer than this version
+            /// ([`EventKey::Other`]).
             Unknown {
-                /// The event key, e.g. `repo:fork`.
-                key: String,
+                /// The event key, e.g. `repo:imported`.
+                key: EventKey,
                 /// The body, as JSON.
                 payload: Value,
             },
         }
 
         impl Event {
-            /// The keys that parse into a typed variant (every other key is
-            /// [`Event::Unknown`]).
-            pub const TYPED_KEYS: &'static [&'static str] = &[$($key),*];
+            /// The keys that parse into a typed variant: every key Atlassian's
+            /// [Event payloads](https://support.atlassian.com/bitbucket-cloud/docs/event-payloads/)
+            /// page documents a payload for.
+            pub const TYPED_KEYS: &'static [EventKey] = &[$(EventKey::$key),*];
+
+            /// The keys the official document lists (`GET /hook_events`) whose payload
+            /// Atlassian does not document: they parse as [`Event::Unknown`], with their
+            /// payload kept whole.
+            pub const UNTYPED_KEYS: &'static [EventKey] = &[$(EventKey::$untyped),*];
 
             /// Parses a delivery's body, given its event key (the `X-Event-Key` header).
             ///
             /// Check the signature first ([`super::verify`], or [`super::Delivery`] which does
-            /// both). A key this version does not type gives [`Event::Unknown`]; the body must
-            /// still be JSON. Fails when the body is not JSON, or is not the event its key
-            /// names.
+            /// both). The body must be the event its key names: JSON of that shape, with the
+            /// members that event always has (`pullrequest` for `pullrequest:*`, `push` for
+            /// `repo:push`, `issue` for `issue:*`, `commit_status` for
+            /// `repo:commit_status_*`, `comment` for comment events, and so on). Bitbucket
+            /// signs only the body, so the key is not authenticated: this check stops a
+            /// signed body from being passed off as another kind of event (see
+            /// [the module docs](super#what-the-signature-covers)). A key this version does
+            /// not type gives [`Event::Unknown`]; its body must still be JSON.
             pub fn parse(event_key: &str, body: &[u8]) -> Result<Event, ParseError> {
-                match event_key {
-                    $($key => decode(event_key, body).map(Event::$variant),)*
-                    _ => decode(event_key, body).map(|payload| Event::Unknown {
-                        key: event_key.to_string(),
-                        payload,
-                    }),
+                let key = super::key::parse(event_key);
+                match key {
+                    $(EventKey::$key => typed(key, body).map(Event::$variant),)*
+                    key => decode(&key, body).map(|payload| Event::Unknown { key, payload }),
                 }
             }
 
-            /// The event key, as Bitbucket names it (`pullrequest:comment_created`).
-            pub fn key(&self) -> &str {
+            /// The event key, as Bitbucket names it (`pullrequest:comment_created` is
+            /// [`EventKey::PullrequestCommentCreated`]).
+            pub fn key(&self) -> EventKey {
                 match self {
-                    $(Event::$variant(_) => $key,)*
-                    Event::Unknown { key, .. } => key,
+                    $(Event::$variant(_) => EventKey::$key,)*
+                    Event::Unknown { key, .. } => key.clone(),
                 }
             }
 
@@ -114,65 +151,148 @@ macro_rules! events {
 }
 
 events! {
-    /// Refs were pushed, created or deleted.
-    "repo:push" => Push(PushEvent),
-    /// A pull request was opened.
-    "pullrequest:created" => PullRequestCreated(PullRequestEvent),
-    /// A pull request's title, description, reviewers or branches changed.
-    "pullrequest:updated" => PullRequestUpdated(PullRequestEvent),
-    /// A pull request was approved.
-    "pullrequest:approved" => PullRequestApproved(PullRequestApprovalEvent),
-    /// An approval was withdrawn.
-    "pullrequest:unapproved" => PullRequestUnapproved(PullRequestApprovalEvent),
-    /// A reviewer requested changes.
-    "pullrequest:changes_request_created" => PullRequestChangesRequestCreated(PullRequestChangesRequestEvent),
-    /// A pull request was merged.
-    "pullrequest:fulfilled" => PullRequestFulfilled(PullRequestEvent),
-    /// A pull request was declined.
-    "pullrequest:rejected" => PullRequestRejected(PullRequestEvent),
-    /// A pull request was commented on.
-    "pullrequest:comment_created" => PullRequestCommentCreated(PullRequestCommentEvent),
-    /// An issue was created.
-    "issue:created" => IssueCreated(IssueEvent),
-    /// An issue was changed or commented on with a change.
-    "issue:updated" => IssueUpdated(IssueUpdatedEvent),
-    /// An issue was commented on.
-    "issue:comment_created" => IssueCommentCreated(IssueCommentEvent),
-    /// A build reported a status on a commit.
-    "repo:commit_status_created" => CommitStatusCreated(CommitStatusEvent),
-    /// A build updated its status on a commit.
-    "repo:commit_status_updated" => CommitStatusUpdated(CommitStatusEvent),
+    typed {
+        /// Refs were pushed, created or deleted.
+        RepoPush => Push(PushEvent),
+        /// A repository was forked.
+        RepoFork => Fork(ForkEvent),
+        /// A repository's details changed.
+        RepoUpdated => RepositoryUpdated(RepositoryUpdatedEvent),
+        /// A repository moved to another workspace.
+        RepoTransfer => RepositoryTransfer(RepositoryTransferEvent),
+        /// A commit was commented on.
+        RepoCommitCommentCreated => CommitCommentCreated(CommitCommentEvent),
+        /// A build reported a status on a commit.
+        RepoCommitStatusCreated => CommitStatusCreated(CommitStatusEvent),
+        /// A build updated its status on a commit.
+        RepoCommitStatusUpdated => CommitStatusUpdated(CommitStatusEvent),
+        /// A pull request was opened.
+        PullrequestCreated => PullRequestCreated(PullRequestEvent),
+        /// A pull request's title, description, reviewers or branches changed.
+        PullrequestUpdated => PullRequestUpdated(PullRequestEvent),
+        /// A pull request was approved.
+        PullrequestApproved => PullRequestApproved(PullRequestApprovalEvent),
+        /// An approval was withdrawn.
+        PullrequestUnapproved => PullRequestUnapproved(PullRequestApprovalEvent),
+        /// A reviewer requested changes.
+        PullrequestChangesRequestCreated => PullRequestChangesRequestCreated(PullRequestChangesRequestEvent),
+        /// A request for changes was withdrawn.
+        PullrequestChangesRequestRemoved => PullRequestChangesRequestRemoved(PullRequestChangesRequestEvent),
+        /// A pull request was merged.
+        PullrequestFulfilled => PullRequestFulfilled(PullRequestEvent),
+        /// A pull request was declined.
+        PullrequestRejected => PullRequestRejected(PullRequestEvent),
+        /// A pull request was commented on.
+        PullrequestCommentCreated => PullRequestCommentCreated(PullRequestCommentEvent),
+        /// A pull request comment was edited.
+        PullrequestCommentUpdated => PullRequestCommentUpdated(PullRequestCommentEvent),
+        /// A pull request comment was deleted.
+        PullrequestCommentDeleted => PullRequestCommentDeleted(PullRequestCommentEvent),
+        /// A pull request comment (a task-like thread) was resolved.
+        PullrequestCommentResolved => PullRequestCommentResolved(PullRequestCommentEvent),
+        /// A resolved pull request comment was reopened.
+        PullrequestCommentReopened => PullRequestCommentReopened(PullRequestCommentEvent),
+        /// An issue was created.
+        IssueCreated => IssueCreated(IssueEvent),
+        /// An issue was changed or commented on with a change.
+        IssueUpdated => IssueUpdated(IssueUpdatedEvent),
+        /// An issue was commented on.
+        IssueCommentCreated => IssueCommentCreated(IssueCommentEvent),
+    }
+    untyped {
+        RepoCreated,
+        RepoDeleted,
+        RepoImported,
+        PullrequestPush,
+        ProjectUpdated,
+        PipelineSpanCreated,
+    }
 }
 
-fn decode<T: DeserializeOwned>(key: &str, body: &[u8]) -> Result<T, ParseError> {
+/// Decodes `body` as the payload of `key` and checks it has what that event always has.
+fn typed<T: DeserializeOwned + Shape>(key: EventKey, body: &[u8]) -> Result<T, ParseError> {
+    let payload: T = decode(&key, body)?;
+    match payload.missing() {
+        None => Ok(payload),
+        Some(member) => Err(ParseError {
+            key,
+            problem: Problem::Missing(member),
+        }),
+    }
+}
+
+fn decode<T: DeserializeOwned>(key: &EventKey, body: &[u8]) -> Result<T, ParseError> {
     serde_json::from_slice(body).map_err(|source| ParseError {
-        key: key.to_string(),
-        source,
+        key: key.clone(),
+        problem: Problem::Json(source),
     })
 }
 
 /// A delivery's body is not the event its key names (or not JSON at all).
 ///
-/// The message names the key and where decoding stopped, never the body's content; the
-/// underlying [`serde_json::Error`] (the [`source`](std::error::Error::source)) says what was
-/// expected there.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "the body of a {key:?} delivery is not that event ({} at line {}, column {}); if it came from Bitbucket, please report it with the payload",
-    category(.source),
-    .source.line(),
-    .source.column()
-)]
+/// The message names the key and what is wrong (where decoding stopped, or the member the
+/// body lacks), never the body's content; for JSON that does not decode, the underlying
+/// [`serde_json::Error`] (the [`source`](std::error::Error::source)) says what was expected
+/// there.
+#[derive(Debug)]
 pub struct ParseError {
-    key: String,
-    #[source]
-    source: serde_json::Error,
+    key: EventKey,
+    problem: Problem,
+}
+
+#[derive(Debug)]
+enum Problem {
+    /// Not JSON, or JSON of another shape.
+    Json(serde_json::Error),
+    /// JSON of the right shape without a member the event always has.
+    Missing(&'static str),
 }
 
 impl ParseError {
     /// The event key the body was parsed for.
-    pub fn key(&self) -> &str {
+    pub fn key(&self) -> &EventKey {
         &self.key
+    }
+
+    /// The member the body lacks (`pullrequest`, `push`, ...), when that is why it is not the
+    /// event its key names.
+    pub fn missing(&self) -> Option<&str> {
+        match self.problem {
+            Problem::Missing(member) => Some(member),
+            Problem::Json(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key = &self.key;
+        match &self.problem {
+            Problem::Json(error) => write!(
+                f,
+                "the body of a \"{key}\" delivery is not that event ({} at line {}, column {}); \
+                 if it came from Bitbucket, please report it with the payload",
+                category(error),
+                error.line(),
+                error.column()
+            ),
+            Problem::Missing(member) => write!(
+                f,
+                "the body of a \"{key}\" delivery is not that event: it has no `{member}`. \
+                 X-Event-Key is not covered by the signature, so this may be the body of \
+                 another event sent under this key; if it came from Bitbucket, please report \
+                 it with the payload"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.problem {
+            Problem::Json(error) => Some(error),
+            Problem::Missing(_) => None,
+        }
     }
 }
 

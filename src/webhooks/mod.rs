@@ -6,9 +6,12 @@
 //!
 //! - [`verify`] checks a signature (in constant time); [`sign`] makes one.
 //! - [`Event::parse`] types a body by its key: [`Event::Push`], [`Event::PullRequestCreated`],
-//!   ... and [`Event::Unknown`] for keys this version does not type, never an error.
+//!   ... one variant for every event Atlassian documents a payload for, and [`Event::Unknown`]
+//!   for the others, never an error. A body that does not fit its key is an error.
+//! - [`EventKey`] names every event the official document lists.
 //! - [`Delivery::from_request`] does both from a request's headers and body, and keeps the
-//!   delivery's `X-Request-UUID` and `X-Attempt-Number` (Bitbucket retries failed deliveries).
+//!   delivery's `X-Request-UUID` and `X-Attempt-Number` (Bitbucket retries failed deliveries)
+//!   and the SHA-256 of its body.
 //! - With the feature `axum`, `Delivery` is an extractor that answers 401 for a bad signature
 //!   and 400 for a body that is not an event (see the `axum` module).
 //! - [`Subscription`] is the body of `create_webhook()`, with the secret out of `Debug`.
@@ -39,14 +42,36 @@
 //! Payloads reuse [`crate::types`] (accounts, repositories, pull requests, comments, issues)
 //! and are as tolerant: every field is optional, `null`s and fields this version does not
 //! list decode, and the latter are kept in `extra`.
+//!
+//! # What the signature covers
+//!
+//! Bitbucket signs the body and nothing else. The headers beside it, `X-Event-Key`,
+//! `X-Request-UUID`, `X-Hook-UUID` and `X-Attempt-Number`, are not authenticated: anyone who
+//! has seen one signed delivery (a log, a proxy, a misdirected hook) can send its body again,
+//! under any key and any request UUID, and the signature still matches.
+//!
+//! - [`Event::parse`] refuses a body that does not fit its key: a signed `repo:push` body sent
+//!   as `pullrequest:fulfilled` has no `pullrequest` and is an error (400 from the extractor).
+//!   Events of the same shape (`pullrequest:created` and `pullrequest:fulfilled`) cannot be told
+//!   apart this way; act on what the body says (the pull request's `state`), not on the key
+//!   alone.
+//! - `X-Request-UUID` is not replay protection: a replayed body comes with whatever UUID the
+//!   sender chooses. To act on each event once, de-duplicate on a digest of the body
+//!   ([`Delivery::body_sha256`]), which the signature does cover: a retry of a delivery and a
+//!   replay of it have the same digest, two different events different ones (their bodies
+//!   differ, if only in timestamps). Keep the digests seen in a bounded set (the
+//!   `webhook_receiver` example keeps the last 10,000).
 
 /// Declares a payload struct as tolerant as [`crate::types`]: every field is an `Option` left
 /// out of the encoding when `None`, and the fields this version does not list are kept in
 /// `extra`, so decoding then encoding a payload loses nothing.
+///
+/// `requires(a, b)` after the name lists the members a body must have (present and not `null`)
+/// to be this event: what [`Event::parse`] checks before accepting a body under a key.
 macro_rules! payload {
     (
         $(#[$attr:meta])*
-        pub struct $name:ident {
+        pub struct $name:ident $(requires($($required:ident),+))? {
             $($(#[$field_attr:meta])* pub $field:ident: $ty:ty,)*
         }
     ) => {
@@ -62,6 +87,19 @@ macro_rules! payload {
             #[serde(flatten)]
             pub extra: serde_json::Map<String, serde_json::Value>,
         }
+
+        $(
+            impl $crate::webhooks::event::Shape for $name {
+                fn missing(&self) -> Option<&'static str> {
+                    $(
+                        if self.$required.is_none() {
+                            return Some(stringify!($required));
+                        }
+                    )+
+                    None
+                }
+            }
+        )?
     };
 }
 
@@ -70,8 +108,10 @@ pub mod axum;
 mod commit_status;
 mod delivery;
 mod event;
+mod key;
 mod payload;
 mod push;
+mod repository;
 mod signature;
 mod subscription;
 
@@ -81,10 +121,14 @@ pub use delivery::{
     REQUEST_UUID_HEADER,
 };
 pub use event::{Event, ParseError};
+pub use key::EventKey;
 pub use payload::{
     Change, IssueCommentEvent, IssueEvent, IssueUpdatedEvent, PullRequestApprovalEvent,
     PullRequestChangesRequestEvent, PullRequestCommentEvent, PullRequestEvent, Review,
 };
 pub use push::{Push, PushChange, PushEvent, PushedRef};
+pub use repository::{
+    CommitCommentEvent, ForkEvent, RepositoryTransferEvent, RepositoryUpdatedEvent,
+};
 pub use signature::{SIGNATURE_HEADER, SignatureError, WebhookSecret, sign, verify};
-pub use subscription::{EventKey, Subscription};
+pub use subscription::Subscription;

@@ -13,7 +13,7 @@ use crate::types::{Account, Comment, Issue, PullRequest, PullRequestComment, Rep
 payload! {
     /// `pullrequest:created`, `pullrequest:updated`, `pullrequest:fulfilled` (merged) and
     /// `pullrequest:rejected` (declined).
-    pub struct PullRequestEvent {
+    pub struct PullRequestEvent requires(pullrequest) {
         /// Who caused the event.
         pub actor: Option<Account>,
         /// The pull request, as it is after the event.
@@ -25,7 +25,7 @@ payload! {
 
 payload! {
     /// `pullrequest:approved` and `pullrequest:unapproved`.
-    pub struct PullRequestApprovalEvent {
+    pub struct PullRequestApprovalEvent requires(pullrequest, approval) {
         /// Who approved or withdrew an approval.
         pub actor: Option<Account>,
         /// The pull request.
@@ -38,15 +38,15 @@ payload! {
 }
 
 payload! {
-    /// `pullrequest:changes_request_created`.
-    pub struct PullRequestChangesRequestEvent {
+    /// `pullrequest:changes_request_created` and `pullrequest:changes_request_removed`.
+    pub struct PullRequestChangesRequestEvent requires(pullrequest, changes_request) {
         /// Who requested changes.
         pub actor: Option<Account>,
         /// The pull request.
         pub pullrequest: Option<PullRequest>,
         /// The repository the pull request targets.
         pub repository: Option<Repository>,
-        /// The request for changes.
+        /// The request for changes made or withdrawn.
         pub changes_request: Option<Review>,
     }
 }
@@ -62,22 +62,24 @@ payload! {
 }
 
 payload! {
-    /// `pullrequest:comment_created`.
-    pub struct PullRequestCommentEvent {
+    /// `pullrequest:comment_created`, `:comment_updated`, `:comment_deleted` (the comment has
+    /// `deleted: true` and empty content), `:comment_resolved` (the comment's `resolution` says
+    /// who resolved it and when) and `:comment_reopened`.
+    pub struct PullRequestCommentEvent requires(pullrequest, comment) {
         /// Who commented.
         pub actor: Option<Account>,
         /// The pull request commented on.
         pub pullrequest: Option<PullRequest>,
         /// The repository the pull request targets.
         pub repository: Option<Repository>,
-        /// The comment.
+        /// The comment, as it is after the event.
         pub comment: Option<PullRequestComment>,
     }
 }
 
 payload! {
     /// `issue:created`.
-    pub struct IssueEvent {
+    pub struct IssueEvent requires(issue) {
         /// Who created the issue.
         pub actor: Option<Account>,
         /// The issue.
@@ -90,7 +92,7 @@ payload! {
 payload! {
     /// `issue:updated`: the issue after the update, what changed, and the comment that came with
     /// the change.
-    pub struct IssueUpdatedEvent {
+    pub struct IssueUpdatedEvent requires(issue, changes) {
         /// Who updated the issue.
         pub actor: Option<Account>,
         /// The issue, as it is after the update.
@@ -105,10 +107,10 @@ payload! {
 }
 
 payload! {
-    /// One changed field of an `issue:updated` event.
+    /// One changed field of an `issue:updated` or `repo:updated` event.
     ///
-    /// The values are whatever the field holds (a string for `status`, an account for `assignee`),
-    /// so they are JSON. Some entries are not old/new pairs (an added `attachment` is described
+    /// The values are whatever the field holds (a string for `status` or `name`, an account for
+    /// `assignee`, links for `links`), so they are JSON. Some entries are not old/new pairs (an added `attachment` is described
     /// whole); their content is in `extra`.
     pub struct Change {
         /// The value before (`None` when it was unset).
@@ -120,7 +122,7 @@ payload! {
 
 payload! {
     /// `issue:comment_created`.
-    pub struct IssueCommentEvent {
+    pub struct IssueCommentEvent requires(issue, comment) {
         /// Who commented.
         pub actor: Option<Account>,
         /// The issue commented on.

@@ -19,7 +19,7 @@ payload! {
     /// }
     /// # }
     /// ```
-    pub struct PushEvent {
+    pub struct PushEvent requires(push) {
         /// Who pushed.
         pub actor: Option<Account>,
         /// The repository pushed to.

@@ -1,11 +1,8 @@
 //! [`Subscription`]: the body that creates a hook, with its secret kept out of `Debug`.
 
+use super::key::EventKey;
 use super::signature::WebhookSecret;
 use crate::types::WebhookSubscription;
-
-/// The events a hook can subscribe to (`EventKey::RepoPush` is `repo:push`); values Bitbucket
-/// adds later are `EventKey::Other("...")`.
-pub use crate::types::EventKey;
 
 /// A hook to create: where Bitbucket delivers, which events, and the secret it signs with.
 ///

@@ -108,26 +108,91 @@ fn diff(path: &str, expected: &Value, got: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// The webhook payloads to test with: `(event key, file path)`. The recorded ones of
-/// `tests/fixtures/real/webhooks` (keys from its MANIFEST.tsv), then the ones written from
-/// Atlassian's documented examples in `tests/fixtures/webhooks` (`repo-push.json` is
-/// `repo:push`).
+/// The environment variable naming a directory of real fixtures (holding `MANIFEST.tsv`) to
+/// test with instead of the committed copy.
+pub const FIXTURES_ENV: &str = "BITBUCKET_FIXTURES";
+
+/// Where the real fixtures are: `$BITBUCKET_FIXTURES`; else `../shared/fixtures/real/` beside
+/// the checkout, when it exists (the maintainers keep more real deliveries there than are
+/// committed); else the committed copy, `tests/fixtures/real/`.
+pub fn real_fixtures_dir() -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    if let Some(dir) = std::env::var_os(FIXTURES_ENV) {
+        let dir = std::path::PathBuf::from(dir);
+        assert!(
+            dir.join("MANIFEST.tsv").is_file(),
+            "{FIXTURES_ENV}={} has no MANIFEST.tsv",
+            dir.display()
+        );
+        return dir;
+    }
+    let shared = root.join("../shared/fixtures/real");
+    if shared.join("MANIFEST.tsv").is_file() {
+        return shared;
+    }
+    root.join("tests/fixtures/real")
+}
+
+/// A `webhook` row of the real fixtures' MANIFEST.tsv.
+#[derive(Clone, Debug)]
+pub struct WebhookRow {
+    /// The event key the delivery came with (`pullrequest:created`).
+    pub key: String,
+    /// The file's path.
+    pub path: String,
+    /// Where it came from and whether it is a recording (`real (2022 delivery)`) or a copy of
+    /// Atlassian's example.
+    pub provenance: String,
+}
+
+/// Every `webhook` row of `dir`'s MANIFEST.tsv, in its order.
+pub fn real_webhooks(dir: &std::path::Path) -> Vec<WebhookRow> {
+    let manifest_path = dir.join("MANIFEST.tsv");
+    let manifest = std::fs::read_to_string(&manifest_path)
+        .unwrap_or_else(|e| panic!("{}: {e}", manifest_path.display()));
+    let mut lines = manifest.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split('\t').collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|c| c.trim() == name)
+            .unwrap_or_else(|| panic!("{} has no {name} column", manifest_path.display()))
+    };
+    let (file, kind, key, provenance) = (
+        column("file"),
+        column("kind"),
+        column("endpoint_or_event"),
+        column("real_or_handwritten"),
+    );
+    lines
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| line.split('\t').map(str::trim).collect::<Vec<_>>())
+        .filter(|row| row.get(kind) == Some(&"webhook"))
+        .map(|row| {
+            let cell = |i: usize| row.get(i).copied().unwrap_or_default().to_string();
+            let path = dir.join(cell(file));
+            assert!(
+                path.is_file(),
+                "MANIFEST.tsv lists {}, which is missing",
+                path.display()
+            );
+            WebhookRow {
+                key: cell(key),
+                path: path.to_string_lossy().into_owned(),
+                provenance: cell(provenance),
+            }
+        })
+        .collect()
+}
+
+/// The webhook payloads to test with: `(event key, file path)`. The real ones (see
+/// [`real_fixtures_dir`]; keys from its MANIFEST.tsv), then the ones written from Atlassian's
+/// documented examples in `tests/fixtures/webhooks` (`repo-push.json` is `repo:push`).
 pub fn webhook_fixtures() -> Vec<(String, String)> {
     let root = env!("CARGO_MANIFEST_DIR");
-    let manifest = std::fs::read_to_string(format!("{root}/tests/fixtures/real/MANIFEST.tsv"))
-        .expect("the real fixtures have a manifest");
-    let mut out: Vec<(String, String)> = manifest
-        .lines()
-        .skip(1)
-        .filter_map(|line| {
-            let columns: Vec<&str> = line.split('\t').collect();
-            (columns.get(1) == Some(&"webhook")).then(|| {
-                (
-                    columns[2].to_string(),
-                    format!("{root}/tests/fixtures/real/{}", columns[0]),
-                )
-            })
-        })
+    let mut out: Vec<(String, String)> = real_webhooks(&real_fixtures_dir())
+        .into_iter()
+        .map(|row| (row.key, row.path))
         .collect();
     let dir = format!("{root}/tests/fixtures/webhooks");
     let mut written: Vec<String> = std::fs::read_dir(&dir)
@@ -147,6 +212,29 @@ pub fn webhook_fixtures() -> Vec<(String, String)> {
         ));
     }
     out
+}
+
+/// The value without the members a decoded value cannot tell from absent ones: `null`s, and
+/// the `[]`s and `{}`s left (an empty list or object may be encoded or left out alike).
+pub fn without_empty(value: Value) -> Value {
+    fn empty(v: &Value) -> bool {
+        match v {
+            Value::Null => true,
+            Value::Array(items) => items.is_empty(),
+            Value::Object(map) => map.is_empty(),
+            _ => false,
+        }
+    }
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, without_empty(v)))
+                .filter(|(_, v)| !empty(v))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_empty).collect()),
+        other => other,
+    }
 }
 
 pub fn read(path: &str) -> Vec<u8> {

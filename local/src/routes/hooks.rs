@@ -35,31 +35,32 @@ pub(super) async fn create(State(app): State<Shared>, params: Params, bytes: Byt
                 .field("url", "an absolute http(s) URL is required"),
         );
     }
-    let events: Vec<String> = request
+    let names: Vec<&str> = request
         .get("events")
         .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
+        .map(|list| list.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    if events.is_empty() {
+    if names.is_empty() {
         return Err(ApiError::bad_request("events: This field is required.")
             .field("events", "at least one event key, such as repo:push"));
     }
     // Bitbucket's event keys are those the client's `EventKey` names (the document's
     // `webhook_subscription.events`); any other parses as `Other`.
-    let known = |e: &String| {
-        e.parse::<EventKey>()
-            .is_ok_and(|k| !matches!(k, EventKey::Other(_)))
-    };
-    if let Some(unknown) = events.iter().find(|e| !known(e)) {
-        return Err(
-            ApiError::bad_request(format!("events: {unknown} is not a valid event"))
-                .field("events", &format!("{unknown} is not a valid event")),
-        );
+    let mut events: Vec<EventKey> = Vec::new();
+    for name in names {
+        let key = name
+            .parse::<EventKey>()
+            .ok()
+            .filter(|k| !matches!(k, EventKey::Other(_)));
+        let Some(key) = key else {
+            return Err(
+                ApiError::bad_request(format!("events: {name} is not a valid event"))
+                    .field("events", &format!("{name} is not a valid event")),
+            );
+        };
+        if !events.contains(&key) {
+            events.push(key);
+        }
     }
     let hook = Hook {
         uuid: ids::uuid(),

@@ -4,6 +4,7 @@ use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::Uri;
+use bitbucket_cloud::webhooks::EventKey;
 use serde_json::{Value, json};
 
 use super::{
@@ -91,7 +92,7 @@ pub(super) async fn create(
         &store,
         index,
         caller.user,
-        "issue:created",
+        EventKey::IssueCreated,
         json!({ "issue": value }),
     );
     created(value)
@@ -156,7 +157,7 @@ pub(super) async fn update(
         &store,
         index,
         caller.user,
-        "issue:updated",
+        EventKey::IssueUpdated,
         json!({ "issue": value, "changes": changes }),
     );
     ok(value)

@@ -1,5 +1,11 @@
-//! The HTTP side: one route per operation of `bitbucket_cloud::operations::ALL`, each behind
-//! the guard that applies faults, authenticates and checks scopes.
+//! The HTTP side: every request is matched to an operation of
+//! `bitbucket_cloud::operations::ALL` (its method and path template, the most specific template
+//! first). An operation this server serves runs behind the guard that applies faults,
+//! authenticates and checks scopes; any other answers 501 naming the operation.
+//!
+//! Matching on the operation table rather than on routes registered one by one means that an
+//! operation the client gains is answered 501 with its name the moment it exists, and that the
+//! templates' parameter names need not agree where paths overlap.
 
 mod account;
 mod commits;
@@ -11,16 +17,22 @@ mod refs;
 mod repositories;
 
 use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Request, State};
-use axum::http::{StatusCode, Uri, header};
-use axum::middleware::{self, Next};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::handler::Handler;
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodFilter, MethodRouter, on};
 use bitbucket_cloud::Operation;
+use bitbucket_cloud::webhooks::EventKey;
+use futures_util::FutureExt as _;
 use serde_json::{Value, json};
 
 use crate::errors::ApiError;
@@ -29,9 +41,32 @@ use crate::store::{Repo, Store, Workspace};
 use crate::{App, ServedRequest, lock};
 
 type Shared = Arc<App>;
-/// The path parameters of a request, by name (`workspace`, `repo_slug`, ...).
-type Params = axum::extract::Path<HashMap<String, String>>;
 type Answer = Result<Response, ApiError>;
+
+/// The path parameters of a request, by name (`workspace`, `repo_slug`, ...), decoded: set by
+/// the dispatcher from the operation's template.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Params(HashMap<String, String>);
+
+impl std::ops::Deref for Params {
+    type Target = HashMap<String, String>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(parts
+            .extensions
+            .get::<Params>()
+            .cloned()
+            .unwrap_or_default())
+    }
+}
 
 /// Who is calling: set by the guard for the handlers.
 #[derive(Clone, Copy, Debug)]
@@ -40,130 +75,273 @@ pub(crate) struct Caller {
     pub user: usize,
 }
 
-pub(crate) fn router(app: Shared) -> Router {
-    let mut router = Router::new();
-    for op in bitbucket_cloud::operations::ALL
+/// A handler, with its argument types erased: what the table below holds.
+type Endpoint = fn(Request, Shared) -> Pin<Box<dyn Future<Output = Response> + Send>>;
+
+/// Runs an axum handler on a request the dispatcher matched.
+fn run<H, T>(
+    handler: H,
+    request: Request,
+    app: Shared,
+) -> Pin<Box<dyn Future<Output = Response> + Send>>
+where
+    H: Handler<T, Shared>,
+{
+    Box::pin(handler.call(request, app))
+}
+
+/// The operations this server serves, by the name `bitbucket_cloud::operations` gives them,
+/// and their handlers. Every other operation answers 501.
+const SERVED: &[(&str, Endpoint)] = &[
+    ("get_current_user", |r, a| run(account::current_user, r, a)),
+    ("list_workspaces", |r, a| {
+        run(account::list_workspaces, r, a)
+    }),
+    ("get_workspace", |r, a| run(account::get_workspace, r, a)),
+    ("list_projects", |r, a| run(account::list_projects, r, a)),
+    ("get_project", |r, a| run(account::get_project, r, a)),
+    ("list_repositories", |r, a| run(repositories::list, r, a)),
+    ("get_repository", |r, a| run(repositories::get, r, a)),
+    ("create_repository", |r, a| run(repositories::create, r, a)),
+    ("update_repository", |r, a| run(repositories::update, r, a)),
+    ("list_branches", |r, a| run(refs::list, r, a)),
+    ("create_branch", |r, a| run(refs::create, r, a)),
+    ("get_branch", |r, a| run(refs::get, r, a)),
+    ("delete_branch", |r, a| run(refs::delete, r, a)),
+    ("list_commits", |r, a| run(commits::list, r, a)),
+    ("get_commit", |r, a| run(commits::get, r, a)),
+    ("list_pull_requests", |r, a| run(pullrequests::list, r, a)),
+    ("create_pull_request", |r, a| {
+        run(pullrequests::create, r, a)
+    }),
+    ("get_pull_request", |r, a| run(pullrequests::get, r, a)),
+    ("update_pull_request", |r, a| {
+        run(pullrequests::update, r, a)
+    }),
+    ("approve_pull_request", |r, a| {
+        run(pullrequests::approve, r, a)
+    }),
+    ("request_changes_on_pull_request", |r, a| {
+        run(pullrequests::request_changes, r, a)
+    }),
+    ("decline_pull_request", |r, a| {
+        run(pullrequests::decline, r, a)
+    }),
+    ("merge_pull_request", |r, a| run(pullrequests::merge, r, a)),
+    ("list_pull_request_comments", |r, a| {
+        run(pullrequests::list_comments, r, a)
+    }),
+    ("create_pull_request_comment", |r, a| {
+        run(pullrequests::create_comment, r, a)
+    }),
+    ("list_pull_request_commits", |r, a| {
+        run(pullrequests::list_commits, r, a)
+    }),
+    ("get_pull_request_diff", |r, a| {
+        run(pullrequests::diff, r, a)
+    }),
+    ("list_issues", |r, a| run(issues::list, r, a)),
+    ("create_issue", |r, a| run(issues::create, r, a)),
+    ("get_issue", |r, a| run(issues::get, r, a)),
+    ("update_issue", |r, a| run(issues::update, r, a)),
+    ("list_pipelines", |r, a| run(pipelines::list, r, a)),
+    ("run_pipeline", |r, a| run(pipelines::run, r, a)),
+    ("get_pipeline", |r, a| run(pipelines::get, r, a)),
+    ("stop_pipeline", |r, a| run(pipelines::stop, r, a)),
+    ("list_webhooks", |r, a| run(hooks::list, r, a)),
+    ("create_webhook", |r, a| run(hooks::create, r, a)),
+    ("delete_webhook", |r, a| run(hooks::delete, r, a)),
+];
+
+/// The handler of the operation `name`, when this server serves it.
+fn endpoint(name: &str) -> Option<Endpoint> {
+    SERVED.iter().find(|(n, _)| *n == name).map(|(_, e)| *e)
+}
+
+/// Whether this server has a handler for the operation `name`.
+pub(crate) fn serves(name: &str) -> bool {
+    endpoint(name).is_some()
+}
+
+/// The names in the table that are not operations of the client (a handler left behind by a
+/// renamed or removed operation).
+#[cfg(test)]
+fn stray_handlers() -> Vec<&'static str> {
+    SERVED
         .iter()
-        .filter(|op| routable(op))
-    {
-        let endpoint = endpoint(op).route_layer(middleware::from_fn_with_state(
-            (Arc::clone(&app), op),
-            guard,
-        ));
-        router = router.route(&format!("/2.0{}", op.path), endpoint);
+        .map(|(name, _)| *name)
+        .filter(|name| bitbucket_cloud::operations::by_name(name).is_none())
+        .collect()
+}
+
+/// One operation, ready to match requests against.
+struct Route {
+    op: &'static Operation,
+    /// The template's segments after the leading `/`: `Some(text)` for a fixed one, `None` for
+    /// a parameter.
+    segments: Vec<Option<&'static str>>,
+    /// `None` when this server does not serve the operation (or was told not to).
+    endpoint: Option<Endpoint>,
+}
+
+/// Every operation of the client, most specific template first.
+pub(crate) struct Routes(Vec<Route>);
+
+/// What a request is.
+enum Found<'a> {
+    /// An operation: served when the route has an endpoint.
+    Operation(&'a Route, bitbucket_cloud::operations::PathParams),
+    /// The path is an operation's, the method none's: these are allowed.
+    WrongMethod(Vec<Method>),
+    /// No operation has this path.
+    Nowhere,
+}
+
+impl Routes {
+    /// Every operation of `bitbucket_cloud::operations::ALL`, with the handlers of those served
+    /// (but not of `withheld`).
+    pub fn new(withheld: &[&str]) -> Routes {
+        let mut routes: Vec<Route> = bitbucket_cloud::operations::ALL
+            .iter()
+            .map(|op| Route {
+                op,
+                segments: op
+                    .path
+                    .split('/')
+                    .skip(1)
+                    .map(|s| (!s.starts_with('{')).then_some(s))
+                    .collect(),
+                endpoint: endpoint(op.name).filter(|_| !withheld.contains(&op.name)),
+            })
+            .collect();
+        // A fixed segment is more specific than a parameter where two templates overlap
+        // (`/pullrequests/activity` before `/pullrequests/{id}`); `None` sorts before `Some`,
+        // hence the reversal.
+        routes.sort_by_cached_key(|r| {
+            std::cmp::Reverse(r.segments.iter().map(Option::is_some).collect::<Vec<_>>())
+        });
+        Routes(routes)
     }
-    router
-        .fallback(|| async { ApiError::no_api() })
-        .with_state(app)
-}
 
-/// Whether axum can route `op`'s template: a parameter must be a whole segment (the issue
-/// export's `{repo_name}-issues-{task_id}.zip` is not). Those it cannot route answer like any
-/// unknown URL.
-fn routable(op: &Operation) -> bool {
-    op.path.split('/').all(|segment| {
-        !segment.contains('{')
-            || (segment.starts_with('{')
-                && segment.matches('{').count() == 1
-                && segment.ends_with('}'))
-    })
-}
-
-/// The handler of `op`.
-fn endpoint(op: &'static Operation) -> MethodRouter<Shared> {
-    let method = MethodFilter::try_from(op.method.clone()).unwrap_or(MethodFilter::GET);
-    match op.name {
-        "get_current_user" => on(method, account::current_user),
-        "list_workspaces" => on(method, account::list_workspaces),
-        "get_workspace" => on(method, account::get_workspace),
-        "list_projects" => on(method, account::list_projects),
-        "get_project" => on(method, account::get_project),
-        "list_repositories" => on(method, repositories::list),
-        "get_repository" => on(method, repositories::get),
-        "create_repository" => on(method, repositories::create),
-        "update_repository" => on(method, repositories::update),
-        "list_branches" => on(method, refs::list),
-        "create_branch" => on(method, refs::create),
-        "get_branch" => on(method, refs::get),
-        "delete_branch" => on(method, refs::delete),
-        "list_commits" => on(method, commits::list),
-        "get_commit" => on(method, commits::get),
-        "list_pull_requests" => on(method, pullrequests::list),
-        "create_pull_request" => on(method, pullrequests::create),
-        "get_pull_request" => on(method, pullrequests::get),
-        "update_pull_request" => on(method, pullrequests::update),
-        "approve_pull_request" => on(method, pullrequests::approve),
-        "request_changes_on_pull_request" => on(method, pullrequests::request_changes),
-        "decline_pull_request" => on(method, pullrequests::decline),
-        "merge_pull_request" => on(method, pullrequests::merge),
-        "list_pull_request_comments" => on(method, pullrequests::list_comments),
-        "create_pull_request_comment" => on(method, pullrequests::create_comment),
-        "list_pull_request_commits" => on(method, pullrequests::list_commits),
-        "get_pull_request_diff" => on(method, pullrequests::diff),
-        "list_issues" => on(method, issues::list),
-        "create_issue" => on(method, issues::create),
-        "get_issue" => on(method, issues::get),
-        "update_issue" => on(method, issues::update),
-        "list_pipelines" => on(method, pipelines::list),
-        "run_pipeline" => on(method, pipelines::run),
-        "get_pipeline" => on(method, pipelines::get),
-        "stop_pipeline" => on(method, pipelines::stop),
-        "list_webhooks" => on(method, hooks::list),
-        "create_webhook" => on(method, hooks::create),
-        "delete_webhook" => on(method, hooks::delete),
-        // An operation the client gained after this server was written: say so, clearly.
-        name => on(method, move || async move {
-            ApiError::new(
-                StatusCode::NOT_IMPLEMENTED,
-                format!("LocalBitbucket does not implement {name} yet"),
-            )
-        }),
+    /// The operation `method` and `path` (under `/2.0`, as sent) are an instance of.
+    fn find(&self, method: &Method, path: &str) -> Found<'_> {
+        let segments: Vec<&str> = path.split('/').skip(1).collect();
+        let mut allowed = Vec::new();
+        for route in &self.0 {
+            let fits = route.segments.len() == segments.len()
+                && route
+                    .segments
+                    .iter()
+                    .zip(&segments)
+                    .all(|(fixed, actual)| fixed.is_none_or(|f| f == *actual));
+            if !fits {
+                continue;
+            }
+            // `match_path` decodes the parameters, and refuses empty ones.
+            let Some(params) = route.op.match_path(path) else {
+                continue;
+            };
+            let method_fits = route.op.method == *method
+                || (*method == Method::HEAD && route.op.method == Method::GET);
+            if method_fits {
+                return Found::Operation(route, params);
+            }
+            if !allowed.contains(&route.op.method) {
+                allowed.push(route.op.method.clone());
+            }
+        }
+        if allowed.is_empty() {
+            Found::Nowhere
+        } else {
+            Found::WrongMethod(allowed)
+        }
     }
 }
 
-/// Applies faults, authenticates, checks the operation's scopes, and records the request.
-async fn guard(
-    State((app, op)): State<(Shared, &'static Operation)>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub(crate) fn router(app: Shared) -> Router {
+    Router::new().fallback(dispatch).with_state(app)
+}
+
+/// Answers every request: finds its operation, then serves it, or says it is not served.
+async fn dispatch(State(app): State<Shared>, mut request: Request) -> Response {
+    let Some(path) = request.uri().path().strip_prefix("/2.0") else {
+        return ApiError::no_api().into_response();
+    };
+    let (route, params) = match app.routes.find(request.method(), path) {
+        Found::Operation(route, params) => (route, params),
+        Found::WrongMethod(allowed) => {
+            return ApiError::method_not_allowed(&allowed).into_response();
+        }
+        Found::Nowhere => return ApiError::no_api().into_response(),
+    };
+    let op = route.op;
     let method = request.method().to_string();
-    let path = request
+    let path_and_query = request
         .uri()
         .path_and_query()
         .map(|p| p.to_string())
         .unwrap_or_default();
+    let response = match route.endpoint {
+        None => ApiError::not_served(op).into_response(),
+        Some(endpoint) => {
+            request.extensions_mut().insert(Params(
+                params
+                    .iter()
+                    .map(|(name, value)| (name.to_string(), value.to_string()))
+                    .collect(),
+            ));
+            guard(&app, op, endpoint, request).await
+        }
+    };
+    app.record(ServedRequest {
+        operation: op.name,
+        method,
+        path: path_and_query,
+        status: response.status().as_u16(),
+    });
+    response
+}
+
+/// Applies faults, authenticates, checks the operation's scopes, then runs the handler. A
+/// handler that panics (a bug here) is answered 500 rather than dropping the connection.
+async fn guard(
+    app: &Shared,
+    op: &'static Operation,
+    endpoint: Endpoint,
+    mut request: Request,
+) -> Response {
     let verdict = lock(&app.faults).judge(op.name);
     if !verdict.delay.is_zero() {
         tokio::time::sleep(verdict.delay).await;
     }
-    let response = match verdict.failure {
-        Some(failure) => failure.into_response(),
-        None => {
-            let checked = lock(&app.credentials)
-                .authenticate(request.headers())
-                .and_then(|credential| {
-                    credential.authorize(op)?;
-                    Ok(credential)
-                });
-            match checked {
-                Ok(credential) => {
-                    request.extensions_mut().insert(Caller {
-                        user: credential.user,
-                    });
-                    next.run(request).await
-                }
-                Err(denied) => denied.into_response(),
-            }
-        }
+    if let Some(failure) = verdict.failure {
+        return failure.into_response();
+    }
+    let checked = lock(&app.credentials)
+        .authenticate(request.headers())
+        .and_then(|credential| {
+            credential.authorize(op)?;
+            Ok(credential)
+        });
+    let credential = match checked {
+        Ok(credential) => credential,
+        Err(denied) => return denied.into_response(),
     };
-    lock(&app.requests).push(ServedRequest {
-        operation: op.name,
-        method,
-        path,
-        status: response.status().as_u16(),
+    request.extensions_mut().insert(Caller {
+        user: credential.user,
     });
-    response
+    match AssertUnwindSafe(endpoint(request, Arc::clone(app)))
+        .catch_unwind()
+        .await
+    {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("bitbucket-cloud-local failed while serving `{}`", op.name),
+        )
+        .detail("a bug in bitbucket-cloud-local: please report it with the request")
+        .into_response(),
+    }
 }
 
 /// A request body as JSON; an empty body is `{}`.
@@ -254,13 +432,13 @@ pub(crate) fn emit(
     store: &Store,
     repo_index: usize,
     actor: usize,
-    event: &str,
+    event: EventKey,
     mut payload: Value,
 ) {
     let repo: &Repo = &store.repos[repo_index];
     payload["actor"] = app.urls.user(&store.users[actor]);
     payload["repository"] = app.urls.repo(store, repo);
-    app.webhooks.emit(&repo.hooks, event, &payload);
+    app.webhooks.emit(&repo.hooks, &event, &payload);
 }
 
 /// Queues a `repo:push` with these `changes` (see `seed::push_change`).
@@ -276,7 +454,105 @@ pub(crate) fn emit_push(
         store,
         repo_index,
         actor,
-        "repo:push",
+        EventKey::RepoPush,
         json!({ "push": { "changes": changes } }),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_handler_is_for_an_operation_of_the_client() {
+        assert_eq!(stray_handlers(), Vec::<&str>::new());
+        let mut names: Vec<&str> = SERVED.iter().map(|(name, _)| *name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), SERVED.len(), "a handler is listed twice");
+    }
+
+    fn found(routes: &Routes, method: Method, path: &str) -> Option<&'static str> {
+        match routes.find(&method, path) {
+            Found::Operation(route, _) => Some(route.op.name),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn requests_find_their_operation() {
+        let routes = Routes::new(&[]);
+        let cases = [
+            (Method::GET, "/user", "get_current_user"),
+            (Method::GET, "/repositories/acme/app", "get_repository"),
+            (Method::PUT, "/repositories/acme/app", "update_repository"),
+            (
+                Method::GET,
+                "/repositories/acme/app/pullrequests/7",
+                "get_pull_request",
+            ),
+            (
+                Method::HEAD,
+                "/repositories/acme/app/pullrequests/7",
+                "get_pull_request",
+            ),
+            (
+                Method::GET,
+                "/repositories/acme/app/refs/branches/feature%2Fx",
+                "get_branch",
+            ),
+        ];
+        for (method, path, name) in cases {
+            assert_eq!(
+                found(&routes, method.clone(), path),
+                Some(name),
+                "{method} {path}"
+            );
+        }
+        // Every template finds its own operation: the most specific one wins where two
+        // overlap.
+        for op in bitbucket_cloud::operations::ALL {
+            // Each parameter becomes `x` (a segment may hold two: the issue export's
+            // `{repo_name}-issues-{task_id}.zip`).
+            let mut path = String::new();
+            let mut rest = op.path;
+            while let Some(open) = rest.find('{') {
+                path.push_str(&rest[..open]);
+                path.push('x');
+                rest = rest[open..].split_once('}').map_or("", |(_, after)| after);
+            }
+            path.push_str(rest);
+            let got = found(&routes, op.method.clone(), &path);
+            let same_shape = bitbucket_cloud::operations::ALL.iter().any(|other| {
+                Some(other.name) == got
+                    && other.method == op.method
+                    && other.match_path(&path).is_some()
+            });
+            assert!(same_shape, "{} {path} found {got:?}", op.method);
+        }
+        assert!(matches!(
+            routes.find(&Method::PATCH, "/user"),
+            Found::WrongMethod(_)
+        ));
+        assert!(matches!(
+            routes.find(&Method::GET, "/nowhere"),
+            Found::Nowhere
+        ));
+        assert!(matches!(
+            routes.find(&Method::GET, "/repositories//app"),
+            Found::Nowhere
+        ));
+    }
+
+    #[test]
+    fn withheld_operations_have_no_handler() {
+        let routes = Routes::new(&["get_pull_request"]);
+        let Found::Operation(route, _) =
+            routes.find(&Method::GET, "/repositories/acme/app/pullrequests/7")
+        else {
+            panic!("no operation")
+        };
+        assert_eq!(route.op.name, "get_pull_request");
+        assert!(route.endpoint.is_none());
+    }
 }

@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::IntoResponse;
+use bitbucket_cloud::webhooks::EventKey;
 use serde_json::{Value, json};
 
 use super::commits::COMMIT_CURSOR;
@@ -132,7 +133,7 @@ pub(super) async fn create(
         &store,
         index,
         caller.user,
-        "pullrequest:created",
+        EventKey::PullrequestCreated,
         json!({ "pullrequest": value }),
     );
     created(value)
@@ -187,7 +188,14 @@ pub(super) async fn update(
         }
     }
     pr.updated_on = clock::now();
-    respond_and_emit(&app, &store, index, at, caller.user, "pullrequest:updated")
+    respond_and_emit(
+        &app,
+        &store,
+        index,
+        at,
+        caller.user,
+        EventKey::PullrequestUpdated,
+    )
 }
 
 pub(super) async fn approve(
@@ -222,9 +230,12 @@ fn review(app: &App, caller: Caller, params: &Params, approve: bool) -> Answer {
     let pr = &repo.pulls[at];
     let participant = app.urls.approval(&store, pr, caller.user);
     let (event, key) = if approve {
-        ("pullrequest:approved", "approval")
+        (EventKey::PullrequestApproved, "approval")
     } else {
-        ("pullrequest:changes_request_created", "changes_request")
+        (
+            EventKey::PullrequestChangesRequestCreated,
+            "changes_request",
+        )
     };
     let payload = json!({
         "pullrequest": app.urls.pull(&store, repo, pr),
@@ -254,7 +265,14 @@ pub(super) async fn decline(
     pr.closed_by = Some(caller.user);
     pr.reason = text(&request, "/message").unwrap_or_default().to_string();
     freeze(pr, source, destination);
-    respond_and_emit(&app, &store, index, at, caller.user, "pullrequest:rejected")
+    respond_and_emit(
+        &app,
+        &store,
+        index,
+        at,
+        caller.user,
+        EventKey::PullrequestRejected,
+    )
 }
 
 pub(super) async fn merge(
@@ -366,7 +384,7 @@ pub(super) async fn merge(
         index,
         at,
         caller.user,
-        "pullrequest:fulfilled",
+        EventKey::PullrequestFulfilled,
     )
 }
 
@@ -442,7 +460,7 @@ pub(super) async fn create_comment(
         &store,
         index,
         caller.user,
-        "pullrequest:comment_created",
+        EventKey::PullrequestCommentCreated,
         json!({ "pullrequest": app.urls.pull(&store, repo, pr), "comment": value }),
     );
     created(value)
@@ -577,7 +595,7 @@ fn respond_and_emit(
     index: usize,
     at: usize,
     actor: usize,
-    event: &str,
+    event: EventKey,
 ) -> Answer {
     let repo = &store.repos[index];
     let pr = &repo.pulls[at];

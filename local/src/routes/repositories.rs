@@ -1,12 +1,16 @@
 //! `/repositories/{workspace}` and `/repositories/{workspace}/{repo_slug}`.
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse;
-use serde_json::Value;
+use bitbucket_cloud::webhooks::EventKey;
+use serde_json::{Map, Value, json};
 
-use super::{Answer, Params, Shared, body, numbered, ok, param, repo, text, workspace};
+use super::{
+    Answer, Caller, Params, Shared, body, emit, numbered, ok, param, repo, text, workspace,
+};
 use crate::errors::ApiError;
 use crate::store::Repo;
 
@@ -53,7 +57,14 @@ pub(super) async fn create(State(app): State<Shared>, params: Params, bytes: Byt
     ok(app.urls.repo(&store, &store.repos[index]))
 }
 
-pub(super) async fn update(State(app): State<Shared>, params: Params, bytes: Bytes) -> Answer {
+/// Changes the fields the body sets (creating the repository when it does not exist); hooks get
+/// `repo:updated` with the `changes` of the fields Bitbucket reports.
+pub(super) async fn update(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+    bytes: Bytes,
+) -> Answer {
     let request = body(&bytes)?;
     let slug = param(&params, "repo_slug");
     let mut store = app.store();
@@ -81,10 +92,37 @@ pub(super) async fn update(State(app): State<Shared>, params: Params, bytes: Byt
         store.repos[index].project_key = key;
     }
     let repo = &mut store.repos[index];
+    let before = reported(repo);
     apply(repo, &request)?;
     repo.updated_on = crate::clock::now();
+    let after = reported(repo);
+    let changes: Map<String, Value> = before
+        .into_iter()
+        .zip(after)
+        .filter(|((_, old), (_, new))| old != new)
+        .map(|((name, old), (_, new))| (name.to_string(), json!({ "old": old, "new": new })))
+        .collect();
+    if status == StatusCode::OK && !changes.is_empty() {
+        emit(
+            &app,
+            &store,
+            index,
+            caller.user,
+            EventKey::RepoUpdated,
+            json!({ "changes": changes }),
+        );
+    }
     let value = app.urls.repo(&store, &store.repos[index]);
     Ok((status, axum::Json(value)).into_response())
+}
+
+/// The fields whose changes a `repo:updated` delivery reports, by Bitbucket's names.
+fn reported(repo: &Repo) -> [(&'static str, Value); 3] {
+    [
+        ("name", json!(repo.name)),
+        ("description", json!(repo.description)),
+        ("language", json!(repo.language)),
+    ]
 }
 
 /// Sets the fields of `request` a client may change.
