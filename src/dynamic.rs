@@ -49,8 +49,8 @@
 //!
 //! # What is checked here, and what is not
 //!
-//! The path parameters must be exactly those of the operation's template, none empty: a
-//! missing or unknown one fails with [`Error::InvalidRequest`] before anything is sent. Query
+//! The path parameters must be exactly those of the operation's template, none empty, `.` or
+//! `..` (which URL parsing would resolve into another path): a missing or unknown one fails with [`Error::InvalidRequest`] before anything is sent. Query
 //! parameters and bodies are sent as given; Bitbucket judges them. A cursor given to
 //! [`OperationRequest::resume`] must be a link of the same operation.
 
@@ -236,6 +236,14 @@ impl<'a> OperationRequest<'a> {
                     "the path parameter `{name}` is missing or empty; `{}` needs {}",
                     operation.name,
                     list(&names)
+                )));
+            }
+            // URL parsing resolves dot segments: `hooks/..` would become another path (the
+            // repository itself) than the one the operation and the policy are about.
+            if value == "." || value == ".." {
+                return Err(invalid(format!(
+                    "the path parameter `{name}` cannot be `{value}`: it would change the request's \
+                     path"
                 )));
             }
             path.push_str(&progenitor_client::encode_path(value));

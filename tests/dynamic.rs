@@ -195,6 +195,16 @@ async fn parameters_are_checked_before_sending() {
         .await
         .unwrap_err();
     assert!(error.to_string().contains("missing or empty"), "{error}");
+    // `..` would turn `DELETE .../hooks/..` into `DELETE` of the repository itself.
+    let error = client
+        .operation(op("delete_webhook"))
+        .path_param("workspace", "acme")
+        .path_param("repo_slug", "app")
+        .path_param("uid", "..")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("cannot be `..`"), "{error}");
 
     // Not a list.
     let error = get()
