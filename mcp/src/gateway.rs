@@ -21,6 +21,7 @@ use crate::access::{self, ProjectRepos, Target};
 use crate::audit::{AuditLog, CallRecord, Decision, Trail};
 use crate::budget::Budget;
 use crate::config::{AgentConfig, Config, Settings};
+use crate::cursor::Cursor;
 use crate::keys::KeyHash;
 use crate::schema::ListLimits;
 use crate::tools::{Arguments, ToolSpec};
@@ -443,9 +444,10 @@ impl Gateway {
     ) -> Result<CallToolResult, Outcome> {
         let limit = self.settings.max_result_bytes;
         let mut request = client.operation(operation);
-        if let Some(cursor) = &args.cursor {
-            check_cursor(client, operation, &args, cursor)?;
-        }
+        let cursor = match &args.cursor {
+            Some(text) => Some(check_cursor(client, operation, &args, text)?),
+            None => None,
+        };
         for (name, value) in &args.path {
             request = request.path_param(name.as_str(), value.as_str());
         }
@@ -459,23 +461,51 @@ impl Gateway {
             let value = request.send().await.map_err(Outcome::Failed)?;
             return answer(value, limit);
         }
-        let mut items = match &args.cursor {
-            Some(cursor) => request.resume(cursor).items(),
-            None => request.stream(),
-        }
-        .max_items(u64::from(args.max_items));
+        let (mut pages, mut skip) = match &cursor {
+            Some(cursor) => (request.resume(&cursor.link), cursor.skip),
+            None => (request.pages(), 0),
+        };
+        let wanted = u64::from(args.max_items);
+        pages = pages.max_items(skip.saturating_add(wanted));
         let mut values = Vec::new();
         let mut size = 64usize;
         let mut cut_short = false;
-        while let Some(item) = items.try_next().await.map_err(Outcome::Failed)? {
-            let item_size = serde_json::to_string(&item).map_or(0, |s| s.len() + 1);
-            size = size.saturating_add(item_size);
-            if size > limit {
-                // The item is not handed out, so the cursor goes back to its page.
-                cut_short = true;
+        let mut next = None;
+        'pages: loop {
+            let link = pages.resume_cursor().map(str::to_string);
+            let Some(page) = pages.try_next().await.map_err(Outcome::Failed)? else {
+                break;
+            };
+            let mut taken = skip;
+            for item in page
+                .items
+                .into_iter()
+                .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+            {
+                let item_size = serde_json::to_string(&item).map_or(0, |s| s.len() + 1);
+                size = size.saturating_add(item_size);
+                if values.len() as u64 >= wanted || size > limit {
+                    cut_short = size > limit;
+                    next = link.map(|link| Cursor { link, skip: taken });
+                    break 'pages;
+                }
+                values.push(item);
+                taken += 1;
+            }
+            skip = 0;
+            next = match pages.resume_cursor() {
+                // The page was cut by max_items: continue inside it.
+                Some(after) if Some(after) == link.as_deref() => {
+                    link.map(|link| Cursor { link, skip: taken })
+                }
+                after => after.map(|link| Cursor {
+                    link: link.to_string(),
+                    skip: 0,
+                }),
+            };
+            if values.len() as u64 >= wanted {
                 break;
             }
-            values.push(item);
         }
         if values.is_empty() && cut_short {
             return Err(Outcome::Refused {
@@ -487,13 +517,12 @@ impl Gateway {
             });
         }
         let mut result = json!({"count": values.len(), "values": values});
-        if let Some(cursor) = items.resume_cursor() {
-            result["next_cursor"] = Value::String(cursor.to_string());
+        if let Some(next) = next {
+            result["next_cursor"] = Value::String(next.encode());
         }
         if cut_short {
             result["note"] = json!(
-                "the list was cut short by the gateway's size limit; next_cursor continues it \
-                 (and may repeat some of these items)"
+                "the list was cut short by the gateway's size limit; next_cursor continues it"
             );
         }
         Ok(CallToolResult::structured(result))
@@ -527,15 +556,16 @@ fn check_cursor(
     client: &Client,
     operation: &'static Operation,
     args: &Arguments,
-    cursor: &str,
-) -> Result<(), Outcome> {
+    text: &str,
+) -> Result<Cursor, Outcome> {
     let refused = |why: &str| Outcome::Refused {
         message: format!(
             "invalid arguments: the cursor {why}; pass the next_cursor this tool gave"
         ),
         error: "invalid_arguments",
     };
-    let url = url::Url::parse(cursor).map_err(|_| refused("is not a URL"))?;
+    let cursor = Cursor::decode(text).ok_or_else(|| refused("is not one this gateway made"))?;
+    let url = url::Url::parse(&cursor.link).map_err(|_| refused("is not a URL"))?;
     let base = url::Url::parse(client.base_url()).map_err(|_| refused("cannot be checked"))?;
     let path = url
         .path()
@@ -549,7 +579,7 @@ fn check_cursor(
             return Err(refused(&format!("is for another `{name}`")));
         }
     }
-    Ok(())
+    Ok(cursor)
 }
 
 /// A successful answer as a tool result: JSON objects as structured content, text as text.

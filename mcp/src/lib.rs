@@ -35,6 +35,7 @@ pub mod audit;
 pub mod budget;
 pub mod config;
 pub mod credential;
+pub mod cursor;
 pub mod gateway;
 pub mod http;
 pub mod keys;
