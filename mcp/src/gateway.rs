@@ -62,6 +62,12 @@ impl Agent {
         &self.tools
     }
 
+    /// The size of its tools/list answer in bytes of JSON: what a model reads on each turn
+    /// (about a quarter as many tokens).
+    pub fn tools_bytes(&self) -> usize {
+        serde_json::to_string(&self.tools).map_or(0, |s| s.len())
+    }
+
     /// Its budget.
     pub fn budget(&self) -> &Budget {
         &self.budget
@@ -386,8 +392,10 @@ impl Gateway {
         record.resource = args.resource();
 
         let pages = if operation.paginated {
+            // A cursor may start inside a page: one more.
             args.max_items
                 .div_ceil(operation.max_pagelen.unwrap_or(100).max(1))
+                .saturating_add(u32::from(args.cursor.is_some()))
         } else {
             1
         };
@@ -426,6 +434,9 @@ impl Gateway {
                 Err(failure(message, json!({"error": error})))
             }
             Err(Outcome::Failed(e)) => {
+                if matches!(e, Error::InvalidRequest { .. }) && trail.requests == 0 {
+                    record.decision = Decision::Rejected;
+                }
                 record.error = Some(error_kind(&e));
                 if record.status.is_none() {
                     record.status = e.status().map(|s| s.as_u16());

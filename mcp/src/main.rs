@@ -66,6 +66,9 @@ enum Command {
     },
 }
 
+/// Above this many tools, the start-up log suggests narrowing an agent's list.
+const MANY_TOOLS: usize = 60;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
@@ -125,9 +128,10 @@ fn check(path: &std::path::Path) -> Result<(), String> {
     for agent in gateway.agents() {
         let names: Vec<&str> = agent.tools().iter().map(|t| t.name.as_ref()).collect();
         println!(
-            "{} ({} tools, {} requests per hour{}): {}",
+            "{} ({} tools, {} KB of tool definitions, {} requests per hour{}): {}",
             agent.config.name,
             names.len(),
+            agent.tools_bytes().div_ceil(1000),
             agent.config.requests_per_hour,
             if agent.config.key.is_some() {
                 ""
@@ -223,9 +227,18 @@ fn serve(options: Serve) -> Result<(), String> {
             tracing::info!(
                 agent = %agent.config.name,
                 tools = agent.tools().len(),
+                tool_definitions_kb = agent.tools_bytes().div_ceil(1000),
                 requests_per_hour = agent.config.requests_per_hour,
                 "agent"
             );
+            if agent.tools().len() > MANY_TOOLS {
+                tracing::warn!(
+                    agent = %agent.config.name,
+                    "{} tools are more than a model chooses from well (about {MANY_TOOLS}): \
+                     narrow them with `areas` or `tools` in the agent's config",
+                    agent.tools().len()
+                );
+            }
         }
         if let Some(path) = gateway.audit().path() {
             tracing::info!("audit log: {}", path.display());
