@@ -767,7 +767,7 @@ mod tests {
         );
         // may_allow agrees with decide wherever decide allows.
         for operation in operations::ALL {
-            let path = operation.path.replace('{', "").replace('}', "");
+            let path = operation.path.replace(['{', '}'], "");
             if policy
                 .decide(operation, operation.match_path(&path).as_ref())
                 .is_allowed()

@@ -193,7 +193,22 @@ async fn run() {
         },
     );
 
-    // Load: every agent with its own client, all calls at once.
+    // Load, first without the gateway: the same calls straight to the local Bitbucket, for
+    // comparison.
+    let started = Instant::now();
+    let mut direct_calls = Vec::new();
+    for _ in 0..AGENTS * CALLS_PER_AGENT {
+        let client = direct_client.clone();
+        direct_calls.push(tokio::spawn(async move { direct(&client).await }));
+    }
+    let mut direct_latencies = Vec::new();
+    for call in direct_calls {
+        direct_latencies.push(call.await.expect("a direct call"));
+    }
+    let direct_wall = started.elapsed();
+    direct_latencies.sort();
+
+    // Then every agent with its own client, all calls at once, through the gateway.
     let mut clients = Vec::new();
     for agent in 0..AGENTS {
         clients.push(Arc::new(mcp_client(&url, &key(agent)).await));
@@ -226,10 +241,23 @@ async fn run() {
     let wall = started.elapsed();
     latencies.sort();
     println!(
-        "\n{AGENTS} agents x {CALLS_PER_AGENT} concurrent calls: {} succeeded, {errors} failed, in {} ms \
-         (per call: median {} ms, p99 {} ms, max {} ms)",
+        "\n{} calls at once ({AGENTS} agents x {CALLS_PER_AGENT}) (milliseconds)\n",
+        AGENTS * CALLS_PER_AGENT
+    );
+    println!("| way | succeeded | failed | wall | per call: median | p99 | max |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| direct (one client) | {} | 0 | {} | {} | {} | {} |",
+        direct_latencies.len(),
+        ms(direct_wall),
+        ms(percentile(&direct_latencies, 0.5)),
+        ms(percentile(&direct_latencies, 0.99)),
+        ms(percentile(&direct_latencies, 1.0)),
+    );
+    println!(
+        "| through the gateway (8 MCP clients) | {} | {errors} | {} | {} | {} | {} |",
         latencies.len(),
-        wall.as_millis(),
+        ms(wall),
         ms(percentile(&latencies, 0.5)),
         ms(percentile(&latencies, 0.99)),
         ms(percentile(&latencies, 1.0)),
