@@ -29,7 +29,7 @@ use crate::tables::code_list;
 
 /// What the rewrite learnt that the other generated files need.
 pub struct Generated {
-    /// Paginated envelopes, e.g. `PaginatedPullrequests` of `Pullrequest`.
+    /// Paginated envelopes, e.g. `PaginatedPullRequests` of `PullRequest`.
     pub envelopes: Vec<Envelope>,
 }
 

@@ -40,7 +40,7 @@ pub fn operation_table(ops: &[Operation]) -> syn::File {
         let doc = format!("`{} {}`: {}", op.method, op.path, op.summary);
         quote! {
             #[doc = #doc]
-            pub(crate) const #constant: Operation = Operation {
+            pub const #constant: Operation = Operation {
                 name: #name,
                 method: ::reqwest::Method::#method,
                 path: #path,

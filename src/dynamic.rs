@@ -11,9 +11,8 @@
 //! use serde_json::json;
 //!
 //! # async fn run(client: bitbucket_cloud::Client) -> Result<(), bitbucket_cloud::Error> {
-//! let op = operations::by_name("get_pull_request").expect("a supported operation");
 //! let pr = client
-//!     .operation(op)
+//!     .operation(&operations::GET_PULL_REQUEST)
 //!     .path_param("workspace", "acme")
 //!     .path_param("repo_slug", "app")
 //!     .path_param("pull_request_id", "7")
@@ -22,9 +21,8 @@
 //! println!("{}", pr["title"]);
 //!
 //! // Lists page through the crate's pagination engine.
-//! let list = operations::by_name("list_pull_requests").unwrap();
 //! let open: Vec<serde_json::Value> = client
-//!     .operation(list)
+//!     .operation(&operations::LIST_PULL_REQUESTS)
 //!     .path_param("workspace", "acme")
 //!     .path_param("repo_slug", "app")
 //!     .query_param("state", "OPEN")
@@ -33,7 +31,8 @@
 //!     .try_collect()
 //!     .await?;
 //!
-//! let comment = operations::by_name("create_pull_request_comment").unwrap();
+//! // An operation chosen at run time, by name (from a configuration, a model's tool call).
+//! let comment = operations::by_name("create_pull_request_comment").expect("a supported operation");
 //! client
 //!     .operation(comment)
 //!     .path_param("workspace", "acme")
@@ -74,8 +73,7 @@ impl Client {
     ///
     /// ```
     /// # fn run(client: bitbucket_cloud::Client) {
-    /// let op = bitbucket_cloud::operations::by_name("get_current_user").unwrap();
-    /// let request = client.operation(op);
+    /// let request = client.operation(&bitbucket_cloud::operations::GET_CURRENT_USER);
     /// # let _ = request;
     /// # }
     /// ```

@@ -189,7 +189,7 @@ pub struct ApiError {
     operation: &'static str,
     status: StatusCode,
     headers: HeaderMap,
-    body: Option<types::Error>,
+    body: Option<types::ErrorBody>,
     snippet: String,
     hint: String,
     rate_limit: Option<RateLimit>,
@@ -214,7 +214,7 @@ impl ApiError {
     }
 
     /// Bitbucket's error body, when the answer carried one that decodes.
-    pub fn body(&self) -> Option<&types::Error> {
+    pub fn body(&self) -> Option<&types::ErrorBody> {
         self.body.as_ref()
     }
 
@@ -263,7 +263,7 @@ impl ApiError {
         self.attempts
     }
 
-    fn inner(&self) -> Option<&types::ErrorError> {
+    fn inner(&self) -> Option<&types::ErrorDetail> {
         self.body.as_ref()?.error.as_deref()
     }
 }
@@ -374,7 +374,7 @@ pub(crate) fn snippet(body: &[u8]) -> String {
 
 impl Failure<'_> {
     pub(crate) fn into_error(self) -> Error {
-        let body: Option<types::Error> = serde_json::from_slice::<types::Error>(self.body)
+        let body: Option<types::ErrorBody> = serde_json::from_slice::<types::ErrorBody>(self.body)
             .ok()
             .filter(|e| e.error.is_some());
         let snippet = if body.is_some() {
@@ -397,7 +397,7 @@ impl Failure<'_> {
         }))
     }
 
-    fn hint(&self, error: Option<&types::ErrorError>) -> String {
+    fn hint(&self, error: Option<&types::ErrorDetail>) -> String {
         let gave_up = self
             .gave_up
             .map(|g| g.to_string())

@@ -16,7 +16,7 @@
 //! let open = client
 //!     .repo("my-workspace", "my-repo")
 //!     .list_pull_requests()
-//!     .state(vec![bitbucket_cloud::types::PullrequestState::Open])
+//!     .state(vec![bitbucket_cloud::types::PullRequestState::Open])
 //!     .send()
 //!     .await?;
 //! for pr in open.values.unwrap_or_default() {
@@ -123,7 +123,7 @@ pub use generated::Client;
 /// their methods, then call `send()`; paginated operations also have `stream()` and `pages()`.
 pub use generated::builder;
 
-/// The document's schemas as Rust types (`pullrequest` is [`types::Pullrequest`]).
+/// The document's schemas as Rust types (`pullrequest` is [`types::PullRequest`]).
 ///
 /// They are tolerant of what Bitbucket really sends: every field is an `Option`, fields the
 /// document does not list are kept in `extra` (so decoding then encoding loses nothing), and
@@ -134,11 +134,11 @@ pub use generated::builder;
 /// debug build; boxed, it weighs 360 bytes.
 ///
 /// ```
-/// use bitbucket_cloud::types::{PullRequestBranch, Pullrequest, PullrequestEndpoint};
+/// use bitbucket_cloud::types::{PullRequestBranch, PullRequest, PullRequestEndpoint};
 ///
-/// let body = Pullrequest {
+/// let body = PullRequest {
 ///     title: Some("Add the feature".into()),
-///     source: Some(Box::new(PullrequestEndpoint {
+///     source: Some(Box::new(PullRequestEndpoint {
 ///         branch: Some(Box::new(PullRequestBranch { name: Some("feature".into()), ..Default::default() })),
 ///         ..Default::default()
 ///     })),

@@ -1,16 +1,43 @@
 //! The supported operations as data: name, method, path, tags, scopes, pagination.
 //!
 //! The table is generated from the same document as the client, so it always matches it.
+//! Each operation is a constant named after its method on [`crate::Client`]
+//! ([`MERGE_PULL_REQUEST`] for `merge_pull_request`), and [`ALL`] lists them.
 //! [`crate::scopes::required_for`] turns a list of operations into the scopes a token needs,
 //! and [`crate::policy::Policy`] restricts a client to some of them.
 //!
 //! ```
 //! use bitbucket_cloud::{operations, Scope};
 //!
-//! let merge = operations::by_name("merge_pull_request").unwrap();
+//! let merge = &operations::MERGE_PULL_REQUEST;
+//! assert_eq!(merge.name, "merge_pull_request");
 //! assert_eq!(merge.method, "POST");
 //! assert_eq!(merge.scopes, &[Scope::PullrequestWrite]);
+//! assert_eq!(operations::by_name("merge_pull_request"), Some(merge));
 //! assert!(operations::ALL.iter().filter(|op| op.paginated).count() > 5);
+//! ```
+//!
+//! # Naming operations: constants or strings
+//!
+//! Calls that take operations ([`Policy::allow_operation`](crate::policy::Policy::allow_operation),
+//! [`Policy::deny_operation`](crate::policy::Policy::deny_operation),
+//! [`required_for`](crate::scopes::required_for), ...) accept anything that is
+//! [`IntoOperation`]: a constant of this module, checked by the compiler, or a name as a
+//! string, checked when it is used, for names that come from a configuration file.
+//!
+//! ```
+//! use bitbucket_cloud::operations::{GET_PULL_REQUEST, MERGE_PULL_REQUEST};
+//! use bitbucket_cloud::{Scope, policy::Policy, scopes::required_for};
+//!
+//! // A typo here (`MERGE_PULLREQUEST`) does not compile.
+//! let policy = Policy::deny_all().allow_operations([GET_PULL_REQUEST, MERGE_PULL_REQUEST]);
+//! assert_eq!(required_for([MERGE_PULL_REQUEST])?.classic, [Scope::PullrequestWrite]);
+//!
+//! // Names read from a file work too; a typo there is an error that suggests the right name.
+//! let from_config = vec!["get_pull_request".to_string(), "merge_pull_request".to_string()];
+//! assert_eq!(Policy::deny_all().allow_operations(&from_config), policy);
+//! assert!(required_for(["merge_pullrequest"]).is_err());
+//! # Ok::<(), bitbucket_cloud::operations::UnknownOperation>(())
 //! ```
 //!
 //! # Every operation and its scopes
@@ -59,6 +86,47 @@ include!(concat!(env!("OUT_DIR"), "/operations.rs"));
 /// The operation with this name, if the client supports it.
 pub fn by_name(name: &str) -> Option<&'static Operation> {
     ALL.iter().find(|op| op.name == name)
+}
+
+/// Something that names a supported operation: an [`Operation`] (one of this module's
+/// constants, such as [`MERGE_PULL_REQUEST`], or an entry of [`ALL`]) or its name as a
+/// string (`"merge_pull_request"`: `&str`, `String`, or anything else that is `AsRef<str>`).
+///
+/// A constant makes a typo a compile error; a string is checked when it is used, and a name
+/// that is not an operation fails with an [`UnknownOperation`] that suggests close ones. See
+/// [the module docs](self#naming-operations-constants-or-strings).
+///
+/// This trait is sealed: the crate implements it for the types above.
+pub trait IntoOperation: sealed::Sealed {
+    /// The operation this names, from [`ALL`].
+    fn into_operation(self) -> Result<&'static Operation, UnknownOperation>;
+}
+
+impl<T: AsRef<str>> IntoOperation for T {
+    fn into_operation(self) -> Result<&'static Operation, UnknownOperation> {
+        let name = self.as_ref();
+        by_name(name).ok_or_else(|| UnknownOperation::new(name))
+    }
+}
+
+impl IntoOperation for Operation {
+    fn into_operation(self) -> Result<&'static Operation, UnknownOperation> {
+        (&self).into_operation()
+    }
+}
+
+impl IntoOperation for &Operation {
+    fn into_operation(self) -> Result<&'static Operation, UnknownOperation> {
+        // Every `Operation` comes from the table (the type cannot be built outside the crate).
+        self.name.into_operation()
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<T: AsRef<str>> Sealed for T {}
+    impl Sealed for super::Operation {}
+    impl Sealed for &super::Operation {}
 }
 
 impl Operation {
@@ -245,6 +313,36 @@ mod tests {
         assert!(op.match_path("/repositories/ws").is_none());
         assert!(op.match_path("/workspaces/ws/app").is_none());
         assert!(op.match_path("repositories/ws/app").is_none());
+    }
+
+    #[test]
+    fn constants_and_names_resolve_to_the_same_entry() {
+        let by_constant = MERGE_PULL_REQUEST.into_operation().unwrap();
+        assert!(std::ptr::eq(
+            by_constant,
+            by_name("merge_pull_request").unwrap()
+        ));
+        assert!(std::ptr::eq(
+            (&MERGE_PULL_REQUEST).into_operation().unwrap(),
+            by_constant
+        ));
+        assert!(std::ptr::eq(
+            "merge_pull_request".into_operation().unwrap(),
+            by_constant
+        ));
+        assert!(std::ptr::eq(
+            String::from("merge_pull_request").into_operation().unwrap(),
+            by_constant
+        ));
+        for op in ALL {
+            assert!(
+                std::ptr::eq(op.into_operation().unwrap(), op),
+                "{}",
+                op.name
+            );
+        }
+        let typo = "merge_pullrequest".into_operation().unwrap_err();
+        assert_eq!(typo.suggestions.first(), Some(&"merge_pull_request"));
     }
 
     #[test]

@@ -116,7 +116,7 @@ pub struct Page<T> {
     pub size: Option<u64>,
 }
 
-/// A paginated response type of [`crate::types`] (`PaginatedPullrequests`, ...): what
+/// A paginated response type of [`crate::types`] (`PaginatedPullRequests`, ...): what
 /// `send()` returns on a paginated operation.
 ///
 /// ```no_run

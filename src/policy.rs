@@ -3,15 +3,18 @@
 //! [`crate::Error::Denied`].
 //!
 //! ```
-//! use bitbucket_cloud::{Auth, Client, Scope, policy::Policy};
+//! use bitbucket_cloud::operations::{
+//!     CREATE_PULL_REQUEST_COMMENT, GET_PULL_REQUEST, LIST_PULL_REQUEST_COMMENTS, LIST_PULL_REQUESTS,
+//! };
+//! use bitbucket_cloud::{Auth, Client, policy::Policy};
 //!
 //! // This agent may read pull requests and comment on them in ws/app, nothing else.
 //! let policy = Policy::deny_all()
 //!     .allow_operations([
-//!         "list_pull_requests",
-//!         "get_pull_request",
-//!         "list_pull_request_comments",
-//!         "create_pull_request_comment",
+//!         LIST_PULL_REQUESTS,
+//!         GET_PULL_REQUEST,
+//!         LIST_PULL_REQUEST_COMMENTS,
+//!         CREATE_PULL_REQUEST_COMMENT,
 //!     ])
 //!     .only_in("ws/app");
 //! let client = Client::builder()
@@ -42,25 +45,44 @@
 //! different access in different places, give each place its own policy and grant them:
 //!
 //! ```
-//! use bitbucket_cloud::{Scope, operations, policy::Policy};
+//! use bitbucket_cloud::operations::{DELETE_BRANCH, MERGE_PULL_REQUEST};
+//! use bitbucket_cloud::{Scope, policy::Policy};
 //!
 //! // Read pull requests anywhere in `acme`, merge them only in `acme/app`, and never delete a
 //! // branch.
 //! let policy = Policy::deny_all()
-//!     .deny_operation("delete_branch")
+//!     .deny_operation(DELETE_BRANCH)
 //!     .grant(Policy::deny_all().allow_scope(Scope::Pullrequest).only_in("acme"))
-//!     .grant(Policy::deny_all().allow_operation("merge_pull_request").only_in("acme/app"));
+//!     .grant(Policy::deny_all().allow_operation(MERGE_PULL_REQUEST).only_in("acme/app"));
 //!
-//! let merge = operations::by_name("merge_pull_request").unwrap();
+//! let merge = &MERGE_PULL_REQUEST;
 //! let decide = |path: &str| policy.decide(merge, merge.match_path(path).as_ref()).is_allowed();
 //! assert!(decide("/repositories/acme/app/pullrequests/7/merge"));
 //! assert!(!decide("/repositories/acme/web/pullrequests/7/merge"));
+//! ```
+//!
+//! # Operations by constant or by name
+//!
+//! Rules name operations with the constants of [`crate::operations`]
+//! (`operations::MERGE_PULL_REQUEST`), so a typo does not compile, or by their names as
+//! strings (`"merge_pull_request"`), for policies read from configuration. A name that is not
+//! an operation makes [`crate::ClientBuilder::build`] fail with the close names it knows.
+//!
+//! ```
+//! use bitbucket_cloud::{operations, policy::Policy};
+//!
+//! // From a configuration file: the same policy as the constants give.
+//! let denied: Vec<String> = vec!["delete_branch".into(), "merge_pull_request".into()];
+//! assert_eq!(
+//!     Policy::allow_all().deny_operations(&denied),
+//!     Policy::allow_all().deny_operations([operations::DELETE_BRANCH, operations::MERGE_PULL_REQUEST]),
+//! );
 //! ```
 
 use std::fmt;
 
 use crate::Scope;
-use crate::operations::{self, Operation, PathParams, UnknownOperation};
+use crate::operations::{self, IntoOperation, Operation, PathParams};
 
 /// Which operations a client may call, and where. See the [module docs](self).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -163,11 +185,11 @@ impl Policy {
     /// Allows every operation that no `deny_*` rule refuses.
     ///
     /// ```
-    /// use bitbucket_cloud::policy::Policy;
+    /// use bitbucket_cloud::{operations, policy::Policy};
     /// let no_destruction = Policy::allow_all()
-    ///     .deny_operation("delete_branch")
-    ///     .deny_operation("delete_webhook")
-    ///     .deny_operation("merge_pull_request");
+    ///     .deny_operation(operations::DELETE_BRANCH)
+    ///     .deny_operation(operations::DELETE_WEBHOOK)
+    ///     .deny_operation(operations::MERGE_PULL_REQUEST);
     /// ```
     pub fn allow_all() -> Self {
         Self::new(true)
@@ -184,24 +206,32 @@ impl Policy {
         }
     }
 
-    /// Allows one operation, by its method name on [`crate::Client`] (`merge_pull_request`).
-    /// A name that is not an operation makes [`crate::ClientBuilder::build`] fail.
-    pub fn allow_operation(mut self, name: &str) -> Self {
-        if let Some(rule) = self.operation_rule(name) {
+    /// Allows one operation: its constant (`operations::MERGE_PULL_REQUEST`) or its method
+    /// name on [`crate::Client`] (`"merge_pull_request"`). A name that is not an operation
+    /// makes [`crate::ClientBuilder::build`] fail.
+    ///
+    /// ```
+    /// use bitbucket_cloud::{operations, policy::Policy};
+    /// let policy = Policy::deny_all().allow_operation(operations::GET_PULL_REQUEST);
+    /// assert!(policy.decide(&operations::GET_PULL_REQUEST, None).is_allowed());
+    /// assert!(!policy.decide(&operations::MERGE_PULL_REQUEST, None).is_allowed());
+    /// ```
+    pub fn allow_operation(mut self, operation: impl IntoOperation) -> Self {
+        if let Some(rule) = self.operation_rule(operation) {
             self.allow.push(rule);
         }
         self
     }
 
-    /// Allows each of these operations ([`Policy::allow_operation`]).
-    pub fn allow_operations<I>(self, names: I) -> Self
+    /// Allows each of these operations ([`Policy::allow_operation`]): constants or names.
+    pub fn allow_operations<I>(self, operations: I) -> Self
     where
         I: IntoIterator,
-        I::Item: AsRef<str>,
+        I::Item: IntoOperation,
     {
-        names
+        operations
             .into_iter()
-            .fold(self, |policy, name| policy.allow_operation(name.as_ref()))
+            .fold(self, |policy, operation| policy.allow_operation(operation))
     }
 
     /// Allows every operation with this tag of the official document (`Pullrequests`,
@@ -234,12 +264,24 @@ impl Policy {
         self
     }
 
-    /// Refuses one operation, whatever the other rules allow.
-    pub fn deny_operation(mut self, name: &str) -> Self {
-        if let Some(rule) = self.operation_rule(name) {
+    /// Refuses one operation, whatever the other rules allow: its constant
+    /// (`operations::DELETE_BRANCH`) or its name (`"delete_branch"`).
+    pub fn deny_operation(mut self, operation: impl IntoOperation) -> Self {
+        if let Some(rule) = self.operation_rule(operation) {
             self.deny.push(rule);
         }
         self
+    }
+
+    /// Refuses each of these operations ([`Policy::deny_operation`]): constants or names.
+    pub fn deny_operations<I>(self, operations: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: IntoOperation,
+    {
+        operations
+            .into_iter()
+            .fold(self, |policy, operation| policy.deny_operation(operation))
     }
 
     /// Refuses every operation with this tag, whatever the other rules allow.
@@ -456,11 +498,11 @@ impl Policy {
         &self.problems
     }
 
-    fn operation_rule(&mut self, name: &str) -> Option<Rule> {
-        match operations::by_name(name) {
-            Some(op) => Some(Rule::Operation(op.name)),
-            None => {
-                self.problems.push(UnknownOperation::new(name).to_string());
+    fn operation_rule(&mut self, operation: impl IntoOperation) -> Option<Rule> {
+        match operation.into_operation() {
+            Ok(op) => Some(Rule::Operation(op.name)),
+            Err(unknown) => {
+                self.problems.push(unknown.to_string());
                 None
             }
         }
@@ -775,6 +817,42 @@ mod tests {
                 assert!(policy.may_allow(operation), "{}", operation.name);
             }
         }
+    }
+
+    #[test]
+    fn constants_and_names_make_the_same_rules() {
+        use crate::operations::{DELETE_BRANCH, GET_PULL_REQUEST, LIST_PULL_REQUESTS};
+
+        let by_constant = Policy::deny_all()
+            .allow_operations([LIST_PULL_REQUESTS, GET_PULL_REQUEST])
+            .deny_operation(DELETE_BRANCH);
+        let by_name = Policy::deny_all()
+            .allow_operations(vec![
+                "list_pull_requests".to_string(),
+                "get_pull_request".into(),
+            ])
+            .deny_operation("delete_branch");
+        let by_reference = Policy::deny_all()
+            .allow_operations(&[LIST_PULL_REQUESTS, GET_PULL_REQUEST])
+            .deny_operations([&DELETE_BRANCH]);
+        assert_eq!(by_constant, by_name);
+        assert_eq!(by_constant, by_reference);
+        assert!(by_constant.problems().is_empty());
+        assert!(by_constant.decide(&GET_PULL_REQUEST, None).is_allowed());
+        assert!(!by_constant.decide(&DELETE_BRANCH, None).is_allowed());
+
+        // Constants and names mix across calls, and entries of `ALL` are operations too.
+        let mixed = Policy::allow_all()
+            .deny_operation(DELETE_BRANCH)
+            .deny_operation("merge_pull_request")
+            .deny_operations(
+                operations::ALL
+                    .iter()
+                    .filter(|op| op.name.starts_with("delete_")),
+            );
+        assert!(!mixed.decide(op("merge_pull_request"), None).is_allowed());
+        assert!(!mixed.decide(op("delete_webhook"), None).is_allowed());
+        assert!(mixed.decide(op("get_branch"), None).is_allowed());
     }
 
     #[test]

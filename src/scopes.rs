@@ -2,9 +2,10 @@
 //! scopes of API tokens, and [`required_for`]: the least a token needs for a set of operations.
 //!
 //! ```
-//! use bitbucket_cloud::{Scope, scopes};
+//! use bitbucket_cloud::{Scope, operations, scopes};
 //!
-//! let needs = scopes::required_for(["list_pull_requests", "merge_pull_request"])?;
+//! let needs =
+//!     scopes::required_for([operations::LIST_PULL_REQUESTS, operations::MERGE_PULL_REQUEST])?;
 //! assert_eq!(needs.classic, [Scope::PullrequestWrite]);
 //! assert_eq!(needs.granular, ["read:pullrequest:bitbucket", "write:pullrequest:bitbucket"]);
 //! # Ok::<(), bitbucket_cloud::operations::UnknownOperation>(())
@@ -13,7 +14,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::operations::{self, Operation, UnknownOperation};
+use crate::operations::{IntoOperation, Operation, UnknownOperation};
 
 include!(concat!(env!("OUT_DIR"), "/scope.rs"));
 
@@ -178,15 +179,20 @@ impl fmt::Display for Requirements {
 /// It never swaps scopes for a broader one: `pullrequest` and `repository:write` stay two
 /// scopes rather than becoming `pullrequest:write`, which would also allow merging.
 ///
-/// Fails on a name that is not a supported operation, naming the close ones.
+/// The operations are the constants of [`crate::operations`] or their names as strings
+/// ([`IntoOperation`]). Fails on a name that is not a supported operation, naming the close
+/// ones.
 ///
 /// ```
+/// use bitbucket_cloud::operations::{CREATE_BRANCH, GET_PULL_REQUEST, RUN_PIPELINE};
 /// use bitbucket_cloud::{Scope, scopes::required_for};
 ///
-/// let needs = required_for(["get_pull_request", "create_branch", "run_pipeline"])?;
+/// let needs = required_for([GET_PULL_REQUEST, CREATE_BRANCH, RUN_PIPELINE])?;
 /// assert_eq!(needs.classic, [Scope::Pipeline, Scope::Pullrequest, Scope::RepositoryWrite]);
 /// println!("{needs}");
 ///
+/// // Names work too (from a configuration file, say); a typo is an error with suggestions.
+/// assert_eq!(required_for(["get_pull_request", "create_branch", "run_pipeline"])?, needs);
 /// let typo = required_for(["merge_pullrequest"]).unwrap_err();
 /// assert_eq!(typo.suggestions[0], "merge_pull_request");
 /// # Ok::<(), bitbucket_cloud::operations::UnknownOperation>(())
@@ -194,14 +200,11 @@ impl fmt::Display for Requirements {
 pub fn required_for<I>(operations: I) -> Result<Requirements, UnknownOperation>
 where
     I: IntoIterator,
-    I::Item: AsRef<str>,
+    I::Item: IntoOperation,
 {
     let ops = operations
         .into_iter()
-        .map(|name| {
-            let name = name.as_ref();
-            operations::by_name(name).ok_or_else(|| UnknownOperation::new(name))
-        })
+        .map(IntoOperation::into_operation)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Requirements::of(ops))
 }
@@ -237,6 +240,13 @@ mod tests {
         // repository:admin does not read: both stay.
         let needs = required_for(["get_repository", "update_repository"]).unwrap();
         assert_eq!(needs.classic, [Scope::Repository, Scope::RepositoryAdmin]);
+
+        let by_constant = required_for([
+            &crate::operations::LIST_PULL_REQUESTS,
+            &crate::operations::MERGE_PULL_REQUEST,
+        ])
+        .unwrap();
+        assert_eq!(by_constant.classic, [Scope::PullrequestWrite]);
 
         let needs = required_for(Vec::<String>::new()).unwrap();
         assert!(needs.classic.is_empty() && needs.granular.is_empty());

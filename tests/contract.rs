@@ -169,7 +169,7 @@ contract_tests! {
         .repo(WORKSPACE, REPO)
         .create_repository()
         .body(types::Repository {
-            scm: Some(types::RepositoryScm::Git),
+            scm: Some(types::Scm::Git),
             is_private: Some(true),
             description: Some("Invoices and payment runs".into()),
             fork_policy: Some(types::RepositoryForkPolicy::NoPublicForks),
@@ -192,14 +192,14 @@ contract_tests! {
     list_pull_requests(|client| client
         .repo(WORKSPACE, REPO)
         .list_pull_requests()
-        .state(vec![types::PullrequestState::Open, types::PullrequestState::Merged])
+        .state(vec![types::PullRequestState::Open, types::PullRequestState::Merged])
         .q(r#"author.nickname = "jdoe""#)
         .sort("-updated_on")
         .pagelen(50));
     create_pull_request(|client| client
         .repo(WORKSPACE, REPO)
         .create_pull_request()
-        .body(types::Pullrequest {
+        .body(types::PullRequest {
             title: Some("Add the login form".into()),
             // The document's `pullrequest` lacks `description`, which Bitbucket takes:
             // fields it does not list go in `extra`.
@@ -221,7 +221,7 @@ contract_tests! {
         .repo(WORKSPACE, REPO)
         .update_pull_request()
         .pull_request_id(PULL_REQUEST)
-        .body(types::Pullrequest {
+        .body(types::PullRequest {
             title: Some("Add the login form (with remember me)".into()),
             draft: Some(false),
             ..Default::default()
@@ -231,8 +231,8 @@ contract_tests! {
         .merge_pull_request()
         .pull_request_id(PULL_REQUEST)
         .async_(true)
-        .body(types::PullrequestMergeParameters {
-            merge_strategy: Some(types::PullrequestMergeParametersMergeStrategy::Squash),
+        .body(types::PullRequestMergeParameters {
+            merge_strategy: Some(types::MergeStrategy::Squash),
             message: Some("Add the login form (#42)".into()),
             close_source_branch: Some(true),
             ..Default::default()
@@ -260,12 +260,12 @@ contract_tests! {
         .repo(WORKSPACE, REPO)
         .create_pull_request_comment()
         .pull_request_id(PULL_REQUEST)
-        .body(types::PullrequestComment {
-            content: Some(Box::new(types::PullrequestCommentContent {
+        .body(types::PullRequestComment {
+            content: Some(Box::new(types::RenderedText {
                 raw: Some("This should use `constant_time_eq`.".into()),
                 ..Default::default()
             })),
-            inline: Some(Box::new(types::PullrequestCommentInline {
+            inline: Some(Box::new(types::CommentInline {
                 path: Some("src/auth/login.rs".into()),
                 to: Some(57),
                 ..Default::default()
@@ -319,7 +319,7 @@ contract_tests! {
         .create_issue()
         .body(types::Issue {
             title: Some("Login form accepts an empty password".into()),
-            content: Some(Box::new(types::IssueContent {
+            content: Some(Box::new(types::RenderedText {
                 raw: Some("Steps: open /login, submit without a password.".into()),
                 ..Default::default()
             })),
@@ -350,7 +350,7 @@ contract_tests! {
         .body(types::Pipeline {
             target: Some(Box::new(types::PipelineTarget {
                 type_: Some("pipeline_ref_target".into()),
-                ref_type: Some(types::PipelineTargetRefType::Branch),
+                ref_type: Some(types::PipelineRefType::Branch),
                 ref_name: Some("main".into()),
                 selector: Some(Box::new(types::PipelineSelector {
                     type_: Some(types::PipelineSelectorType::Custom),
@@ -379,8 +379,8 @@ contract_tests! {
             active: Some(true),
             secret: Some("whsec-9f8e7d6c5b4a".into()),
             events: Some(vec![
-                types::WebhookSubscriptionEventsItem::RepoPush,
-                types::WebhookSubscriptionEventsItem::PullrequestFulfilled,
+                types::EventKey::RepoPush,
+                types::EventKey::PullrequestFulfilled,
             ]),
             ..Default::default()
         }));
@@ -397,8 +397,8 @@ contract_tests! {
 }
 
 /// A pull request's source or destination: a branch of the same repository.
-fn endpoint(branch: &str) -> types::PullrequestEndpoint {
-    types::PullrequestEndpoint {
+fn endpoint(branch: &str) -> types::PullRequestEndpoint {
+    types::PullRequestEndpoint {
         branch: Some(Box::new(types::PullRequestBranch {
             name: Some(branch.into()),
             ..Default::default()

@@ -32,7 +32,7 @@ async fn create_pull_request_refused_with(name: &str) -> Error {
     client(&server, Auth::access_token("t"))
         .repo("ws", "app")
         .create_pull_request()
-        .body(types::Pullrequest {
+        .body(types::PullRequest {
             title: Some("Fix".into()),
             ..Default::default()
         })

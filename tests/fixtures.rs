@@ -56,22 +56,22 @@ macro_rules! fixtures {
 
 fixtures! {
     branch_get_gildas_1: "branch.get.gildas-1.json" => types::Branch;
-    commit_list_pybitbucket_1: "commit.list.pybitbucket-1.json" => types::PaginatedChangeset;
-    error_badrequest_gildas_1: "error.badrequest.gildas-1.json" => types::Error;
-    error_badrequest_nobranch_gildas_1: "error.badrequest-nobranch.gildas-1.json" => types::Error;
-    error_forbidden_scopes_gildas_1: "error.forbidden-scopes.gildas-1.json" => types::Error;
-    error_get_go_scm_1: "error.get.go-scm-1.json" => types::Error;
-    error_notfound_noapi_gildas_1: "error.notfound-noapi.gildas-1.json" => types::Error;
+    commit_list_pybitbucket_1: "commit.list.pybitbucket-1.json" => types::PaginatedBaseCommits;
+    error_badrequest_gildas_1: "error.badrequest.gildas-1.json" => types::ErrorBody;
+    error_badrequest_nobranch_gildas_1: "error.badrequest-nobranch.gildas-1.json" => types::ErrorBody;
+    error_forbidden_scopes_gildas_1: "error.forbidden-scopes.gildas-1.json" => types::ErrorBody;
+    error_get_go_scm_1: "error.get.go-scm-1.json" => types::ErrorBody;
+    error_notfound_noapi_gildas_1: "error.notfound-noapi.gildas-1.json" => types::ErrorBody;
     issue_list_item_devlake_1: "issue.list-item.devlake-1.json" => types::Issue;
     issue_list_devlake_synth_1: "issue.list.devlake-synth-1.json" => types::PaginatedIssues;
     pipeline_get_gildas_handwritten_1: "pipeline.get.gildas-handwritten-1.json" => types::Pipeline;
     pipeline_list_devlake_synth_1: "pipeline.list.devlake-synth-1.json" => types::PaginatedPipelines;
     project_list_demisto_1: "project.list.demisto-1.json" => types::PaginatedProjects;
-    pullrequest_comment_list_atlantis_1: "pullrequest-comment.list.atlantis-1.json" => types::PaginatedPullrequestComments;
-    pullrequest_comment_list_devlake_synth_1: "pullrequest-comment.list.devlake-synth-1.json" => types::PaginatedPullrequestComments;
-    pullrequest_comment_list_go_scm_1: "pullrequest-comment.list.go-scm-1.json" => types::PaginatedPullrequestComments;
-    pullrequest_list_item_gildas_1: "pullrequest.list-item.gildas-1.json" => types::Pullrequest;
-    pullrequest_list_go_scm_1: "pullrequest.list.go-scm-1.json" => types::PaginatedPullrequests;
+    pullrequest_comment_list_atlantis_1: "pullrequest-comment.list.atlantis-1.json" => types::PaginatedPullRequestComments;
+    pullrequest_comment_list_devlake_synth_1: "pullrequest-comment.list.devlake-synth-1.json" => types::PaginatedPullRequestComments;
+    pullrequest_comment_list_go_scm_1: "pullrequest-comment.list.go-scm-1.json" => types::PaginatedPullRequestComments;
+    pullrequest_list_item_gildas_1: "pullrequest.list-item.gildas-1.json" => types::PullRequest;
+    pullrequest_list_go_scm_1: "pullrequest.list.go-scm-1.json" => types::PaginatedPullRequests;
     repository_get_gildas_1: "repository.get.gildas-1.json" => types::Repository;
     user_permissions_workspaces_list_go_scm_1: "user-permissions-workspaces.list.go-scm-1.json" => types::PaginatedWorkspaceAccess;
     user_get_atlantis_1: "user.get.atlantis-1.json" => types::Account;
@@ -117,8 +117,8 @@ fn polymorphic_pipeline_states_are_typed_and_unknown_stages_kept() {
 
 #[test]
 fn accounts_keep_their_subtype_fields() {
-    let pr: types::Pullrequest = round_trip("pullrequest.list-item.gildas-1.json");
-    assert_eq!(pr.state, Some(types::PullrequestState::Merged));
+    let pr: types::PullRequest = round_trip("pullrequest.list-item.gildas-1.json");
+    assert_eq!(pr.state, Some(types::PullRequestState::Merged));
     let author = pr.author.unwrap();
     assert_eq!(author.type_.as_deref(), Some("app_user"));
     assert!(
@@ -143,21 +143,21 @@ fn fields_the_document_lacks_are_kept_in_extra() {
 
 #[test]
 fn error_details_may_be_objects_and_fields_lists() {
-    let forbidden: types::Error = round_trip("error.forbidden-scopes.gildas-1.json");
+    let forbidden: types::ErrorBody = round_trip("error.forbidden-scopes.gildas-1.json");
     let detail = forbidden.error.unwrap().detail.unwrap();
     assert!(detail["required"].is_array(), "{detail}");
-    let bad: types::Error = round_trip("error.badrequest-nobranch.gildas-1.json");
+    let bad: types::ErrorBody = round_trip("error.badrequest-nobranch.gildas-1.json");
     let fields = bad.error.unwrap().fields.unwrap();
     assert!(fields.values().any(Value::is_array), "{fields:?}");
 }
 
 #[test]
 fn unknown_enum_values_decode_and_encode_unchanged() {
-    let pr: types::Pullrequest =
+    let pr: types::PullRequest =
         serde_json::from_value(serde_json::json!({"state": "QUEUED_FOR_MERGE"})).unwrap();
     assert_eq!(
         pr.state,
-        Some(types::PullrequestState::Other("QUEUED_FOR_MERGE".into()))
+        Some(types::PullRequestState::Other("QUEUED_FOR_MERGE".into()))
     );
     assert_eq!(
         serde_json::to_value(&pr).unwrap(),
@@ -167,7 +167,7 @@ fn unknown_enum_values_decode_and_encode_unchanged() {
 
 #[test]
 fn request_bodies_carry_only_what_was_set() {
-    let body = types::Pullrequest {
+    let body = types::PullRequest {
         title: Some("Fix".into()),
         ..Default::default()
     };
@@ -175,11 +175,11 @@ fn request_bodies_carry_only_what_was_set() {
         serde_json::to_value(&body).unwrap(),
         serde_json::json!({"title": "Fix"})
     );
-    let merge = types::PullrequestMergeParameters::default();
+    let merge = types::PullRequestMergeParameters::default();
     assert_eq!(serde_json::to_value(&merge).unwrap(), serde_json::json!({}));
     // Struct builders convert without anything set (their `extra` map starts empty).
     let built =
-        types::Pullrequest::try_from(types::Pullrequest::builder().title("Fix".to_string()))
+        types::PullRequest::try_from(types::PullRequest::builder().title("Fix".to_string()))
             .unwrap();
     assert_eq!(built, body);
 }

@@ -56,7 +56,7 @@ async fn a_denied_call_sends_nothing() {
         .repo("ws", "app")
         .merge_pull_request()
         .pull_request_id(42)
-        .body(types::PullrequestMergeParameters::default())
+        .body(types::PullRequestMergeParameters::default())
         .send()
         .await
         .unwrap_err();
@@ -217,7 +217,7 @@ async fn every_call_leaves_one_record_with_its_decision() {
     let merged = repo
         .merge_pull_request()
         .pull_request_id(42)
-        .body(types::PullrequestMergeParameters::default())
+        .body(types::PullRequestMergeParameters::default())
         .send()
         .await
         .unwrap();
@@ -305,6 +305,7 @@ fn a_policy_naming_unknown_operations_fails_the_build() {
     let error = Client::builder()
         .policy(
             Policy::deny_all()
+                .allow_operation(bitbucket_cloud::operations::GET_PULL_REQUEST)
                 .allow_operation("merge_pullrequest")
                 .allow_tag("Pullrequests"),
         )

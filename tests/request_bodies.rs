@@ -38,7 +38,7 @@ async fn a_struct_literal_sends_only_the_fields_set() {
         .repo("acme-corp", "billing-service")
         .create_repository()
         .body(types::Repository {
-            scm: Some(types::RepositoryScm::Git),
+            scm: Some(types::Scm::Git),
             is_private: Some(true),
             project: Some(Box::new(types::Project {
                 key: Some("BILL".into()),

@@ -228,7 +228,7 @@ async fn a_429_is_retried_even_for_post() {
     let pr = anonymous(&server)
         .repo("ws", "app")
         .create_pull_request()
-        .body(types::Pullrequest {
+        .body(types::PullRequest {
             title: Some("Fix".into()),
             ..Default::default()
         })

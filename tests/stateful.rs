@@ -2,7 +2,7 @@
 //! the client sends must be what the server keeps, and the server's own 403 must come back as
 //! a hint naming the missing scope.
 
-use bitbucket_cloud::types::{self, PullRequestBranch, PullrequestEndpoint};
+use bitbucket_cloud::types::{self, PullRequestBranch, PullRequestEndpoint};
 use bitbucket_cloud::{Auth, Client, Error, Scope};
 use bitbucket_cloud_local::LocalBitbucket;
 
@@ -14,8 +14,8 @@ fn client(bb: &LocalBitbucket, scopes: &[Scope]) -> Client {
         .expect("the test client builds")
 }
 
-fn endpoint(branch: &str) -> PullrequestEndpoint {
-    PullrequestEndpoint {
+fn endpoint(branch: &str) -> PullRequestEndpoint {
+    PullRequestEndpoint {
         branch: Some(Box::new(PullRequestBranch {
             name: Some(branch.into()),
             ..Default::default()
@@ -36,7 +36,7 @@ async fn read_modify_write_of_a_pull_request() {
 
     let created = repo
         .create_pull_request()
-        .body(types::Pullrequest {
+        .body(types::PullRequest {
             title: Some("Add x".into()),
             description: Some("Adds x.\n\nCloses #3.".into()),
             source: Some(Box::new(endpoint("feature/x"))),
@@ -87,7 +87,7 @@ async fn a_missing_scope_is_named() {
     let error = reader
         .repo("acme", "app")
         .create_pull_request()
-        .body(types::Pullrequest {
+        .body(types::PullRequest {
             title: Some("Add x".into()),
             source: Some(Box::new(endpoint("feature/x"))),
             ..Default::default()

@@ -3,7 +3,7 @@
 
 mod support;
 
-use bitbucket_cloud::types::{self, IssueComponent, IssuePriority, PullrequestState};
+use bitbucket_cloud::types::{self, IssueComponent, IssuePriority, PullRequestState};
 use bitbucket_cloud::webhooks::{
     self, CommitStatusState, Delivery, DeliveryError, Event, SignatureError, WebhookSecret,
 };
@@ -293,7 +293,7 @@ fn real_pull_request_created_is_typed() {
     };
     let pr = e.pullrequest.unwrap();
     assert_eq!(pr.id, Some(1));
-    assert_eq!(pr.state, Some(PullrequestState::Open));
+    assert_eq!(pr.state, Some(PullRequestState::Open));
     let source = pr.source.unwrap();
     assert_eq!(
         source.branch.unwrap().name.as_deref(),
@@ -453,7 +453,7 @@ fn merged_and_declined_pull_requests() {
         panic!("not PullRequestFulfilled")
     };
     let pr = e.pullrequest.unwrap();
-    assert_eq!(pr.state, Some(PullrequestState::Merged));
+    assert_eq!(pr.state, Some(PullRequestState::Merged));
     assert_eq!(
         pr.merge_commit.unwrap().hash.as_deref(),
         Some("764413d85e29")
@@ -464,7 +464,7 @@ fn merged_and_declined_pull_requests() {
         panic!("not PullRequestRejected")
     };
     let pr = e.pullrequest.unwrap();
-    assert_eq!(pr.state, Some(PullrequestState::Declined));
+    assert_eq!(pr.state, Some(PullRequestState::Declined));
     assert_eq!(pr.reason.as_deref(), Some("Superseded by #43"));
     assert!(matches!(
         fixture("pullrequest:updated", "pullrequest-updated.json"),

@@ -4,7 +4,7 @@
 
 mod support;
 
-use bitbucket_cloud::types::{self, WebhookSubscriptionEventsItem};
+use bitbucket_cloud::types;
 use bitbucket_cloud::webhooks::{EventKey, Subscription};
 use bitbucket_cloud::{Auth, Client};
 use futures_util::TryStreamExt as _;
@@ -77,10 +77,7 @@ async fn create_sends_the_secret_in_the_body_only() {
     assert_eq!(created.secret, None);
     assert_eq!(
         created.events.unwrap(),
-        [
-            WebhookSubscriptionEventsItem::PullrequestCreated,
-            WebhookSubscriptionEventsItem::RepoPush
-        ]
+        [EventKey::PullrequestCreated, EventKey::RepoPush]
     );
     let logged = logs.text();
     assert!(

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use bitbucket_cloud::policy::Policy;
 use bitbucket_cloud::types::{
-    self, PipelineTarget, PipelineTargetRefType, PullRequestBranch, PullrequestComment,
-    PullrequestCommentContent, PullrequestEndpoint, PullrequestMergeParameters,
+    self, PipelineRefType, PipelineTarget, PullRequestBranch, PullRequestComment,
+    PullRequestEndpoint, PullRequestMergeParameters, RenderedText,
 };
 use bitbucket_cloud::webhooks::{self, Event, EventKey, Subscription};
-use bitbucket_cloud::{Auth, Client, Completion, Error, Scope, scopes};
+use bitbucket_cloud::{Auth, Client, Completion, Error, Scope, operations, scopes};
 use bitbucket_cloud_local::{LocalBitbucket, WebhookReceiver};
 use futures_util::{StreamExt as _, TryStreamExt as _};
 
@@ -159,7 +159,7 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
         .send()
         .await?;
 
-    let branch = |name: &str| PullrequestEndpoint {
+    let branch = |name: &str| PullRequestEndpoint {
         branch: Some(Box::new(PullRequestBranch {
             name: Some(name.into()),
             ..Default::default()
@@ -168,7 +168,7 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
     };
     let pr = api
         .create_pull_request()
-        .body(types::Pullrequest {
+        .body(types::PullRequest {
             title: Some("Add a greeting endpoint".into()),
             source: Some(Box::new(branch("feature/greeting"))),
             destination: Some(Box::new(branch("main"))),
@@ -185,8 +185,8 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
 
     api.create_pull_request_comment()
         .pull_request_id(id)
-        .body(PullrequestComment {
-            content: Some(Box::new(PullrequestCommentContent {
+        .body(PullRequestComment {
+            content: Some(Box::new(RenderedText {
                 raw: Some("Small and tested. Grace, could you have a look?".into()),
                 ..Default::default()
             })),
@@ -217,9 +217,9 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
         .policy(
             Policy::deny_all()
                 .allow_operations([
-                    "list_pull_requests",
-                    "get_pull_request",
-                    "create_pull_request_comment",
+                    operations::LIST_PULL_REQUESTS,
+                    operations::GET_PULL_REQUEST,
+                    operations::CREATE_PULL_REQUEST_COMMENT,
                 ])
                 .only_in("acme/api"),
         )
@@ -244,7 +244,7 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
     let merged = api
         .merge_pull_request()
         .pull_request_id(id)
-        .body(PullrequestMergeParameters {
+        .body(PullRequestMergeParameters {
             close_source_branch: Some(true),
             ..Default::default()
         })
@@ -261,7 +261,7 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
         .body(types::Pipeline {
             target: Some(Box::new(PipelineTarget {
                 type_: Some("pipeline_ref_target".into()),
-                ref_type: Some(PipelineTargetRefType::Branch),
+                ref_type: Some(PipelineRefType::Branch),
                 ref_name: Some("main".into()),
                 ..Default::default()
             })),

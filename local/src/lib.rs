@@ -22,9 +22,9 @@
 //! let pr = client
 //!     .repo("acme", "app")
 //!     .create_pull_request()
-//!     .body(types::Pullrequest {
+//!     .body(types::PullRequest {
 //!         title: Some("Add the feature".into()),
-//!         source: Some(Box::new(types::PullrequestEndpoint {
+//!         source: Some(Box::new(types::PullRequestEndpoint {
 //!             branch: Some(Box::new(types::PullRequestBranch {
 //!                 name: Some("feature".into()),
 //!                 ..Default::default()

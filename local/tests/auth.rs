@@ -145,7 +145,7 @@ async fn api_tokens_use_email_and_granular_scopes() {
     let error = client(&bb, Auth::api_token(&email, &token))
         .repo("acme", "app")
         .create_pull_request()
-        .body(common::body::<bitbucket_cloud::types::Pullrequest>(
+        .body(common::body::<bitbucket_cloud::types::PullRequest>(
             json!({ "title": "x" }),
         ))
         .send()

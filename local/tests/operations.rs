@@ -3,7 +3,7 @@
 
 mod common;
 
-use bitbucket_cloud::types::{self, PullrequestState};
+use bitbucket_cloud::types::{self, PullRequestState};
 use bitbucket_cloud::{Completion, operations};
 use bitbucket_cloud_local::{LocalBitbucket, PipelineResult};
 use futures_util::TryStreamExt as _;
@@ -251,7 +251,7 @@ async fn pull_request_lifecycle() {
 
     let pr = repo
         .create_pull_request()
-        .body(body::<types::Pullrequest>(json!({
+        .body(body::<types::PullRequest>(json!({
             "title": "Add greeting",
             "description": "Says hi.",
             "source": { "branch": { "name": "feature" } },
@@ -261,7 +261,7 @@ async fn pull_request_lifecycle() {
         .await
         .unwrap();
     assert_eq!(pr.id, Some(1));
-    assert_eq!(pr.state, Some(PullrequestState::Open));
+    assert_eq!(pr.state, Some(PullRequestState::Open));
     let destination = pr.destination.unwrap();
     assert_eq!(destination.branch.unwrap().name.as_deref(), Some("main"));
     assert_eq!(pr.reviewers.unwrap()[0].nickname.as_deref(), Some("grace"));
@@ -269,7 +269,7 @@ async fn pull_request_lifecycle() {
     let updated = repo
         .update_pull_request()
         .pull_request_id(1)
-        .body(body::<types::Pullrequest>(
+        .body(body::<types::PullRequest>(
             json!({ "title": "Add a greeting" }),
         ))
         .send()
@@ -280,7 +280,7 @@ async fn pull_request_lifecycle() {
     let comment = repo
         .create_pull_request_comment()
         .pull_request_id(1)
-        .body(body::<types::PullrequestComment>(
+        .body(body::<types::PullRequestComment>(
             json!({ "content": { "raw": "Looks good" } }),
         ))
         .send()
@@ -290,7 +290,7 @@ async fn pull_request_lifecycle() {
     let reply = repo
         .create_pull_request_comment()
         .pull_request_id(1)
-        .body(body::<types::PullrequestComment>(json!({
+        .body(body::<types::PullRequestComment>(json!({
             "content": { "raw": "Thanks" },
             "parent": { "id": comment.id },
             "inline": { "path": "src/hello.rs", "to": 2 },
@@ -365,7 +365,7 @@ async fn pull_request_lifecycle() {
     let merged = repo
         .merge_pull_request()
         .pull_request_id(1)
-        .body(body::<types::PullrequestMergeParameters>(
+        .body(body::<types::PullRequestMergeParameters>(
             json!({ "close_source_branch": true }),
         ))
         .send()
@@ -374,7 +374,7 @@ async fn pull_request_lifecycle() {
     let Completion::Done(merged) = merged else {
         panic!("the merge finishes at once")
     };
-    assert_eq!(merged.state, Some(PullrequestState::Merged));
+    assert_eq!(merged.state, Some(PullRequestState::Merged));
     assert_eq!(merged.closed_by.unwrap().nickname.as_deref(), Some("ada"));
     let merge_hash = merged.merge_commit.unwrap().hash.unwrap();
     let main = repo.get_branch().name("main").send().await.unwrap();
@@ -397,7 +397,7 @@ async fn pull_request_lifecycle() {
     let again = repo
         .merge_pull_request()
         .pull_request_id(1)
-        .body(body::<types::PullrequestMergeParameters>(json!({})))
+        .body(body::<types::PullRequestMergeParameters>(json!({})))
         .send()
         .await
         .unwrap_err();
@@ -413,7 +413,7 @@ async fn pull_request_lifecycle() {
     );
     let second = repo
         .create_pull_request()
-        .body(body::<types::Pullrequest>(json!({
+        .body(body::<types::PullRequest>(json!({
             "title": "Experiment",
             "source": { "branch": { "name": "experiment" } },
             "destination": { "branch": { "name": "main" } },
@@ -428,13 +428,13 @@ async fn pull_request_lifecycle() {
         .send()
         .await
         .unwrap();
-    assert_eq!(declined.state, Some(PullrequestState::Declined));
+    assert_eq!(declined.state, Some(PullRequestState::Declined));
 
     let open = repo.list_pull_requests().send().await.unwrap();
     assert_eq!(open.size, Some(0), "only open pull requests by default");
     let all = repo
         .list_pull_requests()
-        .state(vec![PullrequestState::Merged, PullrequestState::Declined])
+        .state(vec![PullRequestState::Merged, PullRequestState::Declined])
         .send()
         .await
         .unwrap();
@@ -456,7 +456,7 @@ async fn pull_request_validation_and_merge_strategies() {
 
     let no_branch = repo
         .create_pull_request()
-        .body(body::<types::Pullrequest>(json!({
+        .body(body::<types::PullRequest>(json!({
             "title": "x",
             "source": { "branch": { "name": "dummy" } },
         })))
@@ -473,7 +473,7 @@ async fn pull_request_validation_and_merge_strategies() {
 
     let no_title = repo
         .create_pull_request()
-        .body(body::<types::Pullrequest>(
+        .body(body::<types::PullRequest>(
             json!({ "source": { "branch": { "name": "main" } } }),
         ))
         .send()
@@ -490,7 +490,7 @@ async fn pull_request_validation_and_merge_strategies() {
 
     let nothing = repo
         .create_pull_request()
-        .body(body::<types::Pullrequest>(json!({
+        .body(body::<types::PullRequest>(json!({
             "title": "x",
             "source": { "branch": { "name": "main" } },
         })))
@@ -509,7 +509,7 @@ async fn pull_request_validation_and_merge_strategies() {
     let merged = repo
         .merge_pull_request()
         .pull_request_id(pr)
-        .body(body::<types::PullrequestMergeParameters>(
+        .body(body::<types::PullRequestMergeParameters>(
             json!({ "merge_strategy": "squash" }),
         ))
         .send()
@@ -527,7 +527,7 @@ async fn pull_request_validation_and_merge_strategies() {
     let _ = repo
         .merge_pull_request()
         .pull_request_id(pr)
-        .body(body::<types::PullrequestMergeParameters>(
+        .body(body::<types::PullRequestMergeParameters>(
             json!({ "merge_strategy": "fast_forward" }),
         ))
         .send()
@@ -543,7 +543,7 @@ async fn pull_request_validation_and_merge_strategies() {
     let conflict = repo
         .merge_pull_request()
         .pull_request_id(pr)
-        .body(body::<types::PullrequestMergeParameters>(json!({})))
+        .body(body::<types::PullRequestMergeParameters>(json!({})))
         .send()
         .await
         .unwrap_err();
@@ -553,7 +553,7 @@ async fn pull_request_validation_and_merge_strategies() {
 
 async fn open(repo: &bitbucket_cloud::RepoHandle<'_>, branch: &str) -> i64 {
     repo.create_pull_request()
-        .body(body::<types::Pullrequest>(json!({
+        .body(body::<types::PullRequest>(json!({
             "title": format!("Merge {branch}"),
             "source": { "branch": { "name": branch } },
         })))

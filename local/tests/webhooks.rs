@@ -144,7 +144,7 @@ async fn a_pull_request_from_open_to_merged_is_delivered_signed() {
 
     let pr = repo
         .create_pull_request()
-        .body(body::<types::Pullrequest>(json!({
+        .body(body::<types::PullRequest>(json!({
             "title": "Add feature",
             "source": { "branch": { "name": "feature" } },
         })))
@@ -155,7 +155,7 @@ async fn a_pull_request_from_open_to_merged_is_delivered_signed() {
         .unwrap();
     repo.update_pull_request()
         .pull_request_id(pr)
-        .body(body::<types::Pullrequest>(
+        .body(body::<types::PullRequest>(
             json!({ "description": "Now described" }),
         ))
         .send()
@@ -163,7 +163,7 @@ async fn a_pull_request_from_open_to_merged_is_delivered_signed() {
         .unwrap();
     repo.create_pull_request_comment()
         .pull_request_id(pr)
-        .body(body::<types::PullrequestComment>(
+        .body(body::<types::PullRequestComment>(
             json!({ "content": { "raw": "LGTM" } }),
         ))
         .send()
@@ -182,7 +182,7 @@ async fn a_pull_request_from_open_to_merged_is_delivered_signed() {
     let _ = repo
         .merge_pull_request()
         .pull_request_id(pr)
-        .body(body::<types::PullrequestMergeParameters>(json!({})))
+        .body(body::<types::PullRequestMergeParameters>(json!({})))
         .send()
         .await
         .unwrap();
@@ -311,7 +311,7 @@ async fn branches_issues_and_declines_are_delivered() {
         .unwrap();
     let pr = repo
         .create_pull_request()
-        .body(body::<types::Pullrequest>(
+        .body(body::<types::PullRequest>(
             json!({ "title": "WIP", "source": { "branch": { "name": "wip" } } }),
         ))
         .send()

@@ -3,7 +3,7 @@
 //! two example agents ([`DEMO_CONFIG`]: a read-only reviewer and a release bot).
 
 use bitbucket_cloud::types::{
-    Project, PullRequestBranch, Pullrequest, PullrequestEndpoint, Repository,
+    Project, PullRequest, PullRequestBranch, PullRequestEndpoint, Repository,
 };
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -135,7 +135,7 @@ async fn seed(bb: &LocalBitbucket, upstream: &Upstream) -> Result<(), Error> {
         &[("src/limits.rs", "pub const PER_MINUTE: u32 = 600;\n")],
     );
     let branch = |name: &str| {
-        Some(Box::new(PullrequestEndpoint {
+        Some(Box::new(PullRequestEndpoint {
             branch: Some(Box::new(PullRequestBranch {
                 name: Some(name.into()),
                 ..Default::default()
@@ -146,7 +146,7 @@ async fn seed(bb: &LocalBitbucket, upstream: &Upstream) -> Result<(), Error> {
     client
         .repo("acme", "website")
         .create_pull_request()
-        .body(Pullrequest {
+        .body(PullRequest {
             title: Some("Add a dark mode".into()),
             description: Some("Follows the system's colour scheme.".into()),
             source: branch("feature/dark-mode"),

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::types::{Account, Comment, Issue, Pullrequest, PullrequestComment, Repository};
+use crate::types::{Account, Comment, Issue, PullRequest, PullRequestComment, Repository};
 
 payload! {
     /// `pullrequest:created`, `pullrequest:updated`, `pullrequest:fulfilled` (merged) and
@@ -17,7 +17,7 @@ payload! {
         /// Who caused the event.
         pub actor: Option<Account>,
         /// The pull request, as it is after the event.
-        pub pullrequest: Option<Pullrequest>,
+        pub pullrequest: Option<PullRequest>,
         /// The repository the pull request targets.
         pub repository: Option<Repository>,
     }
@@ -29,7 +29,7 @@ payload! {
         /// Who approved or withdrew an approval.
         pub actor: Option<Account>,
         /// The pull request.
-        pub pullrequest: Option<Pullrequest>,
+        pub pullrequest: Option<PullRequest>,
         /// The repository the pull request targets.
         pub repository: Option<Repository>,
         /// The approval given or withdrawn.
@@ -43,7 +43,7 @@ payload! {
         /// Who requested changes.
         pub actor: Option<Account>,
         /// The pull request.
-        pub pullrequest: Option<Pullrequest>,
+        pub pullrequest: Option<PullRequest>,
         /// The repository the pull request targets.
         pub repository: Option<Repository>,
         /// The request for changes.
@@ -67,11 +67,11 @@ payload! {
         /// Who commented.
         pub actor: Option<Account>,
         /// The pull request commented on.
-        pub pullrequest: Option<Pullrequest>,
+        pub pullrequest: Option<PullRequest>,
         /// The repository the pull request targets.
         pub repository: Option<Repository>,
         /// The comment.
-        pub comment: Option<PullrequestComment>,
+        pub comment: Option<PullRequestComment>,
     }
 }
 

@@ -5,7 +5,7 @@ use crate::types::WebhookSubscription;
 
 /// The events a hook can subscribe to (`EventKey::RepoPush` is `repo:push`); values Bitbucket
 /// adds later are `EventKey::Other("...")`.
-pub use crate::types::WebhookSubscriptionEventsItem as EventKey;
+pub use crate::types::EventKey;
 
 /// A hook to create: where Bitbucket delivers, which events, and the secret it signs with.
 ///

@@ -57,7 +57,7 @@ async fn create_issue() {
                 title: Some("Login form loses the e-mail on error".into()),
                 kind: Some(IssueKind::Bug),
                 priority: Some(IssuePriority::Major),
-                content: Some(Box::new(types::IssueContent {
+                content: Some(Box::new(types::RenderedText {
                     raw: Some("Steps:\n1. enter a wrong password".into()),
                     ..Default::default()
                 })),

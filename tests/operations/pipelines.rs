@@ -3,7 +3,7 @@
 use bitbucket_cloud::Client;
 use bitbucket_cloud::types::{
     self, ListPipelinesStatus, ListPipelinesTargetRefType, ListPipelinesTriggerType,
-    PipelineSelectorType, PipelineStateName, PipelineTargetRefType,
+    PipelineRefType, PipelineSelectorType, PipelineStateName,
 };
 use serde_json::json;
 
@@ -77,7 +77,7 @@ async fn run_pipeline() {
             .body(types::Pipeline {
                 target: Some(Box::new(types::PipelineTarget {
                     type_: Some("pipeline_ref_target".into()),
-                    ref_type: Some(PipelineTargetRefType::Branch),
+                    ref_type: Some(PipelineRefType::Branch),
                     ref_name: Some("feature/login-form".into()),
                     selector: Some(Box::new(types::PipelineSelector {
                         type_: Some(PipelineSelectorType::Custom),
@@ -143,7 +143,7 @@ async fn get_pipeline() {
         None,
     );
     let target = pipeline.target.expect("target");
-    assert_eq!(target.ref_type, Some(PipelineTargetRefType::Branch));
+    assert_eq!(target.ref_type, Some(PipelineRefType::Branch));
     assert_eq!(target.ref_name.as_deref(), Some("main"));
     let state = pipeline.state.expect("state");
     assert_eq!(state.name, Some(PipelineStateName::Completed));

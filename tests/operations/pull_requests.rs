@@ -2,8 +2,7 @@
 //! comments, commits and the diff.
 
 use bitbucket_cloud::types::{
-    self, ParticipantRole, ParticipantState, PullrequestMergeParametersMergeStrategy,
-    PullrequestState,
+    self, MergeStrategy, ParticipantRole, ParticipantState, PullRequestState,
 };
 use bitbucket_cloud::{Client, Completion};
 use serde_json::{Value, json};
@@ -40,7 +39,7 @@ async fn list_pull_requests() {
     let call = async |c: &Client| {
         c.repo(WORKSPACE, "web-app")
             .list_pull_requests()
-            .state(vec![PullrequestState::Open, PullrequestState::Merged])
+            .state(vec![PullRequestState::Open, PullRequestState::Merged])
             .q(format!(r#"author.uuid = "{REVIEWER}""#))
             .sort("-updated_on")
             .send()
@@ -68,7 +67,7 @@ async fn list_pull_requests() {
     assert_eq!(prs.size, Some(2));
     let prs = prs.values.expect("values");
     assert_eq!(prs[0].id, Some(2));
-    assert_eq!(prs[0].state, Some(PullrequestState::Open));
+    assert_eq!(prs[0].state, Some(PullRequestState::Open));
     assert_eq!(prs[0].merge_commit, None);
 
     rejects(
@@ -82,7 +81,7 @@ async fn list_pull_requests() {
 
 #[tokio::test]
 async fn create_pull_request() {
-    let branch = |name: &str| types::PullrequestEndpoint {
+    let branch = |name: &str| types::PullRequestEndpoint {
         branch: Some(Box::new(types::PullRequestBranch {
             name: Some(name.into()),
             ..Default::default()
@@ -92,7 +91,7 @@ async fn create_pull_request() {
     let call = async |c: &Client| {
         c.repo(WORKSPACE, "web-app")
             .create_pull_request()
-            .body(types::Pullrequest {
+            .body(types::PullRequest {
                 title: Some("Add the login form".into()),
                 source: Some(Box::new(branch("feature/login-form"))),
                 destination: Some(Box::new(branch("main"))),
@@ -148,7 +147,7 @@ async fn get_pull_request() {
     let (pr, sent) = ok(json(200, pull_request()), &call).await;
     sent.expect("GET", &format!("{}/pullrequests/2", repo_path()), &[], None);
     assert_eq!(pr.title.as_deref(), Some("Merge feature/links"));
-    assert_eq!(pr.state, Some(PullrequestState::Merged));
+    assert_eq!(pr.state, Some(PullRequestState::Merged));
     assert_eq!(
         pr.merge_commit.and_then(|c| c.hash).as_deref(),
         Some("5663ada8560f")
@@ -170,7 +169,7 @@ async fn update_pull_request() {
         c.repo(WORKSPACE, "web-app")
             .update_pull_request()
             .pull_request_id(2)
-            .body(types::Pullrequest {
+            .body(types::PullRequest {
                 title: Some("Add the login form (v2)".into()),
                 ..Default::default()
             })
@@ -201,8 +200,8 @@ async fn merge_pull_request() {
         c.repo(WORKSPACE, "web-app")
             .merge_pull_request()
             .pull_request_id(2)
-            .body(types::PullrequestMergeParameters {
-                merge_strategy: Some(PullrequestMergeParametersMergeStrategy::Squash),
+            .body(types::PullRequestMergeParameters {
+                merge_strategy: Some(MergeStrategy::Squash),
                 close_source_branch: Some(true),
                 message: Some("Add the login form (#2)".into()),
                 ..Default::default()
@@ -224,7 +223,7 @@ async fn merge_pull_request() {
     let Completion::Done(pr) = done else {
         panic!("a 200 is done: {done:?}")
     };
-    assert_eq!(pr.state, Some(PullrequestState::Merged));
+    assert_eq!(pr.state, Some(PullRequestState::Merged));
 
     // Asked to merge in the background, Bitbucket answers 202 without a body and says where to
     // poll; the caller gets that URL.
@@ -318,7 +317,7 @@ async fn decline_pull_request() {
         &[],
         None,
     );
-    assert_eq!(pr.state, Some(PullrequestState::Declined));
+    assert_eq!(pr.state, Some(PullRequestState::Declined));
     assert_eq!(pr.merge_commit, None);
 
     rejects(
@@ -406,12 +405,12 @@ async fn create_pull_request_comment() {
         c.repo(WORKSPACE, "web-app")
             .create_pull_request_comment()
             .pull_request_id(2)
-            .body(types::PullrequestComment {
-                content: Some(Box::new(types::PullrequestCommentContent {
+            .body(types::PullRequestComment {
+                content: Some(Box::new(types::RenderedText {
                     raw: Some("Should this be `&str`?".into()),
                     ..Default::default()
                 })),
-                inline: Some(Box::new(types::PullrequestCommentInline {
+                inline: Some(Box::new(types::CommentInline {
                     path: Some("src/login/form.rs".into()),
                     to: Some(42),
                     ..Default::default()

@@ -1,6 +1,6 @@
 //! Repositories: list, get, create, update.
 
-use bitbucket_cloud::types::{self, ListRepositoriesRole, RepositoryForkPolicy, RepositoryScm};
+use bitbucket_cloud::types::{self, ListRepositoriesRole, RepositoryForkPolicy, Scm};
 use bitbucket_cloud::{Client, Error};
 use serde_json::json;
 
@@ -72,7 +72,7 @@ async fn get_repository() {
         None,
     );
     assert_eq!(repo.full_name.as_deref(), Some("gildas_cherruel/bb"));
-    assert_eq!(repo.scm, Some(RepositoryScm::Git));
+    assert_eq!(repo.scm, Some(Scm::Git));
     assert_eq!(repo.fork_policy, Some(RepositoryForkPolicy::AllowForks));
     assert_eq!(
         repo.mainbranch.and_then(|b| b.name).as_deref(),
@@ -96,7 +96,7 @@ async fn create_repository() {
         c.repo("acme", "release-bot")
             .create_repository()
             .body(types::Repository {
-                scm: Some(RepositoryScm::Git),
+                scm: Some(Scm::Git),
                 is_private: Some(true),
                 description: Some("Tags and ships releases".into()),
                 project: Some(Box::new(types::Project {

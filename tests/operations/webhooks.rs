@@ -1,7 +1,7 @@
 //! Repository webhooks: list, create, delete.
 
 use bitbucket_cloud::Client;
-use bitbucket_cloud::types::{self, WebhookSubscriptionEventsItem};
+use bitbucket_cloud::types::{self, EventKey};
 use serde_json::json;
 
 use crate::wire::{fixture, json, no_content, ok, rejects};
@@ -37,12 +37,9 @@ async fn list_webhooks() {
         .iter()
         .flat_map(|h| h.events.clone().unwrap_or_default())
         .collect();
+    assert!(events.contains(&EventKey::RepoPush), "{events:?}");
     assert!(
-        events.contains(&WebhookSubscriptionEventsItem::RepoPush),
-        "{events:?}"
-    );
-    assert!(
-        events.contains(&WebhookSubscriptionEventsItem::Other("repo:commit".into())),
+        events.contains(&EventKey::Other("repo:commit".into())),
         "{events:?}"
     );
 
@@ -65,10 +62,7 @@ async fn create_webhook() {
                 url: Some("https://bots.example.com/bitbucket".into()),
                 active: Some(true),
                 secret: Some("s3cret-shared-with-the-bot".into()),
-                events: Some(vec![
-                    WebhookSubscriptionEventsItem::PullrequestFulfilled,
-                    WebhookSubscriptionEventsItem::RepoPush,
-                ]),
+                events: Some(vec![EventKey::PullrequestFulfilled, EventKey::RepoPush]),
                 ..Default::default()
             })
             .send()

@@ -2,13 +2,19 @@
 //!
 //! `cargo xtask trim [--from PATH|URL] [--check]` turns Atlassian's official OpenAPI document
 //! into `spec/bitbucket.json`: the operations listed in `spec/operations.toml`, renamed, patched
-//! and loosened so that generated types accept what Bitbucket really sends.
+//! and loosened so that generated types accept what Bitbucket really sends, with the type names
+//! of `spec/types.toml`. It also records what the document said in `spec/upstream.json`, and
+//! when the document differs from that record it first prints a report of the changes (see
+//! `report.rs`), failing when a supported operation is gone.
 //!
 //! `cargo xtask contract-spec --from PATH|URL --out FILE` writes the copy of the official
 //! document that the contract tests' mock server (Prism) serves: see `contract.rs`.
 
 mod contract;
 mod docs;
+mod facts;
+mod names;
+mod report;
 mod rules;
 mod select;
 mod source;
@@ -26,11 +32,12 @@ const USAGE: &str = "\
 usage: cargo xtask trim [--from PATH|URL] [--check]
        cargo xtask contract-spec --from PATH|URL --out FILE
 
-trim: writes spec/bitbucket.json from the official document
+trim: writes spec/bitbucket.json (and spec/upstream.json, what the document said)
+from the official document; when the document is not the one spec/ was made from,
+first prints what changed, and stops when a supported operation is gone
   --from PATH|URL  the official OpenAPI document (default: the upstream URL,
                    https://dac-static.atlassian.com/cloud/bitbucket/swagger.v3.json)
-  --check          write nothing; fail when spec/bitbucket.json differs from what
-                   this would write
+  --check          write nothing; fail when spec/ differs from what this would write
 
 contract-spec: writes the official document with its base path (/2.0) in front of
 every path, for the contract tests' mock server (Prism ignores the base path)
@@ -119,8 +126,39 @@ fn trim(root: &Path, from: &str, check: bool) -> Result<ExitCode> {
     let upstream = source::load(from)?;
     let operations = select::Operations::load(&spec_dir.join("operations.toml"))?;
     let patches = rules::load_patches(&spec_dir.join("patches"))?;
+    let names = names::TypeNames::load(&spec_dir.join("types.toml"))?;
 
-    let output = transform(upstream, &operations, &patches)?;
+    // What changed upstream since spec/ was made, before anything can fail on it.
+    let facts = facts::Facts::of(&upstream);
+    let facts_path = spec_dir.join("upstream.json");
+    let facts_text = facts.to_text()?;
+    match std::fs::read_to_string(&facts_path) {
+        Ok(recorded) if recorded == facts_text => {}
+        Ok(recorded) => {
+            let recorded = facts::Facts::parse(&recorded)?;
+            let report = report::Report::compare(
+                &recorded,
+                (&facts, &upstream, from),
+                &operations,
+                &names,
+                &patches,
+            );
+            println!("{report}");
+            if report.is_failure() {
+                eprintln!(
+                    "error: {} supported operation(s) are not in {from}; nothing was written",
+                    report.vanished.len()
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Err(_) => println!(
+            "spec/upstream.json is missing: no record of the document spec/ was made from, so \
+             no change report"
+        ),
+    }
+
+    let output = transform(upstream, &operations, &patches, &names)?;
     let mut text = serde_json::to_string_pretty(&output.doc)?;
     text.push('\n');
 
@@ -131,20 +169,30 @@ fn trim(root: &Path, from: &str, check: bool) -> Result<ExitCode> {
     );
     if check {
         let current = std::fs::read_to_string(&target).unwrap_or_default();
-        if current == text {
-            println!("spec/bitbucket.json is up to date: {summary}");
+        let recorded = std::fs::read_to_string(&facts_path).unwrap_or_default();
+        if current == text && recorded == facts_text {
+            println!("spec/bitbucket.json and spec/upstream.json are up to date: {summary}");
             return Ok(ExitCode::SUCCESS);
         }
-        eprintln!("spec/bitbucket.json differs from what `cargo xtask trim` writes from {from}:");
-        let current: Value = serde_json::from_str(&current).unwrap_or(Value::Null);
-        for line in describe_differences(&current, &output.doc) {
-            eprintln!("  {line}");
+        if current != text {
+            eprintln!(
+                "spec/bitbucket.json differs from what `cargo xtask trim` writes from {from}:"
+            );
+            let current: Value = serde_json::from_str(&current).unwrap_or(Value::Null);
+            for line in describe_differences(&current, &output.doc) {
+                eprintln!("  {line}");
+            }
+        }
+        if recorded != facts_text {
+            eprintln!("spec/upstream.json does not record {from} (see the report above)");
         }
         eprintln!("run `cargo xtask trim --from {from}` and commit the result");
         return Ok(ExitCode::FAILURE);
     }
     std::fs::write(&target, text).with_context(|| format!("writing {}", target.display()))?;
-    println!("wrote spec/bitbucket.json: {summary}");
+    std::fs::write(&facts_path, facts_text)
+        .with_context(|| format!("writing {}", facts_path.display()))?;
+    println!("wrote spec/bitbucket.json and spec/upstream.json: {summary}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -163,6 +211,7 @@ fn transform(
     upstream: Value,
     operations: &select::Operations,
     patches: &[rules::Patch],
+    names: &names::TypeNames,
 ) -> Result<Output> {
     let revision = upstream
         .get("x-revision")
@@ -177,6 +226,9 @@ fn transform(
     }
     // Make the types tolerant of what the real API sends, and readable once generated.
     rules::widen_polymorphic_bases(&mut doc, rules::POLYMORPHIC_BASES)?;
+    // Give inline objects and enums a reviewed name before `allOf`s are flattened, so that
+    // subtypes inherit a reference to one type rather than a copy each.
+    names.hoist_inline(&mut doc)?;
     rules::flatten_all_of(&mut doc)?;
     rules::reuse_link_component(&mut doc);
     rules::pagelen_parameter(&mut doc)?;
@@ -188,6 +240,8 @@ fn transform(
     rules::strings_stay_strings(&mut doc);
     rules::defaults_in_descriptions(&mut doc);
     docs::rustdoc_friendly_descriptions(&mut doc);
+    // Last: the Rust names of spec/types.toml, so every rule above sees upstream's names.
+    names.rename(&mut doc)?;
 
     let operations = select::count_operations(&doc);
     let schemas = doc
