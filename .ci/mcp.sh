@@ -11,6 +11,7 @@
 # serves, runs the checks, and stops it by its pid. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source .ci/lib.sh
 
 CLIENTS=.ci/mcp
 WORK=target/mcp-ci
@@ -30,13 +31,7 @@ command -v node >/dev/null || fail "node is not installed (the checks need node 
 mkdir -p "$WORK"
 
 # Install exactly the locked tree, unless it is already there.
-pinned="$(node -p "require('./$CLIENTS/package.json').dependencies['@modelcontextprotocol/sdk']")"
-installed="$(node -p "try { require('./$CLIENTS/node_modules/@modelcontextprotocol/sdk/package.json').version } catch { '' }")"
-if [ "$installed" != "$pinned" ] || [ "$CLIENTS/package-lock.json" -nt "$CLIENTS/node_modules/.package-lock.json" ]; then
-  started=$SECONDS
-  (cd "$CLIENTS" && npm ci --engine-strict --ignore-scripts --no-audit --no-fund --loglevel=error)
-  echo "installed the MCP clients in $((SECONDS - started)) s ($(du -sh "$CLIENTS/node_modules" | cut -f1))"
-fi
+install_locked "$CLIENTS" @modelcontextprotocol/sdk "the MCP clients (SDK)"
 
 cargo build -p bitbucket-cloud-mcp
 bin="${CARGO_TARGET_DIR:-target}/debug/bitbucket-cloud-mcp"
@@ -64,21 +59,8 @@ trap 'exit 130' INT TERM
 "$bin" --local --config "$WORK/gateway.toml" --listen 127.0.0.1:0 --audit-log "$audit" >"$log" 2>&1 &
 pids+=($!)
 gateway_pid=$!
-started=$SECONDS
-url=
-until url="$(sed -n 's/.*serving MCP on \(http:[^ ]*\).*/\1/p' "$log" | head -n 1)"; [ -n "$url" ]; do
-  if ! kill -0 "$gateway_pid" 2>/dev/null; then
-    echo "error: the gateway exited before serving; its log ($log):" >&2
-    tail -n 40 "$log" >&2
-    exit 1
-  fi
-  if [ $((SECONDS - started)) -ge "$STARTUP_LIMIT" ]; then
-    echo "error: the gateway did not serve within $STARTUP_LIMIT s; its log ($log):" >&2
-    tail -n 40 "$log" >&2
-    exit 1
-  fi
-  sleep 0.2
-done
+wait_until_ready "the gateway" "$gateway_pid" "$log" "$STARTUP_LIMIT" grep -q "serving MCP on http:" "$log"
+url="$(sed -n 's/.*serving MCP on \(http:[^ ]*\).*/\1/p' "$log" | head -n 1)"
 echo "the gateway serves $url"
 
 status=0
@@ -93,11 +75,8 @@ echo "== @modelcontextprotocol/conformance: ${SCENARIOS[*]}"
 proxy_log="$WORK/proxy.log"
 node "$CLIENTS/auth-proxy.mjs" "${url%/mcp}" bbmcp_demo_reviewer >"$proxy_log" 2>&1 &
 pids+=($!)
-started=$SECONDS
-until port="$(sed -n 's/^listening on //p' "$proxy_log")"; [ -n "$port" ]; do
-  [ $((SECONDS - started)) -lt 10 ] || fail "the key-adding proxy did not start; its log: $(cat "$proxy_log")"
-  sleep 0.1
-done
+wait_until_ready "the key-adding proxy" "$!" "$proxy_log" 10 grep -q "^listening on " "$proxy_log"
+port="$(sed -n 's/^listening on //p' "$proxy_log")"
 conformance="$CLIENTS/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 for scenario in "${SCENARIOS[@]}"; do
   if node "$conformance" server --url "http://localhost:$port/mcp" --scenario "$scenario" >"$WORK/conformance-$scenario.log" 2>&1; then

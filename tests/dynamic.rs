@@ -50,22 +50,18 @@ async fn json_in_json_out() {
     assert_eq!(created["title"], "Add x");
     let id = created["id"].as_u64().unwrap();
 
-    let fetched = client
-        .operation(op("get_pull_request"))
-        .path_param("workspace", "acme")
-        .path_param("repo_slug", "app")
-        .path_param("pull_request_id", id.to_string())
-        .send()
-        .await
-        .unwrap();
+    let on_pull_request = |name| {
+        client
+            .operation(op(name))
+            .path_param("workspace", "acme")
+            .path_param("repo_slug", "app")
+            .path_param("pull_request_id", id.to_string())
+    };
+    let fetched = on_pull_request("get_pull_request").send().await.unwrap();
     assert_eq!(fetched["source"]["branch"]["name"], "feature/x");
 
     // Text answers come back as a JSON string.
-    let diff = client
-        .operation(op("get_pull_request_diff"))
-        .path_param("workspace", "acme")
-        .path_param("repo_slug", "app")
-        .path_param("pull_request_id", id.to_string())
+    let diff = on_pull_request("get_pull_request_diff")
         .send()
         .await
         .unwrap();
