@@ -220,7 +220,24 @@ pub fn agent_policy(agent: &AgentConfig, projects: &ProjectRepos) -> Policy {
     policy
 }
 
-/// The operations an agent with `policy` is shown as tools, sorted by name.
+/// The operations `agent` is shown as tools, sorted by name: those its policy may allow. A
+/// project rule shows the operations on repositories whether or not the project holds any
+/// yet (its repositories are listed at run time; the list of tools does not change).
+pub fn agent_tools(agent: &AgentConfig) -> Vec<&'static Operation> {
+    let mut projects = ProjectRepos::new();
+    for rule in &agent.rules {
+        if let Target::Project { workspace, key } = &rule.target {
+            // Any repository stands for those the project will hold.
+            projects.insert(
+                (workspace.clone(), key.clone()),
+                vec![format!("{{repositories of {key}}}")],
+            );
+        }
+    }
+    visible_operations(&agent_policy(agent, &projects))
+}
+
+/// The operations a client with `policy` may call somewhere, sorted by name.
 pub fn visible_operations(policy: &Policy) -> Vec<&'static Operation> {
     operations::ALL
         .iter()

@@ -169,7 +169,7 @@ impl Gateway {
         for (index, agent_config) in config.agents.into_iter().enumerate() {
             let budget = Budget::per_hour(agent_config.requests_per_hour);
             let policy = access::agent_policy(&agent_config, &projects);
-            let visible = access::visible_operations(&policy);
+            let visible = access::agent_tools(&agent_config);
             let mut callable = HashMap::new();
             let mut tools = Vec::new();
             for operation in visible {

@@ -5,7 +5,8 @@
 //! Bitbucket's schemas nest deeply (a pull request holds repositories, which hold projects,
 //! workspaces, owners, links...), and a model reads every tool's schema on every turn. So
 //! `$ref`s are resolved only to [`MAX_DEPTH`] levels (deeper objects are described, not
-//! expanded), descriptions are cut to their first sentences, and OpenAPI-only keywords are
+//! expanded), only parameters and a body's own fields keep their descriptions (cut to their
+//! first sentences), `links` (what Bitbucket sends, never reads) and OpenAPI-only keywords are
 //! dropped.
 
 use serde_json::{Map, Value, json};
@@ -14,12 +15,13 @@ use bitbucket_cloud::Operation;
 
 /// Levels of nested objects expanded in a body's schema.
 pub const MAX_DEPTH: usize = 2;
+/// The largest nested object expanded, in bytes of schema (three times that for a body's own
+/// fields).
+const NESTED_BYTES: usize = 500;
 /// The longest description kept for the operation, in characters.
 const TOOL_DESCRIPTION_CHARS: usize = 600;
 /// The longest description kept for a parameter or a top-level body field.
 const FIELD_DESCRIPTION_CHARS: usize = 160;
-/// The longest description kept for a nested field.
-const NESTED_DESCRIPTION_CHARS: usize = 80;
 
 /// The `pagelen` query parameter is the gateway's, not the agent's: it pages by `max_items`.
 const GATEWAY_PARAMS: &[&str] = &["pagelen"];
@@ -274,21 +276,25 @@ impl<'a> Resolver<'a> {
             .map(str::to_string);
         let resolved = self.follow(schema);
         let object_like = resolved.get("properties").is_some() || resolved["type"] == "object";
-        if depth > MAX_DEPTH && object_like {
-            let what = name.unwrap_or_else(|| "nested".into()).replace('_', " ");
-            return json!({
-                "type": "object",
-                "description": format!("A {what} object (its fields are those Bitbucket documents)."),
-            })
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-        }
-        let limit = if depth <= 1 {
-            FIELD_DESCRIPTION_CHARS
-        } else {
-            NESTED_DESCRIPTION_CHARS
+        let described = || {
+            let what = name
+                .clone()
+                .unwrap_or_else(|| "nested".into())
+                .replace('_', " ");
+            let mut out = Map::new();
+            out.insert("type".into(), json!("object"));
+            out.insert(
+                "description".into(),
+                json!(format!(
+                    "A {what} object (its fields are those Bitbucket documents)."
+                )),
+            );
+            out
         };
+        if depth > MAX_DEPTH && object_like {
+            return described();
+        }
+
         let mut out = Map::new();
         let Some(fields) = resolved.as_object() else {
             return out;
@@ -299,9 +305,12 @@ impl<'a> Resolver<'a> {
                 | "maxLength" | "pattern" | "const" => {
                     out.insert(key.clone(), value.clone());
                 }
+                // Nested fields are shown by name and type: their descriptions would repeat for
+                // every object that holds them (an account in author, closed_by, ...).
+                "description" if depth > 1 => {}
                 "description" => {
                     if let Some(text) = value.as_str() {
-                        let text = cut(&first_paragraph(text), limit);
+                        let text = cut(&first_paragraph(text), FIELD_DESCRIPTION_CHARS);
                         if !text.is_empty() {
                             out.insert(key.clone(), Value::String(text));
                         }
@@ -312,6 +321,8 @@ impl<'a> Resolver<'a> {
                         .as_object()
                         .into_iter()
                         .flatten()
+                        // Hypermedia links are what Bitbucket sends, never what it reads.
+                        .filter(|(k, _)| k.as_str() != "links")
                         .map(|(k, v)| (k.clone(), Value::Object(self.schema(v, depth + 1))))
                         .collect();
                     out.insert(key.clone(), Value::Object(properties));
@@ -320,7 +331,11 @@ impl<'a> Resolver<'a> {
                     out.insert(key.clone(), Value::Object(self.schema(value, depth + 1)));
                 }
                 "additionalProperties" if value.is_object() => {
-                    out.insert(key.clone(), Value::Object(self.schema(value, depth + 1)));
+                    // `{}` (anything) is what an absent keyword says already.
+                    let schema = self.schema(value, depth + 1);
+                    if !schema.is_empty() {
+                        out.insert(key.clone(), Value::Object(schema));
+                    }
                 }
                 "allOf" | "anyOf" | "oneOf" => {
                     let parts: Vec<Value> = value
@@ -336,6 +351,20 @@ impl<'a> Resolver<'a> {
                 // no longer asserts.
                 _ => {}
             }
+        }
+        // A large nested object is most often one Bitbucket sends back rather than reads (the
+        // pull request a comment belongs to): described, not expanded.
+        let budget = match depth {
+            0 => usize::MAX,
+            1 => NESTED_BYTES * 3,
+            _ => NESTED_BYTES,
+        };
+        if object_like && serde_json::to_string(&out).map_or(0, |s| s.len()) > budget {
+            let mut short = described();
+            if let Some(text) = out.get("description") {
+                short.insert("description".into(), text.clone());
+            }
+            return short;
         }
         out
     }
@@ -432,19 +461,40 @@ mod tests {
         let schema = Value::Object(input.schema);
         let body = &schema["properties"]["body"];
         assert_eq!(body["properties"]["title"]["type"], "string");
-        // source.branch.name is expanded; source.repository.owner, an object three levels
-        // down, is described, not expanded.
+        // source.branch.name is expanded; source.repository, a large object, is described,
+        // not expanded; nested fields carry no descriptions, and no links.
         let source = &body["properties"]["source"]["properties"];
         assert_eq!(source["branch"]["properties"]["name"]["type"], "string");
-        let owner = &source["repository"]["properties"]["owner"];
-        assert_eq!(owner["type"], "object");
-        assert!(owner.get("properties").is_none(), "{owner}");
+        assert!(
+            source["branch"]["properties"]["name"]
+                .get("description")
+                .is_none()
+        );
+        let repository = &source["repository"];
+        assert_eq!(repository["type"], "object");
+        assert!(repository.get("properties").is_none(), "{repository}");
+        assert!(
+            repository["description"]
+                .as_str()
+                .unwrap()
+                .contains("Repository")
+        );
         let text = schema.to_string();
         assert!(
-            !text.contains("$ref") && !text.contains("nullable"),
+            !text.contains("$ref") && !text.contains("nullable") && !text.contains("\"links\""),
             "{text}"
         );
-        assert!(text.len() < 20_000, "{} bytes", text.len());
+        assert!(text.len() < 8_000, "{} bytes", text.len());
+
+        // A comment's pull request is Bitbucket's to send: described.
+        let op = operations::by_name("create_pull_request_comment").unwrap();
+        let schema = Value::Object(tool_input(&document(), op, LIMITS).unwrap().schema);
+        let pullrequest = &schema["properties"]["body"]["properties"]["pullrequest"];
+        assert!(pullrequest.get("properties").is_none(), "{pullrequest}");
+        assert_eq!(
+            schema["properties"]["body"]["properties"]["content"]["properties"]["raw"]["type"],
+            "string"
+        );
     }
 
     #[test]

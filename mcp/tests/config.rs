@@ -316,3 +316,33 @@ fn areas_and_tools_narrow_the_list() {
     let params = merge.match_path("/repositories/acme/app/pullrequests/1/merge");
     assert!(!policy.decide(merge, params.as_ref()).is_allowed());
 }
+
+/// A project rule shows the operations on repositories before the project's repositories are
+/// known (offline, or a project without any yet); the policy allows them once they are.
+#[test]
+fn project_rules_show_repository_tools_before_their_repositories_are_listed() {
+    let config = Config::parse(
+        "gateway.toml",
+        &agent("\n[[agent.rule]]\naccess = \"read\"\nproject = \"acme/WEB\"\n"),
+    )
+    .unwrap();
+    let bot = &config.agents[0];
+    let shown: Vec<&str> = access::agent_tools(bot).iter().map(|op| op.name).collect();
+    assert!(
+        shown.contains(&"get_repository") && shown.contains(&"get_project"),
+        "{shown:?}"
+    );
+    assert!(
+        !shown.contains(&"list_repositories"),
+        "not the whole workspace"
+    );
+
+    let get = operations::by_name("get_repository").unwrap();
+    let params = get.match_path("/repositories/acme/website");
+    let unknown = access::agent_policy(bot, &ProjectRepos::new());
+    assert!(!unknown.decide(get, params.as_ref()).is_allowed());
+    let mut repos = ProjectRepos::new();
+    repos.insert(("acme".into(), "WEB".into()), vec!["website".into()]);
+    let known = access::agent_policy(bot, &repos);
+    assert!(known.decide(get, params.as_ref()).is_allowed());
+}
