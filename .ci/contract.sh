@@ -11,6 +11,7 @@
 # says it is listening, runs `cargo test --test contract`, and stops Prism by its pid.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source .ci/lib.sh
 
 OPENAPI="${1:?usage: .ci/contract.sh PATH-TO-OFFICIAL-DOCUMENT [TEST-ARGS...]}"
 shift
@@ -23,14 +24,9 @@ export SCARF_ANALYTICS=false
 mkdir -p "$WORK"
 
 # Install exactly the locked tree, unless it is already there (a rerun on the same checkout).
+# --ignore-scripts: Prism needs none; the only one in the tree is Scarf's analytics.
+install_locked "$PRISM_DIR" @stoplight/prism-cli Prism
 pinned="$(node -p "require('./$PRISM_DIR/package.json').dependencies['@stoplight/prism-cli']")"
-installed="$(node -p "try { require('./$PRISM_DIR/node_modules/@stoplight/prism-cli/package.json').version } catch { '' }")"
-if [ "$installed" != "$pinned" ] || [ "$PRISM_DIR/package-lock.json" -nt "$PRISM_DIR/node_modules/.package-lock.json" ]; then
-  started=$SECONDS
-  # --ignore-scripts: Prism needs none; the only one in the tree is Scarf's analytics.
-  (cd "$PRISM_DIR" && npm ci --engine-strict --ignore-scripts --no-audit --no-fund --loglevel=error)
-  echo "installed Prism $pinned in $((SECONDS - started)) s ($(du -sh "$PRISM_DIR/node_modules" | cut -f1))"
-fi
 
 # Prism ignores the base path of `servers`, so its copy of the document carries it in the paths.
 cargo xtask contract-spec --from "$OPENAPI" --out "$WORK/bitbucket-cloud.json"
@@ -58,20 +54,8 @@ node "$PRISM_DIR/node_modules/@stoplight/prism-cli/dist/index.js" mock \
   "$WORK/bitbucket-cloud.json" >"$log" 2>&1 &
 prism_pid=$!
 
-until grep -q "Prism is listening on http://127.0.0.1:$port" "$log"; do
-  if ! kill -0 "$prism_pid" 2>/dev/null; then
-    prism_pid=
-    echo "error: Prism exited before listening; its log ($log):" >&2
-    tail -n 40 "$log" >&2
-    exit 1
-  fi
-  if [ $((SECONDS - started)) -ge "$STARTUP_LIMIT" ]; then
-    echo "error: Prism did not listen within $STARTUP_LIMIT s; its log ($log):" >&2
-    tail -n 40 "$log" >&2
-    exit 1
-  fi
-  sleep 0.2
-done
+wait_until_ready Prism "$prism_pid" "$log" "$STARTUP_LIMIT" \
+  grep -q "Prism is listening on http://127.0.0.1:$port" "$log"
 echo "Prism $pinned is listening on 127.0.0.1:$port (started in $((SECONDS - started)) s)"
 
 # In the background so that a signal stops Prism at once (bash runs traps only between

@@ -59,6 +59,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Any operation, as JSON
+//!
+//! [`Client::operation`] calls any operation of [`operations`] with its parameters as data and
+//! its answer as JSON, through the same policy, credentials, retries and audit as the typed
+//! builders: see [`dynamic`]. With the feature `openapi`, [`openapi::DOCUMENT`] is the OpenAPI
+//! document the client is generated from, for the schemas of those parameters and bodies.
+//!
 //! # Webhooks
 //!
 //! [`webhooks`] receives Bitbucket's webhook deliveries: it checks their signatures and types
@@ -78,11 +85,14 @@ pub mod audit;
 pub mod auth;
 mod client;
 mod completion;
+pub mod dynamic;
 mod endpoint;
 pub mod error;
 #[cfg(bitbucket_form_bodies)]
 mod form;
 mod handles;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod operations;
 // The streams serve the generated lists, of which a build may have none.
 #[cfg_attr(not(bitbucket_lists), allow(dead_code))]

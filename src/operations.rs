@@ -190,8 +190,15 @@ impl Operation {
         }
     }
 
-    /// Whether the path template names this parameter (`workspace`, `repo_slug`, ...).
-    pub(crate) fn has_param(&self, name: &str) -> bool {
+    /// Whether the path template names this parameter (`workspace`, `repo_slug`, ...): whether
+    /// its calls act on a workspace, a repository, a project.
+    ///
+    /// ```
+    /// let op = bitbucket_cloud::operations::by_name("get_repository").unwrap();
+    /// assert!(op.has_param("repo_slug"));
+    /// assert!(!op.has_param("project_key"));
+    /// ```
+    pub fn has_param(&self, name: &str) -> bool {
         self.path.contains(&format!("{{{name}}}"))
     }
 }

@@ -31,15 +31,40 @@
 //! 1. A `deny_*` rule that matches refuses the call, whatever else the policy says.
 //! 2. [`Policy::deny_all`] refuses every operation no `allow_*` rule matches;
 //!    [`Policy::allow_all`] allows them.
-//! 3. When the policy has [`Policy::only_in`] rules, a call on a workspace or repository must
-//!    be on one of them. Operations that act on no workspace (`get_current_user`,
-//!    `list_workspaces`) are governed by steps 1 and 2 only.
+//! 3. When the policy has [`Policy::only_in`] (or [`Policy::only_in_project`]) rules, a call on
+//!    a workspace, project or repository must be on one of them. Operations that act on no
+//!    workspace (`get_current_user`, `list_workspaces`) are governed by steps 1 and 2 only.
+//! 4. A call these steps refuse is still allowed when one of the policy's grants
+//!    ([`Policy::grant`]) allows it, each with its own rules and resources; the `deny_*` rules
+//!    of step 1 refuse it whatever the grants say.
 //!
 //! A client without a policy allows every operation. One check holds with or without a
 //! policy, and no rule lifts it: a request's path must be an instance of its operation's path
 //! template, under the client's base URL. A `next` link or a cursor given to `resume` that
 //! leads to another operation, another repository's list or a file is refused, also for
 //! operations that name no workspace; so is one whose query carries an `access_token`.
+//!
+//! # Access that differs from resource to resource
+//!
+//! One policy's `only_in` rules restrict all its allow rules at once. To give one agent
+//! different access in different places, give each place its own policy and grant them:
+//!
+//! ```
+//! use bitbucket_cloud::operations::{DELETE_BRANCH, MERGE_PULL_REQUEST};
+//! use bitbucket_cloud::{Scope, policy::Policy};
+//!
+//! // Read pull requests anywhere in `acme`, merge them only in `acme/app`, and never delete a
+//! // branch.
+//! let policy = Policy::deny_all()
+//!     .deny_operation(DELETE_BRANCH)
+//!     .grant(Policy::deny_all().allow_scope(Scope::Pullrequest).only_in("acme"))
+//!     .grant(Policy::deny_all().allow_operation(MERGE_PULL_REQUEST).only_in("acme/app"));
+//!
+//! let merge = &MERGE_PULL_REQUEST;
+//! let decide = |path: &str| policy.decide(merge, merge.match_path(path).as_ref()).is_allowed();
+//! assert!(decide("/repositories/acme/app/pullrequests/7/merge"));
+//! assert!(!decide("/repositories/acme/web/pullrequests/7/merge"));
+//! ```
 //!
 //! # Operations by constant or by name
 //!
@@ -72,6 +97,8 @@ pub struct Policy {
     allow: Vec<Rule>,
     deny: Vec<Rule>,
     resources: Vec<Resource>,
+    /// Policies whose permissions this one adds ([`Policy::grant`]).
+    grants: Vec<Policy>,
     /// Rules that name nothing the client knows; [`crate::ClientBuilder::build`] reports them.
     problems: Vec<String>,
 }
@@ -83,21 +110,47 @@ enum Rule {
     Scope(Scope),
 }
 
-/// A workspace, or one repository of it. Slugs compare without regard to ASCII case, as
-/// Bitbucket's do.
+/// A workspace, or one repository or project of it (at most one of `repo` and `project` is
+/// set). Slugs and keys compare without regard to ASCII case, as Bitbucket's do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Resource {
     workspace: String,
     repo: Option<String>,
+    project: Option<String>,
+}
+
+impl Resource {
+    /// Whether a call with these path parameters, on `workspace`, is on this resource.
+    fn contains(&self, workspace: &str, params: &PathParams) -> bool {
+        let same = |allowed: &String, given: Option<&str>| {
+            given.is_some_and(|given| allowed.eq_ignore_ascii_case(given))
+        };
+        self.workspace.eq_ignore_ascii_case(workspace)
+            && match (&self.repo, &self.project) {
+                (Some(repo), _) => same(repo, params.get("repo_slug")),
+                (None, Some(key)) => same(key, params.get("project_key")),
+                (None, None) => true,
+            }
+    }
+
+    /// Whether some call of `operation` could be on this resource.
+    fn may_contain(&self, operation: &Operation) -> bool {
+        match (&self.repo, &self.project) {
+            (Some(_), _) => operation.has_param("repo_slug"),
+            (None, Some(_)) => operation.has_param("project_key"),
+            (None, None) => true,
+        }
+    }
 }
 
 impl fmt::Display for Resource {
-    /// `ws` or `ws/repo`, as [`Policy::only_in`] takes it.
+    /// `ws` or `ws/repo`, as [`Policy::only_in`] takes it; `ws (project KEY)` for a project.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.workspace)?;
-        match &self.repo {
-            Some(repo) => write!(f, "/{repo}"),
-            None => Ok(()),
+        match (&self.repo, &self.project) {
+            (Some(repo), _) => write!(f, "/{repo}"),
+            (None, Some(key)) => write!(f, " (project {key})"),
+            (None, None) => Ok(()),
         }
     }
 }
@@ -153,6 +206,7 @@ impl Policy {
             allow: Vec::new(),
             deny: Vec::new(),
             resources: Vec::new(),
+            grants: Vec::new(),
             problems: Vec::new(),
         }
     }
@@ -261,11 +315,13 @@ impl Policy {
             [workspace] if !workspace.is_empty() => self.resources.push(Resource {
                 workspace: workspace.to_string(),
                 repo: None,
+                project: None,
             }),
             [workspace, repo] if !workspace.is_empty() && !repo.is_empty() => {
                 self.resources.push(Resource {
                     workspace: workspace.to_string(),
                     repo: Some(repo.to_string()),
+                    project: None,
                 })
             }
             _ => self.problems.push(format!(
@@ -273,6 +329,86 @@ impl Policy {
             )),
         }
         self
+    }
+
+    /// Restricts calls to one project of a workspace: the operations on the project itself,
+    /// those whose path names it (`/workspaces/{workspace}/projects/{project_key}/...`). Like
+    /// [`Policy::only_in`], call it again (or call `only_in`) to allow several resources.
+    ///
+    /// The repositories of the project are not included: a repository's path does not say
+    /// which project holds it, and repositories move between projects. Add each with
+    /// `only_in("ws/repo")`, as listed by `list_repositories` with
+    /// `q=project.key="KEY"`, and list them again when projects change.
+    ///
+    /// ```
+    /// use bitbucket_cloud::{operations, policy::Policy};
+    ///
+    /// let policy = Policy::allow_all().only_in_project("acme", "PLAT").only_in("acme/api");
+    /// let allowed = |name: &str, path: &str| {
+    ///     let op = operations::by_name(name).unwrap();
+    ///     policy.decide(op, op.match_path(path).as_ref()).is_allowed()
+    /// };
+    /// assert!(allowed("get_project", "/workspaces/acme/projects/PLAT"));
+    /// assert!(!allowed("get_project", "/workspaces/acme/projects/WEB"));
+    /// assert!(allowed("get_repository", "/repositories/acme/api"));
+    /// assert!(!allowed("list_projects", "/workspaces/acme/projects"));
+    /// ```
+    pub fn only_in_project(mut self, workspace: &str, key: &str) -> Self {
+        let (workspace, key) = (workspace.trim(), key.trim());
+        let part = |s: &str| !s.is_empty() && !s.contains('/');
+        if part(workspace) && part(key) {
+            self.resources.push(Resource {
+                workspace: workspace.to_string(),
+                repo: None,
+                project: Some(key.to_string()),
+            });
+        } else {
+            self.problems.push(format!(
+                "only_in_project(\"{workspace}\", \"{key}\"): expected a workspace and a project key, \
+                 neither empty nor containing `/`"
+            ));
+        }
+        self
+    }
+
+    /// Also allows what `grant` allows, with its own allow rules and resources: the way to
+    /// give different access on different resources (see the [module docs](self)). This
+    /// policy's `deny_*` rules still refuse what they match, and its `only_in` rules restrict
+    /// its own allow rules only. The grant's problems (unknown names) are this policy's.
+    pub fn grant(mut self, grant: Policy) -> Self {
+        self.problems.extend(grant.problems.iter().cloned());
+        self.grants.push(grant);
+        self
+    }
+
+    /// Whether some call of `operation` may be allowed, on some resource: `false` means that
+    /// every call of it is refused. What a gateway lists to an agent as the operations it may
+    /// use.
+    ///
+    /// ```
+    /// use bitbucket_cloud::{operations, policy::Policy};
+    ///
+    /// let policy = Policy::deny_all().allow_tag("Pullrequests").only_in("acme/app");
+    /// let op = |name| operations::by_name(name).unwrap();
+    /// assert!(policy.may_allow(op("merge_pull_request")));
+    /// assert!(!policy.may_allow(op("get_workspace")));
+    /// // A repository rule never allows a call on a whole workspace.
+    /// let policy = Policy::allow_all().only_in("acme/app");
+    /// assert!(!policy.may_allow(op("list_repositories")));
+    /// ```
+    pub fn may_allow(&self, operation: &Operation) -> bool {
+        if self
+            .deny
+            .iter()
+            .any(|rule| deny_reason(rule, operation).is_some())
+        {
+            return false;
+        }
+        let by_own_rules = (self.allow_by_default || self.allows(operation))
+            && (self.resources.is_empty()
+                || !operation.has_param("workspace")
+                || self.resources.iter().any(|r| r.may_contain(operation)));
+        by_own_rules || self.grants.iter().any(|grant| grant.may_allow(operation))
     }
 
     /// Whether this policy lets `operation` go out, given the path parameters of the request
@@ -296,6 +432,27 @@ impl Policy {
         {
             return Decision::Denied(reason);
         }
+        let own = self.decide_own(operation, params);
+        if own.is_allowed() || self.grants.is_empty() {
+            return own;
+        }
+        let mut reason = None;
+        for grant in &self.grants {
+            match grant.decide(operation, params) {
+                Decision::Allowed => return Decision::Allowed,
+                // The most useful reason is that of a grant that allows the operation, but
+                // not there.
+                Decision::Denied(why) if reason.is_none() && grant.may_allow(operation) => {
+                    reason = Some(why)
+                }
+                Decision::Denied(_) => {}
+            }
+        }
+        reason.map_or(own, Decision::Denied)
+    }
+
+    /// Steps 2 and 3 of the [module docs](self): this policy's own allow rules and resources.
+    fn decide_own(&self, operation: &Operation, params: Option<&PathParams>) -> Decision {
         if !self.allow_by_default && !self.allows(operation) {
             return Decision::Denied(self.not_allowed_reason(operation));
         }
@@ -315,27 +472,26 @@ impl Policy {
                 self.resource_list()
             ));
         };
-        let repo = params.get("repo_slug");
-        let inside = self.resources.iter().any(|r| {
-            r.workspace.eq_ignore_ascii_case(workspace)
-                && match (&r.repo, repo) {
-                    (None, _) => true,
-                    (Some(allowed), Some(repo)) => allowed.eq_ignore_ascii_case(repo),
-                    (Some(_), None) => false,
-                }
-        });
-        if inside {
+        if self.resources.iter().any(|r| r.contains(workspace, params)) {
             return Decision::Allowed;
         }
         let target = params.resource().unwrap_or_else(|| workspace.to_string());
-        let what = if repo.is_some() {
-            format!("repository `{target}`")
-        } else {
-            format!("the whole workspace `{target}`")
+        let (what, fix) = match (params.get("repo_slug"), params.get("project_key")) {
+            (Some(_), _) => (
+                format!("repository `{target}`"),
+                format!(".only_in(\"{target}\")"),
+            ),
+            (None, Some(key)) => (
+                format!("project `{key}` of workspace `{workspace}`"),
+                format!(".only_in_project(\"{workspace}\", \"{key}\")"),
+            ),
+            (None, None) => (
+                format!("the whole workspace `{target}`"),
+                format!(".only_in(\"{target}\")"),
+            ),
         };
         Decision::Denied(format!(
-            "`{}` acts on {what}, and the policy only allows {}; add .only_in(\"{target}\") to \
-             allow it",
+            "`{}` acts on {what}, and the policy only allows {}; add {fix} to allow it",
             operation.name,
             self.resource_list()
         ))
@@ -528,6 +684,144 @@ mod tests {
         assert!(allowed("get_current_user", "/user"));
         let reason = decide(&policy, "list_repositories", "/repositories/ws").to_string();
         assert!(reason.contains("the whole workspace `ws`"), "{reason}");
+    }
+
+    #[test]
+    fn grants_add_access_on_their_own_resources() {
+        let policy = Policy::deny_all()
+            .deny_operation("delete_branch")
+            .grant(
+                Policy::deny_all()
+                    .allow_scope(Scope::Pullrequest)
+                    .only_in("acme"),
+            )
+            .grant(
+                Policy::deny_all()
+                    .allow_operations(["merge_pull_request", "delete_branch"])
+                    .only_in("acme/app"),
+            );
+        assert!(policy.problems().is_empty());
+        let allowed = |name, path| decide(&policy, name, path).is_allowed();
+        assert!(allowed(
+            "list_pull_requests",
+            "/repositories/acme/web/pullrequests"
+        ));
+        assert!(allowed(
+            "merge_pull_request",
+            "/repositories/acme/app/pullrequests/1/merge"
+        ));
+        // The merge grant is for acme/app only; the reason comes from the grant that allows
+        // the operation elsewhere.
+        let reason = decide(
+            &policy,
+            "merge_pull_request",
+            "/repositories/acme/web/pullrequests/1/merge",
+        )
+        .to_string();
+        assert!(reason.contains("only allows acme/app"), "{reason}");
+        // The top-level deny rule refuses what a grant allows.
+        let reason = decide(
+            &policy,
+            "delete_branch",
+            "/repositories/acme/app/refs/branches/old",
+        )
+        .to_string();
+        assert!(
+            reason.contains("deny_operation(\"delete_branch\")"),
+            "{reason}"
+        );
+        // Nothing allows it anywhere: the reason says which rule would.
+        let reason = decide(&policy, "get_workspace", "/workspaces/acme").to_string();
+        assert!(
+            reason.contains(".allow_operation(\"get_workspace\")"),
+            "{reason}"
+        );
+        // Problems of a grant are the policy's.
+        let policy = Policy::deny_all().grant(Policy::deny_all().allow_operation("merge"));
+        assert_eq!(policy.problems().len(), 1, "{:?}", policy.problems());
+    }
+
+    #[test]
+    fn project_resources_match_the_project_key() {
+        let policy = Policy::allow_all().only_in_project("acme", "PLAT");
+        let allowed = |name, path| decide(&policy, name, path).is_allowed();
+        assert!(allowed("get_project", "/workspaces/acme/projects/PLAT"));
+        assert!(allowed("get_project", "/workspaces/ACME/projects/plat"));
+        assert!(!allowed("get_project", "/workspaces/other/projects/PLAT"));
+        assert!(!allowed("list_projects", "/workspaces/acme/projects"));
+        assert!(!allowed("get_repository", "/repositories/acme/app"));
+        let reason = decide(&policy, "get_project", "/workspaces/acme/projects/WEB").to_string();
+        assert!(
+            reason.contains("project `WEB` of workspace `acme`")
+                && reason.contains(".only_in_project(\"acme\", \"WEB\")")
+                && reason.contains("acme (project PLAT)"),
+            "{reason}"
+        );
+        let policy = Policy::allow_all()
+            .only_in_project("acme/x", "PLAT")
+            .only_in_project("acme", "");
+        assert_eq!(policy.problems().len(), 2, "{:?}", policy.problems());
+    }
+
+    #[test]
+    fn may_allow_tells_which_operations_some_call_could_use() {
+        let policy = Policy::deny_all()
+            .deny_operation("decline_pull_request")
+            .grant(
+                Policy::deny_all()
+                    .allow_tag("Pullrequests")
+                    .only_in("acme/app"),
+            )
+            .grant(
+                Policy::deny_all()
+                    .allow_operation("get_project")
+                    .only_in("acme"),
+            )
+            .grant(
+                Policy::deny_all()
+                    .allow_operation("list_projects")
+                    .only_in_project("acme", "PLAT"),
+            );
+        let may = |name| policy.may_allow(op(name));
+        assert!(may("merge_pull_request"));
+        assert!(may("get_project"));
+        assert!(!may("decline_pull_request"), "denied everywhere");
+        assert!(
+            !may("list_projects"),
+            "a project rule never matches a workspace-wide call"
+        );
+        assert!(!may("get_repository"));
+        // Without resources, or for operations on no workspace, the allow rules decide.
+        assert!(
+            Policy::deny_all()
+                .allow_operation("get_current_user")
+                .may_allow(op("get_current_user"))
+        );
+        assert!(
+            Policy::allow_all()
+                .only_in("acme/app")
+                .may_allow(op("get_current_user"))
+        );
+        assert!(
+            !Policy::allow_all()
+                .only_in("acme/app")
+                .may_allow(op("get_workspace"))
+        );
+        assert!(
+            Policy::allow_all()
+                .only_in("acme")
+                .may_allow(op("get_workspace"))
+        );
+        // may_allow agrees with decide wherever decide allows.
+        for operation in operations::ALL {
+            let path = operation.path.replace(['{', '}'], "");
+            if policy
+                .decide(operation, operation.match_path(&path).as_ref())
+                .is_allowed()
+            {
+                assert!(policy.may_allow(operation), "{}", operation.name);
+            }
+        }
     }
 
     #[test]
