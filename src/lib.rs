@@ -83,6 +83,7 @@ mod generated;
 mod admission;
 pub mod audit;
 pub mod auth;
+pub mod body;
 mod client;
 mod completion;
 pub mod dynamic;

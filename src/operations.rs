@@ -175,13 +175,45 @@ impl Operation {
     /// assert_eq!(params.get("pull_request_id"), Some("42"));
     /// assert!(op.match_path("/repositories/my-ws/my-repo/pullrequests").is_none());
     /// ```
+    ///
+    /// A trailing `{path}` (a file in a repository: `src/{commit}/{path}`) takes the rest of
+    /// the path, slashes included, and may be empty (the root directory); its `.` and `..`
+    /// segments are refused like any other parameter's.
+    ///
+    /// ```
+    /// let op = bitbucket_cloud::operations::by_name("get_source").unwrap();
+    /// let params = op.match_path("/repositories/ws/app/src/main/src/lib.rs").unwrap();
+    /// assert_eq!(params.get("path"), Some("src/lib.rs"));
+    /// assert!(op.match_path("/repositories/ws/app/src/main/src/%2E%2E/x").is_none());
+    /// ```
     pub fn match_path(&self, path: &str) -> Option<PathParams> {
-        let mut template = self.path.split('/');
+        let (template, rest) = match self.path.strip_suffix("/{path}") {
+            Some(head) => (head, true),
+            None => (self.path, false),
+        };
+        let mut template = template.split('/');
         let mut actual = path.split('/');
         let mut params = Vec::new();
         loop {
             match (template.next(), actual.next()) {
-                (None, None) => return Some(PathParams(params)),
+                (None, None) if !rest => return Some(PathParams(params)),
+                (None, Some(first)) if rest => {
+                    let mut value = String::new();
+                    for (i, segment) in std::iter::once(first).chain(actual).enumerate() {
+                        let decoded = percent_encoding::percent_decode_str(segment)
+                            .decode_utf8()
+                            .ok()?;
+                        if i > 0 {
+                            value.push('/');
+                        }
+                        value.push_str(&decoded);
+                    }
+                    if has_dot_segment(&value) {
+                        return None;
+                    }
+                    params.push(("path", value));
+                    return Some(PathParams(params));
+                }
                 (Some(expected), Some(segment)) => {
                     match_segment(expected, segment, &mut params)?;
                 }
@@ -370,7 +402,13 @@ mod tests {
                 .match_path(&path)
                 .unwrap_or_else(|| panic!("{}: {path}", op.name));
             assert!(params.iter().all(|(_, v)| v == "x/y"), "{}", op.name);
-            assert!(op.match_path(&format!("{path}/extra")).is_none());
+            let extra = op.match_path(&format!("{path}/extra"));
+            if op.path.ends_with("/{path}") {
+                // A file path takes the rest of the path.
+                assert_eq!(extra.unwrap().get("path"), Some("x/y/extra"), "{}", op.name);
+            } else {
+                assert!(extra.is_none(), "{}", op.name);
+            }
         }
     }
 
