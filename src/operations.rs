@@ -176,9 +176,10 @@ impl Operation {
     /// assert!(op.match_path("/repositories/my-ws/my-repo/pullrequests").is_none());
     /// ```
     ///
-    /// A trailing `{path}` (a file in a repository: `src/{commit}/{path}`) takes the rest of
-    /// the path, slashes included, and may be empty (the root directory); its `.` and `..`
-    /// segments are refused like any other parameter's.
+    /// A trailing `{path}` (a file in a repository: `src/{commit}/{path}`) or `{spec}` (a
+    /// diff's spec, which Bitbucket's own redirects write as `ws/repo:abc%0Ddef`) takes the
+    /// rest of the path, slashes included; a `{path}` may be empty (the root directory). Their
+    /// `.` and `..` segments are refused like any other parameter's.
     ///
     /// ```
     /// let op = bitbucket_cloud::operations::by_name("get_source").unwrap();
@@ -187,17 +188,17 @@ impl Operation {
     /// assert!(op.match_path("/repositories/ws/app/src/main/src/%2E%2E/x").is_none());
     /// ```
     pub fn match_path(&self, path: &str) -> Option<PathParams> {
-        let (template, rest) = match self.path.strip_suffix("/{path}") {
-            Some(head) => (head, true),
-            None => (self.path, false),
+        let (template, rest) = match self.rest_param() {
+            Some(name) => (&self.path[..self.path.len() - name.len() - 3], Some(name)),
+            None => (self.path, None),
         };
         let mut template = template.split('/');
         let mut actual = path.split('/');
         let mut params = Vec::new();
         loop {
             match (template.next(), actual.next()) {
-                (None, None) if !rest => return Some(PathParams(params)),
-                (None, Some(first)) if rest => {
+                (None, None) if rest.is_none() => return Some(PathParams(params)),
+                (None, Some(first)) if rest.is_some() => {
                     let mut value = String::new();
                     for (i, segment) in std::iter::once(first).chain(actual).enumerate() {
                         let decoded = percent_encoding::percent_decode_str(segment)
@@ -208,10 +209,11 @@ impl Operation {
                         }
                         value.push_str(&decoded);
                     }
-                    if has_dot_segment(&value) {
+                    let name = rest?;
+                    if has_dot_segment(&value) || (value.is_empty() && name != "path") {
                         return None;
                     }
-                    params.push(("path", value));
+                    params.push((name, value));
                     return Some(PathParams(params));
                 }
                 (Some(expected), Some(segment)) => {
@@ -220,6 +222,14 @@ impl Operation {
                 _ => return None,
             }
         }
+    }
+
+    /// The name of the template's last parameter when it takes the rest of a path (`path`,
+    /// `spec`): see [`Operation::match_path`].
+    fn rest_param(&self) -> Option<&'static str> {
+        ["path", "spec"]
+            .into_iter()
+            .find(|name| self.path.ends_with(&format!("/{{{name}}}")))
     }
 
     /// Whether the path template names this parameter (`workspace`, `repo_slug`, ...): whether
@@ -403,9 +413,11 @@ mod tests {
                 .unwrap_or_else(|| panic!("{}: {path}", op.name));
             assert!(params.iter().all(|(_, v)| v == "x/y"), "{}", op.name);
             let extra = op.match_path(&format!("{path}/extra"));
-            if op.path.ends_with("/{path}") {
+            if op.path.ends_with("/{path}") || op.path.ends_with("/{spec}") {
                 // A file path takes the rest of the path.
-                assert_eq!(extra.unwrap().get("path"), Some("x/y/extra"), "{}", op.name);
+                let params = extra.unwrap();
+                let last = params.iter().last().unwrap().1;
+                assert_eq!(last, "x/y/extra", "{}", op.name);
             } else {
                 assert!(extra.is_none(), "{}", op.name);
             }

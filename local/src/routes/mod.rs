@@ -180,6 +180,9 @@ struct Route {
     /// The template's segments after the leading `/`: `Some(text)` for a fixed one, `None` for
     /// a parameter.
     segments: Vec<Option<&'static str>>,
+    /// Whether the last parameter takes the rest of the path (a file's `{path}`, a diff's
+    /// `{spec}`: see `Operation::match_path`).
+    rest: bool,
     /// `None` when this server does not serve the operation (or was told not to).
     endpoint: Option<Endpoint>,
 }
@@ -211,6 +214,7 @@ impl Routes {
                     .skip(1)
                     .map(|s| (!s.starts_with('{')).then_some(s))
                     .collect(),
+                rest: op.path.ends_with("/{path}") || op.path.ends_with("/{spec}"),
                 endpoint: endpoint(op.name).filter(|_| !withheld.contains(&op.name)),
             })
             .collect();
@@ -228,7 +232,8 @@ impl Routes {
         let segments: Vec<&str> = path.split('/').skip(1).collect();
         let mut allowed = Vec::new();
         for route in &self.0 {
-            let fits = route.segments.len() == segments.len()
+            let fits = (route.segments.len() == segments.len()
+                || (route.rest && route.segments.len() < segments.len()))
                 && route
                     .segments
                     .iter()
