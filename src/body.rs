@@ -58,6 +58,8 @@ pub struct Body {
     status: StatusCode,
     headers: HeaderMap,
     operation: &'static Operation,
+    /// Read ahead (to tell a directory from a file), given back before the rest.
+    buffered: Option<Bytes>,
     response: Option<reqwest::Response>,
 }
 
@@ -78,8 +80,33 @@ impl Body {
             status: streamed.status,
             headers: streamed.headers,
             operation: streamed.operation,
+            buffered: None,
             response: Some(streamed.body),
         }
+    }
+
+    /// `body` with its content already read whole as `whole` (see [`Body::read_ahead`]).
+    pub(crate) fn from_bytes(body: Body, whole: Bytes) -> Body {
+        Body {
+            buffered: Some(whole).filter(|b| !b.is_empty()),
+            response: None,
+            ..body
+        }
+    }
+
+    /// Reads ahead up to `limit` bytes: the whole body when it is not longer (`Ok(Some)`,
+    /// and the body is then empty), otherwise `Ok(None)` with what was read kept to be given
+    /// back first.
+    pub(crate) async fn read_ahead(&mut self, limit: usize) -> Result<Option<Bytes>, Error> {
+        let mut ahead = BytesMut::new();
+        while ahead.len() <= limit {
+            match self.chunk().await? {
+                Some(chunk) => ahead.extend_from_slice(&chunk),
+                None => return Ok(Some(ahead.freeze())),
+            }
+        }
+        self.buffered = Some(ahead.freeze());
+        Ok(None)
     }
 
     /// The status of the answer (200, or 206 for a `Range` request).
@@ -116,6 +143,9 @@ impl Body {
 
     /// The next piece of the body, as it arrives; `None` at its end.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        if let Some(buffered) = self.buffered.take() {
+            return Ok(Some(buffered));
+        }
         let Some(response) = &mut self.response else {
             return Ok(None);
         };

@@ -70,6 +70,8 @@ enum Payload {
 }
 
 /// What one operation's request led to.
+// Made once per request and matched at once.
+#[allow(clippy::large_enum_variant)]
 enum Step {
     Done(StatusCode, HeaderMap, Payload),
     /// A 3xx, with its `Location` as sent.
