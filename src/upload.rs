@@ -213,7 +213,24 @@ impl RepoHandle<'_> {
             .create_commit()
             .into_request()
             .map_err(|e| Error::invalid_request(OPERATION, e))?;
-        let mut form = Form::new().text("message", commit.message);
+        // Field names are the files' paths, sent as written (as `curl -F path=@file` does):
+        // Bitbucket reads no RFC 5987 `name*=`. A quote or line break cannot be sent so.
+        if let Some((path, _)) = commit
+            .files
+            .iter()
+            .find(|(path, _)| path.contains(['"', '\r', '\n']) || path.is_empty())
+        {
+            return Err(Error::InvalidRequest {
+                operation: OPERATION.name,
+                message: format!(
+                    "the file path {path:?} is empty or holds a quote or line break, which a \
+                     multipart field name cannot carry"
+                ),
+            });
+        }
+        let mut form = Form::new()
+            .percent_encode_noop()
+            .text("message", commit.message);
         if let Some(branch) = commit.branch {
             form = form.text("branch", branch);
         }
@@ -271,25 +288,39 @@ impl RepoHandle<'_> {
                 message: "a download needs a file name: set it with Upload::file_name".into(),
             });
         }
+        if let Some(name) = file.file_name.as_deref().filter(|n| n.contains(['"', '\r', '\n'])) {
+            return Err(Error::InvalidRequest {
+                operation: OPERATION.name,
+                message: format!(
+                    "the file name {name:?} holds a quote or line break, which a multipart \
+                     file name cannot carry"
+                ),
+            });
+        }
         let part = file.into_part(OPERATION, "download").await?;
-        let form = Form::new().part("files", part);
+        // Names as written (`curl -F files=@name`), not RFC 5987's `filename*=`.
+        let form = Form::new().percent_encode_noop().part("files", part);
         let request = multipart(client, request, form, OPERATION)?;
         transport::execute(client, request, OPERATION).await?;
         Ok(())
     }
 }
 
-/// `request` (as the builder made it: method, URL, headers) with `form` as its body.
+/// `request` (as the builder made it: method, URL, headers) with `form` as its body instead
+/// of the builder's.
 fn multipart(
     client: &crate::Client,
     request: reqwest::Request,
     form: Form,
     operation: &Operation,
 ) -> Result<reqwest::Request, Error> {
+    let mut headers = request.headers().clone();
+    headers.remove(reqwest::header::CONTENT_TYPE);
+    headers.remove(reqwest::header::CONTENT_LENGTH);
     client
         .client
         .request(request.method().clone(), request.url().clone())
-        .headers(request.headers().clone())
+        .headers(headers)
         .multipart(form)
         .build()
         .map_err(|e| Error::InvalidRequest {

@@ -9,12 +9,14 @@
 
 mod account;
 mod commits;
+mod files;
 mod hooks;
 mod issues;
 mod pipelines;
 mod pullrequests;
 mod refs;
 mod repositories;
+mod steps;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -151,6 +153,17 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
     ("delete_webhook", |r, a| run(hooks::delete, r, a)),
+    ("get_source", |r, a| run(files::get_source, r, a)),
+    ("create_commit", |r, a| run(files::create_commit, r, a)),
+    ("list_downloads", |r, a| run(files::list_downloads, r, a)),
+    ("upload_download", |r, a| run(files::upload_download, r, a)),
+    ("get_download", |r, a| run(files::get_download, r, a)),
+    ("delete_download", |r, a| run(files::delete_download, r, a)),
+    ("get_diff", |r, a| run(files::get_diff, r, a)),
+    ("get_patch", |r, a| run(files::get_patch, r, a)),
+    ("list_pipeline_steps", |r, a| run(steps::list, r, a)),
+    ("get_pipeline_step", |r, a| run(steps::get, r, a)),
+    ("get_pipeline_step_log", |r, a| run(steps::log, r, a)),
 ];
 
 /// The handler of the operation `name`, when this server serves it.
