@@ -43,7 +43,9 @@ fn generated(line: &'static [u8]) -> Response {
 }
 
 async fn serve(router: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     addr
@@ -142,7 +144,10 @@ async fn main() {
     )
     .await;
 
-    println!("peak RSS above the baseline, median of {RUNS} runs, {} MB each", TOTAL / 1_000_000);
+    println!(
+        "peak RSS above the baseline, median of {RUNS} runs, {} MB each",
+        TOTAL / 1_000_000
+    );
     println!("{:<44} {:>10} {:>10}", "read", "peak (MB)", "MB/s");
     let mut rows: Vec<(&str, Vec<(f64, f64, f64)>)> = Vec::new();
     let mut download = Vec::new();

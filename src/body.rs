@@ -45,9 +45,9 @@ use futures_core::Stream;
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
 
+use crate::Error;
 use crate::operations::Operation;
 use crate::transport::Streamed;
-use crate::Error;
 
 /// The answer of a `send_streaming()`: its status and headers, and its body still to be read.
 ///

@@ -166,7 +166,9 @@ impl Tail {
     fn text_of(&mut self, chunk: Bytes) -> Option<String> {
         let mut chunk = &chunk[..];
         if self.skip > 0 {
-            let skipped = usize::try_from(self.skip).unwrap_or(usize::MAX).min(chunk.len());
+            let skipped = usize::try_from(self.skip)
+                .unwrap_or(usize::MAX)
+                .min(chunk.len());
             chunk = &chunk[skipped..];
             self.skip = self.skip.saturating_sub(skipped as u64);
         }
@@ -228,15 +230,15 @@ impl Tail {
             .into_request()
             .map_err(|e| Error::invalid_request(&GET_PIPELINE_STEP_LOG, e))?;
         if self.offset > 0 {
-            let range = HeaderValue::from_str(&format!("bytes={}-", self.offset))
-                .map_err(|e| Error::InvalidRequest {
+            let range = HeaderValue::from_str(&format!("bytes={}-", self.offset)).map_err(|e| {
+                Error::InvalidRequest {
                     operation: GET_PIPELINE_STEP_LOG.name,
                     message: e.to_string(),
-                })?;
+                }
+            })?;
             request.headers_mut().insert(header::RANGE, range);
         }
-        let body = match transport::execute_streaming(client, request, &GET_PIPELINE_STEP_LOG)
-            .await
+        let body = match transport::execute_streaming(client, request, &GET_PIPELINE_STEP_LOG).await
         {
             Ok(streamed) => Body::new(streamed),
             // Nothing past the offset yet, or no log before the step starts writing one.

@@ -209,7 +209,8 @@ mod tests {
 
     #[test]
     fn a_listing_is_told_from_a_json_file() {
-        let page = br#"{"pagelen": 10, "values": [{"type": "commit_file", "path": "a.rs"}], "page": 1}"#;
+        let page =
+            br#"{"pagelen": 10, "values": [{"type": "commit_file", "path": "a.rs"}], "page": 1}"#;
         assert_eq!(listing(page).unwrap().values.unwrap().len(), 1);
         assert!(listing(br#"{"pagelen": 10, "values": []}"#).is_some());
         assert!(listing(br#"{"name": "my-package", "version": "1.0.0"}"#).is_none());

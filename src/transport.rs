@@ -105,7 +105,8 @@ pub(crate) async fn execute(
     request: reqwest::Request,
     operation: &'static Operation,
 ) -> Result<Response, Error> {
-    let (status, headers, payload, operation) = run(client, request, operation, Read::Whole).await?;
+    let (status, headers, payload, operation) =
+        run(client, request, operation, Read::Whole).await?;
     let body = match payload {
         Payload::Whole(body) => body,
         Payload::Stream(response) => response
@@ -233,8 +234,10 @@ async fn follow(
                 )));
             }
             Some(Redirect::Storage) => {
-                return storage(client, operation, &method, &headers, target, status, hops, read)
-                    .await;
+                return storage(
+                    client, operation, &method, &headers, target, status, hops, read,
+                )
+                .await;
             }
             Some(Redirect::To(name)) => {
                 if method != Method::GET {
@@ -243,7 +246,9 @@ async fn follow(
                     )));
                 }
                 let Some(next) = operations::by_name(name) else {
-                    return Err(refuse(format!("`{name}` is not an operation of this client")));
+                    return Err(refuse(format!(
+                        "`{name}` is not an operation of this client"
+                    )));
                 };
                 if !state.is_own_origin(&target) {
                     return Err(refuse(format!(
@@ -282,7 +287,10 @@ fn shown(url: Option<&Url>, location: Option<&str>) -> String {
         }
         (None, Some(location)) => {
             let location = location.split(['?', '#']).next().unwrap_or_default();
-            endpoint::without_userinfo(location).chars().take(200).collect()
+            endpoint::without_userinfo(location)
+                .chars()
+                .take(200)
+                .collect()
         }
         (None, None) => "(none)".to_string(),
     }
@@ -681,9 +689,12 @@ async fn send(
     let body = if status.is_success() {
         match (read, cap) {
             (Read::Stream, _) => return Ok((status, headers, Payload::Stream(response))),
-            (Read::Whole, None) => {
-                Payload::Whole(response.bytes().await.map_err(reqwest::Error::without_url)?)
-            }
+            (Read::Whole, None) => Payload::Whole(
+                response
+                    .bytes()
+                    .await
+                    .map_err(reqwest::Error::without_url)?,
+            ),
             (Read::Whole, Some(cap)) => match read_capped(&mut response, cap)
                 .await
                 .map_err(reqwest::Error::without_url)?

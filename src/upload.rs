@@ -103,10 +103,9 @@ impl Upload {
                     operation: operation.name,
                     message: format!("cannot read the file {}: {e}", path.display()),
                 })?;
-                let name = self.file_name.or_else(|| {
-                    path.file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                });
+                let name = self
+                    .file_name
+                    .or_else(|| path.file_name().map(|n| n.to_string_lossy().into_owned()));
                 (part, name)
             }
             Content::Stream(body) => (Part::stream(body), self.file_name),
@@ -288,7 +287,11 @@ impl RepoHandle<'_> {
                 message: "a download needs a file name: set it with Upload::file_name".into(),
             });
         }
-        if let Some(name) = file.file_name.as_deref().filter(|n| n.contains(['"', '\r', '\n'])) {
+        if let Some(name) = file
+            .file_name
+            .as_deref()
+            .filter(|n| n.contains(['"', '\r', '\n']))
+        {
             return Err(Error::InvalidRequest {
                 operation: OPERATION.name,
                 message: format!(

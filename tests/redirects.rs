@@ -47,7 +47,12 @@ fn summary(records: &Records) -> Vec<(String, &'static str, Outcome, Option<u16>
                 Purpose::Storage => "storage".to_string(),
                 _ => "other".to_string(),
             };
-            (purpose, r.operation.name, r.outcome, r.status.map(|s| s.as_u16()))
+            (
+                purpose,
+                r.operation.name,
+                r.outcome,
+                r.status.map(|s| s.as_u16()),
+            )
         })
         .map(|(p, o, out, s)| (p, o, out, s))
         .collect()
@@ -134,7 +139,10 @@ async fn a_307_with_a_body_is_not_sent_again_anywhere() {
 async fn a_declared_same_origin_redirect_is_followed_as_its_target_and_audited_twice() {
     let server = MockServer::start().await;
     Mock::given(path("/2.0/repositories/ws/app/pullrequests/7/diff"))
-        .respond_with(redirect(302, "/2.0/repositories/ws/app/diff/ws/app:abc%0Ddef?from_pullrequest_id=7"))
+        .respond_with(redirect(
+            302,
+            "/2.0/repositories/ws/app/diff/ws/app:abc%0Ddef?from_pullrequest_id=7",
+        ))
         .mount(&server)
         .await;
     Mock::given(path("/2.0/repositories/ws/app/diff/ws/app:abc%0Ddef"))
@@ -169,7 +177,10 @@ async fn a_declared_same_origin_redirect_is_followed_as_its_target_and_audited_t
         ]
     );
     let line = records.lock().unwrap()[1].to_string();
-    assert!(line.contains("redirected from `get_pull_request_diff`"), "{line}");
+    assert!(
+        line.contains("redirected from `get_pull_request_diff`"),
+        "{line}"
+    );
 
     // Streamed, the body says whose answer it is.
     let body = client
@@ -236,19 +247,28 @@ async fn a_declared_redirect_to_a_forbidden_repository_is_denied_and_audited() {
         panic!("{error:?}")
     };
     assert_eq!(*operation, "get_diff");
-    assert_eq!(requests(&server).await.len(), 1, "only the first request left");
+    assert_eq!(
+        requests(&server).await.len(),
+        1,
+        "only the first request left"
+    );
     let records = records.lock().unwrap();
     assert_eq!(records.len(), 2);
     assert_eq!(records[1].outcome, Outcome::Denied);
     assert_eq!(records[1].path, "/repositories/ws/secret/diff/a..b");
-    assert!(matches!(records[1].purpose, Purpose::Redirected { from } if from.name == "get_pull_request_diff"));
+    assert!(
+        matches!(records[1].purpose, Purpose::Redirected { from } if from.name == "get_pull_request_diff")
+    );
 }
 
 #[tokio::test]
 async fn a_declared_redirect_to_a_path_that_is_not_its_target_is_refused() {
     let server = MockServer::start().await;
     Mock::given(path("/2.0/repositories/ws/app/pullrequests/7/diff"))
-        .respond_with(redirect(302, "/2.0/repositories/ws/app/src/main/secrets.txt"))
+        .respond_with(redirect(
+            302,
+            "/2.0/repositories/ws/app/src/main/secrets.txt",
+        ))
         .mount(&server)
         .await;
     let (client, _) = client(&server, None);
@@ -259,7 +279,10 @@ async fn a_declared_redirect_to_a_path_that_is_not_its_target_is_refused() {
         .send()
         .await
         .unwrap_err();
-    assert!(error.to_string().contains("matches no operation"), "{error}");
+    assert!(
+        error.to_string().contains("matches no operation"),
+        "{error}"
+    );
     assert_eq!(requests(&server).await.len(), 1);
 }
 
@@ -305,11 +328,19 @@ async fn a_storage_redirect_is_followed_without_credentials_and_audited() {
         assert!(request.headers.get("authorization").is_none());
         assert_eq!(request.url.query(), Some("signature=s3cr3t"));
     }
-    assert!(requests(&server).await.iter().all(|r| r.headers.get("authorization").is_some()));
+    assert!(
+        requests(&server)
+            .await
+            .iter()
+            .all(|r| r.headers.get("authorization").is_some())
+    );
     let records = records.lock().unwrap();
     assert_eq!(records.len(), 4);
     assert_eq!(records[1].purpose, Purpose::Storage);
-    assert_eq!(records[1].path, format!("{}/files/app.tar.gz", storage.uri()));
+    assert_eq!(
+        records[1].path,
+        format!("{}/files/app.tar.gz", storage.uri())
+    );
     assert!(!records[1].to_string().contains("s3cr3t"));
 }
 
@@ -333,7 +364,10 @@ async fn a_redirect_loop_stops_after_a_few_hops() {
         .send()
         .await
         .unwrap_err();
-    assert!(error.to_string().contains("more than 3 redirects"), "{error}");
+    assert!(
+        error.to_string().contains("more than 3 redirects"),
+        "{error}"
+    );
     // Three redirects followed (one from the API, two from storage), the fourth refused.
     assert_eq!(requests(&storage).await.len(), 3);
 }
@@ -378,11 +412,19 @@ async fn a_json_answer_over_the_limit_is_refused_with_a_hint() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(error, Error::TooLarge { limit: 1024, .. }), "{error:?}");
+    assert!(
+        matches!(error, Error::TooLarge { limit: 1024, .. }),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("max_json_body"), "{error}");
     // Under the limit, the same answer is read.
     let client = Client::builder().base_url(server.uri()).build().unwrap();
-    client.repo("ws", "app").get_repository().send().await.unwrap();
+    client
+        .repo("ws", "app")
+        .get_repository()
+        .send()
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -156,7 +156,12 @@ pub(crate) fn ranged(headers: &HeaderMap, content: Bytes, content_type: &'static
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_range(v, total))
     else {
-        return (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], content).into_response();
+        return (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, content_type)],
+            content,
+        )
+            .into_response();
     };
     if start >= total {
         return (
@@ -170,7 +175,10 @@ pub(crate) fn ranged(headers: &HeaderMap, content: Bytes, content_type: &'static
         StatusCode::PARTIAL_CONTENT,
         [
             (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_RANGE, format!("bytes {start}-{end}/{total}")),
+            (
+                header::CONTENT_RANGE,
+                format!("bytes {start}-{end}/{total}"),
+            ),
         ],
         content.slice(start..=end),
     )

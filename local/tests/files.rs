@@ -54,7 +54,10 @@ async fn files_and_directories_are_told_apart_and_meta_describes_them() {
 
     // A JSON file is a file, not a listing.
     let file = repo.read_file("main", "package.json").await.unwrap();
-    assert_eq!(file.text().await.unwrap(), "{\"name\": \"app\", \"values\": []}\n");
+    assert_eq!(
+        file.text().await.unwrap(),
+        "{\"name\": \"app\", \"values\": []}\n"
+    );
 
     let Source::Directory(entries) = repo.read_source("main", "src").await.unwrap() else {
         panic!("src is a directory")
@@ -70,7 +73,12 @@ async fn files_and_directories_are_told_apart_and_meta_describes_them() {
             ("commit_directory".into(), "src/bin".into()),
         ]
     );
-    let root = repo.read_source("main", "").await.unwrap().into_directory().unwrap();
+    let root = repo
+        .read_source("main", "")
+        .await
+        .unwrap()
+        .into_directory()
+        .unwrap();
     assert_eq!(root.len(), 3, "{root:?}");
 
     let meta = repo.source_meta("main", "src/lib.rs").await.unwrap();
@@ -83,14 +91,23 @@ async fn files_and_directories_are_told_apart_and_meta_describes_them() {
     assert!(error.to_string().contains("is a directory"), "{error}");
     let error = repo.read_source("main", "nowhere.txt").await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
-    let error = repo.read_source("main", "src/../../other").await.unwrap_err();
+    let error = repo
+        .read_source("main", "src/../../other")
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::Denied { .. }), "{error:?}");
 }
 
 #[tokio::test]
 async fn a_commit_made_from_uploaded_files_is_read_back() {
     let bb = LocalBitbucket::start().await;
-    bb.push("acme", "app", "main", "Initial commit", &[("old.txt", "old\n"), ("keep.txt", "keep\n")]);
+    bb.push(
+        "acme",
+        "app",
+        "main",
+        "Initial commit",
+        &[("old.txt", "old\n"), ("keep.txt", "keep\n")],
+    );
     let client = common::admin(&bb);
     let repo = client.repo("acme", "app");
     let dir = std::env::temp_dir().join(format!("bb-upload-{}", std::process::id()));
@@ -120,7 +137,14 @@ async fn a_commit_made_from_uploaded_files_is_read_back() {
 
     let read = |path: &'static str| {
         let repo = repo.clone();
-        async move { repo.read_file("main", path).await.unwrap().text().await.unwrap() }
+        async move {
+            repo.read_file("main", path)
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
     };
     assert_eq!(read("docs/index.md").await, "# Docs\n");
     assert_eq!(read("docs/notes.md").await, "from a file\n");
@@ -136,7 +160,10 @@ async fn a_commit_made_from_uploaded_files_is_read_back() {
     assert!(patch.contains("Subject: [PATCH] Add docs"), "{patch}");
     let diff = repo
         .get_diff()
-        .spec(format!("{hash}..{}", &commit.parents.unwrap()[0].hash.clone().unwrap()))
+        .spec(format!(
+            "{hash}..{}",
+            &commit.parents.unwrap()[0].hash.clone().unwrap()
+        ))
         .send_streaming()
         .await
         .unwrap()
@@ -144,7 +171,10 @@ async fn a_commit_made_from_uploaded_files_is_read_back() {
         .await
         .unwrap();
     assert!(diff.contains("+++ b/docs/index.md"), "{diff}");
-    assert!(diff.contains("deleted file mode 100644\n--- a/old.txt"), "{diff}");
+    assert!(
+        diff.contains("deleted file mode 100644\n--- a/old.txt"),
+        "{diff}"
+    );
 }
 
 #[tokio::test]
@@ -159,7 +189,10 @@ async fn a_download_is_uploaded_then_fetched_through_the_storage_redirect() {
         .unwrap();
 
     let listed = repo.list_downloads().send().await.unwrap();
-    assert_eq!(listed.values.unwrap()[0].name.as_deref(), Some("app-1.0.tar.gz"));
+    assert_eq!(
+        listed.values.unwrap()[0].name.as_deref(),
+        Some("app-1.0.tar.gz")
+    );
 
     let mut body = repo
         .get_download()
@@ -178,7 +211,11 @@ async fn a_download_is_uploaded_then_fetched_through_the_storage_redirect() {
         .iter()
         .find(|r| r.purpose == Purpose::Storage)
         .expect("a storage record");
-    assert!(storage.path.starts_with(bb.storage_origin()), "{}", storage.path);
+    assert!(
+        storage.path.starts_with(bb.storage_origin()),
+        "{}",
+        storage.path
+    );
     assert!(!storage.path.contains("Signature"), "{}", storage.path);
     assert_ne!(bb.storage_origin(), bb.base_url().trim_end_matches("/2.0"));
     assert!(storage.succeeded(), "{storage}");
@@ -187,7 +224,13 @@ async fn a_download_is_uploaded_then_fetched_through_the_storage_redirect() {
 #[tokio::test]
 async fn a_running_steps_log_is_tailed_until_the_step_ends() {
     let bb = LocalBitbucket::start().await;
-    bb.push("acme", "app", "main", "Initial commit", &[("Makefile", "test:\n")]);
+    bb.push(
+        "acme",
+        "app",
+        "main",
+        "Initial commit",
+        &[("Makefile", "test:\n")],
+    );
     let (client, records) = audited(&bb);
     let repo = client.repo("acme", "app");
     let pipeline = repo
@@ -232,7 +275,11 @@ async fn a_running_steps_log_is_tailed_until_the_step_ends() {
     assert_eq!(log, whole);
     // The last round of the tail asked storage for the part after what it had read.
     assert!(
-        records.lock().unwrap().iter().any(|r| r.purpose == Purpose::Storage),
+        records
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|r| r.purpose == Purpose::Storage),
         "the finished log came from storage"
     );
 
@@ -267,7 +314,10 @@ async fn the_storage_host_refuses_credentials() {
         .unwrap();
     let _ = common::http();
     let answer = http
-        .get(format!("{}/repositories/acme/app/downloads/x.bin", bb.base_url()))
+        .get(format!(
+            "{}/repositories/acme/app/downloads/x.bin",
+            bb.base_url()
+        ))
         .bearer_auth(bb.token(Scope::ALL))
         .send()
         .await

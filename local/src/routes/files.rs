@@ -52,7 +52,9 @@ pub(super) async fn get_source(State(app): State<Shared>, params: Params, uri: U
     }
     let entries = listing(&app, repo, &hash, tree, path);
     if entries.is_empty() && !path.is_empty() {
-        return Err(ApiError::not_found(format_args!("No such file or directory: {path}")));
+        return Err(ApiError::not_found(format_args!(
+            "No such file or directory: {path}"
+        )));
     }
     if meta {
         return ok(directory_entry(&app, repo, &hash, path));
@@ -167,9 +169,8 @@ pub(super) async fn create_commit(
         parents
             .iter()
             .map(|p| {
-                r.resolve(p).ok_or_else(|| {
-                    ApiError::bad_request(format!("parents: commit {p} not found"))
-                })
+                r.resolve(p)
+                    .ok_or_else(|| ApiError::bad_request(format!("parents: commit {p} not found")))
             })
             .collect::<Result<_, _>>()?
     };
@@ -204,18 +205,16 @@ pub(super) async fn create_commit(
 }
 
 fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
-    ApiError::bad_request(format!("the multipart/form-data body does not parse: {error}"))
+    ApiError::bad_request(format!(
+        "the multipart/form-data body does not parse: {error}"
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Downloads
 // ---------------------------------------------------------------------------------------------
 
-pub(super) async fn list_downloads(
-    State(app): State<Shared>,
-    params: Params,
-    uri: Uri,
-) -> Answer {
+pub(super) async fn list_downloads(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
     let query = list_query(&app, &uri);
     let store = app.store();
     let repo = repo(&store, &params)?;
@@ -258,7 +257,11 @@ pub(super) async fn upload_download(
         if field.name() != Some("files") {
             continue;
         }
-        let Some(name) = field.file_name().map(str::to_string).filter(|n| !n.is_empty()) else {
+        let Some(name) = field
+            .file_name()
+            .map(str::to_string)
+            .filter(|n| !n.is_empty())
+        else {
             return Err(ApiError::bad_request("files: a file needs a file name"));
         };
         let content = field.bytes().await.map_err(multipart_error)?;

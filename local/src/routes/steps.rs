@@ -101,11 +101,7 @@ pub(super) async fn get(State(app): State<Shared>, params: Params) -> Answer {
 
 /// The step's log: 404 before the step starts, a line more on each read while it runs (the
 /// part a `Range` asks for), and once it is done a 307 to the whole log on the storage host.
-pub(super) async fn log(
-    State(app): State<Shared>,
-    params: Params,
-    headers: HeaderMap,
-) -> Answer {
+pub(super) async fn log(State(app): State<Shared>, params: Params, headers: HeaderMap) -> Answer {
     let store = app.store();
     let repo = repo(&store, &params)?;
     let pipeline = &repo.pipelines[pipeline_at(repo, &params)?];
