@@ -66,8 +66,11 @@ fn reset_peak() {
     std::fs::write("/proc/self/clear_refs", "5").expect("Linux's /proc/self/clear_refs");
 }
 
-/// Runs `read` and returns (MB of peak RSS above the RSS before, MB read, seconds).
-async fn measure<F, Fut>(read: F) -> (f64, f64, f64)
+/// One run: MB of peak RSS above the RSS before, MB read, seconds.
+type Run = (f64, f64, f64);
+
+/// Runs `read` and measures it.
+async fn measure<F, Fut>(read: F) -> Run
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = u64>,
@@ -149,7 +152,7 @@ async fn main() {
         TOTAL / 1_000_000
     );
     println!("{:<44} {:>10} {:>10}", "read", "peak (MB)", "MB/s");
-    let mut rows: Vec<(&str, Vec<(f64, f64, f64)>)> = Vec::new();
+    let mut rows: Vec<(&str, Vec<Run>)> = Vec::new();
     let mut download = Vec::new();
     let mut log = Vec::new();
     let mut whole = Vec::new();

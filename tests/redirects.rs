@@ -54,7 +54,6 @@ fn summary(records: &Records) -> Vec<(String, &'static str, Outcome, Option<u16>
                 r.status.map(|s| s.as_u16()),
             )
         })
-        .map(|(p, o, out, s)| (p, o, out, s))
         .collect()
 }
 
