@@ -78,6 +78,10 @@ enum Step {
     Redirect(StatusCode, Option<String>),
 }
 
+/// A 2xx answer: status, headers, body as read, the operation whose answer it is, and the URL
+/// that answered.
+type Answered = (StatusCode, HeaderMap, Payload, &'static Operation, Url);
+
 /// A successful answer whose body is still on its way: [`crate::body::Body`] reads it.
 pub(crate) struct Streamed {
     pub status: StatusCode,
@@ -92,6 +96,11 @@ pub(crate) struct Response {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The operation whose answer it is: the called one, or the one it redirected to on the
+    /// same origin (whose `next` links a list then follows).
+    pub operation: &'static Operation,
+    /// The URL that answered (after redirects).
+    pub url: Url,
 }
 
 /// Sends `request` for `operation`: each attempt admitted (policy and path checks, see
@@ -105,7 +114,7 @@ pub(crate) async fn execute(
     request: reqwest::Request,
     operation: &'static Operation,
 ) -> Result<Response, Error> {
-    let (status, headers, payload, operation) =
+    let (status, headers, payload, operation, url) =
         run(client, request, operation, Read::Whole).await?;
     let body = match payload {
         Payload::Whole(body) => body,
@@ -119,6 +128,8 @@ pub(crate) async fn execute(
         status,
         headers,
         body,
+        operation,
+        url,
     })
 }
 
@@ -129,7 +140,7 @@ pub(crate) async fn execute_streaming(
     request: reqwest::Request,
     operation: &'static Operation,
 ) -> Result<Streamed, Error> {
-    let (status, headers, payload, operation) =
+    let (status, headers, payload, operation, _) =
         run(client, request, operation, Read::Stream).await?;
     match payload {
         Payload::Stream(body) => Ok(Streamed {
@@ -160,7 +171,7 @@ async fn run(
     request: reqwest::Request,
     operation: &'static Operation,
     read: Read,
-) -> Result<(StatusCode, HeaderMap, Payload, &'static Operation), Error> {
+) -> Result<Answered, Error> {
     let span = tracing::info_span!(
         "bitbucket.request",
         operation = operation.name,
@@ -189,7 +200,7 @@ async fn follow(
     read: Read,
     started: Instant,
     span: &tracing::Span,
-) -> Result<(StatusCode, HeaderMap, Payload, &'static Operation), Error> {
+) -> Result<Answered, Error> {
     let state = &client.inner;
     let mut from: Option<&'static Operation> = None;
     let mut hops = 0u32;
@@ -200,7 +211,7 @@ async fn follow(
         let (status, location) =
             match attempts(client, request, operation, from, read, started, span).await? {
                 Step::Done(status, headers, payload) => {
-                    return Ok((status, headers, payload, operation));
+                    return Ok((status, headers, payload, operation, url));
                 }
                 Step::Redirect(status, location) => (status, location),
             };
@@ -326,7 +337,7 @@ async fn storage(
     mut status: StatusCode,
     mut hops: u32,
     read: Read,
-) -> Result<(StatusCode, HeaderMap, Payload, &'static Operation), Error> {
+) -> Result<Answered, Error> {
     loop {
         let refuse = |status: StatusCode, url: &Url, reason: String| Error::Redirect {
             operation: operation.name,
@@ -417,7 +428,7 @@ async fn storage(
             },
         };
         pending.finish(Outcome::Answered, None);
-        return Ok((status, answer_headers, payload, operation));
+        return Ok((status, answer_headers, payload, operation, url));
     }
 }
 

@@ -453,3 +453,50 @@ async fn file_paths_keep_their_slashes_and_dot_segments_are_refused() {
     assert!(matches!(error, Error::Denied { .. }), "{error:?}");
     assert_eq!(requests(&server).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_list_that_redirects_follows_the_targets_next_links() {
+    let server = MockServer::start().await;
+    let target = "/2.0/repositories/ws/app/diffstat/ws/app:abc%0Ddef";
+    Mock::given(path("/2.0/repositories/ws/app/pullrequests/3/diffstat"))
+        .respond_with(redirect(302, &format!("{target}?from_pullrequest_id=3")))
+        .mount(&server)
+        .await;
+    let entry =
+        |name: &str| json!({"type": "diffstat", "status": "modified", "new": {"path": name}});
+    Mock::given(path(target))
+        .and(wiremock::matchers::query_param("page", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "values": [entry("b.rs")], "pagelen": 1
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(path(target))
+        .and(wiremock::matchers::query_param_is_missing("page"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "values": [entry("a.rs")], "pagelen": 1,
+            "next": format!("{}{target}?from_pullrequest_id=3&page=2", server.uri()),
+        })))
+        .mount(&server)
+        .await;
+    let (client, records) = client(&server, None);
+    let files: Vec<_> = client
+        .repo("ws", "app")
+        .get_pull_request_diffstat()
+        .pull_request_id(3)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(files.len(), 2);
+    let operations: Vec<&str> = records
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.operation.name)
+        .collect();
+    assert_eq!(
+        operations,
+        ["get_pull_request_diffstat", "get_diffstat", "get_diffstat"]
+    );
+}
