@@ -1,5 +1,6 @@
 //! Following a pipeline step's log while the step runs: [`RepoHandle::tail_pipeline_step_log`].
 
+use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -73,6 +74,9 @@ impl RepoHandle<'_> {
     }
 }
 
+/// The stream of [`LogTail::into_stream`]: the log's new text as it is written.
+pub type LogStream = Pin<Box<dyn Stream<Item = Result<String, Error>> + Send>>;
+
 /// Where a tail is.
 struct Tail {
     spec: LogTail,
@@ -99,8 +103,9 @@ impl LogTail {
         self
     }
 
-    /// The log's new text, piece by piece, until the step ends.
-    pub fn into_stream(self) -> impl Stream<Item = Result<String, Error>> + Send + 'static {
+    /// The log's new text, piece by piece, until the step ends. It ends after the first
+    /// error.
+    pub fn into_stream(self) -> LogStream {
         let tail = Tail {
             spec: self,
             offset: 0,
@@ -111,7 +116,7 @@ impl LogTail {
             done: false,
             started: false,
         };
-        futures_util::stream::unfold(tail, |mut tail| async move {
+        Box::pin(futures_util::stream::unfold(tail, |mut tail| async move {
             if tail.done {
                 return None;
             }
@@ -123,7 +128,7 @@ impl LogTail {
                     Some((Err(error), tail))
                 }
             }
-        })
+        }))
     }
 }
 

@@ -302,11 +302,10 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
         .into_iter()
         .find_map(|s| s.uuid)
         .ok_or("the pipeline has no step")?;
-    let mut log = Box::pin(
-        api.tail_pipeline_step_log(&uuid, &step)
-            .interval(Duration::from_millis(20))
-            .into_stream(),
-    );
+    let mut log = api
+        .tail_pipeline_step_log(&uuid, &step)
+        .interval(Duration::from_millis(20))
+        .into_stream();
     let (mut pieces, mut text) = (0, String::new());
     while let Some(piece) = log.next().await {
         pieces += 1;

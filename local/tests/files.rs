@@ -291,10 +291,9 @@ async fn a_running_steps_log_is_tailed_until_the_step_ends() {
         .await
         .unwrap();
     assert_eq!(again.concat(), whole);
-    let mut stream = Box::pin(
-        repo.tail_pipeline_step_log(&pipeline_uuid, "{00000000-0000-0000-0000-000000000000}")
-            .into_stream(),
-    );
+    let mut stream = repo
+        .tail_pipeline_step_log(&pipeline_uuid, "{00000000-0000-0000-0000-000000000000}")
+        .into_stream();
     let error = stream.next().await.unwrap().unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
 }
