@@ -336,22 +336,12 @@ impl Pending {
         grant: &'static str,
         token_url: &str,
     ) -> Pending {
-        Pending::new(
+        Pending::outside_the_api(
             client,
-            AuditRecord {
-                agent: client.inner.agent.clone(),
-                operation,
-                purpose: Purpose::OAuthToken { grant },
-                method: Method::POST,
-                path: token_url.to_string(),
-                params: None,
-                decision: Decision::Allowed,
-                attempt: 1,
-                outcome: Outcome::Cancelled,
-                status: None,
-                error: None,
-                duration: Duration::ZERO,
-            },
+            operation,
+            Purpose::OAuthToken { grant },
+            Method::POST,
+            token_url.to_string(),
         )
     }
 
@@ -361,14 +351,32 @@ impl Pending {
         let mut shown = url.clone();
         shown.set_query(None);
         shown.set_fragment(None);
+        Pending::outside_the_api(
+            client,
+            operation,
+            Purpose::Storage,
+            Method::GET,
+            shown.to_string(),
+        )
+    }
+
+    /// A request for `operation`'s call to somewhere other than the API (`path` is its URL):
+    /// allowed, since the call was, and not judged by the policy itself.
+    fn outside_the_api(
+        client: &Client,
+        operation: &'static Operation,
+        purpose: Purpose,
+        method: Method,
+        path: String,
+    ) -> Pending {
         Pending::new(
             client,
             AuditRecord {
                 agent: client.inner.agent.clone(),
                 operation,
-                purpose: Purpose::Storage,
-                method: Method::GET,
-                path: shown.to_string(),
+                purpose,
+                method,
+                path,
                 params: None,
                 decision: Decision::Allowed,
                 attempt: 1,

@@ -9,24 +9,13 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use serde_json::{Value, json};
 
 use super::files::{ranged_text, redirect};
+use super::pipelines::position;
 use super::{Answer, Params, Shared, list_query, ok, param, repo, repo_index};
 use crate::App;
 use crate::errors::ApiError;
 use crate::ids;
 use crate::paging::{self, Paging};
 use crate::store::{Pipeline, Repo, Stage};
-
-/// The pipeline the path names: by `{uuid}` (braces optional) or build number.
-fn pipeline_at(repo: &Repo, params: &Params) -> Result<usize, ApiError> {
-    let id = param(params, "pipeline_uuid");
-    let bare = id.trim_matches(['{', '}']);
-    repo.pipelines
-        .iter()
-        .position(|p| {
-            ids::same(p.uuid.trim_matches(['{', '}']), bare) || p.build_number.to_string() == id
-        })
-        .ok_or_else(|| ApiError::not_found(format_args!("Pipeline {id}")))
-}
 
 /// Checks that the path's step is the pipeline's one.
 fn check_step(app: &App, pipeline: &Pipeline, params: &Params) -> Result<(), ApiError> {
@@ -81,7 +70,7 @@ pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) ->
     let query = list_query(&app, &uri);
     let store = app.store();
     let repo = repo(&store, &params)?;
-    let pipeline = &repo.pipelines[pipeline_at(repo, &params)?];
+    let pipeline = &repo.pipelines[position(repo, &params)?];
     ok(paging::page(
         vec![step(&app, repo, pipeline)],
         &query,
@@ -92,7 +81,7 @@ pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) ->
 pub(super) async fn get(State(app): State<Shared>, params: Params) -> Answer {
     let mut store = app.store();
     let index = repo_index(&store, &params)?;
-    let at = pipeline_at(&store.repos[index], &params)?;
+    let at = position(&store.repos[index], &params)?;
     check_step(&app, &store.repos[index].pipelines[at], &params)?;
     store.repos[index].pipelines[at].advance();
     let repo = &store.repos[index];
@@ -104,7 +93,7 @@ pub(super) async fn get(State(app): State<Shared>, params: Params) -> Answer {
 pub(super) async fn log(State(app): State<Shared>, params: Params, headers: HeaderMap) -> Answer {
     let store = app.store();
     let repo = repo(&store, &params)?;
-    let pipeline = &repo.pipelines[pipeline_at(repo, &params)?];
+    let pipeline = &repo.pipelines[position(repo, &params)?];
     check_step(&app, pipeline, &params)?;
     let stage = pipeline.stage;
     let mut blobs = app.blobs();
