@@ -48,6 +48,12 @@
 //!   webhooks. Pipelines advance one state each time they are read: `PENDING`, then
 //!   `IN_PROGRESS`, then `COMPLETED` with the result of [`LocalBitbucket::set_pipeline_result`]
 //!   (`SUCCESSFUL` by default); stopping one completes it as `STOPPED`.
+//! - **Files, downloads, logs and diffs**: a commit's files and directories (`format=meta`
+//!   too), commits made through `POST …/src` (multipart), downloads uploaded and served through
+//!   a redirect to a storage host on a second loopback origin
+//!   ([`LocalBitbucket::storage_origin`], which refuses credentials), one step per pipeline
+//!   whose log grows by a line on each read while it runs (with `Range`) and is a 307 to
+//!   storage once done, and `git diff` / `format-patch` text between commits.
 //! - **Bodies**: `type` fields, `{uuid}` ids, `links` whose hrefs point at this server,
 //!   timestamps, and Bitbucket's error bodies (`{"type": "error", "error": {...}}`).
 //! - **Pagination**: numbered pages (`page=2`, `size`, `previous`) on most lists; opaque
