@@ -102,7 +102,16 @@ pub enum Answer {
     Empty,
 }
 
-/// Where an operation's redirect leads.
+/// Where an operation's redirect leads: the only redirects the client follows.
+///
+/// The HTTP client follows no redirect by itself; each 3xx is judged against this fact of its
+/// operation. An operation without one fails with [`crate::Error::Redirect`], naming where
+/// the answer pointed. [`Redirect::Storage`] is followed for a GET only, to `https://` (or
+/// plain `http://` to loopback), without credentials or body, for at most 3 redirects in a
+/// row. [`Redirect::To`] is followed only on the client's origin and only to an instance of
+/// the named operation's path, as that operation: the client's policy judges it, credentials
+/// go with it, and both requests leave an audit record
+/// ([`crate::audit::Purpose::Redirected`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Redirect {
