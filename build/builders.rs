@@ -148,6 +148,19 @@ pub fn rewrite_builders(
         for stmt in &mut stmts {
             forms.visit_stmt_mut(stmt);
         }
+        // A trailing `{path}` (a file in a repository, an attachment) keeps its slashes.
+        if op.path.ends_with("/{path}") {
+            let mut paths = FilePaths { found: false };
+            for stmt in &mut stmts {
+                paths.visit_stmt_mut(stmt);
+            }
+            if !paths.found {
+                return Err(format!(
+                    "`{name}`: its path ends with `{{path}}`, but `into_request` has no \
+                     `encode_path(&path.to_string())` to keep its slashes"
+                ));
+            }
+        }
 
         let constant = op.constant();
         let (ret, decode) = match (&success, op.answer) {
@@ -160,7 +173,7 @@ pub fn rewrite_builders(
             (Success::Json(ty), _) => (quote!(#ty), quote!(json)),
         };
         let send_doc = send_doc(op);
-        let new_items: Vec<ImplItem> = vec![
+        let mut new_items: Vec<ImplItem> = vec![
             parse_quote! {
                 /// Builds the HTTP request without sending it.
                 pub(crate) fn into_request(self) -> ::std::result::Result<(&'a super::Client, ::reqwest::Request), Error> {
@@ -179,6 +192,24 @@ pub fn rewrite_builders(
                 }
             },
         ];
+        if matches!(success, Success::Raw) {
+            new_items.push(parse_quote! {
+                /// Sends the request like `send()`, and returns the answer with its body still
+                /// to be read: stream it chunk by chunk ([`crate::body::Body::chunk`],
+                /// [`crate::body::Body::into_stream`]) in bounded memory, whatever its size, or
+                /// read it whole ([`crate::body::Body::bytes`], [`crate::body::Body::text`]).
+                /// No size limit applies. See [`crate::body`].
+                pub async fn send_streaming(self) -> ::std::result::Result<crate::body::Body, crate::Error> {
+                    const OPERATION: &crate::Operation = &crate::operations::#constant;
+                    let (client, request) = self
+                        .into_request()
+                        .map_err(|e| crate::Error::invalid_request(OPERATION, e))?;
+                    crate::transport::execute_streaming(client, request, OPERATION)
+                        .await
+                        .map(crate::body::Body::new)
+                }
+            });
+        }
         imp.items.extend(new_items);
 
         let json = match &success {
@@ -422,5 +453,31 @@ impl VisitMut for FormBodies {
                 )
                 .body(crate::form::#form_ident(#args).map_err(Error::InvalidRequest)?)
         };
+    }
+}
+
+/// `encode_path(&path.to_string())` → `crate::transport::encode_file_path(..)`: a file path
+/// keeps its slashes (`src/lib.rs`, not `src%2Flib.rs`).
+struct FilePaths {
+    found: bool,
+}
+
+impl VisitMut for FilePaths {
+    // The URL is built by `format!`, whose arguments are tokens to syn: rewritten as such.
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        visit_mut::visit_macro_mut(self, mac);
+        if !mac.path.is_ident("format") {
+            return;
+        }
+        let from = quote!(encode_path(&path.to_string())).to_string();
+        let tokens = mac.tokens.to_string();
+        if !tokens.contains(&from) {
+            return;
+        }
+        let to = quote!(crate::transport::encode_file_path(&path.to_string())).to_string();
+        if let Ok(rewritten) = tokens.replace(&from, &to).parse() {
+            mac.tokens = rewritten;
+            self.found = true;
+        }
     }
 }

@@ -52,7 +52,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::{Method, StatusCode};
+use reqwest::{Method, StatusCode, Url};
 
 use crate::Client;
 use crate::admission::Admission;
@@ -116,6 +116,17 @@ pub enum Purpose {
         /// The grant asked for: `refresh_token` or `client_credentials`.
         grant: &'static str,
     },
+    /// A request of the record's operation made because `from` answered with a redirect to it
+    /// on the same origin (a pull request's diff leads to the repository's diff). The record
+    /// of `from`'s request, with its 3xx, comes just before.
+    Redirected {
+        /// The operation whose answer redirected here.
+        from: &'static Operation,
+    },
+    /// A request to a storage host that the operation's answer redirected to (a download, a
+    /// finished step's log), sent without credentials. [`AuditRecord::path`] is the URL
+    /// without its query, which holds the storage host's signature.
+    Storage,
 }
 
 /// How a request ended: see [`AuditRecord::outcome`].
@@ -151,7 +162,7 @@ impl fmt::Display for AuditRecord {
             None => f.write_str("the client ")?,
         }
         let (past, base, object) = match self.purpose {
-            Purpose::Call => {
+            Purpose::Call | Purpose::Redirected { .. } => {
                 let (past, base) = verb(self.operation.name);
                 let object = object(self.operation, self.params.as_ref(), &self.path);
                 (past, base, object)
@@ -164,6 +175,20 @@ impl fmt::Display for AuditRecord {
                     self.operation.name, self.path
                 ),
             ),
+            Purpose::Storage => (
+                "downloaded",
+                "download",
+                format!(
+                    "the answer of `{}` from storage at {} (without credentials)",
+                    self.operation.name, self.path
+                ),
+            ),
+        };
+        let object = match self.purpose {
+            Purpose::Redirected { from } => {
+                format!("{object} (redirected from `{}`)", from.name)
+            }
+            _ => object,
         };
         let millis = self.duration.as_millis();
         let attempt = if self.attempt > 1 {
@@ -311,14 +336,47 @@ impl Pending {
         grant: &'static str,
         token_url: &str,
     ) -> Pending {
+        Pending::outside_the_api(
+            client,
+            operation,
+            Purpose::OAuthToken { grant },
+            Method::POST,
+            token_url.to_string(),
+        )
+    }
+
+    /// A request to a storage host at `url` (its query left out of the record) that
+    /// `operation`'s answer redirected to.
+    pub(crate) fn storage(client: &Client, operation: &'static Operation, url: &Url) -> Pending {
+        let mut shown = url.clone();
+        shown.set_query(None);
+        shown.set_fragment(None);
+        Pending::outside_the_api(
+            client,
+            operation,
+            Purpose::Storage,
+            Method::GET,
+            shown.to_string(),
+        )
+    }
+
+    /// A request for `operation`'s call to somewhere other than the API (`path` is its URL):
+    /// allowed, since the call was, and not judged by the policy itself.
+    fn outside_the_api(
+        client: &Client,
+        operation: &'static Operation,
+        purpose: Purpose,
+        method: Method,
+        path: String,
+    ) -> Pending {
         Pending::new(
             client,
             AuditRecord {
                 agent: client.inner.agent.clone(),
                 operation,
-                purpose: Purpose::OAuthToken { grant },
-                method: Method::POST,
-                path: token_url.to_string(),
+                purpose,
+                method,
+                path,
                 params: None,
                 decision: Decision::Allowed,
                 attempt: 1,
@@ -328,6 +386,13 @@ impl Pending {
                 duration: Duration::ZERO,
             },
         )
+    }
+
+    /// Marks the record as that of a request made because `from` redirected to it.
+    pub(crate) fn redirected_from(&mut self, from: Option<&'static Operation>) {
+        if let (Some(record), Some(from)) = (&mut self.record, from) {
+            record.purpose = Purpose::Redirected { from };
+        }
     }
 
     fn new(client: &Client, record: AuditRecord) -> Pending {
@@ -382,9 +447,13 @@ pub(crate) fn denied(
     method: &Method,
     admission: Admission,
     attempt: u32,
+    redirected_from: Option<&'static Operation>,
 ) {
     let mut record = call_record(client, operation, method, admission, attempt);
     record.outcome = Outcome::Denied;
+    if let Some(from) = redirected_from {
+        record.purpose = Purpose::Redirected { from };
+    }
     emit(&client.inner, &record);
 }
 
@@ -427,6 +496,8 @@ fn emit(state: &State, record: &AuditRecord) {
     let purpose = match record.purpose {
         Purpose::Call => "call",
         Purpose::OAuthToken { .. } => "oauth token",
+        Purpose::Redirected { .. } => "redirect",
+        Purpose::Storage => "storage",
     };
     match &record.decision {
         Decision::Allowed => tracing::info!(

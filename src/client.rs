@@ -18,6 +18,9 @@ const DEFAULT_BASE_URL: &str = "https://api.bitbucket.org/2.0";
 const DEFAULT_USER_AGENT: &str = concat!("bitbucket-cloud-rust/", env!("CARGO_PKG_VERSION"));
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest JSON answer read by default: far above any page Bitbucket sends (a page of
+/// 100 pull requests weighs about 1 MiB), far below what would hurt a small CI runner.
+pub(crate) const DEFAULT_MAX_JSON_BODY: u64 = 64 * 1024 * 1024;
 
 /// What every request of a client (and its clones) shares: the generated client's "inner".
 pub(crate) type Shared = Arc<State>;
@@ -33,6 +36,8 @@ pub(crate) struct State {
     /// Named in every audit record.
     pub(crate) agent: Option<String>,
     pub(crate) audit: Option<AuditSink>,
+    /// The largest JSON answer read, in bytes ([`ClientBuilder::max_json_body`]).
+    pub(crate) max_json_body: u64,
 }
 
 impl State {
@@ -70,6 +75,7 @@ pub struct ClientBuilder {
     agent: Option<String>,
     audit: Option<AuditSink>,
     accept_http: bool,
+    max_json_body: u64,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -83,6 +89,7 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("agent", &self.agent)
             .field("policy", &self.policy)
+            .field("max_json_body", &self.max_json_body)
             .finish_non_exhaustive()
     }
 }
@@ -101,6 +108,7 @@ impl Default for ClientBuilder {
             agent: None,
             audit: None,
             accept_http: false,
+            max_json_body: DEFAULT_MAX_JSON_BODY,
         }
     }
 }
@@ -176,8 +184,29 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest JSON answer a call reads, in bytes: 64 MiB by default. A larger answer
+    /// fails with [`Error::TooLarge`] once the limit is reached (or at once, when its
+    /// `Content-Length` says so), without holding more than the limit. Files, logs and diffs
+    /// are not JSON and not limited: stream them (`send_streaming()`, see [`crate::body`]).
+    ///
+    /// ```
+    /// use bitbucket_cloud::Client;
+    ///
+    /// let client = Client::builder().max_json_body(8 * 1024 * 1024).build()?;
+    /// # Ok::<(), bitbucket_cloud::Error>(())
+    /// ```
+    pub fn max_json_body(mut self, bytes: u64) -> Self {
+        self.max_json_body = bytes;
+        self
+    }
+
     /// Uses this `reqwest::Client` (proxies, custom roots, ...). `timeout`, `connect_timeout`
     /// and `user_agent` are then the given client's own.
+    ///
+    /// Build it with `redirect(reqwest::redirect::Policy::none())`: the client follows the
+    /// redirects Bitbucket declares itself, each one admitted by the policy and audited (see
+    /// [`crate::operations::Redirect`]); a client that follows redirects on its own would
+    /// fetch what the policy never judged.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -243,6 +272,7 @@ impl ClientBuilder {
                 policy: self.policy,
                 agent: self.agent,
                 audit: self.audit,
+                max_json_body: self.max_json_body,
             }),
         })
     }
@@ -264,6 +294,8 @@ fn http_client(
         .user_agent(user_agent)
         .timeout(timeout)
         .connect_timeout(connect_timeout)
+        // Redirects are the transport's to follow, each admitted and audited.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
 }

@@ -115,7 +115,7 @@ pub(crate) fn check(text: &str, purpose: Use, accept_http: bool) -> Result<Url, 
 }
 
 /// Whether the URL's host is the loopback interface: `127.0.0.0/8`, `::1` or `localhost`.
-fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
     };

@@ -151,6 +151,36 @@ pub enum Error {
         attempt: u32,
     },
 
+    /// Bitbucket answered with a redirect the client does not follow: one the operation does
+    /// not declare, one that leads where that kind of redirect may not go, or too many in a
+    /// row. Nothing was requested at `location`. See [`crate::operations::Redirect`].
+    #[error("{operation}: {status} redirect to {location} not followed: {reason}")]
+    Redirect {
+        /// The operation whose answer (or whose redirect's answer) this is.
+        operation: &'static str,
+        /// The status of the redirect.
+        status: StatusCode,
+        /// Where it pointed, without its query (which may hold a signature) and user
+        /// information; `(none)` when the answer had no usable `Location`.
+        location: String,
+        /// Why it was not followed, and what to do.
+        reason: String,
+    },
+
+    /// A JSON answer is larger than the client's limit ([`crate::ClientBuilder::max_json_body`]);
+    /// reading stopped at the limit, so no more than that was held.
+    #[error(
+        "{operation}: the JSON answer is larger than the limit of {limit} bytes, and was not \
+         read further. hint: ask for less (`pagelen`, `fields`, a narrower `q`), or raise the \
+         limit with ClientBuilder::max_json_body"
+    )]
+    TooLarge {
+        /// The operation whose answer it is.
+        operation: &'static str,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+
     /// The client is misconfigured (base URL, credentials in the environment, TLS).
     #[error("invalid client configuration: {0}")]
     Config(String),
@@ -169,7 +199,7 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Api(e) => Some(e.status),
-            Error::Decode { status, .. } => Some(*status),
+            Error::Decode { status, .. } | Error::Redirect { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -185,7 +215,9 @@ impl Error {
             | Error::Auth { operation, .. }
             | Error::ForeignNextLink { operation, .. }
             | Error::PaginationLoop { operation, .. }
-            | Error::BudgetExhausted { operation, .. } => Some(operation),
+            | Error::BudgetExhausted { operation, .. }
+            | Error::Redirect { operation, .. }
+            | Error::TooLarge { operation, .. } => Some(operation),
             Error::Config(_) => None,
         }
     }

@@ -22,6 +22,12 @@ impl<'a> RepoHandle<'a> {
         }
     }
 
+    /// The client the handle's calls go through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> &'a Client {
+        self.client
+    }
+
     /// The workspace (slug or `{uuid}`).
     pub fn workspace_slug(&self) -> &str {
         &self.workspace

@@ -83,6 +83,7 @@ mod generated;
 mod admission;
 pub mod audit;
 pub mod auth;
+pub mod body;
 mod client;
 mod completion;
 pub mod dynamic;
@@ -91,6 +92,9 @@ pub mod error;
 #[cfg(bitbucket_form_bodies)]
 mod form;
 mod handles;
+#[cfg(feature = "pipelines")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pipelines")))]
+pub mod logs;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod operations;
@@ -104,7 +108,12 @@ pub mod rate_limit;
 mod redact;
 pub mod retry;
 pub mod scopes;
+#[cfg(feature = "source")]
+#[cfg_attr(docsrs, doc(cfg(feature = "source")))]
+pub mod source;
 mod transport;
+#[cfg(any(feature = "source", feature = "downloads"))]
+pub mod upload;
 pub mod webhooks;
 
 pub use auth::{Auth, OAuth, OAuthTokens};

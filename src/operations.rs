@@ -102,7 +102,16 @@ pub enum Answer {
     Empty,
 }
 
-/// Where an operation's redirect leads.
+/// Where an operation's redirect leads: the only redirects the client follows.
+///
+/// The HTTP client follows no redirect by itself; each 3xx is judged against this fact of its
+/// operation. An operation without one fails with [`crate::Error::Redirect`], naming where
+/// the answer pointed. [`Redirect::Storage`] is followed for a GET only, to `https://` (or
+/// plain `http://` to loopback), without credentials or body, for at most 3 redirects in a
+/// row. [`Redirect::To`] is followed only on the client's origin and only to an instance of
+/// the named operation's path, as that operation: the client's policy judges it, credentials
+/// go with it, and both requests leave an audit record
+/// ([`crate::audit::Purpose::Redirected`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Redirect {
@@ -175,19 +184,61 @@ impl Operation {
     /// assert_eq!(params.get("pull_request_id"), Some("42"));
     /// assert!(op.match_path("/repositories/my-ws/my-repo/pullrequests").is_none());
     /// ```
+    ///
+    /// A trailing `{path}` (a file in a repository: `src/{commit}/{path}`) or `{spec}` (a
+    /// diff's spec, which Bitbucket's own redirects write as `ws/repo:abc%0Ddef`) takes the
+    /// rest of the path, slashes included; a `{path}` may be empty (the root directory). Their
+    /// `.` and `..` segments are refused like any other parameter's.
+    ///
+    /// ```
+    /// let op = bitbucket_cloud::operations::by_name("get_source").unwrap();
+    /// let params = op.match_path("/repositories/ws/app/src/main/src/lib.rs").unwrap();
+    /// assert_eq!(params.get("path"), Some("src/lib.rs"));
+    /// assert!(op.match_path("/repositories/ws/app/src/main/src/%2E%2E/x").is_none());
+    /// ```
     pub fn match_path(&self, path: &str) -> Option<PathParams> {
-        let mut template = self.path.split('/');
+        let (template, rest) = match self.rest_param() {
+            Some(name) => (&self.path[..self.path.len() - name.len() - 3], Some(name)),
+            None => (self.path, None),
+        };
+        let mut template = template.split('/');
         let mut actual = path.split('/');
         let mut params = Vec::new();
         loop {
             match (template.next(), actual.next()) {
-                (None, None) => return Some(PathParams(params)),
+                (None, None) if rest.is_none() => return Some(PathParams(params)),
+                (None, Some(first)) if rest.is_some() => {
+                    let mut value = String::new();
+                    for (i, segment) in std::iter::once(first).chain(actual).enumerate() {
+                        let decoded = percent_encoding::percent_decode_str(segment)
+                            .decode_utf8()
+                            .ok()?;
+                        if i > 0 {
+                            value.push('/');
+                        }
+                        value.push_str(&decoded);
+                    }
+                    let name = rest?;
+                    if has_dot_segment(&value) || (value.is_empty() && name != "path") {
+                        return None;
+                    }
+                    params.push((name, value));
+                    return Some(PathParams(params));
+                }
                 (Some(expected), Some(segment)) => {
                     match_segment(expected, segment, &mut params)?;
                 }
                 _ => return None,
             }
         }
+    }
+
+    /// The name of the template's last parameter when it takes the rest of a path (`path`,
+    /// `spec`): see [`Operation::match_path`].
+    fn rest_param(&self) -> Option<&'static str> {
+        ["path", "spec"]
+            .into_iter()
+            .find(|name| self.path.ends_with(&format!("/{{{name}}}")))
     }
 
     /// Whether the path template names this parameter (`workspace`, `repo_slug`, ...): whether
@@ -370,7 +421,15 @@ mod tests {
                 .match_path(&path)
                 .unwrap_or_else(|| panic!("{}: {path}", op.name));
             assert!(params.iter().all(|(_, v)| v == "x/y"), "{}", op.name);
-            assert!(op.match_path(&format!("{path}/extra")).is_none());
+            let extra = op.match_path(&format!("{path}/extra"));
+            if op.path.ends_with("/{path}") || op.path.ends_with("/{spec}") {
+                // A file path takes the rest of the path.
+                let params = extra.unwrap();
+                let last = params.iter().last().unwrap().1;
+                assert_eq!(last, "x/y/extra", "{}", op.name);
+            } else {
+                assert!(extra.is_none(), "{}", op.name);
+            }
         }
     }
 

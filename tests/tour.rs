@@ -24,7 +24,8 @@ async fn the_local_tour_walks_every_step() {
         "✓ Grace Hopper approved #1",
         "✓ policy: review-bot may not merge_pull_request; refused before sending",
         "✓ merged #1 into main: merge commit ",
-        "✓ pipeline #1 on main: PENDING → IN_PROGRESS → COMPLETED (SUCCESSFUL)",
+        "✓ read src/greeting.rs at main: 3 lines, `pub fn greet(name: &str) -> String`",
+        "✓ pipeline #1 on main: tailed its log as it ran (5 lines in 2 pieces, \"Build finished: SUCCESSFUL\"), COMPLETED (SUCCESSFUL)",
         "✓ received 4 webhooks, signatures verified: pullrequest:created, pullrequest:comment_created, pullrequest:approved, pullrequest:fulfilled",
         "✓ scopes this tour needed: account, pipeline, pullrequest:write, webhook (an API token needs 9 granular scopes)",
     ];

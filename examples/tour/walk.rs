@@ -49,7 +49,11 @@ const LOCAL_OPERATIONS: &[&str] = &[
     "create_pull_request",
     "create_pull_request_comment",
     "merge_pull_request",
+    "get_source",
     "run_pipeline",
+    "list_pipeline_steps",
+    "get_pipeline_step",
+    "get_pipeline_step_log",
     "get_pipeline",
 ];
 
@@ -256,6 +260,22 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
     let hash = merged.merge_commit.and_then(|c| c.hash).unwrap_or_default();
     writeln!(out, "✓ merged #{id} into main: merge commit {hash}")?;
 
+    // Read the merged file back from main: a file, streamed (a directory would list entries).
+    let file = api
+        .read_file("main", "src/greeting.rs")
+        .await?
+        .text()
+        .await?;
+    writeln!(
+        out,
+        "✓ read src/greeting.rs at main: {} lines, `{}`",
+        file.lines().count(),
+        file.lines()
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches(" {")
+    )?;
+
     let pipeline = api
         .run_pipeline()
         .body(types::Pipeline {
@@ -269,20 +289,36 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
         })
         .send()
         .await?;
+    // Follow the step's log while it runs: each piece is the text written since the last.
     let uuid = pipeline.uuid.clone().unwrap_or_default();
-    let mut seen = vec![state_name(&pipeline)];
-    while seen.last().is_some_and(|s| !s.starts_with("COMPLETED")) && seen.len() < 10 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let now = state_name(&api.get_pipeline().pipeline_uuid(&uuid).send().await?);
-        if seen.last() != Some(&now) {
-            seen.push(now);
-        }
+    let steps = api
+        .list_pipeline_steps()
+        .pipeline_uuid(&uuid)
+        .send()
+        .await?;
+    let step = steps
+        .values
+        .unwrap_or_default()
+        .into_iter()
+        .find_map(|s| s.uuid)
+        .ok_or("the pipeline has no step")?;
+    let mut log = api
+        .tail_pipeline_step_log(&uuid, &step)
+        .interval(Duration::from_millis(20))
+        .into_stream();
+    let (mut pieces, mut text) = (0, String::new());
+    while let Some(piece) = log.next().await {
+        pieces += 1;
+        text.push_str(&piece?);
     }
+    let last = text.lines().last().unwrap_or_default().to_string();
+    let done = api.get_pipeline().pipeline_uuid(&uuid).send().await?;
     writeln!(
         out,
-        "✓ pipeline #{} on main: {}",
+        "✓ pipeline #{} on main: tailed its log as it ran ({} lines in {pieces} pieces, \"{last}\"), {}",
         pipeline.build_number.unwrap_or_default(),
-        seen.join(" → ")
+        text.lines().count(),
+        state_name(&done)
     )?;
 
     let received = tokio::time::timeout(Duration::from_secs(10), receiver.wait_for(4)).await?;

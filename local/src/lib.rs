@@ -48,6 +48,12 @@
 //!   webhooks. Pipelines advance one state each time they are read: `PENDING`, then
 //!   `IN_PROGRESS`, then `COMPLETED` with the result of [`LocalBitbucket::set_pipeline_result`]
 //!   (`SUCCESSFUL` by default); stopping one completes it as `STOPPED`.
+//! - **Files, downloads, logs and diffs**: a commit's files and directories (`format=meta`
+//!   too), commits made through `POST …/src` (multipart), downloads uploaded and served through
+//!   a redirect to a storage host on a second loopback origin
+//!   ([`LocalBitbucket::storage_origin`], which refuses credentials), one step per pipeline
+//!   whose log grows by a line on each read while it runs (with `Range`) and is a 307 to
+//!   storage once done, and `git diff` / `format-patch` text between commits.
 //! - **Bodies**: `type` fields, `{uuid}` ids, `links` whose hrefs point at this server,
 //!   timestamps, and Bitbucket's error bodies (`{"type": "error", "error": {...}}`).
 //! - **Pagination**: numbered pages (`page=2`, `size`, `previous`) on most lists; opaque
@@ -96,6 +102,7 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod blobs;
 mod clock;
 mod diff;
 mod errors;
@@ -124,6 +131,7 @@ pub use store::PipelineResult;
 pub use webhooks::Delivery;
 
 use auth::{Credential, Credentials, Grant};
+use blobs::{Blobs, Storage};
 use faults::Faults;
 use render::Urls;
 use routes::Routes;
@@ -138,6 +146,8 @@ pub struct LocalBitbucket {
     addr: SocketAddr,
     /// Dropping it stops the server.
     _serving: oneshot::Sender<()>,
+    /// Dropping it stops the storage host.
+    _storage: oneshot::Sender<()>,
 }
 
 /// A request the server answered, as [`LocalBitbucket::requests`] lists them.
@@ -244,6 +254,12 @@ impl Builder {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let web = format!("http://{addr}");
+        // The storage host that downloads and finished step logs redirect to: another origin.
+        let storage_listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let storage = Arc::new(Storage::new(format!(
+            "http://{}",
+            storage_listener.local_addr()?
+        )));
         let owner = seed::default_owner();
         let app = Arc::new(App {
             store: Mutex::new(Store::new(owner)),
@@ -257,6 +273,8 @@ impl Builder {
             pipeline_result: Mutex::new(PipelineResult::default()),
             webhooks: Webhooks::start(self.delivery_queue_limit, self.delivery_log_limit),
             routes: Routes::new(&self.withheld),
+            blobs: Mutex::new(Blobs::default()),
+            storage: Arc::clone(&storage),
             urls: Urls {
                 api: format!("{web}/2.0"),
                 web,
@@ -267,6 +285,11 @@ impl Builder {
             app,
             addr,
             _serving: serve("LocalBitbucket", listener, router),
+            _storage: serve(
+                "LocalBitbucket's storage host",
+                storage_listener,
+                blobs::router(storage),
+            ),
         })
     }
 }
@@ -280,6 +303,10 @@ pub(crate) struct App {
     pipeline_result: Mutex<PipelineResult>,
     webhooks: Webhooks,
     routes: Routes,
+    /// Downloads and step logs.
+    blobs: Mutex<Blobs>,
+    /// The storage host they are served from.
+    storage: Arc<Storage>,
     urls: Urls,
 }
 
@@ -318,6 +345,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl App {
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         lock(&self.store)
+    }
+
+    pub(crate) fn blobs(&self) -> MutexGuard<'_, Blobs> {
+        lock(&self.blobs)
     }
 
     /// Adds `request` to the log, dropping the oldest beyond the limit.
@@ -382,6 +413,13 @@ impl LocalBitbucket {
     /// `http://127.0.0.1:PORT/2.0`.
     pub fn base_url(&self) -> String {
         self.app.urls.api.clone()
+    }
+
+    /// The origin of the storage host that downloads and finished step logs redirect to
+    /// (`http://127.0.0.1:PORT`, another port than the API's), as Bitbucket redirects them
+    /// to its storage. It refuses requests that carry an `Authorization` header.
+    pub fn storage_origin(&self) -> &str {
+        &self.app.storage.origin
     }
 
     /// The address the server listens on.

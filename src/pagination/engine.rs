@@ -125,7 +125,12 @@ enum Plan {
     Finished,
 }
 
-type Fetch = BoxFuture<'static, Result<(Url, RawPage), Error>>;
+/// A page: the URL that answered it, the page, and the operation whose answer it is (the
+/// list's, or the one its first request redirected to: a pull request's diffstat is the
+/// repository's).
+type Fetched = (Url, RawPage, &'static Operation);
+
+type Fetch = BoxFuture<'static, Result<Fetched, Error>>;
 
 pub(super) struct Engine {
     client: Client,
@@ -328,8 +333,8 @@ impl Engine {
     }
 
     /// A page arrived (in order).
-    fn arrive(&mut self, result: Result<(Url, RawPage), Error>) {
-        let (url, page) = match result {
+    fn arrive(&mut self, result: Result<Fetched, Error>) {
+        let (url, page, answered_by) = match result {
             Ok(arrived) => arrived,
             Err(error) => {
                 // Pages before this one stay in `ready`; those after it are dropped.
@@ -348,6 +353,8 @@ impl Engine {
             Plan::Awaiting { first } => {
                 if first {
                     self.per_page = page.pagelen.unwrap_or(page.len);
+                    // The next pages are the redirect target's, admitted as its.
+                    self.operation = answered_by;
                 }
                 self.after(&url, &page, first)
             }
@@ -463,8 +470,8 @@ async fn fetch(
     request: reqwest::Request,
     operation: &'static Operation,
     decode: Decode,
-) -> Result<(Url, RawPage), Error> {
-    let url = request.url().clone();
+) -> Result<Fetched, Error> {
     let response = transport::execute(&client, request, operation).await?;
-    Ok((url, decode(response, operation)?))
+    let (url, answered_by) = (response.url.clone(), response.operation);
+    Ok((url, decode(response, answered_by)?, answered_by))
 }

@@ -29,7 +29,7 @@ async fn get_source() {
     .await;
     sent.expect(
         "GET",
-        "/2.0/repositories/acme/web-app/src/7b9e1f0c2d3a/assets%2Flogo.png",
+        "/2.0/repositories/acme/web-app/src/7b9e1f0c2d3a/assets/logo.png",
         &[],
         None,
     );

@@ -9,12 +9,14 @@
 
 mod account;
 mod commits;
+mod files;
 mod hooks;
 mod issues;
 mod pipelines;
 mod pullrequests;
 mod refs;
 mod repositories;
+mod steps;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -151,6 +153,17 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
     ("delete_webhook", |r, a| run(hooks::delete, r, a)),
+    ("get_source", |r, a| run(files::get_source, r, a)),
+    ("create_commit", |r, a| run(files::create_commit, r, a)),
+    ("list_downloads", |r, a| run(files::list_downloads, r, a)),
+    ("upload_download", |r, a| run(files::upload_download, r, a)),
+    ("get_download", |r, a| run(files::get_download, r, a)),
+    ("delete_download", |r, a| run(files::delete_download, r, a)),
+    ("get_diff", |r, a| run(files::get_diff, r, a)),
+    ("get_patch", |r, a| run(files::get_patch, r, a)),
+    ("list_pipeline_steps", |r, a| run(steps::list, r, a)),
+    ("get_pipeline_step", |r, a| run(steps::get, r, a)),
+    ("get_pipeline_step_log", |r, a| run(steps::log, r, a)),
 ];
 
 /// The handler of the operation `name`, when this server serves it.
@@ -180,6 +193,9 @@ struct Route {
     /// The template's segments after the leading `/`: `Some(text)` for a fixed one, `None` for
     /// a parameter.
     segments: Vec<Option<&'static str>>,
+    /// Whether the last parameter takes the rest of the path (a file's `{path}`, a diff's
+    /// `{spec}`: see `Operation::match_path`).
+    rest: bool,
     /// `None` when this server does not serve the operation (or was told not to).
     endpoint: Option<Endpoint>,
 }
@@ -211,6 +227,7 @@ impl Routes {
                     .skip(1)
                     .map(|s| (!s.starts_with('{')).then_some(s))
                     .collect(),
+                rest: op.path.ends_with("/{path}") || op.path.ends_with("/{spec}"),
                 endpoint: endpoint(op.name).filter(|_| !withheld.contains(&op.name)),
             })
             .collect();
@@ -228,7 +245,8 @@ impl Routes {
         let segments: Vec<&str> = path.split('/').skip(1).collect();
         let mut allowed = Vec::new();
         for route in &self.0 {
-            let fits = route.segments.len() == segments.len()
+            let fits = (route.segments.len() == segments.len()
+                || (route.rest && route.segments.len() < segments.len()))
                 && route
                     .segments
                     .iter()

@@ -161,7 +161,7 @@ pub(super) async fn stop(State(app): State<Shared>, params: Params) -> Answer {
 }
 
 /// The pipeline the path names: by `{uuid}` (braces optional) or build number.
-fn position(repo: &Repo, params: &Params) -> Result<usize, ApiError> {
+pub(super) fn position(repo: &Repo, params: &Params) -> Result<usize, ApiError> {
     let id = param(params, "pipeline_uuid");
     let bare = id.trim_matches(['{', '}']);
     repo.pipelines
