@@ -46,6 +46,8 @@ pub(crate) struct Project {
     pub is_private: bool,
     pub created_on: String,
     pub updated_on: String,
+    /// Accounts added as reviewers to new pull requests of the project's repositories.
+    pub default_reviewers: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -74,6 +76,134 @@ pub(crate) struct Repo {
     pub pipelines: Vec<Pipeline>,
     pub hooks: Vec<Hook>,
     pub next_comment_id: u64,
+    /// Tag name → tag.
+    pub tags: BTreeMap<String, Tag>,
+    /// Build statuses reported on commits, oldest first.
+    pub statuses: Vec<CommitStatus>,
+    /// Commit hash → the accounts that approved it.
+    pub commit_approvals: HashMap<String, Vec<usize>>,
+    pub restrictions: Vec<BranchRestriction>,
+    /// Accounts added as reviewers to every new pull request.
+    pub default_reviewers: Vec<usize>,
+    pub branching_model: BranchingModel,
+    pub pipelines_enabled: bool,
+    pub pipeline_variables: Vec<Variable>,
+    pub environments: Vec<Environment>,
+    pub deployments: Vec<Deployment>,
+    /// Accounts watching the repository (its creator from the start).
+    pub watchers: Vec<usize>,
+    /// The repository this one is a fork of: (workspace, slug, uuid).
+    pub parent: Option<(String, String, String)>,
+    pub next_task_id: u64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Tag {
+    pub name: String,
+    pub target: String,
+    pub message: String,
+    pub tagger: usize,
+    pub date: String,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct CommitStatus {
+    pub uuid: String,
+    pub commit: String,
+    pub key: String,
+    pub state: String,
+    pub name: String,
+    pub description: String,
+    pub url: String,
+    pub refname: Option<String>,
+    pub created_on: String,
+    pub updated_on: String,
+}
+
+/// A branch restriction: `kind` on the branches `pattern` (a glob) or `branch_type` (of the
+/// branching model) matches, with the accounts exempted (for `push` and `restrict_merges`,
+/// those allowed) and a number (`value`) for the kinds that take one.
+#[derive(Clone, Debug)]
+pub(crate) struct BranchRestriction {
+    pub id: u64,
+    pub kind: String,
+    pub match_kind: String,
+    pub pattern: String,
+    pub branch_type: Option<String>,
+    pub value: Option<i64>,
+    pub users: Vec<usize>,
+    pub groups: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct BranchingModel {
+    pub development: Option<String>,
+    pub production: Option<String>,
+    pub production_enabled: bool,
+    /// (kind, prefix, enabled): `feature`, `bugfix`, `release`, `hotfix`.
+    pub types: Vec<(String, String, bool)>,
+}
+
+impl Default for BranchingModel {
+    fn default() -> Self {
+        BranchingModel {
+            development: None,
+            production: None,
+            production_enabled: false,
+            types: ["feature", "bugfix", "release", "hotfix"]
+                .iter()
+                .map(|k| (k.to_string(), format!("{k}/"), true))
+                .collect(),
+        }
+    }
+}
+
+/// A pipeline or deployment variable. A secured one's value is never answered.
+#[derive(Clone)]
+pub(crate) struct Variable {
+    pub uuid: String,
+    pub key: String,
+    pub value: String,
+    pub secured: bool,
+}
+
+impl std::fmt::Debug for Variable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Variable")
+            .field("uuid", &self.uuid)
+            .field("key", &self.key)
+            .field(
+                "value",
+                if self.secured {
+                    &"[redacted]"
+                } else {
+                    &self.value
+                },
+            )
+            .field("secured", &self.secured)
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Environment {
+    pub uuid: String,
+    pub name: String,
+    /// `Test`, `Staging` or `Production`.
+    pub kind: String,
+    pub rank: u64,
+    pub locked: bool,
+    pub variables: Vec<Variable>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Deployment {
+    pub uuid: String,
+    pub environment: String,
+    pub pipeline: String,
+    pub commit: String,
+    pub state: Stage,
+    pub created_on: String,
 }
 
 #[derive(Clone, Debug)]
@@ -121,6 +251,8 @@ pub(crate) struct PullRequest {
     pub reviewers: Vec<usize>,
     pub participants: Vec<Participant>,
     pub comments: Vec<Comment>,
+    pub tasks: Vec<Task>,
+    pub activity: Vec<Activity>,
     pub merge_commit: Option<String>,
     pub closed_by: Option<usize>,
     pub reason: String,
@@ -145,6 +277,44 @@ pub(crate) struct Comment {
     pub parent: Option<u64>,
     pub inline: Option<Inline>,
     pub created_on: String,
+    pub updated_on: String,
+    pub deleted: bool,
+    /// Who resolved the comment's thread, and when.
+    pub resolution: Option<(usize, String)>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Task {
+    pub id: u64,
+    pub raw: String,
+    pub creator: usize,
+    pub comment: Option<u64>,
+    pub resolved: Option<(usize, String)>,
+    pub pending: bool,
+    pub created_on: String,
+    pub updated_on: String,
+}
+
+/// An entry of a pull request's activity, oldest first.
+#[derive(Clone, Debug)]
+pub(crate) enum Activity {
+    /// The pull request was opened or changed: its state, title and description then.
+    Update {
+        user: usize,
+        date: String,
+        state: PrState,
+        title: String,
+        description: String,
+    },
+    Approval {
+        user: usize,
+        date: String,
+    },
+    ChangesRequested {
+        user: usize,
+        date: String,
+    },
+    Comment(u64),
 }
 
 #[derive(Clone, Debug)]
@@ -235,7 +405,7 @@ impl Pipeline {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct Hook {
     pub uuid: String,
     pub url: String,
@@ -244,6 +414,22 @@ pub(crate) struct Hook {
     pub active: bool,
     pub secret: Option<String>,
     pub created_at: String,
+}
+
+/// The secret is never printed; a URL's user info and query are hidden (they may hold
+/// credentials).
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hook")
+            .field("uuid", &self.uuid)
+            .field("url", &crate::webhooks::shown_url(&self.url))
+            .field("description", &self.description)
+            .field("events", &self.events)
+            .field("active", &self.active)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 impl Store {
@@ -343,6 +529,19 @@ impl Store {
             pipelines: Vec::new(),
             hooks: Vec::new(),
             next_comment_id: 1,
+            tags: BTreeMap::new(),
+            statuses: Vec::new(),
+            commit_approvals: HashMap::new(),
+            restrictions: Vec::new(),
+            default_reviewers: Vec::new(),
+            branching_model: BranchingModel::default(),
+            pipelines_enabled: true,
+            pipeline_variables: Vec::new(),
+            environments: default_environments(),
+            deployments: Vec::new(),
+            watchers: vec![0],
+            parent: None,
+            next_task_id: 1,
         });
         Ok(self.repos.last_mut().expect("just pushed"))
     }
@@ -377,6 +576,7 @@ pub(crate) fn ensure_project<'a>(ws: &'a mut Workspace, key: &str, name: &str) -
         is_private: true,
         created_on: now.clone(),
         updated_on: now,
+        default_reviewers: Vec::new(),
     });
     ws.projects.last_mut().expect("just pushed")
 }
@@ -498,5 +698,66 @@ impl PullRequest {
             participated_on: clock::now(),
         });
         self.participants.last_mut().expect("just pushed")
+    }
+}
+
+/// The three environments a repository starts with on Bitbucket.
+fn default_environments() -> Vec<Environment> {
+    [
+        ("Test", "Test"),
+        ("Staging", "Staging"),
+        ("Production", "Production"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(rank, (name, kind))| Environment {
+        uuid: ids::uuid(),
+        name: name.to_string(),
+        kind: kind.to_string(),
+        rank: rank as u64,
+        locked: false,
+        variables: Vec::new(),
+    })
+    .collect()
+}
+
+/// Whether `name` matches the glob `pattern` (`*` any run of characters, `?` one), as branch
+/// restrictions match branches.
+pub(crate) fn glob(pattern: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    // Iterative matching with backtracking to the last `*`: linear space, no recursion.
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ni));
+            pi += 1;
+        } else if let Some((sp, sn)) = star {
+            pi = sp + 1;
+            ni = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn globs() {
+        assert!(glob("*", "main"));
+        assert!(glob("release/*", "release/1.0"));
+        assert!(!glob("release/*", "main"));
+        assert!(glob("ma?n", "main"));
+        assert!(glob("main", "main"));
+        assert!(!glob("main", "main2"));
+        assert!(glob("*-hotfix", "x-y-hotfix"));
     }
 }

@@ -1,10 +1,12 @@
 //! `/repositories/{workspace}/{repo_slug}/commits` and `/commit/{commit}`.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::Uri;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::{Answer, Params, Shared, list_query, ok, param, repo};
+use super::{Answer, Caller, Params, Shared, list_query, no_content, ok, param, repo, repo_index};
+use crate::clock;
 use crate::errors::ApiError;
 use crate::paging::{self, Paging};
 use crate::store::Repo;
@@ -68,4 +70,55 @@ fn touches(repo: &Repo, commit: &crate::store::Commit, path: &str) -> bool {
             .any(|(p, content)| b.get(p) != Some(content))
     };
     changed(&commit.tree, before) || changed(before, &commit.tree)
+}
+
+/// Approves a commit as the caller: their participant entry.
+pub(super) async fn approve(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+) -> Answer {
+    let mut store = app.store();
+    let index = repo_index(&store, &params)?;
+    let repo = &mut store.repos[index];
+    let hash = param(&params, "commit");
+    let hash = repo
+        .commit(hash)
+        .map(|c| c.hash.clone())
+        .ok_or_else(|| ApiError::not_found(format_args!("Commit {hash}")))?;
+    let approvers = repo.commit_approvals.entry(hash).or_default();
+    if !approvers.contains(&caller.user) {
+        approvers.push(caller.user);
+    }
+    let user = app.urls.user(&store.users[caller.user]);
+    ok(json!({
+        "type": "participant",
+        "user": user,
+        "role": "PARTICIPANT",
+        "approved": true,
+        "state": "approved",
+        "participated_on": clock::now(),
+    }))
+}
+
+/// Withdraws the caller's approval of a commit: `204`, or a 404 when they had not approved it.
+pub(super) async fn unapprove(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+) -> Answer {
+    let mut store = app.store();
+    let index = repo_index(&store, &params)?;
+    let repo = &mut store.repos[index];
+    let hash = param(&params, "commit");
+    let hash = repo
+        .commit(hash)
+        .map(|c| c.hash.clone())
+        .ok_or_else(|| ApiError::not_found(format_args!("Commit {hash}")))?;
+    let approvers = repo.commit_approvals.entry(hash).or_default();
+    let Some(at) = approvers.iter().position(|u| *u == caller.user) else {
+        return Err(ApiError::not_found("Approval"));
+    };
+    approvers.remove(at);
+    no_content()
 }

@@ -8,13 +8,20 @@
 //! templates' parameter names need not agree where paths overlap.
 
 mod account;
+mod activity;
+mod comments;
 mod commits;
+mod diffstat;
 mod hooks;
 mod issues;
 mod pipelines;
 mod pullrequests;
 mod refs;
 mod repositories;
+mod restrictions;
+mod reviewers;
+mod statuses;
+mod tasks;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -148,6 +155,94 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("run_pipeline", |r, a| run(pipelines::run, r, a)),
     ("get_pipeline", |r, a| run(pipelines::get, r, a)),
     ("stop_pipeline", |r, a| run(pipelines::stop, r, a)),
+    ("list_commit_statuses", |r, a| run(statuses::list, r, a)),
+    ("create_commit_build_status", |r, a| {
+        run(statuses::create, r, a)
+    }),
+    ("get_commit_build_status", |r, a| run(statuses::get, r, a)),
+    ("update_commit_build_status", |r, a| {
+        run(statuses::update, r, a)
+    }),
+    ("list_pull_request_statuses", |r, a| {
+        run(statuses::list_for_pull, r, a)
+    }),
+    ("approve_commit", |r, a| run(commits::approve, r, a)),
+    ("unapprove_commit", |r, a| run(commits::unapprove, r, a)),
+    ("get_diffstat", |r, a| run(diffstat::get, r, a)),
+    ("get_pull_request_diffstat", |r, a| {
+        run(diffstat::get_for_pull, r, a)
+    }),
+    ("list_refs", |r, a| run(refs::list_refs, r, a)),
+    ("list_tags", |r, a| run(refs::list_tags, r, a)),
+    ("create_tag", |r, a| run(refs::create_tag, r, a)),
+    ("get_tag", |r, a| run(refs::get_tag, r, a)),
+    ("delete_tag", |r, a| run(refs::delete_tag, r, a)),
+    ("get_pull_request_comment", |r, a| run(comments::get, r, a)),
+    ("update_pull_request_comment", |r, a| {
+        run(comments::update, r, a)
+    }),
+    ("delete_pull_request_comment", |r, a| {
+        run(comments::delete, r, a)
+    }),
+    ("resolve_pull_request_comment", |r, a| {
+        run(comments::resolve, r, a)
+    }),
+    ("reopen_pull_request_comment", |r, a| {
+        run(comments::reopen, r, a)
+    }),
+    ("list_pull_request_tasks", |r, a| run(tasks::list, r, a)),
+    ("create_pull_request_task", |r, a| run(tasks::create, r, a)),
+    ("get_pull_request_task", |r, a| run(tasks::get, r, a)),
+    ("update_pull_request_task", |r, a| run(tasks::update, r, a)),
+    ("delete_pull_request_task", |r, a| run(tasks::delete, r, a)),
+    ("list_pull_request_activity", |r, a| {
+        run(activity::list, r, a)
+    }),
+    ("list_all_pull_request_activity", |r, a| {
+        run(activity::list_all, r, a)
+    }),
+    ("unapprove_pull_request", |r, a| {
+        run(pullrequests::unapprove, r, a)
+    }),
+    ("remove_change_request_on_pull_request", |r, a| {
+        run(pullrequests::remove_change_request, r, a)
+    }),
+    ("list_default_reviewers", |r, a| run(reviewers::list, r, a)),
+    ("get_default_reviewer", |r, a| run(reviewers::get, r, a)),
+    ("add_default_reviewer", |r, a| run(reviewers::add, r, a)),
+    ("remove_default_reviewer", |r, a| {
+        run(reviewers::remove, r, a)
+    }),
+    ("list_effective_default_reviewers", |r, a| {
+        run(reviewers::list_effective, r, a)
+    }),
+    ("list_project_default_reviewers", |r, a| {
+        run(reviewers::list_project, r, a)
+    }),
+    ("get_project_default_reviewer", |r, a| {
+        run(reviewers::get_project, r, a)
+    }),
+    ("add_project_default_reviewer", |r, a| {
+        run(reviewers::add_project, r, a)
+    }),
+    ("remove_project_default_reviewer", |r, a| {
+        run(reviewers::remove_project, r, a)
+    }),
+    ("list_branch_restrictions", |r, a| {
+        run(restrictions::list, r, a)
+    }),
+    ("create_branch_restriction", |r, a| {
+        run(restrictions::create, r, a)
+    }),
+    ("get_branch_restriction", |r, a| {
+        run(restrictions::get, r, a)
+    }),
+    ("update_branch_restriction", |r, a| {
+        run(restrictions::update, r, a)
+    }),
+    ("delete_branch_restriction", |r, a| {
+        run(restrictions::delete, r, a)
+    }),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
     ("delete_webhook", |r, a| run(hooks::delete, r, a)),
