@@ -196,13 +196,18 @@ pub(crate) struct Environment {
     pub variables: Vec<Variable>,
 }
 
+/// A deployment: a pipeline step deploying a commit to an environment. Its state is its
+/// pipeline's.
 #[derive(Clone, Debug)]
 pub(crate) struct Deployment {
     pub uuid: String,
+    /// The environment's `{uuid}`.
     pub environment: String,
+    /// The pipeline's `{uuid}`.
     pub pipeline: String,
+    /// The step's `{uuid}`.
+    pub step: String,
     pub commit: String,
-    pub state: Stage,
     pub created_on: String,
 }
 
@@ -388,21 +393,116 @@ pub(crate) struct Pipeline {
     pub created_on: String,
     pub completed_on: Option<String>,
     pub build_seconds_used: u64,
+    /// The steps, in order (at least one).
+    pub steps: Vec<Step>,
+    /// While running, the step that runs; once stopped, the step that was stopped.
+    pub current_step: usize,
+}
+
+/// A step of a pipeline: from `bitbucket-pipelines.yml` when the commit has one, else one
+/// `Build` step.
+#[derive(Clone, Debug)]
+pub(crate) struct Step {
+    pub uuid: String,
+    pub name: String,
+    pub script: Vec<String>,
+    /// The environment the step deploys to (`deployment:` in the configuration).
+    pub deployment: Option<String>,
+    pub started_on: Option<String>,
+    pub completed_on: Option<String>,
 }
 
 impl Pipeline {
-    /// One step forward, unless finished.
+    /// One state forward, unless finished: `PENDING`, then each step `IN_PROGRESS` in turn,
+    /// then `COMPLETED`.
     pub fn advance(&mut self) {
+        let now = clock::now();
         self.stage = match self.stage {
-            Stage::Pending => Stage::Running,
+            Stage::Pending => {
+                self.current_step = 0;
+                if let Some(step) = self.steps.first_mut() {
+                    step.started_on = Some(now);
+                }
+                Stage::Running
+            }
             Stage::Running => {
-                self.completed_on = Some(clock::now());
-                self.build_seconds_used = 42;
-                Stage::Completed(self.outcome)
+                if let Some(step) = self.steps.get_mut(self.current_step) {
+                    step.completed_on = Some(now.clone());
+                }
+                if self.current_step + 1 < self.steps.len() {
+                    self.current_step += 1;
+                    self.steps[self.current_step].started_on = Some(now);
+                    Stage::Running
+                } else {
+                    self.completed_on = Some(now);
+                    self.build_seconds_used = 42;
+                    Stage::Completed(self.outcome)
+                }
             }
             done => done,
         };
     }
+}
+
+/// The steps of `bitbucket-pipelines.yml` (`config`): a reading of the usual layout (`- step:`
+/// items with `name:`, `script:` lists and `deployment:`), not a YAML parser; a file without
+/// steps gives one `Build` step.
+pub(crate) fn steps(config: Option<&str>) -> Vec<Step> {
+    let mut steps: Vec<Step> = Vec::new();
+    let mut in_script: Option<usize> = None;
+    for line in config.unwrap_or_default().lines() {
+        let indent = line.len() - line.trim_start().len();
+        let item = line.trim();
+        if item.starts_with("- step") {
+            steps.push(Step {
+                uuid: ids::uuid(),
+                name: String::new(),
+                script: Vec::new(),
+                deployment: None,
+                started_on: None,
+                completed_on: None,
+            });
+            in_script = None;
+            continue;
+        }
+        let Some(step) = steps.last_mut() else {
+            continue;
+        };
+        if let Some(depth) = in_script {
+            if indent > depth && item.starts_with("- ") {
+                step.script.push(item[2..].trim().to_string());
+                continue;
+            }
+            in_script = None;
+        }
+        let value = |key: &str| {
+            item.strip_prefix(key)
+                .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
+        };
+        if let Some(name) = value("name:") {
+            step.name = name;
+        } else if let Some(env) = value("deployment:") {
+            step.deployment = Some(env);
+        } else if item.starts_with("script:") {
+            in_script = Some(indent);
+        }
+    }
+    for (i, step) in steps.iter_mut().enumerate() {
+        if step.name.is_empty() {
+            step.name = format!("Step {}", i + 1);
+        }
+    }
+    if steps.is_empty() {
+        steps.push(Step {
+            uuid: ids::uuid(),
+            name: "Build".into(),
+            script: vec!["echo \"Building\"".into()],
+            deployment: None,
+            started_on: None,
+            completed_on: None,
+        });
+    }
+    steps
 }
 
 #[derive(Clone)]
@@ -749,6 +849,17 @@ pub(crate) fn glob(pattern: &str, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::glob;
+
+    #[test]
+    fn pipeline_steps_from_the_configuration() {
+        let config = "pipelines:\n  default:\n    - step:\n        name: Build\n        script:\n          - cargo build\n          - cargo test\n    - step:\n        name: Deploy\n        deployment: production\n        script:\n          - ./deploy.sh\n";
+        let steps = super::steps(Some(config));
+        assert_eq!(steps.len(), 2);
+        assert_eq!(steps[0].name, "Build");
+        assert_eq!(steps[0].script, ["cargo build", "cargo test"]);
+        assert_eq!(steps[1].deployment.as_deref(), Some("production"));
+        assert_eq!(super::steps(None)[0].name, "Build");
+    }
 
     #[test]
     fn globs() {

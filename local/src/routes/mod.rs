@@ -9,8 +9,10 @@
 
 mod account;
 mod activity;
+mod branching;
 mod comments;
 mod commits;
+mod deployments;
 mod diffstat;
 mod hooks;
 mod issues;
@@ -22,6 +24,7 @@ mod restrictions;
 mod reviewers;
 mod statuses;
 mod tasks;
+mod variables;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -242,6 +245,74 @@ const SERVED: &[(&str, Endpoint)] = &[
     }),
     ("delete_branch_restriction", |r, a| {
         run(restrictions::delete, r, a)
+    }),
+    ("list_pipeline_steps", |r, a| {
+        run(pipelines::list_steps, r, a)
+    }),
+    ("get_pipeline_step", |r, a| run(pipelines::get_step, r, a)),
+    ("list_pipeline_variables", |r, a| {
+        run(variables::list_pipeline, r, a)
+    }),
+    ("create_pipeline_variable", |r, a| {
+        run(variables::create_pipeline, r, a)
+    }),
+    ("get_pipeline_variable", |r, a| {
+        run(variables::get_pipeline, r, a)
+    }),
+    ("update_pipeline_variable", |r, a| {
+        run(variables::update_pipeline, r, a)
+    }),
+    ("delete_pipeline_variable", |r, a| {
+        run(variables::delete_pipeline, r, a)
+    }),
+    ("get_pipeline_config", |r, a| {
+        run(variables::get_config, r, a)
+    }),
+    ("update_pipeline_config", |r, a| {
+        run(variables::update_config, r, a)
+    }),
+    ("list_environments", |r, a| {
+        run(deployments::list_environments, r, a)
+    }),
+    ("create_environment", |r, a| {
+        run(deployments::create_environment, r, a)
+    }),
+    ("get_environment", |r, a| {
+        run(deployments::get_environment, r, a)
+    }),
+    ("update_environment", |r, a| {
+        run(deployments::update_environment, r, a)
+    }),
+    ("delete_environment", |r, a| {
+        run(deployments::delete_environment, r, a)
+    }),
+    ("list_deployments", |r, a| {
+        run(deployments::list_deployments, r, a)
+    }),
+    ("get_deployment", |r, a| {
+        run(deployments::get_deployment, r, a)
+    }),
+    ("list_deployment_variables", |r, a| {
+        run(variables::list_deployment, r, a)
+    }),
+    ("create_deployment_variable", |r, a| {
+        run(variables::create_deployment, r, a)
+    }),
+    ("update_deployment_variable", |r, a| {
+        run(variables::update_deployment, r, a)
+    }),
+    ("delete_deployment_variable", |r, a| {
+        run(variables::delete_deployment, r, a)
+    }),
+    ("get_branching_model", |r, a| run(branching::get, r, a)),
+    ("get_branching_model_settings", |r, a| {
+        run(branching::get_settings, r, a)
+    }),
+    ("update_branching_model_settings", |r, a| {
+        run(branching::update_settings, r, a)
+    }),
+    ("get_effective_branching_model", |r, a| {
+        run(branching::get_effective, r, a)
     }),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),

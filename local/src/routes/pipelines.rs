@@ -1,13 +1,17 @@
 //! `/repositories/{workspace}/{repo_slug}/pipelines`.
 //!
-//! A pipeline moves one state each time it is read with `get_pipeline`: `PENDING`, then
-//! `IN_PROGRESS`, then `COMPLETED` with the result set by `LocalBitbucket::set_pipeline_result`.
+//! A pipeline moves one state each time it or its steps are read (`get_pipeline`,
+//! `list_pipeline_steps`, `get_pipeline_step`): `PENDING`, then `IN_PROGRESS` once per step
+//! (each step in turn `IN_PROGRESS`, then `COMPLETED`), then `COMPLETED` with the result set by
+//! `LocalBitbucket::set_pipeline_result`. Its steps are those of the commit's
+//! `bitbucket-pipelines.yml` (one `Build` step without one); a step with `deployment:` makes a
+//! deployment to that environment.
 
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::Uri;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{
     Answer, Caller, Params, Shared, body, created, list_query, no_content, ok, param, repo,
@@ -15,7 +19,8 @@ use super::{
 };
 use crate::errors::ApiError;
 use crate::paging::{self, Paging};
-use crate::store::{Pipeline, Repo, Stage};
+use crate::render::{Urls, escape, href};
+use crate::store::{Deployment, Pipeline, Repo, Stage, Step};
 use crate::{clock, ids, lock};
 
 pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
@@ -51,6 +56,12 @@ pub(super) async fn run(
     let mut store = app.store();
     let index = repo_index(&store, &params)?;
     let repo = &store.repos[index];
+    if !repo.pipelines_enabled {
+        return Err(ApiError::bad_request(
+            "Pipelines are not enabled for this repository: enable them (update_pipeline_config) \
+             first",
+        ));
+    }
     let Some(target) = request.get("target").filter(|t| t.is_object()) else {
         return Err(
             ApiError::bad_request("target: This field is required.").field(
@@ -112,8 +123,44 @@ pub(super) async fn run(
                 .collect()
         })
         .unwrap_or_default();
+    let steps = crate::store::steps(
+        repo.commits
+            .get(&commit)
+            .and_then(|c| c.tree.get("bitbucket-pipelines.yml"))
+            .map(String::as_str),
+    );
+    let now = clock::now();
+    let uuid = ids::uuid();
+    let mut deployments = Vec::new();
+    for step in &steps {
+        let Some(name) = &step.deployment else {
+            continue;
+        };
+        let environment = repo
+            .environments
+            .iter()
+            .find(|e| {
+                e.name.eq_ignore_ascii_case(name) || super::deployments::slug(&e.name) == *name
+            })
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "The deployment environment {name} of step {} does not exist",
+                    step.name
+                ))
+            })?;
+        deployments.push(Deployment {
+            uuid: ids::uuid(),
+            environment: environment.uuid.clone(),
+            pipeline: uuid.clone(),
+            step: step.uuid.clone(),
+            commit: commit.clone(),
+            created_on: now.clone(),
+        });
+    }
     let pipeline = Pipeline {
-        uuid: ids::uuid(),
+        steps,
+        current_step: 0,
+        uuid,
         build_number: repo.next_build_number(),
         creator: caller.user,
         ref_type,
@@ -123,12 +170,13 @@ pub(super) async fn run(
         variables,
         stage: Stage::Pending,
         outcome,
-        created_on: clock::now(),
+        created_on: now,
         completed_on: None,
         build_seconds_used: 0,
     };
     let repo = &mut store.repos[index];
     repo.pipelines.push(pipeline);
+    repo.deployments.extend(deployments);
     let repo = &store.repos[index];
     let p = repo.pipelines.last().expect("just pushed");
     let value = app.urls.pipeline(&store, repo, p);
@@ -160,8 +208,108 @@ pub(super) async fn stop(State(app): State<Shared>, params: Params) -> Answer {
     no_content()
 }
 
+impl Urls {
+    /// A step's state: what has run is `COMPLETED`, the running step `IN_PROGRESS`, the rest
+    /// `PENDING` (or `NOT_RUN` once the pipeline ended before them).
+    pub fn step_state(p: &Pipeline, at: usize) -> Value {
+        let completed = |result: &str| {
+            json!({
+                "type": "pipeline_step_state_completed",
+                "name": "COMPLETED",
+                "result": {
+                    "type": format!("pipeline_step_state_completed_{}", result.to_ascii_lowercase()),
+                    "name": result,
+                },
+            })
+        };
+        let pending = json!({ "type": "pipeline_step_state_pending", "name": "PENDING" });
+        let last = p.steps.len().saturating_sub(1);
+        match p.stage {
+            Stage::Pending => pending,
+            Stage::Running if at < p.current_step => completed("SUCCESSFUL"),
+            Stage::Running if at == p.current_step => json!({
+                "type": "pipeline_step_state_in_progress",
+                "name": "IN_PROGRESS",
+            }),
+            Stage::Running => pending,
+            Stage::Completed(result) if at == last => completed(result.as_str()),
+            Stage::Completed(_) => completed("SUCCESSFUL"),
+            Stage::Stopped if at < p.current_step => completed("SUCCESSFUL"),
+            Stage::Stopped if at == p.current_step => completed("STOPPED"),
+            Stage::Stopped => completed("NOT_RUN"),
+        }
+    }
+
+    pub fn step(&self, repo: &Repo, p: &Pipeline, at: usize) -> Value {
+        let step: &Step = &p.steps[at];
+        let base = format!(
+            "{}/pipelines/{}/steps/{}",
+            self.repo_api(repo),
+            escape(&p.uuid),
+            escape(&step.uuid)
+        );
+        json!({
+            "type": "pipeline_step",
+            "uuid": step.uuid,
+            "name": step.name,
+            "run_number": 1,
+            "pipeline": { "type": "pipeline", "uuid": p.uuid },
+            "state": Urls::step_state(p, at),
+            "image": { "name": "atlassian/default-image:4" },
+            "script_commands": step.script.iter().map(|c| json!({
+                "commandType": "user",
+                "command": c,
+                "name": c,
+            })).collect::<Vec<_>>(),
+            "setup_commands": [],
+            "teardown_commands": [],
+            "trigger": { "type": "pipeline_step_trigger_automatic" },
+            "max_time": 120,
+            "started_on": step.started_on,
+            "completed_on": step.completed_on,
+            "duration_in_seconds": if step.completed_on.is_some() { 21 } else { 0 },
+            "build_seconds_used": if step.completed_on.is_some() { 21 } else { 0 },
+            "links": {
+                "self": href(base.clone()),
+                "log": href(format!("{base}/log")),
+            },
+        })
+    }
+}
+
+/// `list_pipeline_steps`: moves the pipeline one state, as reading it does.
+pub(super) async fn list_steps(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
+    let mut store = app.store();
+    let index = repo_index(&store, &params)?;
+    let at = position(&store.repos[index], &params)?;
+    store.repos[index].pipelines[at].advance();
+    let repo = &store.repos[index];
+    let p = &repo.pipelines[at];
+    let items = (0..p.steps.len())
+        .map(|i| app.urls.step(repo, p, i))
+        .collect();
+    super::numbered(&app, &uri, items)
+}
+
+/// `get_pipeline_step`: moves the pipeline one state, as reading it does.
+pub(super) async fn get_step(State(app): State<Shared>, params: Params) -> Answer {
+    let mut store = app.store();
+    let index = repo_index(&store, &params)?;
+    let at = position(&store.repos[index], &params)?;
+    let id = param(&params, "step_uuid");
+    let bare = id.trim_matches(['{', '}']);
+    let step = store.repos[index].pipelines[at]
+        .steps
+        .iter()
+        .position(|s| ids::same(s.uuid.trim_matches(['{', '}']), bare))
+        .ok_or_else(|| ApiError::not_found(format_args!("Step {id}")))?;
+    store.repos[index].pipelines[at].advance();
+    let repo = &store.repos[index];
+    ok(app.urls.step(repo, &repo.pipelines[at], step))
+}
+
 /// The pipeline the path names: by `{uuid}` (braces optional) or build number.
-fn position(repo: &Repo, params: &Params) -> Result<usize, ApiError> {
+pub(super) fn position(repo: &Repo, params: &Params) -> Result<usize, ApiError> {
     let id = param(params, "pipeline_uuid");
     let bare = id.trim_matches(['{', '}']);
     repo.pipelines
