@@ -1,0 +1,437 @@
+//! Pipelines beyond running them (steps, variables, configuration), deployments and their
+//! environments and variables, and the branching model, over real HTTP through the client.
+
+mod common;
+
+use bitbucket_cloud::types;
+use bitbucket_cloud_local::{LocalBitbucket, PipelineResult};
+use serde_json::{Value, json};
+
+use common::{admin, body};
+
+fn status_of(error: &bitbucket_cloud::Error) -> u16 {
+    error.status().map(|s| s.as_u16()).unwrap_or_default()
+}
+
+const CONFIG: &str = "\
+pipelines:
+  default:
+    - step:
+        name: Build
+        script:
+          - cargo build
+    - step:
+        name: Test
+        script:
+          - cargo test
+    - step:
+        name: Deploy
+        deployment: staging
+        script:
+          - ./deploy.sh
+";
+
+fn json_of<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap()
+}
+
+#[tokio::test]
+async fn steps_advance_as_the_pipeline_runs_and_deployments_follow() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    bb.push(
+        "acme",
+        "app",
+        "main",
+        "CI",
+        &[("bitbucket-pipelines.yml", CONFIG)],
+    );
+    bb.set_pipeline_result(PipelineResult::Failed);
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+    let pipeline = repo
+        .run_pipeline()
+        .body(body::<types::Pipeline>(json!({
+            "target": { "type": "pipeline_ref_target", "ref_type": "branch", "ref_name": "main" },
+        })))
+        .send()
+        .await
+        .unwrap();
+    let uuid = pipeline.uuid.unwrap();
+
+    // Each read moves the pipeline one state: the steps run one after another.
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let steps = repo
+            .list_pipeline_steps()
+            .pipeline_uuid(&uuid)
+            .send()
+            .await
+            .unwrap();
+        let states: Vec<String> = json_of(&steps.values.unwrap())
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let name = s["state"]["name"].as_str().unwrap();
+                match s["state"]["result"]["name"].as_str() {
+                    Some(result) => format!("{name}/{result}"),
+                    None => name.to_string(),
+                }
+            })
+            .collect();
+        seen.push(states.join(" "));
+    }
+    assert_eq!(
+        seen,
+        [
+            "IN_PROGRESS PENDING PENDING",
+            "COMPLETED/SUCCESSFUL IN_PROGRESS PENDING",
+            "COMPLETED/SUCCESSFUL COMPLETED/SUCCESSFUL IN_PROGRESS",
+            "COMPLETED/SUCCESSFUL COMPLETED/SUCCESSFUL COMPLETED/FAILED",
+            "COMPLETED/SUCCESSFUL COMPLETED/SUCCESSFUL COMPLETED/FAILED",
+        ]
+    );
+    let steps = repo
+        .list_pipeline_steps()
+        .pipeline_uuid(&uuid)
+        .send()
+        .await
+        .unwrap()
+        .values
+        .unwrap();
+    let deploy = json_of(&steps[2]);
+    assert_eq!(deploy["name"], "Deploy");
+    assert_eq!(deploy["script_commands"][0]["command"], "./deploy.sh");
+    let step = repo
+        .get_pipeline_step()
+        .pipeline_uuid(&uuid)
+        .step_uuid(deploy["uuid"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(&step)["name"], "Deploy");
+    let missing = repo
+        .get_pipeline_step()
+        .pipeline_uuid(&uuid)
+        .step_uuid("{00000000-0000-0000-0000-000000000000}")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&missing), 404);
+
+    // The Deploy step deployed to Staging; the deployment failed with its pipeline.
+    let deployments = repo.list_deployments().send().await.unwrap();
+    let deployment = json_of(&deployments.values.unwrap()[0]);
+    assert_eq!(
+        deployment["state"]["status"]["name"], "FAILED",
+        "{deployment}"
+    );
+    let environments = repo.list_environments().send().await.unwrap();
+    let staging = environments
+        .values
+        .unwrap()
+        .into_iter()
+        .map(|e| json_of(&e))
+        .find(|e| e["name"] == "Staging")
+        .unwrap();
+    assert_eq!(deployment["environment"]["uuid"], staging["uuid"]);
+    let got = repo
+        .get_deployment()
+        .deployment_uuid(deployment["uuid"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(&got)["uuid"], deployment["uuid"]);
+}
+
+#[tokio::test]
+async fn pipeline_variables_never_answer_secured_values() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+    let create = |key: &str, value: &str, secured: bool| {
+        repo.create_pipeline_variable()
+            .body(body::<types::PipelineVariable>(
+                json!({ "key": key, "value": value, "secured": secured }),
+            ))
+            .send()
+    };
+    let plain = create("RUST_LOG", "debug", false).await.unwrap();
+    assert_eq!(plain.value.as_deref(), Some("debug"));
+    let secret = create("DEPLOY_TOKEN", "s3cr3t-value", true).await.unwrap();
+    assert_eq!(secret.value, None);
+    assert_eq!(secret.secured, Some(true));
+    // Nor in Debug output of the client's type.
+    assert!(!format!("{secret:?}").contains("s3cr3t"));
+    assert_eq!(
+        status_of(&create("RUST_LOG", "x", false).await.unwrap_err()),
+        409
+    );
+    assert_eq!(
+        status_of(&create("1BAD", "x", false).await.unwrap_err()),
+        400
+    );
+
+    let secret_uuid = secret.uuid.unwrap();
+    let listed = repo.list_pipeline_variables().send().await.unwrap();
+    let raw = json_of(&listed);
+    assert!(!raw.to_string().contains("s3cr3t"), "{raw}");
+    assert_eq!(listed.size, Some(2));
+    let got = repo
+        .get_pipeline_variable()
+        .variable_uuid(&secret_uuid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.value, None);
+    // Also over plain HTTP: the value is not in the body at all.
+    let text = common::http()
+        .get(format!(
+            "{}/repositories/acme/app/pipelines_config/variables/{}",
+            bb.base_url(),
+            secret_uuid
+        ))
+        .bearer_auth(bb.token(bitbucket_cloud::Scope::ALL))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !text.contains("s3cr3t") && !text.contains("\"value\""),
+        "{text}"
+    );
+
+    let updated = repo
+        .update_pipeline_variable()
+        .variable_uuid(&secret_uuid)
+        .body(body::<types::PipelineVariable>(
+            json!({ "value": "rotated" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.value, None);
+    let unsecure = repo
+        .update_pipeline_variable()
+        .variable_uuid(&secret_uuid)
+        .body(body::<types::PipelineVariable>(json!({ "secured": false })))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&unsecure), 400);
+    repo.delete_pipeline_variable()
+        .variable_uuid(&secret_uuid)
+        .send()
+        .await
+        .unwrap();
+    let gone = repo
+        .get_pipeline_variable()
+        .variable_uuid(&secret_uuid)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&gone), 404);
+
+    // Disabled pipelines do not run.
+    let config = repo
+        .update_pipeline_config()
+        .body(body::<types::PipelinesConfig>(json!({ "enabled": false })))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(config.enabled, Some(false));
+    assert_eq!(
+        repo.get_pipeline_config().send().await.unwrap().enabled,
+        Some(false)
+    );
+    let refused = repo
+        .run_pipeline()
+        .body(body::<types::Pipeline>(json!({
+            "target": { "type": "pipeline_ref_target", "ref_type": "branch", "ref_name": "main" },
+        })))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&refused), 400);
+}
+
+#[tokio::test]
+async fn environments_and_deployment_variables() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+    let defaults = repo.list_environments().send().await.unwrap();
+    assert_eq!(defaults.size, Some(3));
+    let env = repo
+        .create_environment()
+        .body(body::<types::DeploymentEnvironment>(json!({
+            "name": "Canary",
+            "environment_type": { "name": "Production" },
+        })))
+        .send()
+        .await
+        .unwrap();
+    let env_uuid = env.uuid.clone().unwrap();
+    assert_eq!(json_of(&env)["slug"], "canary");
+    let again = repo
+        .create_environment()
+        .body(body::<types::DeploymentEnvironment>(
+            json!({ "name": "canary" }),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&again), 409);
+
+    let variable = repo
+        .create_deployment_variable()
+        .environment_uuid(&env_uuid)
+        .body(body::<types::DeploymentVariable>(
+            json!({ "key": "API_KEY", "value": "k-123", "secured": true }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(variable.value, None);
+    repo.create_deployment_variable()
+        .environment_uuid(&env_uuid)
+        .body(body::<types::DeploymentVariable>(
+            json!({ "key": "REGION", "value": "eu" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let listed = repo
+        .list_deployment_variables()
+        .environment_uuid(&env_uuid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.size, Some(2));
+    assert!(!json_of(&listed).to_string().contains("k-123"));
+    let updated = repo
+        .update_deployment_variable()
+        .environment_uuid(&env_uuid)
+        .variable_uuid(variable.uuid.clone().unwrap())
+        .body(body::<types::DeploymentVariable>(
+            json!({ "key": "API_TOKEN" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.key.as_deref(), Some("API_TOKEN"));
+    repo.delete_deployment_variable()
+        .environment_uuid(&env_uuid)
+        .variable_uuid(variable.uuid.unwrap())
+        .send()
+        .await
+        .unwrap();
+
+    // Renaming is a POST of changes, answered 202.
+    let response = common::http()
+        .post(format!(
+            "{}/repositories/acme/app/environments/{env_uuid}/changes",
+            bb.base_url()
+        ))
+        .bearer_auth(bb.token(bitbucket_cloud::Scope::ALL))
+        .json(&json!({ "change": { "name": "Canary EU" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    let got = repo
+        .get_environment()
+        .environment_uuid(&env_uuid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.name.as_deref(), Some("Canary EU"));
+    repo.delete_environment()
+        .environment_uuid(&env_uuid)
+        .send()
+        .await
+        .unwrap();
+    let gone = repo
+        .list_deployment_variables()
+        .environment_uuid(&env_uuid)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&gone), 404);
+}
+
+#[tokio::test]
+async fn the_branching_model_drives_branch_restrictions() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    bb.push("acme", "app", "develop", "Dev", &[("d.txt", "d\n")]);
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+    let model = repo.get_branching_model().send().await.unwrap();
+    let model = json_of(&model);
+    assert_eq!(model["development"]["name"], "main");
+    assert_eq!(model["development"]["use_mainbranch"], true);
+    assert_eq!(model["branch_types"].as_array().unwrap().len(), 4);
+
+    let settings = repo
+        .update_branching_model_settings()
+        .body(body::<types::BranchingModelSettings>(json!({
+            "development": { "name": "develop", "use_mainbranch": false },
+            "production": { "enabled": true, "use_mainbranch": true },
+            "branch_types": [
+                { "kind": "feature", "prefix": "feat/", "enabled": true },
+                { "kind": "hotfix", "enabled": false },
+            ],
+        })))
+        .send()
+        .await
+        .unwrap();
+    let settings = json_of(&settings);
+    assert_eq!(settings["development"]["name"], "develop");
+    assert_eq!(settings["production"]["enabled"], true);
+    let got = json_of(&repo.get_branching_model_settings().send().await.unwrap());
+    assert_eq!(got, settings);
+    let effective = json_of(&repo.get_effective_branching_model().send().await.unwrap());
+    assert_eq!(effective["development"]["name"], "develop");
+    assert_eq!(effective["production"]["name"], "main");
+    let prefixes: Vec<_> = effective["branch_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["prefix"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(prefixes, ["feat/", "bugfix/", "release/"]);
+    let overlapping = repo
+        .update_branching_model_settings()
+        .body(body::<types::BranchingModelSettings>(json!({
+            "branch_types": [{ "kind": "bugfix", "prefix": "feat/x" }],
+        })))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&overlapping), 400);
+
+    // A restriction on the `feature` type follows the new prefix.
+    repo.create_branch_restriction()
+        .body(body::<types::BranchRestriction>(json!({
+            "kind": "push", "branch_match_kind": "branching_model", "branch_type": "feature",
+        })))
+        .send()
+        .await
+        .unwrap();
+    let head = bb.create_repository("acme", "app");
+    let create = |name: &str| {
+        repo.create_branch()
+            .body(body::<types::Branch>(
+                json!({ "name": name, "target": { "hash": head } }),
+            ))
+            .send()
+    };
+    assert_eq!(status_of(&create("feat/login").await.unwrap_err()), 403);
+    create("feature/login").await.unwrap();
+}
