@@ -314,6 +314,27 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("get_effective_branching_model", |r, a| {
         run(branching::get_effective, r, a)
     }),
+    ("get_webhook", |r, a| run(hooks::get, r, a)),
+    ("update_webhook", |r, a| run(hooks::update, r, a)),
+    ("create_project", |r, a| run(account::create_project, r, a)),
+    ("update_project", |r, a| run(account::update_project, r, a)),
+    ("delete_project", |r, a| run(account::delete_project, r, a)),
+    ("get_user", |r, a| run(account::get_user, r, a)),
+    ("list_workspace_members", |r, a| {
+        run(account::list_members, r, a)
+    }),
+    ("get_workspace_member", |r, a| {
+        run(account::get_member, r, a)
+    }),
+    ("list_workspace_permissions", |r, a| {
+        run(account::list_permissions, r, a)
+    }),
+    ("delete_repository", |r, a| run(repositories::delete, r, a)),
+    ("fork_repository", |r, a| run(repositories::fork, r, a)),
+    ("list_forks", |r, a| run(repositories::list_forks, r, a)),
+    ("list_watchers", |r, a| {
+        run(repositories::list_watchers, r, a)
+    }),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
     ("delete_webhook", |r, a| run(hooks::delete, r, a)),

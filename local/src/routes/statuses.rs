@@ -53,15 +53,20 @@ fn commit_hash(repo: &Repo, params: &Params) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::not_found(format_args!("Commit {hash}")))
 }
 
+/// The statuses of a commit, newest first; `refname` keeps those reported for that ref (and
+/// those reported for none).
 pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
+    let query = super::list_query(&app, &uri);
     let store = app.store();
     let repo = repo(&store, &params)?;
     let hash = commit_hash(repo, &params)?;
+    let refname = query.get("refname");
     let items = repo
         .statuses
         .iter()
         .rev()
         .filter(|s| s.commit == hash)
+        .filter(|s| refname.is_none_or(|r| s.refname.as_deref().is_none_or(|own| own == r)))
         .map(|s| app.urls.status(repo, s))
         .collect();
     numbered(&app, &uri, items)

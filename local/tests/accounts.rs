@@ -1,0 +1,314 @@
+//! Webhooks read and changed, projects, workspace members and permissions, users, and
+//! repositories deleted, forked and watched, over real HTTP through the client.
+
+mod common;
+
+use bitbucket_cloud::types;
+use bitbucket_cloud::webhooks::Event;
+use bitbucket_cloud_local::{LocalBitbucket, WebhookReceiver};
+use serde_json::{Value, json};
+
+use common::{admin, body};
+
+fn status_of(error: &bitbucket_cloud::Error) -> u16 {
+    error.status().map(|s| s.as_u16()).unwrap_or_default()
+}
+
+fn json_of<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap()
+}
+
+#[tokio::test]
+async fn webhooks_are_read_and_changed() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+    let receiver = WebhookReceiver::start().await;
+    let hook = repo
+        .create_webhook()
+        .body(body::<types::WebhookSubscription>(json!({
+            "url": "http://127.0.0.1:9/unused",
+            "events": ["repo:push"],
+            "description": "CI",
+        })))
+        .send()
+        .await
+        .unwrap();
+    let uid = hook.uuid.unwrap();
+    let got = repo.get_webhook().uid(&uid).send().await.unwrap();
+    assert_eq!(got.description.as_deref(), Some("CI"));
+    // Braces are optional in the path.
+    repo.get_webhook()
+        .uid(uid.trim_matches(['{', '}']))
+        .send()
+        .await
+        .unwrap();
+
+    let updated = repo
+        .update_webhook()
+        .uid(&uid)
+        .body(body::<types::WebhookSubscription>(json!({
+            "url": receiver.url(),
+            "events": ["repo:push", "repo:fork"],
+            "secret": "hook-secret",
+        })))
+        .send()
+        .await
+        .unwrap();
+    let value = json_of(&updated);
+    assert_eq!(value["url"], receiver.url());
+    assert_eq!(value["secret_set"], true);
+    assert!(!value.to_string().contains("hook-secret"));
+    assert_eq!(updated.events.unwrap().len(), 2);
+    let invalid = repo
+        .update_webhook()
+        .uid(&uid)
+        .body(body::<types::WebhookSubscription>(
+            json!({ "events": ["repo:nonsense"] }),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&invalid), 400);
+
+    // The new URL and secret are used: a push arrives there, signed.
+    bb.push("acme", "app", "main", "Change", &[("a", "a\n")]);
+    let received = receiver.wait_for(1).await;
+    assert!(received[0].header("x-hub-signature").starts_with("sha256="));
+    // The receiver's Debug prints the event redacted, never raw secrets it may carry.
+    assert!(format!("{:?}", received[0]).contains("Push"));
+
+    let missing = repo.get_webhook().uid("{nope}").send().await.unwrap_err();
+    assert_eq!(status_of(&missing), 404);
+}
+
+#[tokio::test]
+async fn projects_are_created_updated_and_deleted() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_workspace("acme", "Acme");
+    let client = admin(&bb);
+    let acme = client.workspace("acme");
+    let project = acme
+        .create_project()
+        .body(body::<types::Project>(json!({
+            "key": "web",
+            "name": "Website",
+            "description": "The site",
+            "is_private": false,
+        })))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(project.key.as_deref(), Some("WEB"));
+    assert_eq!(project.is_private, Some(false));
+    let taken = acme
+        .create_project()
+        .body(body::<types::Project>(
+            json!({ "key": "WEB", "name": "Again" }),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&taken), 400);
+    let nameless = acme
+        .create_project()
+        .body(body::<types::Project>(json!({ "key": "X" })))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&nameless), 400);
+
+    let renamed = acme
+        .update_project()
+        .project_key("WEB")
+        .body(body::<types::Project>(
+            json!({ "name": "Web site", "key": "SITE" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.key.as_deref(), Some("SITE"));
+    assert_eq!(renamed.name.as_deref(), Some("Web site"));
+    assert_eq!(
+        status_of(
+            &acme
+                .get_project()
+                .project_key("WEB")
+                .send()
+                .await
+                .unwrap_err()
+        ),
+        404
+    );
+
+    // A project with repositories is not deleted.
+    let repo = acme
+        .repo("site")
+        .create_repository()
+        .body(body::<types::Repository>(
+            json!({ "project": { "key": "SITE" } }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(repo.project.unwrap().key.as_deref(), Some("SITE"));
+    let refused = acme
+        .delete_project()
+        .project_key("SITE")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&refused), 400);
+    acme.repo("site").delete_repository().send().await.unwrap();
+    acme.delete_project()
+        .project_key("SITE")
+        .send()
+        .await
+        .unwrap();
+    let projects = acme.list_projects().send().await.unwrap();
+    assert_eq!(projects.size, Some(0));
+}
+
+#[tokio::test]
+async fn members_permissions_and_users() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_workspace("acme", "Acme");
+    let grace = bb.add_account("grace", "Grace Hopper");
+    let client = admin(&bb);
+    let acme = client.workspace("acme");
+    let members = acme.list_workspace_members().send().await.unwrap();
+    assert_eq!(members.size, Some(2));
+    let member = acme
+        .get_workspace_member()
+        .member(&grace.uuid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        member.user.unwrap().display_name.as_deref(),
+        Some("Grace Hopper")
+    );
+    let owners = acme
+        .list_workspace_permissions()
+        .q("permission=\"owner\"")
+        .send()
+        .await
+        .unwrap();
+    let owners = json_of(&owners.values.unwrap());
+    assert_eq!(owners.as_array().unwrap().len(), 1);
+    assert_eq!(owners[0]["user"]["uuid"], bb.account().uuid);
+
+    let user = client
+        .get_user()
+        .selected_user(&grace.account_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(user.uuid, Some(grace.uuid.clone()));
+    let missing = client
+        .get_user()
+        .selected_user("{00000000-0000-0000-0000-000000000000}")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&missing), 404);
+}
+
+#[tokio::test]
+async fn forks_watchers_and_deleting_a_repository() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    bb.push("acme", "app", "feature", "Feature", &[("f", "f\n")]);
+    bb.create_workspace("grace", "Grace");
+    let client = admin(&bb);
+    let receiver = WebhookReceiver::start().await;
+    let repo = client.repo("acme", "app");
+    repo.create_webhook()
+        .body(body::<types::WebhookSubscription>(json!({
+            "url": receiver.url(),
+            "events": ["repo:fork"],
+        })))
+        .send()
+        .await
+        .unwrap();
+
+    let fork = repo
+        .fork_repository()
+        .body(body::<types::Repository>(json!({
+            "workspace": { "slug": "grace" },
+            "name": "app-fork",
+        })))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fork.full_name.as_deref(), Some("grace/app-fork"));
+    assert_eq!(fork.parent.unwrap().full_name.as_deref(), Some("acme/app"));
+    // The fork has the original's branches and commits.
+    let branch = client
+        .repo("grace", "app-fork")
+        .get_branch()
+        .name("feature")
+        .send()
+        .await
+        .unwrap();
+    assert!(branch.target.is_some());
+    let again = repo
+        .fork_repository()
+        .body(body::<types::Repository>(json!({
+            "workspace": { "slug": "grace" },
+            "name": "app-fork",
+        })))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&again), 400);
+    let forks = repo.list_forks().send().await.unwrap();
+    assert_eq!(forks.size, Some(1));
+
+    let received = receiver.wait_for(1).await;
+    assert_eq!(received[0].event(), "repo:fork");
+    match Event::parse(received[0].event(), &received[0].body).unwrap() {
+        Event::Fork(e) => {
+            assert_eq!(e.fork.unwrap().full_name.as_deref(), Some("grace/app-fork"));
+            assert_eq!(e.repository.unwrap().full_name.as_deref(), Some("acme/app"));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let watchers = repo.list_watchers().send().await.unwrap();
+    assert_eq!(
+        watchers.values.unwrap()[0].uuid,
+        Some(bb.account().uuid.clone())
+    );
+
+    // Forbidding forks.
+    repo.update_repository()
+        .body(body::<types::Repository>(
+            json!({ "fork_policy": "no_forks" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let refused = repo
+        .fork_repository()
+        .body(body::<types::Repository>(json!({ "name": "another" })))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&refused), 400);
+
+    repo.delete_repository().send().await.unwrap();
+    assert_eq!(
+        status_of(&repo.get_repository().send().await.unwrap_err()),
+        404
+    );
+    // The fork stays, without its parent.
+    let orphan = client
+        .repo("grace", "app-fork")
+        .get_repository()
+        .send()
+        .await
+        .unwrap();
+    assert!(orphan.parent.is_none());
+}
