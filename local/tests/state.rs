@@ -915,3 +915,59 @@ fn the_new_events_are_typed() {
         assert!(Event::TYPED_KEYS.contains(&key), "{key}");
     }
 }
+
+#[tokio::test]
+async fn pushes_obey_branch_restrictions_and_reset_approvals() {
+    let bb = LocalBitbucket::start().await;
+    let client = admin(&bb);
+    with_pull_request(&bb, &client).await;
+    let repo = client.repo("acme", "app");
+    let grace = bb.add_account("grace", "Grace Hopper");
+    for restriction in [
+        json!({ "kind": "push", "branch_match_kind": "glob", "pattern": "main",
+                "users": [{ "uuid": grace.uuid }] }),
+        json!({ "kind": "reset_pullrequest_approvals_on_change", "branch_match_kind": "glob",
+                "pattern": "main" }),
+    ] {
+        repo.create_branch_restriction()
+            .body(body::<types::BranchRestriction>(restriction))
+            .send()
+            .await
+            .unwrap();
+    }
+    let refused = bb
+        .try_push_as(
+            &bb.account(),
+            "acme",
+            "app",
+            "main",
+            "Direct",
+            &[("x", "x\n")],
+        )
+        .unwrap_err();
+    assert!(refused.to_string().contains("main"), "{refused}");
+    bb.try_push_as(&grace, "acme", "app", "main", "Allowed", &[("x", "x\n")])
+        .unwrap();
+
+    // A new commit on the source withdraws the approvals.
+    let graces = common::client(
+        &bb,
+        bitbucket_cloud::Auth::access_token(bb.token_for(&grace, Scope::ALL)),
+    );
+    graces
+        .repo("acme", "app")
+        .approve_pull_request()
+        .pull_request_id(1)
+        .send()
+        .await
+        .unwrap();
+    bb.push("acme", "app", "feature", "More", &[("y", "y\n")]);
+    let pr = repo
+        .get_pull_request()
+        .pull_request_id(1)
+        .send()
+        .await
+        .unwrap();
+    let participants = serde_json::to_value(pr.participants.unwrap()).unwrap();
+    assert_eq!(participants[0]["approved"], false, "{participants}");
+}

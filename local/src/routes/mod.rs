@@ -628,6 +628,8 @@ pub(crate) fn emit(
     app.webhooks.emit(&repo.hooks, &event, &payload);
 }
 
+pub(crate) use restrictions::{after_push, check_push};
+
 /// Queues a `repo:push` with these `changes` (see `seed::push_change`).
 pub(crate) fn emit_push(
     app: &App,

@@ -421,3 +421,43 @@ pub(crate) fn check_merge(
             .detail(json!({ "merge_checks": failed })),
     )
 }
+
+/// What a push to `branch` does to the open pull requests from it: where a
+/// `reset_pullrequest_approvals_on_change` restriction covers a pull request's destination, its
+/// approvals are withdrawn (and, with `reset_pullrequest_changes_requested_on_change`, its
+/// requests for changes), as Bitbucket does when the source changes.
+pub(crate) fn after_push(store: &mut Store, index: usize, branch: &str) {
+    let repo = &store.repos[index];
+    let resets: Vec<(usize, bool, bool)> = repo
+        .pulls
+        .iter()
+        .enumerate()
+        .filter(|(_, pr)| pr.state == crate::store::PrState::Open && pr.source_branch == branch)
+        .map(|(at, pr)| {
+            let destination = pr.destination_branch.as_str();
+            (
+                at,
+                applying(repo, "reset_pullrequest_approvals_on_change", destination)
+                    .next()
+                    .is_some(),
+                applying(
+                    repo,
+                    "reset_pullrequest_changes_requested_on_change",
+                    destination,
+                )
+                .next()
+                .is_some(),
+            )
+        })
+        .collect();
+    for (at, approvals, changes) in resets {
+        for p in &mut store.repos[index].pulls[at].participants {
+            if approvals {
+                p.approved = false;
+            }
+            if changes {
+                p.changes_requested = false;
+            }
+        }
+    }
+}
