@@ -78,11 +78,12 @@
 //!   operations; see [`Fault`].
 //! - **Webhooks**: `repo:push` (branches and tags created or deleted, pull requests merged,
 //!   [`LocalBitbucket::push`]), `repo:fork`, `repo:updated` (name, description or language
-//!   changed), `repo:commit_status_created` and `:updated`, `pullrequest:created`,
+//!   changed), `repo:commit_status_created` and `:updated`, `repo:commit_comment_created`,
+//!   `pullrequest:created`,
 //!   `:updated`, `:approved`, `:unapproved`, `:changes_request_created`,
 //!   `:changes_request_removed`, `:fulfilled`, `:rejected`, `:comment_created`,
 //!   `:comment_updated`, `:comment_deleted`, `:comment_resolved`, `:comment_reopened`,
-//!   `issue:created` and `issue:updated` are POSTed to the repository's hooks, signed with
+//!   `issue:created`, `issue:updated` and `issue:comment_created` are POSTed to the repository's hooks, signed with
 //!   `X-Hub-Signature` when the hook has a secret. See [`LocalBitbucket::deliveries`]. The
 //!   `Debug` of a [`Delivery`] and of a [`ReceivedWebhook`] prints no secret: hook URLs'
 //!   credentials are hidden, and bodies print through the redacting `Debug` of

@@ -95,6 +95,30 @@ pub(crate) struct Repo {
     /// The repository this one is a fork of: (workspace, slug, uuid).
     pub parent: Option<(String, String, String)>,
     pub next_task_id: u64,
+    /// Comments on commits and on issues, oldest first (ids from `next_comment_id`).
+    pub notes: Vec<Note>,
+}
+
+/// What a [`Note`] comments on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum NoteOn {
+    /// A commit, by full hash.
+    Commit(String),
+    /// An issue, by id.
+    Issue(u64),
+}
+
+/// A comment on a commit or an issue.
+#[derive(Clone, Debug)]
+pub(crate) struct Note {
+    pub id: u64,
+    pub on: NoteOn,
+    pub raw: String,
+    pub user: usize,
+    pub parent: Option<u64>,
+    pub inline: Option<Inline>,
+    pub created_on: String,
+    pub updated_on: String,
 }
 
 #[derive(Clone, Debug)]
@@ -642,6 +666,7 @@ impl Store {
             watchers: vec![0],
             parent: None,
             next_task_id: 1,
+            notes: Vec::new(),
         });
         Ok(self.repos.last_mut().expect("just pushed"))
     }

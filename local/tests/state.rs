@@ -971,3 +971,112 @@ async fn pushes_obey_branch_restrictions_and_reset_approvals() {
     let participants = serde_json::to_value(pr.participants.unwrap()).unwrap();
     assert_eq!(participants[0]["approved"], false, "{participants}");
 }
+
+#[tokio::test]
+async fn commit_and_issue_comments_with_their_events() {
+    let bb = LocalBitbucket::start().await;
+    let head = bb.create_repository("acme", "app");
+    let client = admin(&bb);
+    let receiver = hook(
+        &client,
+        &["repo:commit_comment_created", "issue:comment_created"],
+    )
+    .await;
+    let repo = client.repo("acme", "app");
+
+    let comment = repo
+        .create_commit_comment()
+        .commit(&head[..10])
+        .body(body::<types::CommitComment>(json!({
+            "content": { "raw": "Nice" },
+            "inline": { "path": "README.md", "to": 1 },
+        })))
+        .send()
+        .await
+        .unwrap();
+    let id = comment.id.unwrap();
+    let edited = repo
+        .update_commit_comment()
+        .commit(&head)
+        .comment_id(id)
+        .body(body::<types::CommitComment>(
+            json!({ "content": { "raw": "Very nice" } }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edited.content.unwrap().raw.as_deref(), Some("Very nice"));
+    let listed = repo
+        .list_commit_comments()
+        .commit(&head)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.size, Some(1));
+    repo.get_commit_comment()
+        .commit(&head)
+        .comment_id(id)
+        .send()
+        .await
+        .unwrap();
+    repo.delete_commit_comment()
+        .commit(&head)
+        .comment_id(id)
+        .send()
+        .await
+        .unwrap();
+    let gone = repo
+        .get_commit_comment()
+        .commit(&head)
+        .comment_id(id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&gone), 404);
+
+    let issue = repo
+        .create_issue()
+        .body(body::<types::Issue>(json!({ "title": "Crash on start" })))
+        .send()
+        .await
+        .unwrap();
+    let issue_id = issue.id.unwrap().to_string();
+    let comment = repo
+        .create_issue_comment()
+        .issue_id(&issue_id)
+        .body(body::<types::IssueComment>(
+            json!({ "content": { "raw": "Reproduced" } }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let listed = repo
+        .list_issue_comments()
+        .issue_id(&issue_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.size, Some(1));
+    let got = repo
+        .get_issue_comment()
+        .issue_id(&issue_id)
+        .comment_id(comment.id.unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.content.unwrap().raw.as_deref(), Some("Reproduced"));
+
+    let received = receiver.wait_for(2).await;
+    match Event::parse(received[0].event(), &received[0].body).unwrap() {
+        Event::CommitCommentCreated(e) => {
+            assert_eq!(e.commit.unwrap().hash.as_deref(), Some(head.as_str()));
+        }
+        other => panic!("{other:?}"),
+    }
+    match Event::parse(received[1].event(), &received[1].body).unwrap() {
+        Event::IssueCommentCreated(e) => {
+            assert_eq!(e.issue.unwrap().title.as_deref(), Some("Crash on start"));
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -164,7 +164,7 @@ pub(super) async fn update(
 }
 
 /// The index of the repository, if its issue tracker is on; Bitbucket answers 404 otherwise.
-fn tracker(store: &Store, params: &Params) -> Result<usize, ApiError> {
+pub(super) fn tracker(store: &Store, params: &Params) -> Result<usize, ApiError> {
     let index = repo_index(store, params)?;
     if !store.repos[index].has_issues {
         return Err(ApiError::new(
@@ -176,7 +176,7 @@ fn tracker(store: &Store, params: &Params) -> Result<usize, ApiError> {
 }
 
 /// Where in `repo.issues` the issue the path names is.
-fn position(repo: &Repo, params: &Params) -> Result<usize, ApiError> {
+pub(super) fn position(repo: &Repo, params: &Params) -> Result<usize, ApiError> {
     let id = param(params, "issue_id");
     repo.issues
         .iter()

@@ -16,6 +16,7 @@ mod deployments;
 mod diffstat;
 mod hooks;
 mod issues;
+mod notes;
 mod pipelines;
 mod pullrequests;
 mod refs;
@@ -334,6 +335,28 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("list_forks", |r, a| run(repositories::list_forks, r, a)),
     ("list_watchers", |r, a| {
         run(repositories::list_watchers, r, a)
+    }),
+    ("list_commit_comments", |r, a| run(notes::list_commit, r, a)),
+    ("create_commit_comment", |r, a| {
+        run(notes::create_commit, r, a)
+    }),
+    ("get_commit_comment", |r, a| run(notes::get_commit, r, a)),
+    ("update_commit_comment", |r, a| {
+        run(notes::update_commit, r, a)
+    }),
+    ("delete_commit_comment", |r, a| {
+        run(notes::delete_commit, r, a)
+    }),
+    ("list_issue_comments", |r, a| run(notes::list_issue, r, a)),
+    ("create_issue_comment", |r, a| {
+        run(notes::create_issue, r, a)
+    }),
+    ("get_issue_comment", |r, a| run(notes::get_issue, r, a)),
+    ("update_issue_comment", |r, a| {
+        run(notes::update_issue, r, a)
+    }),
+    ("delete_issue_comment", |r, a| {
+        run(notes::delete_issue, r, a)
     }),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
