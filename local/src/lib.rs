@@ -83,8 +83,9 @@
 //!   `:updated`, `:approved`, `:unapproved`, `:changes_request_created`,
 //!   `:changes_request_removed`, `:fulfilled`, `:rejected`, `:comment_created`,
 //!   `:comment_updated`, `:comment_deleted`, `:comment_resolved`, `:comment_reopened`,
-//!   `issue:created`, `issue:updated` and `issue:comment_created` are POSTed to the repository's hooks, signed with
-//!   `X-Hub-Signature` when the hook has a secret. See [`LocalBitbucket::deliveries`]. The
+//!   `issue:created`, `issue:updated` and `issue:comment_created` are POSTed to the
+//!   repository's hooks and its workspace's, signed with `X-Hub-Signature` when the hook has
+//!   a secret. See [`LocalBitbucket::deliveries`]. The
 //!   `Debug` of a [`Delivery`] and of a [`ReceivedWebhook`] prints no secret: hook URLs'
 //!   credentials are hidden, and bodies print through the redacting `Debug` of
 //!   [`bitbucket_cloud::webhooks::Event`].

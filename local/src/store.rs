@@ -35,6 +35,8 @@ pub(crate) struct Workspace {
     pub is_private: bool,
     pub created_on: String,
     pub projects: Vec<Project>,
+    /// Hooks that get the events of every repository of the workspace.
+    pub hooks: Vec<Hook>,
 }
 
 #[derive(Clone, Debug)]
@@ -588,6 +590,7 @@ impl Store {
                 is_private: true,
                 created_on: now,
                 projects: Vec::new(),
+                hooks: Vec::new(),
             });
         }
         let workspace = self.workspace_mut(slug).expect("just inserted");

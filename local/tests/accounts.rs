@@ -312,3 +312,85 @@ async fn forks_watchers_and_deleting_a_repository() {
         .unwrap();
     assert!(orphan.parent.is_none());
 }
+
+#[tokio::test]
+async fn workspace_webhooks_get_every_repositorys_events() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    bb.create_repository("acme", "lib");
+    let client = admin(&bb);
+    let acme = client.workspace("acme");
+    let receiver = WebhookReceiver::start().await;
+    let hook = acme
+        .create_workspace_webhook()
+        .body(body::<types::WebhookSubscription>(json!({
+            "url": receiver.url(),
+            "events": ["repo:push"],
+        })))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(&hook)["subject_type"], "workspace");
+    bb.push("acme", "app", "main", "One", &[("a", "a\n")]);
+    bb.push("acme", "lib", "main", "Two", &[("b", "b\n")]);
+    let received = receiver.wait_for(2).await;
+    let names: Vec<_> = received
+        .iter()
+        .map(|r| r.json()["repository"]["full_name"].clone())
+        .collect();
+    assert_eq!(names, [json!("acme/app"), json!("acme/lib")]);
+
+    let uid = hook.uuid.unwrap();
+    let listed = acme.list_workspace_webhooks().send().await.unwrap();
+    assert_eq!(listed.size, Some(1));
+    let updated = acme
+        .update_workspace_webhook()
+        .uid(&uid)
+        .body(body::<types::WebhookSubscription>(
+            json!({ "active": false }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.active, Some(false));
+    acme.get_workspace_webhook().uid(&uid).send().await.unwrap();
+    acme.delete_workspace_webhook()
+        .uid(&uid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        status_of(
+            &acme
+                .get_workspace_webhook()
+                .uid(&uid)
+                .send()
+                .await
+                .unwrap_err()
+        ),
+        404
+    );
+
+    let subjects = json_of(&client.list_webhook_subject_types().send().await.unwrap());
+    assert!(
+        subjects["repository"]["links"]["events"]["href"]
+            .as_str()
+            .unwrap()
+            .ends_with("/hook_events/repository")
+    );
+    let events = client
+        .list_webhook_event_types()
+        .subject_type(types::ListWebhookEventTypesSubjectType::Repository)
+        .pagelen(100)
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<_> = json_of(&events.values.unwrap())
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap().to_string())
+        .collect();
+    assert!(keys.contains(&"repo:push".to_string()));
+    assert!(keys.contains(&"pullrequest:comment_reopened".to_string()));
+}

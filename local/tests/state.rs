@@ -1080,3 +1080,64 @@ async fn commit_and_issue_comments_with_their_events() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn commits_by_revision_merge_base_and_the_pull_requests_of_a_commit() {
+    let bb = LocalBitbucket::start().await;
+    let client = admin(&bb);
+    with_pull_request(&bb, &client).await;
+    let repo = client.repo("acme", "app");
+    let base = repo.get_branch().name("main").send().await.unwrap();
+    let base = base.target.unwrap().hash.unwrap();
+    let feature = bb.push("acme", "app", "feature", "Second", &[("b", "b\n")]);
+    bb.push("acme", "app", "main", "Meanwhile", &[("m", "m\n")]);
+
+    let on_feature = repo
+        .list_commits_for_revision()
+        .revision("feature")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_feature.values.unwrap().len(), 3);
+    let only_feature = repo
+        .list_commits_with_include_exclude()
+        .body(body::<types::ListCommitsWithIncludeExcludeBody>(json!({
+            "include": ["feature"],
+            "exclude": ["main"],
+        })))
+        .send()
+        .await
+        .unwrap();
+    let hashes: Vec<_> = only_feature
+        .values
+        .unwrap()
+        .into_iter()
+        .map(|c| c.hash.unwrap())
+        .collect();
+    assert_eq!(hashes.len(), 2);
+    assert_eq!(hashes[0], feature);
+
+    let merge_base = repo
+        .get_merge_base()
+        .revspec("feature..main")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(merge_base.hash, Some(base));
+
+    let prs = repo
+        .list_commit_pull_requests()
+        .commit(&feature)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(prs.values.unwrap()[0].id, Some(1));
+    let mine = client
+        .workspace("acme")
+        .list_user_pull_requests()
+        .selected_user(bb.account().uuid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine.size, Some(1));
+}

@@ -358,6 +358,43 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("delete_issue_comment", |r, a| {
         run(notes::delete_issue, r, a)
     }),
+    ("list_commits_with_include_exclude", |r, a| {
+        run(commits::list_with_form, r, a)
+    }),
+    ("list_commits_for_revision", |r, a| {
+        run(commits::list_for_revision, r, a)
+    }),
+    ("list_commits_for_revision_with_include_exclude", |r, a| {
+        run(commits::list_for_revision_with_form, r, a)
+    }),
+    ("get_merge_base", |r, a| run(commits::merge_base, r, a)),
+    ("list_commit_pull_requests", |r, a| {
+        run(commits::pull_requests, r, a)
+    }),
+    ("list_user_pull_requests", |r, a| {
+        run(pullrequests::list_for_user, r, a)
+    }),
+    ("list_workspace_webhooks", |r, a| {
+        run(hooks::list_workspace, r, a)
+    }),
+    ("create_workspace_webhook", |r, a| {
+        run(hooks::create_workspace, r, a)
+    }),
+    ("get_workspace_webhook", |r, a| {
+        run(hooks::get_workspace, r, a)
+    }),
+    ("update_workspace_webhook", |r, a| {
+        run(hooks::update_workspace, r, a)
+    }),
+    ("delete_workspace_webhook", |r, a| {
+        run(hooks::delete_workspace, r, a)
+    }),
+    ("list_webhook_subject_types", |r, a| {
+        run(hooks::subject_types, r, a)
+    }),
+    ("list_webhook_event_types", |r, a| {
+        run(hooks::event_types, r, a)
+    }),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
     ("delete_webhook", |r, a| run(hooks::delete, r, a)),
@@ -636,7 +673,7 @@ fn numbered(app: &App, uri: &Uri, items: Vec<Value>) -> Answer {
 }
 
 /// Queues `event` with `payload` (which gets `actor` and `repository` added) for the hooks of
-/// repository `repo_index`.
+/// repository `repo_index` and of its workspace.
 pub(crate) fn emit(
     app: &App,
     store: &Store,
@@ -649,6 +686,9 @@ pub(crate) fn emit(
     payload["actor"] = app.urls.user(&store.users[actor]);
     payload["repository"] = app.urls.repo(store, repo);
     app.webhooks.emit(&repo.hooks, &event, &payload);
+    if let Some(ws) = store.workspace(&repo.workspace) {
+        app.webhooks.emit(&ws.hooks, &event, &payload);
+    }
 }
 
 pub(crate) use restrictions::{after_push, check_push};

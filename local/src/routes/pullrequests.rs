@@ -717,3 +717,39 @@ fn respond_and_emit(
     emit(app, store, index, actor, event, payload);
     ok(value)
 }
+
+/// `GET /workspaces/{workspace}/pullrequests/{selected_user}`: the pull requests the account
+/// authored in the workspace's repositories (open ones unless `state` says otherwise), newest
+/// first.
+pub(super) async fn list_for_user(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
+    let query = list_query(&app, &uri);
+    let store = app.store();
+    let ws = super::workspace(&store, &params)?.slug.clone();
+    let id = param(&params, "selected_user");
+    let user = store
+        .user_index(id)
+        .ok_or_else(|| ApiError::not_found(format_args!("User {id}")))?;
+    let mut states = query.all("state");
+    if let Some(bad) = states.iter().find(|s| !STATES.contains(s)) {
+        return Err(ApiError::bad_request(format!(
+            "Invalid state: {bad} (one of OPEN, MERGED, DECLINED, SUPERSEDED)"
+        )));
+    }
+    if states.is_empty() {
+        states.push("OPEN");
+    }
+    let mut found: Vec<(&str, Value)> = store
+        .repos
+        .iter()
+        .filter(|r| r.workspace == ws)
+        .flat_map(|repo| {
+            repo.pulls
+                .iter()
+                .filter(|pr| pr.author == user && states.contains(&pr.state.as_str()))
+                .map(|pr| (pr.created_on.as_str(), app.urls.pull(&store, repo, pr)))
+        })
+        .collect();
+    found.sort_by(|a, b| b.0.cmp(a.0));
+    let items = found.into_iter().map(|(_, v)| v).collect();
+    ok(paging::page(items, &query, Paging::Numbered)?)
+}
