@@ -99,6 +99,30 @@ pub(crate) struct Repo {
     pub next_task_id: u64,
     /// Comments on commits and on issues, oldest first (ids from `next_comment_id`).
     pub notes: Vec<Note>,
+    /// Code Insights reports on commits, oldest first.
+    pub reports: Vec<Report>,
+}
+
+/// A Code Insights report on a commit: the fields its reporter set (checked), and its
+/// annotations.
+#[derive(Clone, Debug)]
+pub(crate) struct Report {
+    pub uuid: String,
+    pub commit: String,
+    pub external_id: String,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    pub created_on: String,
+    pub updated_on: String,
+    pub annotations: Vec<Annotation>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Annotation {
+    pub uuid: String,
+    pub external_id: String,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    pub created_on: String,
+    pub updated_on: String,
 }
 
 /// What a [`Note`] comments on.
@@ -670,6 +694,7 @@ impl Store {
             parent: None,
             next_task_id: 1,
             notes: Vec::new(),
+            reports: Vec::new(),
         });
         Ok(self.repos.last_mut().expect("just pushed"))
     }

@@ -1141,3 +1141,116 @@ async fn commits_by_revision_merge_base_and_the_pull_requests_of_a_commit() {
         .unwrap();
     assert_eq!(mine.size, Some(1));
 }
+
+#[tokio::test]
+async fn code_insights_reports_and_annotations() {
+    let bb = LocalBitbucket::start().await;
+    let head = bb.create_repository("acme", "app");
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+    let report = repo
+        .create_or_update_commit_report()
+        .commit(&head)
+        .report_id("lint-1")
+        .body(body::<types::Report>(json!({
+            "title": "Lint",
+            "details": "3 warnings",
+            "report_type": "BUG",
+            "result": "FAILED",
+            "data": [{ "title": "Warnings", "type": "NUMBER", "value": 3 }],
+        })))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(report.external_id.as_deref(), Some("lint-1"));
+    let invalid = repo
+        .create_or_update_commit_report()
+        .commit(&head)
+        .report_id("x")
+        .body(body::<types::Report>(json!({ "title": "No details" })))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&invalid), 400);
+
+    let annotations = repo
+        .bulk_create_or_update_report_annotations()
+        .commit(&head)
+        .report_id("lint-1")
+        .body(vec![
+            body::<types::ReportAnnotation>(json!({
+                "external_id": "w1", "annotation_type": "CODE_SMELL",
+                "summary": "Unused import", "path": "src/lib.rs", "line": 3, "severity": "LOW",
+            })),
+            body::<types::ReportAnnotation>(json!({
+                "external_id": "w2", "annotation_type": "BUG", "summary": "Overflow",
+            })),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(annotations.len(), 2);
+    let one = repo
+        .create_or_update_report_annotation()
+        .commit(&head)
+        .report_id("lint-1")
+        .annotation_id("w2")
+        .body(body::<types::ReportAnnotation>(
+            json!({ "severity": "HIGH" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(one.summary.as_deref(), Some("Overflow"));
+    let listed = repo
+        .list_report_annotations()
+        .commit(&head)
+        .report_id("lint-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.size, Some(2));
+    repo.get_report_annotation()
+        .commit(&head)
+        .report_id("lint-1")
+        .annotation_id("w1")
+        .send()
+        .await
+        .unwrap();
+    repo.delete_report_annotation()
+        .commit(&head)
+        .report_id("lint-1")
+        .annotation_id("w1")
+        .send()
+        .await
+        .unwrap();
+    let reports = repo
+        .list_commit_reports()
+        .commit(&head)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reports.size, Some(1));
+    let got = repo
+        .get_commit_report()
+        .commit(&head)
+        .report_id("lint-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.title.as_deref(), Some("Lint"));
+    repo.delete_commit_report()
+        .commit(&head)
+        .report_id("lint-1")
+        .send()
+        .await
+        .unwrap();
+    let gone = repo
+        .get_commit_report()
+        .commit(&head)
+        .report_id("lint-1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&gone), 404);
+}

@@ -20,6 +20,7 @@ mod notes;
 mod pipelines;
 mod pullrequests;
 mod refs;
+mod reports;
 mod repositories;
 mod restrictions;
 mod reviewers;
@@ -394,6 +395,27 @@ const SERVED: &[(&str, Endpoint)] = &[
     }),
     ("list_webhook_event_types", |r, a| {
         run(hooks::event_types, r, a)
+    }),
+    ("list_commit_reports", |r, a| run(reports::list, r, a)),
+    ("create_or_update_commit_report", |r, a| {
+        run(reports::put, r, a)
+    }),
+    ("get_commit_report", |r, a| run(reports::get, r, a)),
+    ("delete_commit_report", |r, a| run(reports::delete, r, a)),
+    ("list_report_annotations", |r, a| {
+        run(reports::list_annotations, r, a)
+    }),
+    ("bulk_create_or_update_report_annotations", |r, a| {
+        run(reports::bulk_annotations, r, a)
+    }),
+    ("get_report_annotation", |r, a| {
+        run(reports::get_annotation, r, a)
+    }),
+    ("create_or_update_report_annotation", |r, a| {
+        run(reports::put_annotation, r, a)
+    }),
+    ("delete_report_annotation", |r, a| {
+        run(reports::delete_annotation, r, a)
     }),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
