@@ -15,6 +15,10 @@ pub(crate) struct Store {
     pub users: Vec<User>,
     pub workspaces: Vec<Workspace>,
     pub repos: Vec<Repo>,
+    /// Application properties: (what they are on, app key, property name) → value. What they
+    /// are on is `repo:{uuid}`, `commit:{repo uuid}:{hash}`, `pullrequest:{repo uuid}:{id}` or
+    /// `user:{uuid}`.
+    pub properties: HashMap<(String, String, String), serde_json::Value>,
 }
 
 #[derive(Clone, Debug)]
@@ -101,6 +105,9 @@ pub(crate) struct Repo {
     pub notes: Vec<Note>,
     /// Code Insights reports on commits, oldest first.
     pub reports: Vec<Report>,
+    /// Permissions given explicitly (`admin`, `write`, `read`), by account; see
+    /// [`Repo::permission`].
+    pub user_permissions: Vec<(usize, String)>,
 }
 
 /// A Code Insights report on a commit: the fields its reporter set (checked), and its
@@ -588,6 +595,7 @@ impl Store {
             users: vec![owner],
             workspaces: Vec::new(),
             repos: Vec::new(),
+            properties: HashMap::new(),
         }
     }
 
@@ -695,6 +703,7 @@ impl Store {
             next_task_id: 1,
             notes: Vec::new(),
             reports: Vec::new(),
+            user_permissions: Vec::new(),
         });
         Ok(self.repos.last_mut().expect("just pushed"))
     }
@@ -735,6 +744,17 @@ pub(crate) fn ensure_project<'a>(ws: &'a mut Workspace, key: &str, name: &str) -
 }
 
 impl Repo {
+    /// What `user` may do here: the permission given explicitly, or else `admin` for the
+    /// first account (which owns every workspace) and `write` for the others (every account
+    /// is a member of every workspace).
+    pub fn permission(&self, user: usize) -> &str {
+        self.user_permissions
+            .iter()
+            .find(|(u, _)| *u == user)
+            .map(|(_, p)| p.as_str())
+            .unwrap_or(if user == 0 { "admin" } else { "write" })
+    }
+
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.workspace, self.slug)
     }

@@ -394,3 +394,203 @@ async fn workspace_webhooks_get_every_repositorys_events() {
     assert!(keys.contains(&"repo:push".to_string()));
     assert!(keys.contains(&"pullrequest:comment_reopened".to_string()));
 }
+
+#[tokio::test]
+async fn application_properties_on_repositories_commits_pull_requests_and_users() {
+    let bb = LocalBitbucket::start().await;
+    let head = bb.create_repository("acme", "app");
+    bb.push("acme", "app", "feature", "F", &[("f", "f\n")]);
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+    repo.create_pull_request()
+        .body(body::<types::PullRequest>(json!({
+            "title": "F", "source": { "branch": { "name": "feature" } },
+        })))
+        .send()
+        .await
+        .unwrap();
+    let value = json!({ "build": 42, "_attributes": ["public"] });
+    repo.update_app_property()
+        .app_key("ci")
+        .property_name("state")
+        .body(body::<types::ApplicationProperty>(value.clone()))
+        .send()
+        .await
+        .unwrap();
+    let got = repo
+        .get_app_property()
+        .app_key("ci")
+        .property_name("state")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(&got), value);
+    repo.update_commit_app_property()
+        .commit(&head)
+        .app_key("ci")
+        .property_name("state")
+        .body(body::<types::ApplicationProperty>(json!({ "ok": true })))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json_of(
+            &repo
+                .get_commit_app_property()
+                .commit(&head)
+                .app_key("ci")
+                .property_name("state")
+                .send()
+                .await
+                .unwrap()
+        ),
+        json!({ "ok": true })
+    );
+    repo.update_pull_request_app_property()
+        .pullrequest_id("1")
+        .app_key("ci")
+        .property_name("state")
+        .body(body::<types::ApplicationProperty>(json!({ "pr": 1 })))
+        .send()
+        .await
+        .unwrap();
+    client
+        .update_user_app_property()
+        .selected_user(bb.account().uuid)
+        .app_key("ci")
+        .property_name("prefs")
+        .body(body::<types::ApplicationProperty>(
+            json!({ "theme": "dark" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let prefs = client
+        .get_user_app_property()
+        .selected_user(bb.account().uuid)
+        .app_key("ci")
+        .property_name("prefs")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(&prefs)["theme"], "dark");
+    repo.delete_app_property()
+        .app_key("ci")
+        .property_name("state")
+        .send()
+        .await
+        .unwrap();
+    let gone = repo
+        .get_app_property()
+        .app_key("ci")
+        .property_name("state")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&gone), 404);
+    let no_pr = repo
+        .get_pull_request_app_property()
+        .pullrequest_id("9")
+        .app_key("ci")
+        .property_name("state")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&no_pr), 404);
+}
+
+// Deprecated operations are still served, as Bitbucket still serves them.
+#[allow(deprecated)]
+#[tokio::test]
+async fn repository_permissions_workspaces_and_emails() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    let grace = bb.add_account("grace", "Grace Hopper");
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+
+    let mine = client
+        .list_current_user_repository_permissions()
+        .send()
+        .await
+        .unwrap();
+    let mine = json_of(&mine.values.unwrap());
+    assert_eq!(mine[0]["permission"], "admin");
+    assert_eq!(mine[0]["repository"]["full_name"], "acme/app");
+
+    let set = repo
+        .update_user_permission()
+        .selected_user_id(&grace.account_id)
+        .body(body::<types::RepositoryPermissionUpdate>(
+            json!({ "permission": "read" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(&set)["permission"], "read");
+    let invalid = repo
+        .update_user_permission()
+        .selected_user_id(&grace.account_id)
+        .body(body::<types::RepositoryPermissionUpdate>(
+            json!({ "permission": "owner" }),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&invalid), 400);
+    let explicit = repo.list_user_permissions().send().await.unwrap();
+    assert_eq!(explicit.size, Some(1));
+    let all = client
+        .list_repository_permissions()
+        .workspace("acme")
+        .repo_slug("app")
+        .q("permission=\"read\"")
+        .send()
+        .await
+        .unwrap();
+    let all = json_of(&all.values.unwrap());
+    assert_eq!(all.as_array().unwrap().len(), 1);
+    assert_eq!(all[0]["user"]["uuid"], grace.uuid);
+    repo.delete_user_permission()
+        .selected_user_id(&grace.account_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        status_of(
+            &repo
+                .get_user_permission()
+                .selected_user_id(&grace.account_id)
+                .send()
+                .await
+                .unwrap_err()
+        ),
+        404
+    );
+
+    let workspaces = client.list_accessible_workspaces().send().await.unwrap();
+    assert_eq!(workspaces.size, Some(1));
+    let membership = client
+        .list_current_user_workspace_memberships()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json_of(&membership.values.unwrap())[0]["permission"],
+        "owner"
+    );
+    let email = client
+        .get_current_user_email()
+        .email(bb.account().email)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(email["is_primary"], true);
+    let other = client
+        .get_current_user_email()
+        .email("someone@else.example")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&other), 404);
+}

@@ -17,7 +17,9 @@ mod diffstat;
 mod hooks;
 mod issues;
 mod notes;
+mod permissions;
 mod pipelines;
+mod properties;
 mod pullrequests;
 mod refs;
 mod reports;
@@ -416,6 +418,80 @@ const SERVED: &[(&str, Endpoint)] = &[
     }),
     ("delete_report_annotation", |r, a| {
         run(reports::delete_annotation, r, a)
+    }),
+    ("get_app_property", |r, a| run(properties::get_repo, r, a)),
+    ("update_app_property", |r, a| {
+        run(properties::put_repo, r, a)
+    }),
+    ("delete_app_property", |r, a| {
+        run(properties::delete_repo, r, a)
+    }),
+    ("get_commit_app_property", |r, a| {
+        run(properties::get_commit, r, a)
+    }),
+    ("update_commit_app_property", |r, a| {
+        run(properties::put_commit, r, a)
+    }),
+    ("delete_commit_app_property", |r, a| {
+        run(properties::delete_commit, r, a)
+    }),
+    ("get_pull_request_app_property", |r, a| {
+        run(properties::get_pull, r, a)
+    }),
+    ("update_pull_request_app_property", |r, a| {
+        run(properties::put_pull, r, a)
+    }),
+    ("delete_pull_request_app_property", |r, a| {
+        run(properties::delete_pull, r, a)
+    }),
+    ("get_user_app_property", |r, a| {
+        run(properties::get_user, r, a)
+    }),
+    ("update_user_app_property", |r, a| {
+        run(properties::put_user, r, a)
+    }),
+    ("delete_user_app_property", |r, a| {
+        run(properties::delete_user, r, a)
+    }),
+    ("list_user_permissions", |r, a| {
+        run(permissions::list_users, r, a)
+    }),
+    ("get_user_permission", |r, a| {
+        run(permissions::get_user, r, a)
+    }),
+    ("update_user_permission", |r, a| {
+        run(permissions::update_user, r, a)
+    }),
+    ("delete_user_permission", |r, a| {
+        run(permissions::delete_user, r, a)
+    }),
+    ("list_workspace_repository_permissions", |r, a| {
+        run(permissions::list_workspace_repositories, r, a)
+    }),
+    ("list_repository_permissions", |r, a| {
+        run(permissions::list_repository, r, a)
+    }),
+    ("list_current_user_repository_permissions", |r, a| {
+        run(permissions::list_mine, r, a)
+    }),
+    (
+        "list_current_user_workspace_repository_permissions",
+        |r, a| run(permissions::list_mine_in_workspace, r, a),
+    ),
+    ("list_accessible_workspaces", |r, a| {
+        run(permissions::list_workspaces, r, a)
+    }),
+    ("list_current_user_workspace_memberships", |r, a| {
+        run(permissions::list_my_workspaces, r, a)
+    }),
+    ("get_current_user_workspace_permission", |r, a| {
+        run(permissions::my_workspace_permission, r, a)
+    }),
+    ("list_current_user_emails", |r, a| {
+        run(permissions::list_emails, r, a)
+    }),
+    ("get_current_user_email", |r, a| {
+        run(permissions::get_email, r, a)
     }),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
