@@ -972,6 +972,8 @@ async fn pushes_obey_branch_restrictions_and_reset_approvals() {
     assert_eq!(participants[0]["approved"], false, "{participants}");
 }
 
+// The issue tracker's operations are deprecated, and still served, as on Bitbucket.
+#[allow(deprecated)]
 #[tokio::test]
 async fn commit_and_issue_comments_with_their_events() {
     let bb = LocalBitbucket::start().await;
