@@ -510,11 +510,12 @@ impl Urls {
             "target": target,
             "trigger": { "type": "pipeline_trigger_manual", "name": "MANUAL" },
             "state": state,
-            "variables": p.variables.iter().map(|(key, value, secured)| json!({
+            "variables": p.variables.iter().map(|v| json!({
                 "type": "pipeline_variable",
-                "key": key,
-                "value": if *secured { Value::Null } else { json!(value) },
-                "secured": secured,
+                "uuid": v.uuid,
+                "key": v.key,
+                "value": if v.secured { Value::Null } else { json!(v.value) },
+                "secured": v.secured,
             })).collect::<Vec<_>>(),
             "created_on": p.created_on,
             "completed_on": p.completed_on,

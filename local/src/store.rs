@@ -108,6 +108,56 @@ pub(crate) struct Repo {
     /// Permissions given explicitly (`admin`, `write`, `read`), by account; see
     /// [`Repo::permission`].
     pub user_permissions: Vec<(usize, String)>,
+    pub pipeline_settings: PipelineSettings,
+}
+
+/// The rest of a repository's pipelines configuration.
+#[derive(Clone, Default)]
+pub(crate) struct PipelineSettings {
+    /// The least build number the next pipeline gets (`update_pipeline_build_number`).
+    pub next_build_number: u64,
+    pub schedules: Vec<Schedule>,
+    pub known_hosts: Vec<KnownHost>,
+    /// The SSH key pair pipelines use: (private key, public key). The private key is never
+    /// answered.
+    pub key_pair: Option<(String, String)>,
+}
+
+/// The private key is never printed.
+impl std::fmt::Debug for PipelineSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineSettings")
+            .field("next_build_number", &self.next_build_number)
+            .field("schedules", &self.schedules)
+            .field("known_hosts", &self.known_hosts)
+            .field(
+                "key_pair",
+                &self
+                    .key_pair
+                    .as_ref()
+                    .map(|(_, public)| ("[redacted]", public)),
+            )
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Schedule {
+    pub uuid: String,
+    pub enabled: bool,
+    pub ref_name: String,
+    pub selector: (String, String),
+    pub cron: String,
+    pub created_on: String,
+    pub updated_on: String,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct KnownHost {
+    pub uuid: String,
+    pub hostname: String,
+    pub key_type: String,
+    pub key: String,
 }
 
 /// A Code Insights report on a commit: the fields its reporter set (checked), and its
@@ -444,7 +494,9 @@ pub(crate) struct Pipeline {
     pub ref_name: String,
     pub commit: String,
     pub selector: Option<(String, String)>,
-    pub variables: Vec<(String, String, bool)>,
+    /// The variables the pipeline was run with (a secured one's value is never answered nor
+    /// printed).
+    pub variables: Vec<Variable>,
     pub stage: Stage,
     pub outcome: PipelineResult,
     pub created_on: String,
@@ -704,6 +756,7 @@ impl Store {
             notes: Vec::new(),
             reports: Vec::new(),
             user_permissions: Vec::new(),
+            pipeline_settings: PipelineSettings::default(),
         });
         Ok(self.repos.last_mut().expect("just pushed"))
     }
@@ -853,7 +906,8 @@ impl Repo {
             .map(|p| p.build_number)
             .max()
             .unwrap_or(0)
-            + 1
+            .saturating_add(1)
+            .max(self.pipeline_settings.next_build_number)
     }
 }
 

@@ -435,3 +435,142 @@ async fn the_branching_model_drives_branch_restrictions() {
     assert_eq!(status_of(&create("feat/login").await.unwrap_err()), 403);
     create("feature/login").await.unwrap();
 }
+
+#[tokio::test]
+async fn schedules_known_hosts_key_pair_and_build_numbers() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+
+    let schedule = repo
+        .create_pipeline_schedule()
+        .body(body::<types::PipelineScheduleCreate>(json!({
+            "target": {
+                "type": "pipeline_ref_target", "ref_type": "branch", "ref_name": "main",
+                "selector": { "type": "branches", "pattern": "main" },
+            },
+            "cron_pattern": "0 0 12 * * ? *",
+        })))
+        .send()
+        .await
+        .unwrap();
+    let uuid = schedule.uuid.unwrap();
+    assert_eq!(schedule.enabled, Some(true));
+    let bad = repo
+        .create_pipeline_schedule()
+        .body(body::<types::PipelineScheduleCreate>(json!({
+            "target": { "type": "pipeline_ref_target", "ref_type": "branch", "ref_name": "main" },
+            "cron_pattern": "every day",
+        })))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&bad), 400);
+    let disabled = repo
+        .update_pipeline_schedule()
+        .schedule_uuid(&uuid)
+        .body(body::<types::PipelineScheduleUpdate>(
+            json!({ "enabled": false }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.enabled, Some(false));
+    assert_eq!(
+        repo.list_pipeline_schedules().send().await.unwrap().size,
+        Some(1)
+    );
+    let executions = repo
+        .list_pipeline_schedule_executions()
+        .schedule_uuid(&uuid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(executions.size, Some(0));
+    repo.delete_pipeline_schedule()
+        .schedule_uuid(&uuid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        status_of(
+            &repo
+                .get_pipeline_schedule()
+                .schedule_uuid(&uuid)
+                .send()
+                .await
+                .unwrap_err()
+        ),
+        404
+    );
+
+    let host = repo
+        .create_pipeline_known_host()
+        .body(body::<types::PipelineKnownHost>(json!({
+            "hostname": "git.example.com",
+            "public_key": { "key_type": "ssh-ed25519", "key": "AAAAC3NzaC1lZDI1NTE5AAAAIExample" },
+        })))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(host.hostname.as_deref(), Some("git.example.com"));
+    let again = repo
+        .create_pipeline_known_host()
+        .body(body::<types::PipelineKnownHost>(json!({
+            "hostname": "git.example.com",
+            "public_key": { "key_type": "ssh-ed25519", "key": "AAAA" },
+        })))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&again), 409);
+    assert_eq!(
+        repo.list_pipeline_known_hosts().send().await.unwrap().size,
+        Some(1)
+    );
+
+    let pair = repo
+        .update_pipeline_ssh_key_pair()
+        .body(body::<types::PipelineSshKeyPair>(json!({
+            "private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret-material\n",
+            "public_key": "ssh-ed25519 AAAAPUBLIC",
+        })))
+        .send()
+        .await
+        .unwrap();
+    let got = repo.get_pipeline_ssh_key_pair().send().await.unwrap();
+    for value in [json_of(&pair), json_of(&got)] {
+        assert!(!value.to_string().contains("secret-material"), "{value}");
+        assert_eq!(value["public_key"], "ssh-ed25519 AAAAPUBLIC");
+    }
+    repo.delete_pipeline_ssh_key_pair().send().await.unwrap();
+    assert_eq!(
+        status_of(&repo.get_pipeline_ssh_key_pair().send().await.unwrap_err()),
+        404
+    );
+
+    let next = repo
+        .update_pipeline_build_number()
+        .body(body::<types::PipelineBuildNumber>(json!({ "next": 100 })))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(next.next, Some(100));
+    let pipeline = repo
+        .run_pipeline()
+        .body(body::<types::Pipeline>(json!({
+            "target": { "type": "pipeline_ref_target", "ref_type": "branch", "ref_name": "main" },
+        })))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pipeline.build_number, Some(100));
+    let lower = repo
+        .update_pipeline_build_number()
+        .body(body::<types::PipelineBuildNumber>(json!({ "next": 50 })))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&lower), 400);
+}

@@ -18,6 +18,7 @@ mod hooks;
 mod issues;
 mod notes;
 mod permissions;
+mod pipeline_settings;
 mod pipelines;
 mod properties;
 mod pullrequests;
@@ -492,6 +493,51 @@ const SERVED: &[(&str, Endpoint)] = &[
     }),
     ("get_current_user_email", |r, a| {
         run(permissions::get_email, r, a)
+    }),
+    ("list_pipeline_schedules", |r, a| {
+        run(pipeline_settings::list_schedules, r, a)
+    }),
+    ("create_pipeline_schedule", |r, a| {
+        run(pipeline_settings::create_schedule, r, a)
+    }),
+    ("get_pipeline_schedule", |r, a| {
+        run(pipeline_settings::get_schedule, r, a)
+    }),
+    ("update_pipeline_schedule", |r, a| {
+        run(pipeline_settings::update_schedule, r, a)
+    }),
+    ("delete_pipeline_schedule", |r, a| {
+        run(pipeline_settings::delete_schedule, r, a)
+    }),
+    ("list_pipeline_schedule_executions", |r, a| {
+        run(pipeline_settings::list_executions, r, a)
+    }),
+    ("list_pipeline_known_hosts", |r, a| {
+        run(pipeline_settings::list_known_hosts, r, a)
+    }),
+    ("create_pipeline_known_host", |r, a| {
+        run(pipeline_settings::create_known_host, r, a)
+    }),
+    ("get_pipeline_known_host", |r, a| {
+        run(pipeline_settings::get_known_host, r, a)
+    }),
+    ("update_pipeline_known_host", |r, a| {
+        run(pipeline_settings::update_known_host, r, a)
+    }),
+    ("delete_pipeline_known_host", |r, a| {
+        run(pipeline_settings::delete_known_host, r, a)
+    }),
+    ("get_pipeline_ssh_key_pair", |r, a| {
+        run(pipeline_settings::get_key_pair, r, a)
+    }),
+    ("update_pipeline_ssh_key_pair", |r, a| {
+        run(pipeline_settings::update_key_pair, r, a)
+    }),
+    ("delete_pipeline_ssh_key_pair", |r, a| {
+        run(pipeline_settings::delete_key_pair, r, a)
+    }),
+    ("update_pipeline_build_number", |r, a| {
+        run(pipeline_settings::update_build_number, r, a)
     }),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),

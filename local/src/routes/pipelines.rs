@@ -20,7 +20,7 @@ use super::{
 use crate::errors::ApiError;
 use crate::paging::{self, Paging};
 use crate::render::{Urls, escape, href};
-use crate::store::{Deployment, Pipeline, Repo, Stage, Step};
+use crate::store::{Deployment, Pipeline, Repo, Stage, Step, Variable};
 use crate::{clock, ids, lock};
 
 pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
@@ -114,11 +114,12 @@ pub(super) async fn run(
         .map(|list| {
             list.iter()
                 .filter_map(|v| {
-                    Some((
-                        text(v, "/key")?.to_string(),
-                        text(v, "/value").unwrap_or_default().to_string(),
-                        v.get("secured").and_then(Value::as_bool).unwrap_or(false),
-                    ))
+                    Some(Variable {
+                        uuid: ids::uuid(),
+                        key: text(v, "/key")?.to_string(),
+                        value: text(v, "/value").unwrap_or_default().to_string(),
+                        secured: v.get("secured").and_then(Value::as_bool).unwrap_or(false),
+                    })
                 })
                 .collect()
         })
