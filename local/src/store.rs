@@ -19,6 +19,29 @@ pub(crate) struct Store {
     /// are on is `repo:{uuid}`, `commit:{repo uuid}:{hash}`, `pullrequest:{repo uuid}:{id}` or
     /// `user:{uuid}`.
     pub properties: HashMap<(String, String, String), serde_json::Value>,
+    /// Deploy keys (of repositories and projects) and accounts' SSH keys.
+    pub keys: Vec<AccessKey>,
+}
+
+/// Whose an [`AccessKey`] is: a repository's or a project's (by `{uuid}`), or an account's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum KeyOwner {
+    Repo(String),
+    Project(String),
+    User(usize),
+}
+
+/// An SSH public key with its label.
+#[derive(Clone, Debug)]
+pub(crate) struct AccessKey {
+    pub id: u64,
+    pub uuid: String,
+    pub owner: KeyOwner,
+    /// `type base64` (the comment is kept apart).
+    pub key: String,
+    pub comment: String,
+    pub label: String,
+    pub created_on: String,
 }
 
 #[derive(Clone, Debug)]
@@ -648,6 +671,7 @@ impl Store {
             workspaces: Vec::new(),
             repos: Vec::new(),
             properties: HashMap::new(),
+            keys: Vec::new(),
         }
     }
 

@@ -594,3 +594,93 @@ async fn repository_permissions_workspaces_and_emails() {
         .unwrap_err();
     assert_eq!(status_of(&other), 404);
 }
+
+#[tokio::test]
+async fn deploy_keys_and_ssh_keys() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+    const KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq3 ci@example";
+    let key = repo
+        .create_deploy_key()
+        .body(body::<types::DeployKey>(
+            json!({ "key": KEY, "label": "CI" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let value = json_of(&key);
+    assert_eq!(value["comment"], "ci@example");
+    assert_eq!(value["label"], "CI");
+    let id = value["id"].as_i64().unwrap().to_string();
+    let twice = repo
+        .create_deploy_key()
+        .body(body::<types::DeployKey>(
+            json!({ "key": KEY, "label": "Again" }),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&twice), 400);
+    let invalid = repo
+        .create_deploy_key()
+        .body(body::<types::DeployKey>(json!({ "key": "not a key" })))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&invalid), 400);
+    let relabelled = repo
+        .update_deploy_key()
+        .key_id(&id)
+        .body(body::<types::DeployKey>(json!({ "label": "Deploy" })))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(&relabelled)["label"], "Deploy");
+    assert_eq!(repo.list_deploy_keys().send().await.unwrap().size, Some(1));
+    repo.get_deploy_key().key_id(&id).send().await.unwrap();
+    repo.delete_deploy_key().key_id(&id).send().await.unwrap();
+    assert_eq!(
+        status_of(&repo.get_deploy_key().key_id(&id).send().await.unwrap_err()),
+        404
+    );
+
+    let project_key = client
+        .workspace("acme")
+        .create_project_deploy_key()
+        .project_key("PROJ")
+        .body(body::<types::ProjectDeployKey>(
+            json!({ "key": KEY, "label": "All repos" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(&project_key)["label"], "All repos");
+
+    let me = bb.account();
+    let ssh = client
+        .create_user_ssh_key()
+        .selected_user(&me.uuid)
+        .body(body::<types::SshAccountKey>(
+            json!({ "key": KEY, "label": "Laptop" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let uuid = json_of(&ssh)["uuid"].as_str().unwrap().to_string();
+    let listed = client
+        .list_user_ssh_keys()
+        .selected_user(&me.uuid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.size, Some(1));
+    client
+        .delete_user_ssh_key()
+        .selected_user(&me.uuid)
+        .key_id(&uuid)
+        .send()
+        .await
+        .unwrap();
+}

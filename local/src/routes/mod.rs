@@ -16,6 +16,7 @@ mod deployments;
 mod diffstat;
 mod hooks;
 mod issues;
+mod keys;
 mod notes;
 mod permissions;
 mod pipeline_settings;
@@ -539,6 +540,28 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("update_pipeline_build_number", |r, a| {
         run(pipeline_settings::update_build_number, r, a)
     }),
+    ("list_deploy_keys", |r, a| run(keys::list_repo, r, a)),
+    ("create_deploy_key", |r, a| run(keys::create_repo, r, a)),
+    ("get_deploy_key", |r, a| run(keys::get_repo, r, a)),
+    ("update_deploy_key", |r, a| run(keys::update_repo, r, a)),
+    ("delete_deploy_key", |r, a| run(keys::delete_repo, r, a)),
+    ("list_project_deploy_keys", |r, a| {
+        run(keys::list_project, r, a)
+    }),
+    ("create_project_deploy_key", |r, a| {
+        run(keys::create_project, r, a)
+    }),
+    ("get_project_deploy_key", |r, a| {
+        run(keys::get_project, r, a)
+    }),
+    ("delete_project_deploy_key", |r, a| {
+        run(keys::delete_project, r, a)
+    }),
+    ("list_user_ssh_keys", |r, a| run(keys::list_user, r, a)),
+    ("create_user_ssh_key", |r, a| run(keys::create_user, r, a)),
+    ("get_user_ssh_key", |r, a| run(keys::get_user, r, a)),
+    ("update_user_ssh_key", |r, a| run(keys::update_user, r, a)),
+    ("delete_user_ssh_key", |r, a| run(keys::delete_user, r, a)),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
     ("delete_webhook", |r, a| run(hooks::delete, r, a)),

@@ -189,6 +189,8 @@ pub(super) async fn delete(State(app): State<Shared>, params: Params) -> Answer 
     let mut store = app.store();
     let index = super::repo_index(&store, &params)?;
     let removed = store.repos.remove(index);
+    let owner = crate::store::KeyOwner::Repo(removed.uuid.clone());
+    store.keys.retain(|k| k.owner != owner);
     // Forks stay, no longer pointing at a parent that is gone.
     for repo in &mut store.repos {
         if repo
