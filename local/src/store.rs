@@ -469,7 +469,10 @@ pub(crate) struct Issue {
     pub state: String,
     pub reporter: usize,
     pub assignee: Option<usize>,
-    pub votes: i64,
+    /// The accounts that voted for the issue.
+    pub voters: Vec<usize>,
+    /// The accounts watching the issue (its reporter from the start).
+    pub watchers: Vec<usize>,
     pub created_on: String,
     pub updated_on: String,
     pub edited_on: Option<String>,

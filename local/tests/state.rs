@@ -1256,3 +1256,58 @@ async fn code_insights_reports_and_annotations() {
         .unwrap_err();
     assert_eq!(status_of(&gone), 404);
 }
+
+// The issue tracker's operations are deprecated, and still served, as on Bitbucket.
+#[allow(deprecated)]
+#[tokio::test]
+async fn issue_votes_watches_and_deletion() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+    let issue = repo
+        .create_issue()
+        .body(body::<types::Issue>(json!({ "title": "Slow start" })))
+        .send()
+        .await
+        .unwrap();
+    let number = issue.id.unwrap();
+    let id = number.to_string();
+    assert_eq!(issue.votes, Some(0));
+    // The reporter watches it from the start.
+    repo.check_issue_watch().issue_id(&id).send().await.unwrap();
+    assert_eq!(
+        status_of(
+            &repo
+                .check_issue_vote()
+                .issue_id(&id)
+                .send()
+                .await
+                .unwrap_err()
+        ),
+        404
+    );
+    repo.vote_for_issue().issue_id(&id).send().await.unwrap();
+    repo.check_issue_vote().issue_id(&id).send().await.unwrap();
+    let got = repo.get_issue().issue_id(number).send().await.unwrap();
+    assert_eq!(got.votes, Some(1));
+    repo.remove_issue_vote().issue_id(&id).send().await.unwrap();
+    repo.unwatch_issue().issue_id(&id).send().await.unwrap();
+    assert_eq!(
+        status_of(
+            &repo
+                .check_issue_watch()
+                .issue_id(&id)
+                .send()
+                .await
+                .unwrap_err()
+        ),
+        404
+    );
+    repo.watch_issue().issue_id(&id).send().await.unwrap();
+    repo.delete_issue().issue_id(number).send().await.unwrap();
+    assert_eq!(
+        status_of(&repo.get_issue().issue_id(number).send().await.unwrap_err()),
+        404
+    );
+}

@@ -78,7 +78,8 @@ pub(super) async fn create(
         state: state.to_string(),
         reporter: caller.user,
         assignee: assignee.flatten(),
-        votes: 0,
+        voters: Vec::new(),
+        watchers: vec![caller.user],
         created_on: now.clone(),
         updated_on: now,
         edited_on: None,
@@ -216,4 +217,102 @@ fn assignee(store: &Store, request: &Value) -> Result<Option<Option<usize>>, Api
             Ok(Some(Some(user)))
         }
     }
+}
+
+/// Deletes the issue, its comments with it: `204`.
+pub(super) async fn delete(State(app): State<Shared>, params: Params) -> Answer {
+    let mut store = app.store();
+    let index = tracker(&store, &params)?;
+    let repo = &mut store.repos[index];
+    let at = position(repo, &params)?;
+    let id = repo.issues.remove(at).id;
+    repo.notes
+        .retain(|n| n.on != crate::store::NoteOn::Issue(id));
+    super::no_content()
+}
+
+/// Which of an issue's lists of accounts a request is about.
+#[derive(Clone, Copy)]
+enum Toggle {
+    Vote,
+    Watch,
+}
+
+fn accounts(issue: &mut Issue, toggle: Toggle) -> &mut Vec<usize> {
+    match toggle {
+        Toggle::Vote => &mut issue.voters,
+        Toggle::Watch => &mut issue.watchers,
+    }
+}
+
+/// `GET`: `204` when the caller votes for (or watches) the issue, else Bitbucket's 404.
+async fn check(app: Shared, caller: Caller, params: Params, toggle: Toggle) -> Answer {
+    let mut store = app.store();
+    let index = tracker(&store, &params)?;
+    let repo = &mut store.repos[index];
+    let at = position(repo, &params)?;
+    if !accounts(&mut repo.issues[at], toggle).contains(&caller.user) {
+        return Err(ApiError::not_found(match toggle {
+            Toggle::Vote => "Vote",
+            Toggle::Watch => "Watch",
+        }));
+    }
+    super::no_content()
+}
+
+/// `PUT` adds the caller, `DELETE` removes them: `204` either way.
+async fn set(app: Shared, caller: Caller, params: Params, toggle: Toggle, on: bool) -> Answer {
+    let mut store = app.store();
+    let index = tracker(&store, &params)?;
+    let repo = &mut store.repos[index];
+    let at = position(repo, &params)?;
+    let list = accounts(&mut repo.issues[at], toggle);
+    list.retain(|u| *u != caller.user);
+    if on {
+        list.push(caller.user);
+    }
+    super::no_content()
+}
+
+pub(super) async fn check_vote(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+) -> Answer {
+    check(app, caller, params, Toggle::Vote).await
+}
+pub(super) async fn vote(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+) -> Answer {
+    set(app, caller, params, Toggle::Vote, true).await
+}
+pub(super) async fn unvote(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+) -> Answer {
+    set(app, caller, params, Toggle::Vote, false).await
+}
+pub(super) async fn check_watch(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+) -> Answer {
+    check(app, caller, params, Toggle::Watch).await
+}
+pub(super) async fn watch(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+) -> Answer {
+    set(app, caller, params, Toggle::Watch, true).await
+}
+pub(super) async fn unwatch(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+) -> Answer {
+    set(app, caller, params, Toggle::Watch, false).await
 }
