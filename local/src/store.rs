@@ -21,6 +21,8 @@ pub(crate) struct Store {
     pub properties: HashMap<(String, String, String), serde_json::Value>,
     /// Deploy keys (of repositories and projects) and accounts' SSH keys.
     pub keys: Vec<AccessKey>,
+    /// Accounts' own pipeline variables, by account.
+    pub user_variables: Vec<(usize, Variable)>,
 }
 
 /// Whose an [`AccessKey`] is: a repository's or a project's (by `{uuid}`), or an account's.
@@ -64,6 +66,8 @@ pub(crate) struct Workspace {
     pub projects: Vec<Project>,
     /// Hooks that get the events of every repository of the workspace.
     pub hooks: Vec<Hook>,
+    /// Pipeline variables of every repository of the workspace.
+    pub pipeline_variables: Vec<Variable>,
 }
 
 #[derive(Clone, Debug)]
@@ -675,6 +679,7 @@ impl Store {
             repos: Vec::new(),
             properties: HashMap::new(),
             keys: Vec::new(),
+            user_variables: Vec::new(),
         }
     }
 
@@ -702,6 +707,7 @@ impl Store {
                 created_on: now,
                 projects: Vec::new(),
                 hooks: Vec::new(),
+                pipeline_variables: Vec::new(),
             });
         }
         let workspace = self.workspace_mut(slug).expect("just inserted");

@@ -574,3 +574,80 @@ async fn schedules_known_hosts_key_pair_and_build_numbers() {
         .unwrap_err();
     assert_eq!(status_of(&lower), 400);
 }
+
+// Accounts' pipeline variables are deprecated, and still served, as on Bitbucket.
+#[allow(deprecated)]
+#[tokio::test]
+async fn workspace_and_account_pipeline_variables() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_workspace("acme", "Acme");
+    let client = admin(&bb);
+    let acme = client.workspace("acme");
+    let variable = acme
+        .create_workspace_pipeline_variable()
+        .body(body::<types::PipelineVariable>(
+            json!({ "key": "NPM_TOKEN", "value": "npm-secret", "secured": true }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(variable.value, None);
+    let uuid = variable.uuid.unwrap();
+    let listed = acme
+        .list_workspace_pipeline_variables()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.size, Some(1));
+    assert!(!json_of(&listed).to_string().contains("npm-secret"));
+    acme.update_workspace_pipeline_variable()
+        .variable_uuid(&uuid)
+        .body(body::<types::PipelineVariable>(
+            json!({ "key": "NPM_AUTH_TOKEN" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let got = acme
+        .get_workspace_pipeline_variable()
+        .variable_uuid(&uuid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.key.as_deref(), Some("NPM_AUTH_TOKEN"));
+    acme.delete_workspace_pipeline_variable()
+        .variable_uuid(&uuid)
+        .send()
+        .await
+        .unwrap();
+
+    let me = bb.account();
+    let mine = client
+        .create_user_pipeline_variable()
+        .selected_user(&me.uuid)
+        .body(body::<types::PipelineVariable>(
+            json!({ "key": "EDITOR", "value": "vi" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine.value.as_deref(), Some("vi"));
+    let grace = bb.add_account("grace", "Grace Hopper");
+    let hers = client
+        .list_user_pipeline_variables()
+        .selected_user(&grace.uuid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hers.size, Some(0));
+    let again = client
+        .create_user_pipeline_variable()
+        .selected_user(&me.uuid)
+        .body(body::<types::PipelineVariable>(
+            json!({ "key": "EDITOR", "value": "emacs" }),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&again), 409);
+}

@@ -569,6 +569,51 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("check_issue_watch", |r, a| run(issues::check_watch, r, a)),
     ("watch_issue", |r, a| run(issues::watch, r, a)),
     ("unwatch_issue", |r, a| run(issues::unwatch, r, a)),
+    ("list_workspace_pipeline_variables", |r, a| {
+        run(variables::list_workspace, r, a)
+    }),
+    ("create_workspace_pipeline_variable", |r, a| {
+        run(variables::create_workspace, r, a)
+    }),
+    ("get_workspace_pipeline_variable", |r, a| {
+        run(variables::get_workspace, r, a)
+    }),
+    ("update_workspace_pipeline_variable", |r, a| {
+        run(variables::update_workspace, r, a)
+    }),
+    ("delete_workspace_pipeline_variable", |r, a| {
+        run(variables::delete_workspace, r, a)
+    }),
+    ("list_team_pipeline_variables", |r, a| {
+        run(variables::list_workspace, r, a)
+    }),
+    ("create_team_pipeline_variable", |r, a| {
+        run(variables::create_workspace, r, a)
+    }),
+    ("get_team_pipeline_variable", |r, a| {
+        run(variables::get_workspace, r, a)
+    }),
+    ("update_team_pipeline_variable", |r, a| {
+        run(variables::update_workspace, r, a)
+    }),
+    ("delete_team_pipeline_variable", |r, a| {
+        run(variables::delete_workspace, r, a)
+    }),
+    ("list_user_pipeline_variables", |r, a| {
+        run(variables::list_user, r, a)
+    }),
+    ("create_user_pipeline_variable", |r, a| {
+        run(variables::create_user, r, a)
+    }),
+    ("get_user_pipeline_variable", |r, a| {
+        run(variables::get_user, r, a)
+    }),
+    ("update_user_pipeline_variable", |r, a| {
+        run(variables::update_user, r, a)
+    }),
+    ("delete_user_pipeline_variable", |r, a| {
+        run(variables::delete_user, r, a)
+    }),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
     ("delete_webhook", |r, a| run(hooks::delete, r, a)),

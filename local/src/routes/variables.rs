@@ -1,7 +1,9 @@
 //! Variables: a repository's pipeline variables (`/pipelines_config/variables`) and an
 //! environment's deployment variables
-//! (`/deployments_config/environments/{environment_uuid}/variables`). A secured variable's
-//! value is kept but never answered. Also the repository's pipelines configuration
+//! (`/deployments_config/environments/{environment_uuid}/variables`); a workspace's
+//! (`/workspaces/{workspace}/pipelines-config/variables`, and `/teams/{username}/...`, its
+//! older name) and an account's (`/users/{selected_user}/pipelines_config/variables`). A
+//! secured variable's value is kept but never answered. Also the repository's pipelines configuration
 //! (`/pipelines_config`: whether pipelines are enabled).
 
 use axum::body::Bytes;
@@ -14,7 +16,7 @@ use super::{
 };
 use crate::errors::ApiError;
 use crate::ids;
-use crate::store::{Repo, Variable};
+use crate::store::{Repo, Store, Variable};
 
 /// A variable as answered: a secured one without its value.
 fn render(kind: &str, v: &Variable) -> Value {
@@ -33,46 +35,103 @@ fn render(kind: &str, v: &Variable) -> Value {
 /// Which list of variables a request is about.
 #[derive(Clone, Copy)]
 enum Scope {
+    /// A repository's pipeline variables.
     Pipeline,
+    /// A deployment environment's variables.
     Deployment,
+    /// A workspace's pipeline variables (`/workspaces/...` and the older `/teams/...`).
+    Workspace,
+    /// An account's pipeline variables.
+    User,
+}
+
+/// Where the list of a request lives, found from its path.
+enum Place {
+    Repo(usize),
+    Environment(usize, usize),
+    Workspace(usize),
+    User(usize),
 }
 
 impl Scope {
     fn kind(self) -> &'static str {
         match self {
-            Scope::Pipeline => "pipeline_variable",
             Scope::Deployment => "deployment_variable",
+            _ => "pipeline_variable",
         }
     }
 
-    /// `None` for the repository's pipeline variables, else the environment's index.
-    fn list(self, repo: &Repo, params: &Params) -> Result<Option<usize>, ApiError> {
+    fn place(self, store: &Store, params: &Params) -> Result<Place, ApiError> {
         match self {
-            Scope::Pipeline => Ok(None),
-            Scope::Deployment => super::deployments::environment(repo, params).map(Some),
+            Scope::Pipeline => repo_index(store, params).map(Place::Repo),
+            Scope::Deployment => {
+                let index = repo_index(store, params)?;
+                let env = super::deployments::environment(&store.repos[index], params)?;
+                Ok(Place::Environment(index, env))
+            }
+            Scope::Workspace => {
+                let name = params
+                    .get("workspace")
+                    .or_else(|| params.get("username"))
+                    .map(String::as_str)
+                    .unwrap_or_default();
+                store
+                    .workspaces
+                    .iter()
+                    .position(|w| ids::same(&w.slug, name) || ids::same(&w.uuid, name))
+                    .map(Place::Workspace)
+                    .ok_or_else(|| ApiError::not_found(format_args!("Workspace {name}")))
+            }
+            Scope::User => {
+                let id = param(params, "selected_user");
+                store
+                    .user_index(id)
+                    .map(Place::User)
+                    .ok_or_else(|| ApiError::not_found(format_args!("User {id}")))
+            }
         }
     }
 }
 
-fn variables(repo: &Repo, at: Option<usize>) -> &Vec<Variable> {
-    match at {
-        None => &repo.pipeline_variables,
-        Some(at) => &repo.environments[at].variables,
+/// The variables at `place` (an account's are copied out of the shared list).
+fn variables(store: &Store, place: &Place) -> Vec<Variable> {
+    match *place {
+        Place::Repo(i) => store.repos[i].pipeline_variables.clone(),
+        Place::Environment(i, e) => store.repos[i].environments[e].variables.clone(),
+        Place::Workspace(w) => store.workspaces[w].pipeline_variables.clone(),
+        Place::User(u) => store
+            .user_variables
+            .iter()
+            .filter(|(owner, _)| *owner == u)
+            .map(|(_, v)| v.clone())
+            .collect(),
     }
 }
 
-fn variables_mut(repo: &mut Repo, at: Option<usize>) -> &mut Vec<Variable> {
-    match at {
-        None => &mut repo.pipeline_variables,
-        Some(at) => &mut repo.environments[at].variables,
+/// Runs `change` on the variables at `place`, writing them back.
+fn change<T>(
+    store: &mut Store,
+    place: &Place,
+    change: impl FnOnce(&mut Vec<Variable>) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    match *place {
+        Place::Repo(i) => change(&mut store.repos[i].pipeline_variables),
+        Place::Environment(i, e) => change(&mut store.repos[i].environments[e].variables),
+        Place::Workspace(w) => change(&mut store.workspaces[w].pipeline_variables),
+        Place::User(u) => {
+            let mut own = variables(store, place);
+            let result = change(&mut own)?;
+            store.user_variables.retain(|(owner, _)| *owner != u);
+            store.user_variables.extend(own.into_iter().map(|v| (u, v)));
+            Ok(result)
+        }
     }
 }
 
 async fn list(app: Shared, params: Params, uri: Uri, scope: Scope) -> Answer {
     let store = app.store();
-    let repo = repo(&store, &params)?;
-    let at = scope.list(repo, &params)?;
-    let items = variables(repo, at)
+    let place = scope.place(&store, &params)?;
+    let items = variables(&store, &place)
         .iter()
         .map(|v| render(scope.kind(), v))
         .collect();
@@ -81,10 +140,9 @@ async fn list(app: Shared, params: Params, uri: Uri, scope: Scope) -> Answer {
 
 async fn get(app: Shared, params: Params, scope: Scope) -> Answer {
     let store = app.store();
-    let repo = repo(&store, &params)?;
-    let at = scope.list(repo, &params)?;
-    let list = variables(repo, at);
-    let i = find(list, &params)?;
+    let place = scope.place(&store, &params)?;
+    let list = variables(&store, &place);
+    let i = find(&list, &params)?;
     ok(render(scope.kind(), &list[i]))
 }
 
@@ -100,23 +158,24 @@ async fn create(app: Shared, params: Params, bytes: Bytes, scope: Scope) -> Answ
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let mut store = app.store();
-    let index = repo_index(&store, &params)?;
-    let repo = &mut store.repos[index];
-    let at = scope.list(repo, &params)?;
-    let list = variables_mut(repo, at);
-    if list.iter().any(|v| v.key == key) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!("A variable with the key {key} already exists."),
-        ));
-    }
-    list.push(Variable {
-        uuid: ids::uuid(),
-        key,
-        value: value.to_string(),
-        secured,
-    });
-    created(render(scope.kind(), list.last().expect("just pushed")))
+    let place = scope.place(&store, &params)?;
+    let created_one = change(&mut store, &place, |list| {
+        if list.iter().any(|v| v.key == key) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!("A variable with the key {key} already exists."),
+            ));
+        }
+        let v = Variable {
+            uuid: ids::uuid(),
+            key,
+            value: value.to_string(),
+            secured,
+        };
+        list.push(v.clone());
+        Ok(v)
+    })?;
+    created(render(scope.kind(), &created_one))
 }
 
 /// Changes `key`, `value` or `secured`; a secured variable cannot be made unsecured (its
@@ -126,51 +185,51 @@ async fn update(app: Shared, params: Params, bytes: Bytes, scope: Scope) -> Answ
     let key = text(&request, "/key")
         .map(|k| valid_key(Some(k)))
         .transpose()?;
-    let mut store = app.store();
-    let index = repo_index(&store, &params)?;
-    let repo = &mut store.repos[index];
-    let at = scope.list(repo, &params)?;
-    let list = variables_mut(repo, at);
-    let i = find(list, &params)?;
-    if let Some(key) = &key
-        && list
-            .iter()
-            .enumerate()
-            .any(|(j, v)| j != i && v.key == *key)
-    {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!("A variable with the key {key} already exists."),
-        ));
-    }
     let secured = request.get("secured").and_then(Value::as_bool);
-    let v = &mut list[i];
-    if v.secured && secured == Some(false) {
-        return Err(ApiError::bad_request(
-            "A secured variable cannot be made unsecured: delete it and create it again",
-        )
-        .field("secured", "a secured variable stays secured"));
-    }
-    if let Some(key) = key {
-        v.key = key;
-    }
-    if let Some(value) = text(&request, "/value") {
-        v.value = value.to_string();
-    }
-    if let Some(secured) = secured {
-        v.secured = secured;
-    }
-    ok(render(scope.kind(), v))
+    let mut store = app.store();
+    let place = scope.place(&store, &params)?;
+    let updated = change(&mut store, &place, |list| {
+        let i = find(list, &params)?;
+        if let Some(key) = &key
+            && list
+                .iter()
+                .enumerate()
+                .any(|(j, v)| j != i && v.key == *key)
+        {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!("A variable with the key {key} already exists."),
+            ));
+        }
+        let v = &mut list[i];
+        if v.secured && secured == Some(false) {
+            return Err(ApiError::bad_request(
+                "A secured variable cannot be made unsecured: delete it and create it again",
+            )
+            .field("secured", "a secured variable stays secured"));
+        }
+        if let Some(key) = key {
+            v.key = key;
+        }
+        if let Some(value) = text(&request, "/value") {
+            v.value = value.to_string();
+        }
+        if let Some(secured) = secured {
+            v.secured = secured;
+        }
+        Ok(v.clone())
+    })?;
+    ok(render(scope.kind(), &updated))
 }
 
 async fn delete(app: Shared, params: Params, scope: Scope) -> Answer {
     let mut store = app.store();
-    let index = repo_index(&store, &params)?;
-    let repo = &mut store.repos[index];
-    let at = scope.list(repo, &params)?;
-    let list = variables_mut(repo, at);
-    let i = find(list, &params)?;
-    list.remove(i);
+    let place = scope.place(&store, &params)?;
+    change(&mut store, &place, |list| {
+        let i = find(list, &params)?;
+        list.remove(i);
+        Ok(())
+    })?;
     no_content()
 }
 
@@ -201,49 +260,68 @@ fn valid_key(key: Option<&str>) -> Result<String, ApiError> {
     Ok(key.to_string())
 }
 
-pub(super) async fn list_pipeline(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
-    list(app, params, uri, Scope::Pipeline).await
+macro_rules! handlers {
+    ($scope:expr, $list:ident, $get:ident, $create:ident, $update:ident, $delete:ident) => {
+        pub(super) async fn $list(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
+            list(app, params, uri, $scope).await
+        }
+        // Deployment variables have no single-variable GET.
+        #[allow(dead_code)]
+        pub(super) async fn $get(State(app): State<Shared>, params: Params) -> Answer {
+            get(app, params, $scope).await
+        }
+        pub(super) async fn $create(
+            State(app): State<Shared>,
+            params: Params,
+            bytes: Bytes,
+        ) -> Answer {
+            create(app, params, bytes, $scope).await
+        }
+        pub(super) async fn $update(
+            State(app): State<Shared>,
+            params: Params,
+            bytes: Bytes,
+        ) -> Answer {
+            update(app, params, bytes, $scope).await
+        }
+        pub(super) async fn $delete(State(app): State<Shared>, params: Params) -> Answer {
+            delete(app, params, $scope).await
+        }
+    };
 }
-pub(super) async fn get_pipeline(State(app): State<Shared>, params: Params) -> Answer {
-    get(app, params, Scope::Pipeline).await
-}
-pub(super) async fn create_pipeline(
-    State(app): State<Shared>,
-    params: Params,
-    bytes: Bytes,
-) -> Answer {
-    create(app, params, bytes, Scope::Pipeline).await
-}
-pub(super) async fn update_pipeline(
-    State(app): State<Shared>,
-    params: Params,
-    bytes: Bytes,
-) -> Answer {
-    update(app, params, bytes, Scope::Pipeline).await
-}
-pub(super) async fn delete_pipeline(State(app): State<Shared>, params: Params) -> Answer {
-    delete(app, params, Scope::Pipeline).await
-}
-pub(super) async fn list_deployment(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
-    list(app, params, uri, Scope::Deployment).await
-}
-pub(super) async fn create_deployment(
-    State(app): State<Shared>,
-    params: Params,
-    bytes: Bytes,
-) -> Answer {
-    create(app, params, bytes, Scope::Deployment).await
-}
-pub(super) async fn update_deployment(
-    State(app): State<Shared>,
-    params: Params,
-    bytes: Bytes,
-) -> Answer {
-    update(app, params, bytes, Scope::Deployment).await
-}
-pub(super) async fn delete_deployment(State(app): State<Shared>, params: Params) -> Answer {
-    delete(app, params, Scope::Deployment).await
-}
+
+handlers!(
+    Scope::Pipeline,
+    list_pipeline,
+    get_pipeline,
+    create_pipeline,
+    update_pipeline,
+    delete_pipeline
+);
+handlers!(
+    Scope::Deployment,
+    list_deployment,
+    get_deployment,
+    create_deployment,
+    update_deployment,
+    delete_deployment
+);
+handlers!(
+    Scope::Workspace,
+    list_workspace,
+    get_workspace,
+    create_workspace,
+    update_workspace,
+    delete_workspace
+);
+handlers!(
+    Scope::User,
+    list_user,
+    get_user,
+    create_user,
+    update_user,
+    delete_user
+);
 
 fn config(app: &Shared, repo: &Repo) -> Value {
     json!({
