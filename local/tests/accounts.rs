@@ -684,3 +684,52 @@ async fn deploy_keys_and_ssh_keys() {
         .await
         .unwrap();
 }
+
+// Code search is marked deprecated (Atlassian plans to retire it), and still served.
+#[allow(deprecated)]
+#[tokio::test]
+async fn code_search_finds_files_at_the_main_branch() {
+    let bb = LocalBitbucket::start().await;
+    bb.push(
+        "acme",
+        "app",
+        "main",
+        "Code",
+        &[
+            (
+                "src/foo.py",
+                "import os\n\ndef foo():\n    print(\"snek\")\n",
+            ),
+            ("README.md", "Nothing here\n"),
+        ],
+    );
+    bb.push("acme", "lib", "main", "Lib", &[("lib.rs", "fn foo() {}\n")]);
+    let client = admin(&bb);
+    let acme = client.workspace("acme");
+    let found = acme
+        .search_workspace_code()
+        .search_query("foo")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(found.size, Some(2));
+    let only_py = acme
+        .search_workspace_code()
+        .search_query("FOO ext:py")
+        .send()
+        .await
+        .unwrap();
+    let result = json_of(&only_py.values.unwrap()[0]);
+    assert_eq!(result["file"]["path"], "src/foo.py");
+    assert_eq!(result["content_match_count"], 1);
+    let line = &result["content_matches"][0]["lines"][1];
+    assert_eq!(line["line"], 3);
+    assert_eq!(line["segments"][1], json!({ "text": "foo", "match": true }));
+    let none = acme
+        .search_workspace_code()
+        .search_query("foo repo:nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.size, Some(0));
+}

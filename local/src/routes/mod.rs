@@ -28,6 +28,7 @@ mod reports;
 mod repositories;
 mod restrictions;
 mod reviewers;
+mod search;
 mod statuses;
 mod tasks;
 mod variables;
@@ -614,6 +615,8 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("delete_user_pipeline_variable", |r, a| {
         run(variables::delete_user, r, a)
     }),
+    ("search_workspace_code", |r, a| run(search::search, r, a)),
+    ("search_team_code", |r, a| run(search::search, r, a)),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
     ("delete_webhook", |r, a| run(hooks::delete, r, a)),
