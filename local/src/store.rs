@@ -81,6 +81,8 @@ pub(crate) struct Project {
     pub updated_on: String,
     /// Accounts added as reviewers to new pull requests of the project's repositories.
     pub default_reviewers: Vec<usize>,
+    /// The branching model of the project's repositories that inherit it.
+    pub branching_model: BranchingModel,
 }
 
 #[derive(Debug)]
@@ -118,7 +120,10 @@ pub(crate) struct Repo {
     pub restrictions: Vec<BranchRestriction>,
     /// Accounts added as reviewers to every new pull request.
     pub default_reviewers: Vec<usize>,
+    /// The repository's own branching model; see [`Store::branching_model`].
     pub branching_model: BranchingModel,
+    /// Whether the repository uses its project's branching model rather than its own.
+    pub inherits_branching_model: bool,
     pub pipelines_enabled: bool,
     pub pipeline_variables: Vec<Variable>,
     pub environments: Vec<Environment>,
@@ -779,6 +784,7 @@ impl Store {
             restrictions: Vec::new(),
             default_reviewers: Vec::new(),
             branching_model: BranchingModel::default(),
+            inherits_branching_model: false,
             pipelines_enabled: true,
             pipeline_variables: Vec::new(),
             environments: default_environments(),
@@ -792,6 +798,19 @@ impl Store {
             pipeline_settings: PipelineSettings::default(),
         });
         Ok(self.repos.last_mut().expect("just pushed"))
+    }
+
+    /// The branching model repository `index` follows: its project's when it inherits it,
+    /// else its own.
+    pub fn branching_model(&self, index: usize) -> BranchingModel {
+        let repo = &self.repos[index];
+        let project = self
+            .workspace(&repo.workspace)
+            .and_then(|ws| ws.project(&repo.project_key));
+        match project {
+            Some(project) if repo.inherits_branching_model => project.branching_model.clone(),
+            _ => repo.branching_model.clone(),
+        }
     }
 
     pub fn user_index(&self, uuid: &str) -> Option<usize> {
@@ -825,6 +844,7 @@ pub(crate) fn ensure_project<'a>(ws: &'a mut Workspace, key: &str, name: &str) -
         created_on: now.clone(),
         updated_on: now,
         default_reviewers: Vec::new(),
+        branching_model: BranchingModel::default(),
     });
     ws.projects.last_mut().expect("just pushed")
 }

@@ -651,3 +651,70 @@ async fn workspace_and_account_pipeline_variables() {
         .unwrap_err();
     assert_eq!(status_of(&again), 409);
 }
+
+#[tokio::test]
+async fn a_repository_can_follow_its_projects_branching_model() {
+    let bb = LocalBitbucket::start().await;
+    let head = bb.create_repository("acme", "app");
+    let client = admin(&bb);
+    let acme = client.workspace("acme");
+    let repo = client.repo("acme", "app");
+    let settings = acme
+        .update_project_branching_model_settings()
+        .project_key("PROJ")
+        .body(body::<types::BranchingModelSettings>(json!({
+            "branch_types": [{ "kind": "feature", "prefix": "topic/", "enabled": true }],
+        })))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(&settings)["branch_types"][0]["prefix"], "topic/");
+    let model = json_of(
+        &acme
+            .get_project_branching_model()
+            .project_key("PROJ")
+            .send()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(model["branch_types"][0]["prefix"], "topic/");
+    acme.get_project_branching_model_settings()
+        .project_key("PROJ")
+        .send()
+        .await
+        .unwrap();
+
+    // By default the repository keeps its own model; once it inherits, the project's applies.
+    let state = json_of(&repo.get_settings_inheritance().send().await.unwrap());
+    assert_eq!(state["override_settings"]["branching_model"], true);
+    repo.create_branch_restriction()
+        .body(body::<types::BranchRestriction>(json!({
+            "kind": "push", "branch_match_kind": "branching_model", "branch_type": "feature",
+        })))
+        .send()
+        .await
+        .unwrap();
+    let create = |name: &str| {
+        repo.create_branch()
+            .body(body::<types::Branch>(
+                json!({ "name": name, "target": { "hash": head } }),
+            ))
+            .send()
+    };
+    create("topic/a").await.unwrap();
+    let response = common::http()
+        .put(format!(
+            "{}/repositories/acme/app/override-settings",
+            bb.base_url()
+        ))
+        .bearer_auth(bb.token(bitbucket_cloud::Scope::ALL))
+        .json(&json!({ "override_settings": { "branching_model": false } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let effective = json_of(&repo.get_effective_branching_model().send().await.unwrap());
+    assert_eq!(effective["branch_types"][0]["prefix"], "topic/");
+    assert_eq!(status_of(&create("topic/b").await.unwrap_err()), 403);
+    create("feature/b").await.unwrap();
+}

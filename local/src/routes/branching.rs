@@ -7,24 +7,34 @@ use axum::body::Bytes;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use super::{Answer, Params, Shared, body, ok, repo, repo_index, text};
+use super::{Answer, Params, Shared, body, ok, param, repo, repo_index, text, workspace};
 use crate::errors::ApiError;
+use crate::ids;
 use crate::render::{Urls, href};
-use crate::store::{Repo, Store};
+use crate::store::{BranchingModel, Repo, Store};
 
 const KINDS: &[&str] = &["feature", "bugfix", "release", "hotfix"];
 
 impl Urls {
-    /// The model as branches use it (`type` names which of the three answers it is).
-    fn branching_model(&self, store: &Store, repo: &Repo, kind: &str) -> Value {
-        let model = &repo.branching_model;
+    /// A model as branches use it (`type` names which of the answers it is); with a
+    /// repository, its development and production branches are resolved.
+    fn branching_model(
+        &self,
+        model: &BranchingModel,
+        repo: Option<(&Store, &Repo)>,
+        kind: &str,
+        link: String,
+    ) -> Value {
         let branch = |name: Option<&String>, use_main: bool| {
-            let name = name.or(repo.mainbranch.as_ref())?;
-            Some(json!({
-                "name": name,
-                "use_mainbranch": use_main,
-                "branch": repo.branches.contains_key(name).then(|| self.branch(store, repo, name)),
-            }))
+            let main = repo.and_then(|(_, r)| r.mainbranch.as_ref());
+            let name = name.or(main);
+            let resolved = match (repo, name) {
+                (Some((store, r)), Some(n)) if r.branches.contains_key(n) => {
+                    Some(self.branch(store, r, n))
+                }
+                _ => None,
+            };
+            json!({ "name": name, "use_mainbranch": use_main, "branch": resolved })
         };
         let mut value = json!({
             "type": kind,
@@ -35,21 +45,24 @@ impl Urls {
                 .filter(|(_, _, on)| *on)
                 .map(|(k, prefix, _)| json!({ "kind": k, "prefix": prefix }))
                 .collect::<Vec<_>>(),
-            "links": { "self": href(format!("{}/branching-model", self.repo_api(repo))) },
+            "links": { "self": href(link) },
         });
         if model.production_enabled {
-            value["production"] = json!(branch(
-                model.production.as_ref(),
-                model.production.is_none()
-            ));
+            value["production"] = branch(model.production.as_ref(), model.production.is_none());
         }
         value
     }
 
-    fn branching_settings(&self, repo: &Repo) -> Value {
-        let model = &repo.branching_model;
-        let valid =
-            |name: &Option<String>| name.as_ref().is_none_or(|n| repo.branches.contains_key(n));
+    fn branching_settings(
+        &self,
+        model: &BranchingModel,
+        repo: Option<&Repo>,
+        link: String,
+    ) -> Value {
+        let valid = |name: &Option<String>| {
+            name.as_ref()
+                .is_none_or(|n| repo.is_none_or(|r| r.branches.contains_key(n)))
+        };
         json!({
             "type": "branching_model_settings",
             "development": {
@@ -68,28 +81,47 @@ impl Urls {
                 .iter()
                 .map(|(k, prefix, on)| json!({ "kind": k, "prefix": prefix, "enabled": on }))
                 .collect::<Vec<_>>(),
-            "links": { "self": href(format!("{}/branching-model/settings", self.repo_api(repo))) },
+            "links": { "self": href(link) },
         })
     }
+}
+
+fn repo_link(app: &Shared, repo: &Repo, rest: &str) -> String {
+    format!("{}/{rest}", app.urls.repo_api(repo))
 }
 
 pub(super) async fn get(State(app): State<Shared>, params: Params) -> Answer {
     let store = app.store();
     let repo = repo(&store, &params)?;
-    ok(app.urls.branching_model(&store, repo, "branching_model"))
+    ok(app.urls.branching_model(
+        &repo.branching_model,
+        Some((&store, repo)),
+        "branching_model",
+        repo_link(&app, repo, "branching-model"),
+    ))
 }
 
+/// The model the repository follows: its project's when it inherits it.
 pub(super) async fn get_effective(State(app): State<Shared>, params: Params) -> Answer {
     let store = app.store();
-    let repo = repo(&store, &params)?;
-    ok(app
-        .urls
-        .branching_model(&store, repo, "effective_repo_branching_model"))
+    let index = repo_index(&store, &params)?;
+    let repo = &store.repos[index];
+    ok(app.urls.branching_model(
+        &store.branching_model(index),
+        Some((&store, repo)),
+        "effective_repo_branching_model",
+        repo_link(&app, repo, "effective-branching-model"),
+    ))
 }
 
 pub(super) async fn get_settings(State(app): State<Shared>, params: Params) -> Answer {
     let store = app.store();
-    ok(app.urls.branching_settings(repo(&store, &params)?))
+    let repo = repo(&store, &params)?;
+    ok(app.urls.branching_settings(
+        &repo.branching_model,
+        Some(repo),
+        repo_link(&app, repo, "branching-model/settings"),
+    ))
 }
 
 /// Changes what the body sets: `development` and `production` (`name`, `use_mainbranch`,
@@ -103,7 +135,129 @@ pub(super) async fn update_settings(
     let request = body(&bytes)?;
     let mut store = app.store();
     let index = repo_index(&store, &params)?;
-    let mut model = store.repos[index].branching_model.clone();
+    let model = changed(&store.repos[index].branching_model, &request)?;
+    store.repos[index].branching_model = model;
+    let repo = &store.repos[index];
+    ok(app.urls.branching_settings(
+        &repo.branching_model,
+        Some(repo),
+        repo_link(&app, repo, "branching-model/settings"),
+    ))
+}
+
+/// The project the path names: (workspace index, project index).
+fn project(store: &Store, params: &Params) -> Result<(usize, usize), ApiError> {
+    let slug = workspace(store, params)?.slug.clone();
+    let ws = store
+        .workspaces
+        .iter()
+        .position(|w| w.slug == slug)
+        .unwrap_or_default();
+    let key = param(params, "project_key");
+    let at = store.workspaces[ws]
+        .projects
+        .iter()
+        .position(|p| ids::same(&p.key, key) || ids::same(&p.uuid, key))
+        .ok_or_else(|| ApiError::not_found(format_args!("Project {key}")))?;
+    Ok((ws, at))
+}
+
+fn project_link(app: &Shared, store: &Store, (ws, at): (usize, usize), rest: &str) -> String {
+    let ws = &store.workspaces[ws];
+    format!(
+        "{}/workspaces/{}/projects/{}/{rest}",
+        app.urls.api, ws.slug, ws.projects[at].key
+    )
+}
+
+pub(super) async fn get_project(State(app): State<Shared>, params: Params) -> Answer {
+    let store = app.store();
+    let found = project(&store, &params)?;
+    let model = &store.workspaces[found.0].projects[found.1].branching_model;
+    ok(app.urls.branching_model(
+        model,
+        None,
+        "project_branching_model",
+        project_link(&app, &store, found, "branching-model"),
+    ))
+}
+
+pub(super) async fn get_project_settings(State(app): State<Shared>, params: Params) -> Answer {
+    let store = app.store();
+    let found = project(&store, &params)?;
+    let model = &store.workspaces[found.0].projects[found.1].branching_model;
+    ok(app.urls.branching_settings(
+        model,
+        None,
+        project_link(&app, &store, found, "branching-model/settings"),
+    ))
+}
+
+pub(super) async fn update_project_settings(
+    State(app): State<Shared>,
+    params: Params,
+    bytes: Bytes,
+) -> Answer {
+    let request = body(&bytes)?;
+    let mut store = app.store();
+    let found = project(&store, &params)?;
+    let model = changed(
+        &store.workspaces[found.0].projects[found.1].branching_model,
+        &request,
+    )?;
+    store.workspaces[found.0].projects[found.1].branching_model = model;
+    let model = &store.workspaces[found.0].projects[found.1].branching_model;
+    ok(app.urls.branching_settings(
+        model,
+        None,
+        project_link(&app, &store, found, "branching-model/settings"),
+    ))
+}
+
+/// `GET /override-settings`: which project settings the repository overrides
+/// (`branching_model: true` when it keeps its own).
+pub(super) async fn get_inheritance(State(app): State<Shared>, params: Params) -> Answer {
+    let store = app.store();
+    let repo = repo(&store, &params)?;
+    ok(inheritance(repo))
+}
+
+fn inheritance(repo: &Repo) -> Value {
+    json!({
+        "type": "repository_inheritance_state",
+        "override_settings": { "branching_model": !repo.inherits_branching_model },
+    })
+}
+
+/// `PUT /override-settings` with `{"override_settings": {"branching_model": false}}` makes
+/// the repository follow its project's branching model; `true` its own again.
+pub(super) async fn update_inheritance(
+    State(app): State<Shared>,
+    params: Params,
+    bytes: Bytes,
+) -> Answer {
+    let request = body(&bytes)?;
+    let mut store = app.store();
+    let index = repo_index(&store, &params)?;
+    let value = request
+        .pointer("/override_settings/branching_model")
+        .or_else(|| request.get("branching_model"));
+    match value {
+        None => {}
+        Some(Value::Bool(own)) => store.repos[index].inherits_branching_model = !own,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "override_settings.branching_model must be true or false",
+            )
+            .field("override_settings", "branching_model: true or false"));
+        }
+    }
+    ok(inheritance(&store.repos[index]))
+}
+
+/// `model` with the settings of `request` applied, checked.
+fn changed(model: &BranchingModel, request: &Value) -> Result<BranchingModel, ApiError> {
+    let mut model = model.clone();
     for (which, slot) in [
         ("development", &mut model.development),
         ("production", &mut model.production),
@@ -166,6 +320,5 @@ pub(super) async fn update_settings(
             }
         }
     }
-    store.repos[index].branching_model = model;
-    ok(app.urls.branching_settings(&store.repos[index]))
+    Ok(model)
 }

@@ -617,6 +617,21 @@ const SERVED: &[(&str, Endpoint)] = &[
     }),
     ("search_workspace_code", |r, a| run(search::search, r, a)),
     ("search_team_code", |r, a| run(search::search, r, a)),
+    ("get_project_branching_model", |r, a| {
+        run(branching::get_project, r, a)
+    }),
+    ("get_project_branching_model_settings", |r, a| {
+        run(branching::get_project_settings, r, a)
+    }),
+    ("update_project_branching_model_settings", |r, a| {
+        run(branching::update_project_settings, r, a)
+    }),
+    ("get_settings_inheritance", |r, a| {
+        run(branching::get_inheritance, r, a)
+    }),
+    ("update_settings_inheritance", |r, a| {
+        run(branching::update_inheritance, r, a)
+    }),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
     ("delete_webhook", |r, a| run(hooks::delete, r, a)),

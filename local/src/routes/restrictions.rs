@@ -16,7 +16,7 @@ use super::{
 };
 use crate::errors::ApiError;
 use crate::render::{Urls, href};
-use crate::store::{BranchRestriction, PullRequest, Repo, Store, glob};
+use crate::store::{BranchRestriction, BranchingModel, PullRequest, Repo, Store, glob};
 
 /// The kinds Bitbucket accepts; those in `WITH_VALUE` take a number.
 const KINDS: &[&str] = &[
@@ -269,41 +269,39 @@ fn find(repo: &Repo, params: &Params) -> Result<usize, ApiError> {
         .ok_or_else(|| ApiError::not_found(format_args!("Branch restriction {id}")))
 }
 
-/// Whether restriction `r` applies to `branch` of `repo`.
-fn matches(repo: &Repo, r: &BranchRestriction, branch: &str) -> bool {
+/// Whether restriction `r` applies to `branch` of `repo`, whose effective branching model is
+/// `model`.
+fn matches(repo: &Repo, model: &BranchingModel, r: &BranchRestriction, branch: &str) -> bool {
     match r.match_kind.as_str() {
         "glob" => glob(&r.pattern, branch),
-        _ => {
-            let model = &repo.branching_model;
-            match r.branch_type.as_deref() {
-                Some("development") => {
-                    model.development.as_ref().or(repo.mainbranch.as_ref())
-                        == Some(&branch.to_string())
-                }
-                Some("production") => {
-                    model.production_enabled
-                        && model.production.as_ref().or(repo.mainbranch.as_ref())
-                            == Some(&branch.to_string())
-                }
-                Some(kind) => model
-                    .types
-                    .iter()
-                    .any(|(k, prefix, on)| *on && k == kind && branch.starts_with(prefix.as_str())),
-                None => false,
+        _ => match r.branch_type.as_deref() {
+            Some("development") => {
+                model.development.as_ref().or(repo.mainbranch.as_ref()) == Some(&branch.to_string())
             }
-        }
+            Some("production") => {
+                model.production_enabled
+                    && model.production.as_ref().or(repo.mainbranch.as_ref())
+                        == Some(&branch.to_string())
+            }
+            Some(kind) => model
+                .types
+                .iter()
+                .any(|(k, prefix, on)| *on && k == kind && branch.starts_with(prefix.as_str())),
+            None => false,
+        },
     }
 }
 
 /// The restrictions of `kind` on `branch`.
 fn applying<'a>(
     repo: &'a Repo,
+    model: &'a BranchingModel,
     kind: &'a str,
     branch: &'a str,
 ) -> impl Iterator<Item = &'a BranchRestriction> {
     repo.restrictions
         .iter()
-        .filter(move |r| r.kind == kind && matches(repo, r, branch))
+        .filter(move |r| r.kind == kind && matches(repo, model, r, branch))
 }
 
 /// Refuses a push to (or the creation of) `branch` by `user` when a `push` restriction lets
@@ -315,7 +313,8 @@ pub(crate) fn check_push(
     user: usize,
 ) -> Result<(), ApiError> {
     let repo = &store.repos[index];
-    if applying(repo, "push", branch).any(|r| !r.users.contains(&user)) {
+    let model = store.branching_model(index);
+    if applying(repo, &model, "push", branch).any(|r| !r.users.contains(&user)) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             format!(
@@ -335,7 +334,8 @@ pub(crate) fn check_delete(
     _user: usize,
 ) -> Result<(), ApiError> {
     let repo = &store.repos[index];
-    if applying(repo, "delete", branch).next().is_some() {
+    let model = store.branching_model(index);
+    if applying(repo, &model, "delete", branch).next().is_some() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             format!("Branch {branch} cannot be deleted: a branch restriction prevents it"),
@@ -355,8 +355,9 @@ pub(crate) fn check_merge(
     user: usize,
 ) -> Result<(), ApiError> {
     let repo = &store.repos[index];
+    let model = store.branching_model(index);
     let branch = pr.destination_branch.as_str();
-    if applying(repo, "restrict_merges", branch).any(|r| !r.users.contains(&user)) {
+    if applying(repo, &model, "restrict_merges", branch).any(|r| !r.users.contains(&user)) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             format!(
@@ -381,7 +382,7 @@ pub(crate) fn check_merge(
         .collect();
     let passing = statuses.iter().filter(|s| **s == "SUCCESSFUL").count();
     for r in &repo.restrictions {
-        if !matches(repo, r, branch) {
+        if !matches(repo, &model, r, branch) {
             continue;
         }
         let want = usize::try_from(r.value.unwrap_or(1)).unwrap_or(usize::MAX);
@@ -427,6 +428,7 @@ pub(crate) fn check_merge(
 /// approvals are withdrawn (and, with `reset_pullrequest_changes_requested_on_change`, its
 /// requests for changes), as Bitbucket does when the source changes.
 pub(crate) fn after_push(store: &mut Store, index: usize, branch: &str) {
+    let model = store.branching_model(index);
     let repo = &store.repos[index];
     let resets: Vec<(usize, bool, bool)> = repo
         .pulls
@@ -437,11 +439,17 @@ pub(crate) fn after_push(store: &mut Store, index: usize, branch: &str) {
             let destination = pr.destination_branch.as_str();
             (
                 at,
-                applying(repo, "reset_pullrequest_approvals_on_change", destination)
-                    .next()
-                    .is_some(),
                 applying(
                     repo,
+                    &model,
+                    "reset_pullrequest_approvals_on_change",
+                    destination,
+                )
+                .next()
+                .is_some(),
+                applying(
+                    repo,
+                    &model,
                     "reset_pullrequest_changes_requested_on_change",
                     destination,
                 )
