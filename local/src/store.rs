@@ -141,6 +141,8 @@ pub(crate) struct Repo {
     /// [`Repo::permission`].
     pub user_permissions: Vec<(usize, String)>,
     pub pipeline_settings: PipelineSettings,
+    /// The changes of the issues, oldest first.
+    pub issue_changes: Vec<IssueChange>,
 }
 
 /// The rest of a repository's pipelines configuration.
@@ -221,6 +223,18 @@ pub(crate) enum NoteOn {
     Commit(String),
     /// An issue, by id.
     Issue(u64),
+}
+
+/// A change of an issue (`/issues/{id}/changes`): what changed, by field name
+/// (`{"old", "new"}`), and the message that came with it.
+#[derive(Clone, Debug)]
+pub(crate) struct IssueChange {
+    pub id: u64,
+    pub issue: u64,
+    pub user: usize,
+    pub changes: serde_json::Map<String, serde_json::Value>,
+    pub message: String,
+    pub created_on: String,
 }
 
 /// A comment on a commit or an issue.
@@ -796,6 +810,7 @@ impl Store {
             reports: Vec::new(),
             user_permissions: Vec::new(),
             pipeline_settings: PipelineSettings::default(),
+            issue_changes: Vec::new(),
         });
         Ok(self.repos.last_mut().expect("just pushed"))
     }

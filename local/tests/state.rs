@@ -1311,3 +1311,72 @@ async fn issue_votes_watches_and_deletion() {
         404
     );
 }
+
+// The issue tracker's operations are deprecated, and still served, as on Bitbucket.
+#[allow(deprecated)]
+#[tokio::test]
+async fn issue_changes_change_the_issue_and_are_listed() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    let client = admin(&bb);
+    let receiver = hook(&client, &["issue:updated"]).await;
+    let repo = client.repo("acme", "app");
+    let issue = repo
+        .create_issue()
+        .body(body::<types::Issue>(json!({ "title": "Crash" })))
+        .send()
+        .await
+        .unwrap();
+    let number = issue.id.unwrap();
+    let id = number.to_string();
+    let change = repo
+        .create_issue_change()
+        .issue_id(&id)
+        .body(body::<types::IssueChange>(json!({
+            "changes": { "state": { "new": "resolved" } },
+            "message": { "raw": "Fixed in 1.2" },
+        })))
+        .send()
+        .await
+        .unwrap();
+    let value = serde_json::to_value(&change).unwrap();
+    assert_eq!(value["changes"]["status"]["new"], "resolved");
+    assert_eq!(value["message"]["raw"], "Fixed in 1.2");
+    let got = repo.get_issue().issue_id(number).send().await.unwrap();
+    assert_eq!(serde_json::to_value(got.state).unwrap(), json!("resolved"));
+    let invalid = repo
+        .create_issue_change()
+        .issue_id(&id)
+        .body(body::<types::IssueChange>(json!({
+            "changes": { "state": { "new": "done-ish" } },
+        })))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&invalid), 400);
+    // An update through PUT is a change too.
+    repo.update_issue()
+        .issue_id(number)
+        .body(body::<types::Issue>(json!({ "priority": "critical" })))
+        .send()
+        .await
+        .unwrap();
+    let changes = repo
+        .list_issue_changes()
+        .issue_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changes.size, Some(2));
+    let first = value["id"].as_i64().unwrap().to_string();
+    repo.get_issue_change()
+        .issue_id(&id)
+        .change_id(&first)
+        .send()
+        .await
+        .unwrap();
+    let received = receiver.wait_for(2).await;
+    let payload = received[0].json();
+    assert_eq!(payload["changes"]["status"]["new"], "resolved");
+    assert_eq!(payload["comment"]["content"]["raw"], "Fixed in 1.2");
+}

@@ -632,6 +632,11 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("update_settings_inheritance", |r, a| {
         run(branching::update_inheritance, r, a)
     }),
+    ("list_issue_changes", |r, a| run(issues::list_changes, r, a)),
+    ("create_issue_change", |r, a| {
+        run(issues::create_change, r, a)
+    }),
+    ("get_issue_change", |r, a| run(issues::get_change, r, a)),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
     ("delete_webhook", |r, a| run(hooks::delete, r, a)),
