@@ -83,6 +83,8 @@ pub(crate) struct Project {
     pub default_reviewers: Vec<usize>,
     /// The branching model of the project's repositories that inherit it.
     pub branching_model: BranchingModel,
+    /// Permissions given explicitly on the project (`admin`, `create-repo`, `write`, `read`).
+    pub user_permissions: Vec<(usize, String)>,
 }
 
 #[derive(Debug)]
@@ -860,6 +862,7 @@ pub(crate) fn ensure_project<'a>(ws: &'a mut Workspace, key: &str, name: &str) -
         updated_on: now,
         default_reviewers: Vec::new(),
         branching_model: BranchingModel::default(),
+        user_permissions: Vec::new(),
     });
     ws.projects.last_mut().expect("just pushed")
 }

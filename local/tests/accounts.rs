@@ -733,3 +733,60 @@ async fn code_search_finds_files_at_the_main_branch() {
         .unwrap();
     assert_eq!(none.size, Some(0));
 }
+
+// Listing every public repository is deprecated, and still served.
+#[allow(deprecated)]
+#[tokio::test]
+async fn project_permissions_and_public_repositories() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    bb.create_repository("acme", "site");
+    let grace = bb.add_account("grace", "Grace Hopper");
+    let client = admin(&bb);
+    let acme = client.workspace("acme");
+    let set = acme
+        .update_project_user_permission()
+        .project_key("PROJ")
+        .selected_user_id(&grace.account_id)
+        .body(body::<types::ProjectPermissionUpdate>(
+            json!({ "permission": "create-repo" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(&set)["permission"], "create-repo");
+    let listed = acme
+        .list_project_user_permissions()
+        .project_key("PROJ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.size, Some(1));
+    acme.get_project_user_permission()
+        .project_key("PROJ")
+        .selected_user_id(&grace.account_id)
+        .send()
+        .await
+        .unwrap();
+    acme.delete_project_user_permission()
+        .project_key("PROJ")
+        .selected_user_id(&grace.account_id)
+        .send()
+        .await
+        .unwrap();
+
+    acme.repo("site")
+        .update_repository()
+        .body(body::<types::Repository>(json!({ "is_private": false })))
+        .send()
+        .await
+        .unwrap();
+    let public = client.list_public_repositories().send().await.unwrap();
+    let names: Vec<_> = public
+        .values
+        .unwrap()
+        .into_iter()
+        .map(|r| r.full_name.unwrap())
+        .collect();
+    assert_eq!(names, ["acme/site"]);
+}

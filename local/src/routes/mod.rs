@@ -637,6 +637,21 @@ const SERVED: &[(&str, Endpoint)] = &[
         run(issues::create_change, r, a)
     }),
     ("get_issue_change", |r, a| run(issues::get_change, r, a)),
+    ("list_project_user_permissions", |r, a| {
+        run(permissions::list_project_users, r, a)
+    }),
+    ("get_project_user_permission", |r, a| {
+        run(permissions::get_project_user, r, a)
+    }),
+    ("update_project_user_permission", |r, a| {
+        run(permissions::update_project_user, r, a)
+    }),
+    ("delete_project_user_permission", |r, a| {
+        run(permissions::delete_project_user, r, a)
+    }),
+    ("list_public_repositories", |r, a| {
+        run(permissions::list_public, r, a)
+    }),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
     ("delete_webhook", |r, a| run(hooks::delete, r, a)),

@@ -256,3 +256,123 @@ pub(super) async fn get_email(
     }
     ok(email(own))
 }
+
+const PROJECT_PERMISSIONS: &[&str] = &["admin", "create-repo", "write", "read"];
+
+/// The project the path names: (workspace index, project index).
+fn project(store: &Store, params: &Params) -> Result<(usize, usize), ApiError> {
+    let slug = workspace(store, params)?.slug.clone();
+    let ws = store
+        .workspaces
+        .iter()
+        .position(|w| w.slug == slug)
+        .unwrap_or_default();
+    let key = param(params, "project_key");
+    let at = store.workspaces[ws]
+        .projects
+        .iter()
+        .position(|p| crate::ids::same(&p.key, key) || crate::ids::same(&p.uuid, key))
+        .ok_or_else(|| ApiError::not_found(format_args!("Project {key}")))?;
+    Ok((ws, at))
+}
+
+fn project_entry(app: &Shared, store: &Store, (ws, at): (usize, usize), user: usize) -> Value {
+    let workspace = &store.workspaces[ws];
+    let project = &workspace.projects[at];
+    let permission = project
+        .user_permissions
+        .iter()
+        .find(|(u, _)| *u == user)
+        .map(|(_, p)| p.as_str())
+        .unwrap_or_default();
+    json!({
+        "type": "project_user_permission",
+        "permission": permission,
+        "user": app.urls.user(&store.users[user]),
+        "project": app.urls.project(workspace, &project.key),
+        "links": {
+            "self": href(format!(
+                "{}/workspaces/{}/projects/{}/permissions-config/users/{}",
+                app.urls.api, workspace.slug, project.key, store.users[user].account_id
+            )),
+        },
+    })
+}
+
+pub(super) async fn list_project_users(
+    State(app): State<Shared>,
+    params: Params,
+    uri: Uri,
+) -> Answer {
+    let store = app.store();
+    let found = project(&store, &params)?;
+    let items = store.workspaces[found.0].projects[found.1]
+        .user_permissions
+        .iter()
+        .map(|(u, _)| project_entry(&app, &store, found, *u))
+        .collect();
+    numbered(&app, &uri, items)
+}
+
+pub(super) async fn get_project_user(State(app): State<Shared>, params: Params) -> Answer {
+    let store = app.store();
+    let found = project(&store, &params)?;
+    let user = account(&store, &params)?;
+    if !store.workspaces[found.0].projects[found.1]
+        .user_permissions
+        .iter()
+        .any(|(u, _)| *u == user)
+    {
+        return Err(ApiError::not_found("Explicit permission"));
+    }
+    ok(project_entry(&app, &store, found, user))
+}
+
+pub(super) async fn update_project_user(
+    State(app): State<Shared>,
+    params: Params,
+    bytes: Bytes,
+) -> Answer {
+    let request = body(&bytes)?;
+    let permission = text(&request, "/permission").unwrap_or_default();
+    if !PROJECT_PERMISSIONS.contains(&permission) {
+        return Err(
+            ApiError::bad_request(format!("Invalid permission: {permission:?}"))
+                .field("permission", "admin, create-repo, write or read"),
+        );
+    }
+    let mut store = app.store();
+    let found = project(&store, &params)?;
+    let user = account(&store, &params)?;
+    let list = &mut store.workspaces[found.0].projects[found.1].user_permissions;
+    match list.iter_mut().find(|(u, _)| *u == user) {
+        Some(entry) => entry.1 = permission.to_string(),
+        None => list.push((user, permission.to_string())),
+    }
+    ok(project_entry(&app, &store, found, user))
+}
+
+pub(super) async fn delete_project_user(State(app): State<Shared>, params: Params) -> Answer {
+    let mut store = app.store();
+    let found = project(&store, &params)?;
+    let user = account(&store, &params)?;
+    let list = &mut store.workspaces[found.0].projects[found.1].user_permissions;
+    let before = list.len();
+    list.retain(|(u, _)| *u != user);
+    if list.len() == before {
+        return Err(ApiError::not_found("Explicit permission"));
+    }
+    no_content()
+}
+
+/// `GET /repositories`: every public repository.
+pub(super) async fn list_public(State(app): State<Shared>, uri: Uri) -> Answer {
+    let store = app.store();
+    let items = store
+        .repos
+        .iter()
+        .filter(|r| !r.is_private)
+        .map(|r| app.urls.repo(&store, r))
+        .collect();
+    numbered(&app, &uri, items)
+}
