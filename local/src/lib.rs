@@ -48,9 +48,12 @@
 //!   requests (comments edited, deleted, resolved; tasks; activity; approvals and requested
 //!   changes, withdrawn too; merge with a merge commit, squash or fast-forward, decline),
 //!   issues, pipelines (steps, variables, configuration), deployment environments,
-//!   deployments and their variables, branch restrictions, the branching model, default
-//!   reviewers and webhooks. Secured pipeline and deployment variables keep their value but
-//!   never answer it.
+//!   deployments and their variables, branch restrictions, the branching model (of
+//!   repositories and projects), default reviewers, webhooks (of repositories and
+//!   workspaces), Code Insights reports and annotations, application properties, deploy and
+//!   SSH keys, repository and project permissions, and code search over the main branches.
+//!   Secured pipeline and deployment variables keep their value but never answer it; nor
+//!   does the pipelines' SSH private key.
 //! - **Pipelines** advance one state each time they or their steps are read: `PENDING`, then
 //!   each step of the commit's `bitbucket-pipelines.yml` in turn (one `Build` step without
 //!   one), then `COMPLETED` with the result of [`LocalBitbucket::set_pipeline_result`]
