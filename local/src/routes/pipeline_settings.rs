@@ -45,8 +45,8 @@ fn known_host(h: &KnownHost) -> Value {
 }
 
 /// Finds by `{uuid}` (braces optional) the item the path's `name` parameter names.
-fn by_uuid<'a, T>(
-    items: &'a [T],
+fn by_uuid<T>(
+    items: &[T],
     uuid: impl Fn(&T) -> &str,
     params: &Params,
     name: &str,
