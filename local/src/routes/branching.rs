@@ -7,9 +7,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use super::{Answer, Params, Shared, body, ok, param, repo, repo_index, text, workspace};
+use super::{Answer, Params, Shared, body, ok, repo, repo_index, text};
 use crate::errors::ApiError;
-use crate::ids;
 use crate::render::{Urls, href};
 use crate::store::{BranchingModel, Repo, Store};
 
@@ -145,23 +144,6 @@ pub(super) async fn update_settings(
     ))
 }
 
-/// The project the path names: (workspace index, project index).
-fn project(store: &Store, params: &Params) -> Result<(usize, usize), ApiError> {
-    let slug = workspace(store, params)?.slug.clone();
-    let ws = store
-        .workspaces
-        .iter()
-        .position(|w| w.slug == slug)
-        .unwrap_or_default();
-    let key = param(params, "project_key");
-    let at = store.workspaces[ws]
-        .projects
-        .iter()
-        .position(|p| ids::same(&p.key, key) || ids::same(&p.uuid, key))
-        .ok_or_else(|| ApiError::not_found(format_args!("Project {key}")))?;
-    Ok((ws, at))
-}
-
 fn project_link(app: &Shared, store: &Store, (ws, at): (usize, usize), rest: &str) -> String {
     let ws = &store.workspaces[ws];
     format!(
@@ -172,7 +154,7 @@ fn project_link(app: &Shared, store: &Store, (ws, at): (usize, usize), rest: &st
 
 pub(super) async fn get_project(State(app): State<Shared>, params: Params) -> Answer {
     let store = app.store();
-    let found = project(&store, &params)?;
+    let found = super::project_index(&store, &params)?;
     let model = &store.workspaces[found.0].projects[found.1].branching_model;
     ok(app.urls.branching_model(
         model,
@@ -184,7 +166,7 @@ pub(super) async fn get_project(State(app): State<Shared>, params: Params) -> An
 
 pub(super) async fn get_project_settings(State(app): State<Shared>, params: Params) -> Answer {
     let store = app.store();
-    let found = project(&store, &params)?;
+    let found = super::project_index(&store, &params)?;
     let model = &store.workspaces[found.0].projects[found.1].branching_model;
     ok(app.urls.branching_settings(
         model,
@@ -200,7 +182,7 @@ pub(super) async fn update_project_settings(
 ) -> Answer {
     let request = body(&bytes)?;
     let mut store = app.store();
-    let found = project(&store, &params)?;
+    let found = super::project_index(&store, &params)?;
     let model = changed(
         &store.workspaces[found.0].projects[found.1].branching_model,
         &request,

@@ -126,11 +126,7 @@ pub(super) async fn merge_base(State(app): State<Shared>, params: Params) -> Ans
 pub(super) async fn pull_requests(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
     let store = app.store();
     let repo = repo(&store, &params)?;
-    let hash = param(&params, "commit");
-    let hash = repo
-        .commit(hash)
-        .map(|c| c.hash.clone())
-        .ok_or_else(|| ApiError::not_found(format_args!("Commit {hash}")))?;
+    let hash = super::commit_hash(repo, &params)?;
     let items = repo
         .pulls
         .iter()
@@ -185,11 +181,7 @@ pub(super) async fn approve(
     let mut store = app.store();
     let index = repo_index(&store, &params)?;
     let repo = &mut store.repos[index];
-    let hash = param(&params, "commit");
-    let hash = repo
-        .commit(hash)
-        .map(|c| c.hash.clone())
-        .ok_or_else(|| ApiError::not_found(format_args!("Commit {hash}")))?;
+    let hash = super::commit_hash(repo, &params)?;
     let approvers = repo.commit_approvals.entry(hash).or_default();
     if !approvers.contains(&caller.user) {
         approvers.push(caller.user);
@@ -214,11 +206,7 @@ pub(super) async fn unapprove(
     let mut store = app.store();
     let index = repo_index(&store, &params)?;
     let repo = &mut store.repos[index];
-    let hash = param(&params, "commit");
-    let hash = repo
-        .commit(hash)
-        .map(|c| c.hash.clone())
-        .ok_or_else(|| ApiError::not_found(format_args!("Commit {hash}")))?;
+    let hash = super::commit_hash(repo, &params)?;
     let approvers = repo.commit_approvals.entry(hash).or_default();
     let Some(at) = approvers.iter().position(|u| *u == caller.user) else {
         return Err(ApiError::not_found("Approval"));

@@ -127,10 +127,9 @@ impl Urls {
 /// The environment the path names (`environment_uuid`), or Bitbucket's 404.
 pub(crate) fn environment(repo: &Repo, params: &Params) -> Result<usize, ApiError> {
     let id = param(params, "environment_uuid");
-    let bare = id.trim_matches(['{', '}']);
     repo.environments
         .iter()
-        .position(|e| ids::same(e.uuid.trim_matches(['{', '}']), bare))
+        .position(|e| ids::same_uuid(&e.uuid, id))
         .ok_or_else(|| ApiError::not_found(format_args!("Environment {id}")))
 }
 
@@ -270,11 +269,10 @@ pub(super) async fn get_deployment(State(app): State<Shared>, params: Params) ->
     let store = app.store();
     let repo = repo(&store, &params)?;
     let id = param(&params, "deployment_uuid");
-    let bare = id.trim_matches(['{', '}']);
     let d = repo
         .deployments
         .iter()
-        .find(|d| ids::same(d.uuid.trim_matches(['{', '}']), bare))
+        .find(|d| ids::same_uuid(&d.uuid, id))
         .ok_or_else(|| ApiError::not_found(format_args!("Deployment {id}")))?;
     ok(app.urls.deployment(repo, d))
 }

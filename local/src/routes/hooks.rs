@@ -221,10 +221,9 @@ pub(super) async fn delete_workspace(State(app): State<Shared>, params: Params) 
 /// The hook the path names (`{uuid}`, braces optional).
 fn find(hooks: &[Hook], params: &Params) -> Result<usize, ApiError> {
     let uid = param(params, "uid");
-    let bare = uid.trim_matches(['{', '}']);
     hooks
         .iter()
-        .position(|h| ids::same(h.uuid.trim_matches(['{', '}']), bare))
+        .position(|h| ids::same_uuid(&h.uuid, uid))
         .ok_or_else(|| ApiError::not_found(format_args!("Webhook {uid}")))
 }
 

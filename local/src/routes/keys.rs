@@ -114,14 +114,10 @@ fn render(app: &Shared, store: &Store, base: &str, k: &AccessKey) -> Value {
 /// Where in `store.keys` the path's key of `owner` is: by id, or `{uuid}` for SSH keys.
 fn find(store: &Store, owner: &KeyOwner, params: &Params) -> Result<usize, ApiError> {
     let id = param(params, "key_id");
-    let bare = id.trim_matches(['{', '}']);
     store
         .keys
         .iter()
-        .position(|k| {
-            k.owner == *owner
-                && (k.id.to_string() == id || ids::same(k.uuid.trim_matches(['{', '}']), bare))
-        })
+        .position(|k| k.owner == *owner && (k.id.to_string() == id || ids::same_uuid(&k.uuid, id)))
         .ok_or_else(|| ApiError::not_found(format_args!("Key {id}")))
 }
 

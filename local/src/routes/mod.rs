@@ -916,6 +916,36 @@ fn repo<'a>(store: &'a Store, params: &HashMap<String, String>) -> Result<&'a Re
     Ok(&store.repos[repo_index(store, params)?])
 }
 
+/// The project the path names (`workspace`, `project_key` as key or `{uuid}`): (index in
+/// `Store::workspaces`, index in its `projects`), or Bitbucket's 404.
+fn project_index(
+    store: &Store,
+    params: &HashMap<String, String>,
+) -> Result<(usize, usize), ApiError> {
+    let slug = workspace(store, params)?.slug.clone();
+    let ws = store
+        .workspaces
+        .iter()
+        .position(|w| w.slug == slug)
+        .unwrap_or_default();
+    let key = param(params, "project_key");
+    let at = store.workspaces[ws]
+        .projects
+        .iter()
+        .position(|p| crate::ids::same(&p.key, key) || crate::ids::same(&p.uuid, key))
+        .ok_or_else(|| ApiError::not_found(format_args!("Project {key}")))?;
+    Ok((ws, at))
+}
+
+/// The full hash of the commit the path names (`commit`, a hash or a prefix of at least 7
+/// digits), or Bitbucket's 404.
+fn commit_hash(repo: &Repo, params: &HashMap<String, String>) -> Result<String, ApiError> {
+    let hash = param(params, "commit");
+    repo.commit(hash)
+        .map(|c| c.hash.clone())
+        .ok_or_else(|| ApiError::not_found(format_args!("Commit {hash}")))
+}
+
 fn list_query(app: &App, uri: &Uri) -> ListQuery {
     ListQuery::new(&app.urls.web, uri)
 }

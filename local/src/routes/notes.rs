@@ -83,11 +83,8 @@ fn subject(store: &Store, params: &Params, issue: bool) -> Result<(usize, NoteOn
         return Ok((index, NoteOn::Issue(repo.issues[at].id)));
     }
     let index = repo_index(store, params)?;
-    let hash = param(params, "commit");
-    let commit = store.repos[index]
-        .commit(hash)
-        .ok_or_else(|| ApiError::not_found(format_args!("Commit {hash}")))?;
-    Ok((index, NoteOn::Commit(commit.hash.clone())))
+    let hash = super::commit_hash(&store.repos[index], params)?;
+    Ok((index, NoteOn::Commit(hash)))
 }
 
 fn find(repo: &Repo, on: &NoteOn, params: &Params) -> Result<usize, ApiError> {

@@ -259,23 +259,6 @@ pub(super) async fn get_email(
 
 const PROJECT_PERMISSIONS: &[&str] = &["admin", "create-repo", "write", "read"];
 
-/// The project the path names: (workspace index, project index).
-fn project(store: &Store, params: &Params) -> Result<(usize, usize), ApiError> {
-    let slug = workspace(store, params)?.slug.clone();
-    let ws = store
-        .workspaces
-        .iter()
-        .position(|w| w.slug == slug)
-        .unwrap_or_default();
-    let key = param(params, "project_key");
-    let at = store.workspaces[ws]
-        .projects
-        .iter()
-        .position(|p| crate::ids::same(&p.key, key) || crate::ids::same(&p.uuid, key))
-        .ok_or_else(|| ApiError::not_found(format_args!("Project {key}")))?;
-    Ok((ws, at))
-}
-
 fn project_entry(app: &Shared, store: &Store, (ws, at): (usize, usize), user: usize) -> Value {
     let workspace = &store.workspaces[ws];
     let project = &workspace.projects[at];
@@ -305,7 +288,7 @@ pub(super) async fn list_project_users(
     uri: Uri,
 ) -> Answer {
     let store = app.store();
-    let found = project(&store, &params)?;
+    let found = super::project_index(&store, &params)?;
     let items = store.workspaces[found.0].projects[found.1]
         .user_permissions
         .iter()
@@ -316,7 +299,7 @@ pub(super) async fn list_project_users(
 
 pub(super) async fn get_project_user(State(app): State<Shared>, params: Params) -> Answer {
     let store = app.store();
-    let found = project(&store, &params)?;
+    let found = super::project_index(&store, &params)?;
     let user = account(&store, &params)?;
     if !store.workspaces[found.0].projects[found.1]
         .user_permissions
@@ -342,7 +325,7 @@ pub(super) async fn update_project_user(
         );
     }
     let mut store = app.store();
-    let found = project(&store, &params)?;
+    let found = super::project_index(&store, &params)?;
     let user = account(&store, &params)?;
     let list = &mut store.workspaces[found.0].projects[found.1].user_permissions;
     match list.iter_mut().find(|(u, _)| *u == user) {
@@ -354,7 +337,7 @@ pub(super) async fn update_project_user(
 
 pub(super) async fn delete_project_user(State(app): State<Shared>, params: Params) -> Answer {
     let mut store = app.store();
-    let found = project(&store, &params)?;
+    let found = super::project_index(&store, &params)?;
     let user = account(&store, &params)?;
     let list = &mut store.workspaces[found.0].projects[found.1].user_permissions;
     let before = list.len();

@@ -53,10 +53,9 @@ fn by_uuid<T>(
     what: &str,
 ) -> Result<usize, ApiError> {
     let id = param(params, name);
-    let bare = id.trim_matches(['{', '}']);
     items
         .iter()
-        .position(|item| ids::same(uuid(item).trim_matches(['{', '}']), bare))
+        .position(|item| ids::same_uuid(uuid(item), id))
         .ok_or_else(|| ApiError::not_found(format_args!("{what} {id}")))
 }
 

@@ -298,11 +298,10 @@ pub(super) async fn get_step(State(app): State<Shared>, params: Params) -> Answe
     let index = repo_index(&store, &params)?;
     let at = position(&store.repos[index], &params)?;
     let id = param(&params, "step_uuid");
-    let bare = id.trim_matches(['{', '}']);
     let step = store.repos[index].pipelines[at]
         .steps
         .iter()
-        .position(|s| ids::same(s.uuid.trim_matches(['{', '}']), bare))
+        .position(|s| ids::same_uuid(&s.uuid, id))
         .ok_or_else(|| ApiError::not_found(format_args!("Step {id}")))?;
     store.repos[index].pipelines[at].advance();
     let repo = &store.repos[index];
@@ -312,11 +311,8 @@ pub(super) async fn get_step(State(app): State<Shared>, params: Params) -> Answe
 /// The pipeline the path names: by `{uuid}` (braces optional) or build number.
 pub(super) fn position(repo: &Repo, params: &Params) -> Result<usize, ApiError> {
     let id = param(params, "pipeline_uuid");
-    let bare = id.trim_matches(['{', '}']);
     repo.pipelines
         .iter()
-        .position(|p| {
-            ids::same(p.uuid.trim_matches(['{', '}']), bare) || p.build_number.to_string() == id
-        })
+        .position(|p| ids::same_uuid(&p.uuid, id) || p.build_number.to_string() == id)
         .ok_or_else(|| ApiError::not_found(format_args!("Pipeline {id}")))
 }

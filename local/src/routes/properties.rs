@@ -29,11 +29,7 @@ fn subject(store: &Store, params: &Params, on: On) -> Result<String, ApiError> {
     let repo = repo(store, params)?;
     Ok(match on {
         On::Commit => {
-            let hash = param(params, "commit");
-            let commit = repo
-                .commit(hash)
-                .ok_or_else(|| ApiError::not_found(format_args!("Commit {hash}")))?;
-            format!("commit:{}:{}", repo.uuid, commit.hash)
+            format!("commit:{}:{}", repo.uuid, super::commit_hash(repo, params)?)
         }
         On::PullRequest => {
             let id = param(params, "pullrequest_id");

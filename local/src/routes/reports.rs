@@ -121,13 +121,7 @@ fn fields(
     Ok(kept)
 }
 
-/// The full hash of the path's commit, or Bitbucket's 404.
-fn commit(repo: &Repo, params: &Params) -> Result<String, ApiError> {
-    let hash = param(params, "commit");
-    repo.commit(hash)
-        .map(|c| c.hash.clone())
-        .ok_or_else(|| ApiError::not_found(format_args!("Commit {hash}")))
-}
+use super::commit_hash as commit;
 
 /// The report the path names: by its external id or its `{uuid}`.
 fn report(repo: &Repo, hash: &str, params: &Params) -> Result<usize, ApiError> {

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::Uri;
 use serde_json::{Value, json};
 
-use super::{Answer, Params, Shared, numbered, ok, param, repo, repo_index, workspace};
+use super::{Answer, Params, Shared, numbered, ok, param, repo, repo_index};
 use crate::errors::ApiError;
 use crate::store::Store;
 
@@ -94,23 +94,6 @@ pub(super) async fn list_effective(State(app): State<Shared>, params: Params, ur
     numbered(&app, &uri, items)
 }
 
-/// The project the path names: (workspace index, project index).
-fn project(store: &Store, params: &Params) -> Result<(usize, usize), ApiError> {
-    let slug = workspace(store, params)?.slug.clone();
-    let ws = store
-        .workspaces
-        .iter()
-        .position(|w| w.slug == slug)
-        .unwrap_or_default();
-    let key = param(params, "project_key");
-    let at = store.workspaces[ws]
-        .projects
-        .iter()
-        .position(|p| crate::ids::same(&p.key, key) || crate::ids::same(&p.uuid, key))
-        .ok_or_else(|| ApiError::not_found(format_args!("Project {key}")))?;
-    Ok((ws, at))
-}
-
 fn project_entry(app: &Shared, store: &Store, user: usize) -> Value {
     json!({
         "type": "default_reviewer",
@@ -120,7 +103,7 @@ fn project_entry(app: &Shared, store: &Store, user: usize) -> Value {
 
 pub(super) async fn list_project(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
     let store = app.store();
-    let (ws, at) = project(&store, &params)?;
+    let (ws, at) = super::project_index(&store, &params)?;
     let items = store.workspaces[ws].projects[at]
         .default_reviewers
         .iter()
@@ -131,7 +114,7 @@ pub(super) async fn list_project(State(app): State<Shared>, params: Params, uri:
 
 pub(super) async fn get_project(State(app): State<Shared>, params: Params) -> Answer {
     let store = app.store();
-    let (ws, at) = project(&store, &params)?;
+    let (ws, at) = super::project_index(&store, &params)?;
     let user = account(&store, &params, "selected_user")?;
     if !store.workspaces[ws].projects[at]
         .default_reviewers
@@ -144,7 +127,7 @@ pub(super) async fn get_project(State(app): State<Shared>, params: Params) -> An
 
 pub(super) async fn add_project(State(app): State<Shared>, params: Params) -> Answer {
     let mut store = app.store();
-    let (ws, at) = project(&store, &params)?;
+    let (ws, at) = super::project_index(&store, &params)?;
     let user = account(&store, &params, "selected_user")?;
     let list = &mut store.workspaces[ws].projects[at].default_reviewers;
     if !list.contains(&user) {
@@ -155,7 +138,7 @@ pub(super) async fn add_project(State(app): State<Shared>, params: Params) -> An
 
 pub(super) async fn remove_project(State(app): State<Shared>, params: Params) -> Answer {
     let mut store = app.store();
-    let (ws, at) = project(&store, &params)?;
+    let (ws, at) = super::project_index(&store, &params)?;
     let user = account(&store, &params, "selected_user")?;
     let list = &mut store.workspaces[ws].projects[at].default_reviewers;
     let Some(i) = list.iter().position(|u| *u == user) else {

@@ -45,13 +45,7 @@ impl Urls {
     }
 }
 
-/// The full hash of the commit the path names, or Bitbucket's 404.
-fn commit_hash(repo: &Repo, params: &Params) -> Result<String, ApiError> {
-    let hash = param(params, "commit");
-    repo.commit(hash)
-        .map(|c| c.hash.clone())
-        .ok_or_else(|| ApiError::not_found(format_args!("Commit {hash}")))
-}
+use super::commit_hash;
 
 /// The statuses of a commit, newest first; `refname` keeps those reported for that ref (and
 /// those reported for none).

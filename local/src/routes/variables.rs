@@ -235,9 +235,8 @@ async fn delete(app: Shared, params: Params, scope: Scope) -> Answer {
 
 fn find(list: &[Variable], params: &Params) -> Result<usize, ApiError> {
     let id = param(params, "variable_uuid");
-    let bare = id.trim_matches(['{', '}']);
     list.iter()
-        .position(|v| ids::same(v.uuid.trim_matches(['{', '}']), bare))
+        .position(|v| ids::same_uuid(&v.uuid, id))
         .ok_or_else(|| ApiError::not_found(format_args!("Variable {id}")))
 }
 
