@@ -68,6 +68,22 @@ pub(crate) struct Workspace {
     pub hooks: Vec<Hook>,
     /// Pipeline variables of every repository of the workspace.
     pub pipeline_variables: Vec<Variable>,
+    /// Self-hosted runners of every repository of the workspace.
+    pub runners: Vec<Runner>,
+}
+
+/// A self-hosted pipelines runner. Its OAuth client secret is answered once, when it is
+/// created, and not kept.
+#[derive(Clone, Debug)]
+pub(crate) struct Runner {
+    pub uuid: String,
+    pub name: String,
+    pub labels: Vec<String>,
+    /// `UNREGISTERED` until a runner process would connect (never, here), or `DISABLED`.
+    pub status: String,
+    pub client_id: String,
+    pub created_on: String,
+    pub updated_on: String,
 }
 
 #[derive(Clone, Debug)]
@@ -145,6 +161,8 @@ pub(crate) struct Repo {
     pub pipeline_settings: PipelineSettings,
     /// The changes of the issues, oldest first.
     pub issue_changes: Vec<IssueChange>,
+    /// Self-hosted runners of this repository.
+    pub runners: Vec<Runner>,
 }
 
 /// The rest of a repository's pipelines configuration.
@@ -729,6 +747,7 @@ impl Store {
                 projects: Vec::new(),
                 hooks: Vec::new(),
                 pipeline_variables: Vec::new(),
+                runners: Vec::new(),
             });
         }
         let workspace = self.workspace_mut(slug).expect("just inserted");
@@ -813,6 +832,7 @@ impl Store {
             user_permissions: Vec::new(),
             pipeline_settings: PipelineSettings::default(),
             issue_changes: Vec::new(),
+            runners: Vec::new(),
         });
         Ok(self.repos.last_mut().expect("just pushed"))
     }

@@ -718,3 +718,75 @@ async fn a_repository_can_follow_its_projects_branching_model() {
     assert_eq!(status_of(&create("topic/b").await.unwrap_err()), 403);
     create("feature/b").await.unwrap();
 }
+
+#[tokio::test]
+async fn runners_of_repositories_and_workspaces() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+    let created = repo
+        .create_runner()
+        .body(body::<types::PipelineRunner>(json!({
+            "name": "builder-1",
+            "labels": ["self.hosted", "linux"],
+        })))
+        .send()
+        .await
+        .unwrap();
+    let value = json_of(&created);
+    assert_eq!(value["state"]["status"], "UNREGISTERED");
+    // The OAuth client's secret is answered once, when the runner is created.
+    assert!(value["oauth_client"]["secret"].is_string(), "{value}");
+    let uuid = created.uuid.unwrap();
+    let got = json_of(&repo.get_runner().runner_uuid(&uuid).send().await.unwrap());
+    assert!(got["oauth_client"].get("secret").is_none(), "{got}");
+    let listed = json_of(&repo.list_runners().send().await.unwrap());
+    assert!(!listed.to_string().contains("secret"), "{listed}");
+    let disabled = repo
+        .update_runner()
+        .runner_uuid(&uuid)
+        .body(body::<types::PipelineRunner>(
+            json!({ "state": { "status": "DISABLED" } }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(&disabled)["state"]["status"], "DISABLED");
+    let invalid = repo
+        .create_runner()
+        .body(body::<types::PipelineRunner>(
+            json!({ "name": "x", "labels": ["linux"] }),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&invalid), 400);
+    repo.delete_runner()
+        .runner_uuid(&uuid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        status_of(
+            &repo
+                .get_runner()
+                .runner_uuid(&uuid)
+                .send()
+                .await
+                .unwrap_err()
+        ),
+        404
+    );
+
+    let acme = client.workspace("acme");
+    acme.create_workspace_runner()
+        .body(body::<types::PipelineRunner>(json!({ "name": "shared" })))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        acme.list_workspace_runners().send().await.unwrap().size,
+        Some(1)
+    );
+}

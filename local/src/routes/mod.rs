@@ -28,6 +28,7 @@ mod reports;
 mod repositories;
 mod restrictions;
 mod reviewers;
+mod runners;
 mod search;
 mod statuses;
 mod tasks;
@@ -651,6 +652,26 @@ const SERVED: &[(&str, Endpoint)] = &[
     }),
     ("list_public_repositories", |r, a| {
         run(permissions::list_public, r, a)
+    }),
+    ("list_runners", |r, a| run(runners::list_repo, r, a)),
+    ("create_runner", |r, a| run(runners::create_repo, r, a)),
+    ("get_runner", |r, a| run(runners::get_repo, r, a)),
+    ("update_runner", |r, a| run(runners::update_repo, r, a)),
+    ("delete_runner", |r, a| run(runners::delete_repo, r, a)),
+    ("list_workspace_runners", |r, a| {
+        run(runners::list_workspace, r, a)
+    }),
+    ("create_workspace_runner", |r, a| {
+        run(runners::create_workspace, r, a)
+    }),
+    ("get_workspace_runner", |r, a| {
+        run(runners::get_workspace, r, a)
+    }),
+    ("update_workspace_runner", |r, a| {
+        run(runners::update_workspace, r, a)
+    }),
+    ("delete_workspace_runner", |r, a| {
+        run(runners::delete_workspace, r, a)
     }),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
