@@ -101,8 +101,13 @@
 //! /snippets) yet``. [`LocalBitbucket::serves`] and
 //! [`LocalBitbucket::served_operations`] say which it serves; so does its README.
 //!
-//! There is no git: commits are made with [`LocalBitbucket::push`]. All accounts see all
-//! workspaces, and anonymous requests are refused even for public repositories.
+//! There is no git: commits are made with [`LocalBitbucket::push`] (so no push is ever
+//! forced, and `force` restrictions never refuse one). All accounts see all workspaces: the
+//! first account owns them (`admin` on every repository), the others are members with
+//! `write` unless a repository permission says otherwise; permissions are reported, not
+//! enforced beyond scopes and branch restrictions. There are no groups. Anonymous requests
+//! are refused even for public repositories. No clock runs anything: pipeline schedules are
+//! kept but never fire, and runners never connect.
 //!
 //! # Bad input, and how much it keeps
 //!
