@@ -105,7 +105,7 @@ async fn list(app: Shared, params: Params, uri: Uri, level: bool) -> Answer {
     let owner = owner(&store, &params, level)?;
     let items = runners(&mut store, owner)
         .iter()
-        .map(|r| render(r))
+        .map(render)
         .collect();
     numbered(&app, &uri, items)
 }
