@@ -58,7 +58,8 @@
 //!   each step of the commit's `bitbucket-pipelines.yml` in turn (one `Build` step without
 //!   one), then `COMPLETED` with the result of [`LocalBitbucket::set_pipeline_result`]
 //!   (`SUCCESSFUL` by default); stopping one completes it as `STOPPED`. A step with
-//!   `deployment:` deploys to that environment, and the deployment follows the pipeline.
+//!   `deployment:` deploys to that environment, and the deployment follows the pipeline; a
+//!   successful pipeline saves its steps' `caches:`.
 //! - **Branch restrictions are enforced**: `push` (creating branches, and
 //!   [`LocalBitbucket::push`]), `delete`, `restrict_merges`, and the merge checks
 //!   (`require_approvals_to_merge`, `require_default_reviewer_approvals_to_merge`,

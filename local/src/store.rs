@@ -172,6 +172,8 @@ pub(crate) struct PipelineSettings {
     pub next_build_number: u64,
     pub schedules: Vec<Schedule>,
     pub known_hosts: Vec<KnownHost>,
+    /// The caches saved by successful pipelines, one per name (the newest).
+    pub caches: Vec<Cache>,
     /// The SSH key pair pipelines use: (private key, public key). The private key is never
     /// answered.
     pub key_pair: Option<(String, String)>,
@@ -184,6 +186,7 @@ impl std::fmt::Debug for PipelineSettings {
             .field("next_build_number", &self.next_build_number)
             .field("schedules", &self.schedules)
             .field("known_hosts", &self.known_hosts)
+            .field("caches", &self.caches)
             .field(
                 "key_pair",
                 &self
@@ -193,6 +196,16 @@ impl std::fmt::Debug for PipelineSettings {
             )
             .finish()
     }
+}
+
+/// A cache a successful pipeline step saved.
+#[derive(Clone, Debug)]
+pub(crate) struct Cache {
+    pub uuid: String,
+    pub name: String,
+    pub pipeline: String,
+    pub step: String,
+    pub created_on: String,
 }
 
 #[derive(Clone, Debug)]
@@ -586,6 +599,9 @@ pub(crate) struct Step {
     pub script: Vec<String>,
     /// The environment the step deploys to (`deployment:` in the configuration).
     pub deployment: Option<String>,
+    /// The caches the step keeps (`caches:` in the configuration): saved when the pipeline
+    /// succeeds.
+    pub caches: Vec<String>,
     pub started_on: Option<String>,
     pub completed_on: Option<String>,
 }
@@ -623,11 +639,12 @@ impl Pipeline {
 }
 
 /// The steps of `bitbucket-pipelines.yml` (`config`): a reading of the usual layout (`- step:`
-/// items with `name:`, `script:` lists and `deployment:`), not a YAML parser; a file without
+/// items with `name:`, `script:` and `caches:` lists and `deployment:`), not a YAML parser; a file without
 /// steps gives one `Build` step.
 pub(crate) fn steps(config: Option<&str>) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
-    let mut in_script: Option<usize> = None;
+    // Inside a `script:` (true) or `caches:` (false) list, at this indentation.
+    let mut in_list: Option<(usize, bool)> = None;
     for line in config.unwrap_or_default().lines() {
         let indent = line.len() - line.trim_start().len();
         let item = line.trim();
@@ -637,21 +654,27 @@ pub(crate) fn steps(config: Option<&str>) -> Vec<Step> {
                 name: String::new(),
                 script: Vec::new(),
                 deployment: None,
+                caches: Vec::new(),
                 started_on: None,
                 completed_on: None,
             });
-            in_script = None;
+            in_list = None;
             continue;
         }
         let Some(step) = steps.last_mut() else {
             continue;
         };
-        if let Some(depth) = in_script {
+        if let Some((depth, script)) = in_list {
             if indent > depth && item.starts_with("- ") {
-                step.script.push(item[2..].trim().to_string());
+                let entry = item[2..].trim().to_string();
+                if script {
+                    step.script.push(entry);
+                } else {
+                    step.caches.push(entry);
+                }
                 continue;
             }
-            in_script = None;
+            in_list = None;
         }
         let value = |key: &str| {
             item.strip_prefix(key)
@@ -662,7 +685,9 @@ pub(crate) fn steps(config: Option<&str>) -> Vec<Step> {
         } else if let Some(env) = value("deployment:") {
             step.deployment = Some(env);
         } else if item.starts_with("script:") {
-            in_script = Some(indent);
+            in_list = Some((indent, true));
+        } else if item.starts_with("caches:") {
+            in_list = Some((indent, false));
         }
     }
     for (i, step) in steps.iter_mut().enumerate() {
@@ -676,6 +701,7 @@ pub(crate) fn steps(config: Option<&str>) -> Vec<Step> {
             name: "Build".into(),
             script: vec!["echo \"Building\"".into()],
             deployment: None,
+            caches: Vec::new(),
             started_on: None,
             completed_on: None,
         });
@@ -1076,6 +1102,11 @@ mod tests {
         assert_eq!(steps[0].name, "Build");
         assert_eq!(steps[0].script, ["cargo build", "cargo test"]);
         assert_eq!(steps[1].deployment.as_deref(), Some("production"));
+        let cached = super::steps(Some(
+            "- step:\n    caches:\n      - cargo\n    script:\n      - make\n",
+        ));
+        assert_eq!(cached[0].caches, ["cargo"]);
+        assert_eq!(cached[0].script, ["make"]);
         assert_eq!(super::steps(None)[0].name, "Build");
     }
 

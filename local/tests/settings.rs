@@ -790,3 +790,89 @@ async fn runners_of_repositories_and_workspaces() {
         Some(1)
     );
 }
+
+#[tokio::test]
+async fn successful_pipelines_save_their_caches() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    let config = "\
+pipelines:
+  default:
+    - step:
+        name: Build
+        caches:
+          - cargo
+          - node
+        script:
+          - cargo build
+";
+    bb.push(
+        "acme",
+        "app",
+        "main",
+        "CI",
+        &[("bitbucket-pipelines.yml", config)],
+    );
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+    let pipeline = repo
+        .run_pipeline()
+        .body(body::<types::Pipeline>(json!({
+            "target": { "type": "pipeline_ref_target", "ref_type": "branch", "ref_name": "main" },
+        })))
+        .send()
+        .await
+        .unwrap();
+    let uuid = pipeline.uuid.unwrap();
+    assert_eq!(
+        repo.list_pipeline_caches().send().await.unwrap().size,
+        Some(0)
+    );
+    for _ in 0..3 {
+        repo.get_pipeline()
+            .pipeline_uuid(&uuid)
+            .send()
+            .await
+            .unwrap();
+    }
+    let caches = json_of(
+        &repo
+            .list_pipeline_caches()
+            .send()
+            .await
+            .unwrap()
+            .values
+            .unwrap(),
+    );
+    let names: Vec<_> = caches
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["cargo", "node"]);
+    assert_eq!(caches[0]["path"], "~/.cargo");
+    assert_eq!(caches[0]["pipeline_uuid"], json!(uuid));
+    repo.delete_pipeline_caches()
+        .name("node")
+        .send()
+        .await
+        .unwrap();
+    let cargo = caches[0]["uuid"].as_str().unwrap();
+    repo.delete_pipeline_cache()
+        .cache_uuid(cargo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        repo.list_pipeline_caches().send().await.unwrap().size,
+        Some(0)
+    );
+    let gone = repo
+        .delete_pipeline_caches()
+        .name("node")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&gone), 404);
+}

@@ -673,6 +673,15 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("delete_workspace_runner", |r, a| {
         run(runners::delete_workspace, r, a)
     }),
+    ("list_pipeline_caches", |r, a| {
+        run(pipelines::list_caches, r, a)
+    }),
+    ("delete_pipeline_cache", |r, a| {
+        run(pipelines::delete_cache, r, a)
+    }),
+    ("delete_pipeline_caches", |r, a| {
+        run(pipelines::delete_caches, r, a)
+    }),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
     ("delete_webhook", |r, a| run(hooks::delete, r, a)),

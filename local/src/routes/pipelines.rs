@@ -20,7 +20,7 @@ use super::{
 use crate::errors::ApiError;
 use crate::paging::{self, Paging};
 use crate::render::{Urls, escape, href};
-use crate::store::{Deployment, Pipeline, Repo, Stage, Step, Variable};
+use crate::store::{Cache, Deployment, Pipeline, Repo, Stage, Step, Variable};
 use crate::{clock, ids, lock};
 
 pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
@@ -188,7 +188,7 @@ pub(super) async fn get(State(app): State<Shared>, params: Params) -> Answer {
     let mut store = app.store();
     let index = repo_index(&store, &params)?;
     let at = position(&store.repos[index], &params)?;
-    store.repos[index].pipelines[at].advance();
+    advance(&mut store.repos[index], at);
     let repo = &store.repos[index];
     ok(app.urls.pipeline(&store, repo, &repo.pipelines[at]))
 }
@@ -283,7 +283,7 @@ pub(super) async fn list_steps(State(app): State<Shared>, params: Params, uri: U
     let mut store = app.store();
     let index = repo_index(&store, &params)?;
     let at = position(&store.repos[index], &params)?;
-    store.repos[index].pipelines[at].advance();
+    advance(&mut store.repos[index], at);
     let repo = &store.repos[index];
     let p = &repo.pipelines[at];
     let items = (0..p.steps.len())
@@ -303,7 +303,7 @@ pub(super) async fn get_step(State(app): State<Shared>, params: Params) -> Answe
         .iter()
         .position(|s| ids::same_uuid(&s.uuid, id))
         .ok_or_else(|| ApiError::not_found(format_args!("Step {id}")))?;
-    store.repos[index].pipelines[at].advance();
+    advance(&mut store.repos[index], at);
     let repo = &store.repos[index];
     ok(app.urls.step(repo, &repo.pipelines[at], step))
 }
@@ -315,4 +315,101 @@ pub(super) fn position(repo: &Repo, params: &Params) -> Result<usize, ApiError> 
         .iter()
         .position(|p| ids::same_uuid(&p.uuid, id) || p.build_number.to_string() == id)
         .ok_or_else(|| ApiError::not_found(format_args!("Pipeline {id}")))
+}
+
+/// Moves pipeline `at` one state; when it completes successfully, its steps' caches are saved
+/// (replacing older ones of the same name).
+fn advance(repo: &mut Repo, at: usize) {
+    let p = &mut repo.pipelines[at];
+    let was_done = matches!(p.stage, Stage::Completed(_) | Stage::Stopped);
+    p.advance();
+    if was_done || p.stage != Stage::Completed(crate::store::PipelineResult::Successful) {
+        return;
+    }
+    let now = clock::now();
+    let saved: Vec<Cache> = p
+        .steps
+        .iter()
+        .flat_map(|step| {
+            step.caches.iter().map(|name| Cache {
+                uuid: ids::uuid(),
+                name: name.clone(),
+                pipeline: p.uuid.clone(),
+                step: step.uuid.clone(),
+                created_on: now.clone(),
+            })
+        })
+        .collect();
+    let caches = &mut repo.pipeline_settings.caches;
+    for cache in saved {
+        caches.retain(|c| c.name != cache.name);
+        caches.push(cache);
+    }
+}
+
+/// Where the predefined caches keep their files; a custom cache's path is in the
+/// configuration's `definitions`, which this server does not read.
+fn cache_path(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "cargo" => "~/.cargo",
+        "composer" => "~/.composer/cache",
+        "dotnetcore" => "~/.nuget/packages",
+        "gradle" => "~/.gradle/caches",
+        "ivy2" => "~/.ivy2/cache",
+        "maven" => "~/.m2/repository",
+        "node" => "node_modules",
+        "pip" => "~/.cache/pip",
+        "sbt" => "~/.sbt",
+        _ => return None,
+    })
+}
+
+fn cache(c: &Cache) -> Value {
+    json!({
+        "type": "pipeline_cache",
+        "uuid": c.uuid,
+        "name": c.name,
+        "pipeline_uuid": c.pipeline,
+        "step_uuid": c.step,
+        "path": cache_path(&c.name),
+        "created_on": c.created_on,
+    })
+}
+
+pub(super) async fn list_caches(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
+    let store = app.store();
+    let repo = super::repo(&store, &params)?;
+    let items = repo.pipeline_settings.caches.iter().map(cache).collect();
+    super::numbered(&app, &uri, items)
+}
+
+pub(super) async fn delete_cache(State(app): State<Shared>, params: Params) -> Answer {
+    let mut store = app.store();
+    let index = repo_index(&store, &params)?;
+    let id = param(&params, "cache_uuid");
+    let caches = &mut store.repos[index].pipeline_settings.caches;
+    let at = caches
+        .iter()
+        .position(|c| ids::same_uuid(&c.uuid, id))
+        .ok_or_else(|| ApiError::not_found(format_args!("Cache {id}")))?;
+    caches.remove(at);
+    no_content()
+}
+
+/// `DELETE /pipelines-config/caches?name=...`: the caches of that name.
+pub(super) async fn delete_caches(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
+    let query = list_query(&app, &uri);
+    let Some(name) = query.get("name") else {
+        return Err(ApiError::bad_request("name: This parameter is required.")
+            .field("name", "the name of the caches to delete"));
+    };
+    let mut store = app.store();
+    let index = repo_index(&store, &params)?;
+    let caches = &mut store.repos[index].pipeline_settings.caches;
+    let before = caches.len();
+    caches.retain(|c| c.name != name);
+    if caches.len() == before {
+        return Err(ApiError::not_found(format_args!("Cache {name}")));
+    }
+    no_content()
 }

@@ -103,10 +103,7 @@ fn fields(
 async fn list(app: Shared, params: Params, uri: Uri, level: bool) -> Answer {
     let mut store = app.store();
     let owner = owner(&store, &params, level)?;
-    let items = runners(&mut store, owner)
-        .iter()
-        .map(render)
-        .collect();
+    let items = runners(&mut store, owner).iter().map(render).collect();
     numbered(&app, &uri, items)
 }
 
