@@ -1380,3 +1380,60 @@ async fn issue_changes_change_the_issue_and_are_listed() {
     assert_eq!(payload["changes"]["status"]["new"], "resolved");
     assert_eq!(payload["comment"]["content"]["raw"], "Fixed in 1.2");
 }
+
+#[tokio::test]
+async fn file_conflicts_of_a_spec_and_of_a_pull_request() {
+    let bb = LocalBitbucket::start().await;
+    let client = admin(&bb);
+    with_pull_request(&bb, &client).await;
+    // Both sides change README.md; only the source adds src/lib.rs.
+    bb.push(
+        "acme",
+        "app",
+        "main",
+        "Docs",
+        &[("README.md", "# app\n\nOther words.\n")],
+    );
+    let repo = client.repo("acme", "app");
+    let conflicts = repo
+        .get_file_conflicts()
+        .spec("feature..main")
+        .send()
+        .await
+        .unwrap();
+    let values = serde_json::to_value(conflicts.values.unwrap()).unwrap();
+    assert_eq!(values.as_array().unwrap().len(), 1, "{values}");
+    assert_eq!(values[0]["path"], "README.md");
+    assert_eq!(values[0]["scenario"], "content");
+
+    // The pull request's conflicts are a redirect to those, as on Bitbucket.
+    // `common::http` installs the crypto provider reqwest needs; this client also keeps
+    // redirects to look at.
+    let _ = common::http();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = http
+        .get(format!(
+            "{}/repositories/acme/app/pullrequests/1/conflicts",
+            bb.base_url()
+        ))
+        .bearer_auth(bb.token(Scope::ALL))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 302);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.contains("/file-conflicts/"), "{location}");
+    let followed: serde_json::Value = common::http()
+        .get(&location)
+        .bearer_auth(bb.token(Scope::ALL))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(followed["values"][0]["path"], "README.md");
+}

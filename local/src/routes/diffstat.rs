@@ -1,10 +1,12 @@
 //! Diffstats (`/diffstat/{spec}`, `/pullrequests/{id}/diffstat`): per file, whether it was
-//! added, removed or modified, and how many lines were added and removed.
+//! added, removed or modified, and how many lines were added and removed. And file conflicts
+//! (`/file-conflicts/{spec}`, `/pullrequests/{id}/conflicts`): the files both sides changed.
 
 use std::collections::BTreeSet;
 
 use axum::extract::State;
-use axum::http::Uri;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use super::pullrequests::pull;
@@ -137,4 +139,76 @@ mod tests {
         assert_eq!(counts("a\n", ""), (0, 1));
         assert_eq!(counts("a\n", "a\nb\n"), (1, 0));
     }
+}
+
+/// The files `source` and `destination` both changed, differently, since their merge base:
+/// what would conflict when merging one into the other.
+fn conflicts(repo: &Repo, source: &str, destination: &str) -> Vec<Value> {
+    let empty = Tree::new();
+    let tree = |hash: &str| repo.commits.get(hash).map_or(&empty, |c| &c.tree);
+    let base = repo.merge_base(source, destination).unwrap_or_default();
+    let (b, s, d) = (tree(&base), tree(source), tree(destination));
+    let paths: BTreeSet<&String> = b.keys().chain(s.keys()).chain(d.keys()).collect();
+    paths
+        .into_iter()
+        .filter_map(|path| {
+            let (base, ours, theirs) = (b.get(path), s.get(path), d.get(path));
+            if ours == theirs || ours == base || theirs == base {
+                return None;
+            }
+            let (scenario, message) = match (ours, theirs) {
+                (None, _) => (
+                    "delete_modify",
+                    "File deleted in source and modified in destination",
+                ),
+                (_, None) => (
+                    "modify_delete",
+                    "File modified in source and deleted in destination",
+                ),
+                _ => ("content", "File modified in both source and destination"),
+            };
+            Some(json!({
+                "type": "file_conflict",
+                "path": path,
+                "scenario": scenario,
+                "message": message,
+            }))
+        })
+        .collect()
+}
+
+/// `GET /file-conflicts/{spec}`: the conflicts of merging `source..destination`.
+pub(super) async fn file_conflicts(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
+    let store = app.store();
+    let repo = repo(&store, &params)?;
+    let spec = param(&params, "spec");
+    let Some((source, destination)) = spec.split_once("..") else {
+        return Err(ApiError::bad_request(format!(
+            "Invalid spec {spec:?}: name the source and destination as source..destination"
+        )));
+    };
+    let resolve = |name: &str| {
+        repo.resolve(name)
+            .ok_or_else(|| ApiError::not_found(format_args!("Revision {name}")))
+    };
+    let items = conflicts(repo, &resolve(source)?, &resolve(destination)?);
+    numbered(&app, &uri, items)
+}
+
+/// `GET /pullrequests/{id}/conflicts`: a `302` to the file conflicts of its source and
+/// destination, as Bitbucket answers.
+pub(super) async fn pull_request_conflicts(State(app): State<Shared>, params: Params) -> Answer {
+    let store = app.store();
+    let repo = repo(&store, &params)?;
+    let pr = &repo.pulls[pull(repo, &params)?];
+    let (source, destination) = app.urls.live_endpoints(repo, pr);
+    let location = format!(
+        "{}/file-conflicts/{source}..{destination}",
+        app.urls.repo_api(repo)
+    );
+    let mut response = StatusCode::FOUND.into_response();
+    if let Ok(value) = header::HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
 }

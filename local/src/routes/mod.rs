@@ -682,6 +682,12 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("delete_pipeline_caches", |r, a| {
         run(pipelines::delete_caches, r, a)
     }),
+    ("get_file_conflicts", |r, a| {
+        run(diffstat::file_conflicts, r, a)
+    }),
+    ("get_pull_request_file_conflicts", |r, a| {
+        run(diffstat::pull_request_conflicts, r, a)
+    }),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
     ("delete_webhook", |r, a| run(hooks::delete, r, a)),
