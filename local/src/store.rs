@@ -444,6 +444,8 @@ pub(crate) struct PullRequest {
     pub comments: Vec<Comment>,
     pub tasks: Vec<Task>,
     pub activity: Vec<Activity>,
+    /// The task id of a merge answered `202` (`async=true`).
+    pub merge_task: Option<String>,
     pub merge_commit: Option<String>,
     pub closed_by: Option<usize>,
     pub reason: String,

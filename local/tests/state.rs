@@ -1437,3 +1437,49 @@ async fn file_conflicts_of_a_spec_and_of_a_pull_request() {
         .unwrap();
     assert_eq!(followed["values"][0]["path"], "README.md");
 }
+
+#[tokio::test]
+async fn a_merge_in_the_background_answers_202_and_its_task_status() {
+    let bb = LocalBitbucket::start().await;
+    let client = admin(&bb);
+    with_pull_request(&bb, &client).await;
+    let repo = client.repo("acme", "app");
+    let completion = repo
+        .merge_pull_request()
+        .pull_request_id(1)
+        .async_(true)
+        .body(body::<types::PullRequestMergeParameters>(json!({})))
+        .send()
+        .await
+        .unwrap();
+    let bitbucket_cloud::Completion::Accepted { status_url } = completion else {
+        panic!("not a background merge")
+    };
+    let status_url = status_url.unwrap();
+    let task = status_url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .replace("%7B", "{")
+        .replace("%7D", "}");
+    let status = repo
+        .get_pull_request_merge_task_status()
+        .pull_request_id(1)
+        .task_id(&task)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.task_status.as_deref(), Some("SUCCESS"));
+    assert_eq!(
+        status.merge_result.unwrap().state,
+        Some(types::PullRequestState::Merged)
+    );
+    let unknown = repo
+        .get_pull_request_merge_task_status()
+        .pull_request_id(1)
+        .task_id("{00000000-0000-0000-0000-000000000000}")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&unknown), 404);
+}

@@ -688,6 +688,9 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("get_pull_request_file_conflicts", |r, a| {
         run(diffstat::pull_request_conflicts, r, a)
     }),
+    ("get_pull_request_merge_task_status", |r, a| {
+        run(pullrequests::merge_task_status, r, a)
+    }),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
     ("delete_webhook", |r, a| run(hooks::delete, r, a)),

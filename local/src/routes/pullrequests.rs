@@ -136,6 +136,7 @@ pub(super) async fn create(
         participants: Vec::new(),
         comments: Vec::new(),
         tasks: Vec::new(),
+        merge_task: None,
         merge_commit: None,
         closed_by: None,
         reason: String::new(),
@@ -380,12 +381,17 @@ pub(super) async fn decline(
     )
 }
 
+/// Merges the pull request. With `async=true` it answers `202 Accepted` with the
+/// `Location` of the merge's task status (`get_pull_request_merge_task_status`), as Bitbucket
+/// does for merges it runs in the background; the merge itself is done at once.
 pub(super) async fn merge(
     State(app): State<Shared>,
     Extension(caller): Extension<Caller>,
     params: Params,
+    uri: Uri,
     bytes: Bytes,
 ) -> Answer {
+    let background = list_query(&app, &uri).get("async") == Some("true");
     let request = body(&bytes)?;
     let mut store = app.store();
     let index = repo_index(&store, &params)?;
@@ -486,14 +492,51 @@ pub(super) async fn merge(
         })
         .collect();
     emit_push(&app, &store, index, caller.user, changes);
-    respond_and_emit(
+    let answer = respond_and_emit(
         &app,
         &store,
         index,
         at,
         caller.user,
         EventKey::PullrequestFulfilled,
-    )
+    )?;
+    if !background {
+        return Ok(answer);
+    }
+    let task = crate::ids::uuid();
+    let repo = &mut store.repos[index];
+    repo.pulls[at].merge_task = Some(task.clone());
+    let location = format!(
+        "{}/pullrequests/{}/merge/task-status/{}",
+        app.urls.repo_api(repo),
+        repo.pulls[at].id,
+        crate::render::escape(&task)
+    );
+    let mut response = StatusCode::ACCEPTED.into_response();
+    if let Ok(value) = header::HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// `GET .../merge/task-status/{task_id}`: the background merge's state; merges here finish at
+/// once, so it is `SUCCESS` with the merged pull request.
+pub(super) async fn merge_task_status(State(app): State<Shared>, params: Params) -> Answer {
+    let store = app.store();
+    let repo = repo(&store, &params)?;
+    let pr = &repo.pulls[pull(repo, &params)?];
+    let task = param(&params, "task_id");
+    if !pr
+        .merge_task
+        .as_deref()
+        .is_some_and(|t| crate::ids::same_uuid(t, task))
+    {
+        return Err(ApiError::not_found(format_args!("Merge task {task}")));
+    }
+    ok(json!({
+        "task_status": "SUCCESS",
+        "merge_result": app.urls.pull(&store, repo, pr),
+    }))
 }
 
 pub(super) async fn list_comments(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
