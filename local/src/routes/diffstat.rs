@@ -128,19 +128,6 @@ pub(super) async fn get_for_pull(State(app): State<Shared>, params: Params, uri:
     numbered(&app, &uri, items)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::counts;
-
-    #[test]
-    fn line_counts() {
-        assert_eq!(counts("a\nb\nc\n", "a\nB\nc\n"), (1, 1));
-        assert_eq!(counts("", "a\nb\n"), (2, 0));
-        assert_eq!(counts("a\n", ""), (0, 1));
-        assert_eq!(counts("a\n", "a\nb\n"), (1, 0));
-    }
-}
-
 /// The files `source` and `destination` both changed, differently, since their merge base:
 /// what would conflict when merging one into the other.
 fn conflicts(repo: &Repo, source: &str, destination: &str) -> Vec<Value> {
@@ -211,4 +198,17 @@ pub(super) async fn pull_request_conflicts(State(app): State<Shared>, params: Pa
         response.headers_mut().insert(header::LOCATION, value);
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::counts;
+
+    #[test]
+    fn line_counts() {
+        assert_eq!(counts("a\nb\nc\n", "a\nB\nc\n"), (1, 1));
+        assert_eq!(counts("", "a\nb\n"), (2, 0));
+        assert_eq!(counts("a\n", ""), (0, 1));
+        assert_eq!(counts("a\n", "a\nb\n"), (1, 0));
+    }
 }
