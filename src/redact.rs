@@ -271,6 +271,34 @@ impl<T: JsonDebug, E: fmt::Debug> JsonDebug for Result<T, E> {
     }
 }
 
+/// A field of a hand-written type, for macros that cannot tell JSON fields from typed ones:
+/// `(&Probe(name, &value)).shown()` prints a JSON field ([`JsonDebug`]) as [`json`] does and any
+/// other as [`field`] does (with [`ShowAsJson`] and [`ShowAsDebug`] in scope; method
+/// resolution tries the JSON impl, on `Probe`, before the other, on `&Probe`).
+pub(crate) struct Probe<'a, T: ?Sized>(pub(crate) &'static str, pub(crate) &'a T);
+
+/// See [`Probe`].
+pub(crate) trait ShowAsJson {
+    fn shown(&self) -> Box<dyn fmt::Debug + '_>;
+}
+
+impl<T: JsonDebug + Presence + ?Sized> ShowAsJson for Probe<'_, T> {
+    fn shown(&self) -> Box<dyn fmt::Debug + '_> {
+        Box::new(json(self.0, self.1))
+    }
+}
+
+/// See [`Probe`].
+pub(crate) trait ShowAsDebug {
+    fn shown(&self) -> Box<dyn fmt::Debug + '_>;
+}
+
+impl<T: fmt::Debug + Presence + ?Sized> ShowAsDebug for &Probe<'_, T> {
+    fn shown(&self) -> Box<dyn fmt::Debug + '_> {
+        Box::new(field(self.0, self.1))
+    }
+}
+
 /// A JSON value's [`JsonDebug`] as its `Debug`.
 pub(crate) struct Shown<'a, T: ?Sized>(pub(crate) &'a T);
 

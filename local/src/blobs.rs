@@ -26,10 +26,9 @@ pub(crate) struct Download {
     pub downloads: u64,
 }
 
-/// The log of a pipeline's step (one step per pipeline here).
+/// The log of a pipeline's step.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct StepLog {
-    pub step_uuid: String,
     pub text: String,
     /// Lines written while the step ran.
     pub lines: u64,
@@ -42,19 +41,14 @@ pub(crate) struct StepLog {
 pub(crate) struct Blobs {
     /// (repository uuid, file name) → download.
     pub downloads: HashMap<(String, String), Download>,
-    /// Pipeline uuid → its step's log.
+    /// Step uuid → its log.
     pub logs: HashMap<String, StepLog>,
 }
 
 impl Blobs {
-    /// The step log of `pipeline_uuid`, created (empty, with a new step uuid) when missing.
-    pub fn log(&mut self, pipeline_uuid: &str) -> &mut StepLog {
-        self.logs
-            .entry(pipeline_uuid.to_string())
-            .or_insert_with(|| StepLog {
-                step_uuid: ids::uuid(),
-                ..StepLog::default()
-            })
+    /// The log of step `step_uuid`, created empty when missing.
+    pub fn log(&mut self, step_uuid: &str) -> &mut StepLog {
+        self.logs.entry(step_uuid.to_string()).or_default()
     }
 }
 

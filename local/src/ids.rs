@@ -27,3 +27,9 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 pub(crate) fn same(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
+
+/// Whether two `{uuid}`s are the same, with or without their braces (paths may leave them
+/// out).
+pub(crate) fn same_uuid(a: &str, b: &str) -> bool {
+    same(a.trim_matches(['{', '}']), b.trim_matches(['{', '}']))
+}

@@ -42,17 +42,36 @@
 //!
 //! # What it does like Bitbucket
 //!
-//! - **State**: workspaces, projects, repositories, branches, commits (each with a file tree,
-//!   so pull request diffs are real), pull requests (comments, approvals, requested changes,
-//!   merge with a merge commit, squash or fast-forward, decline), issues, pipelines and
-//!   webhooks. Pipelines advance one state each time they are read: `PENDING`, then
-//!   `IN_PROGRESS`, then `COMPLETED` with the result of [`LocalBitbucket::set_pipeline_result`]
-//!   (`SUCCESSFUL` by default); stopping one completes it as `STOPPED`.
+//! - **State**: workspaces (members and permissions), projects (with default reviewers),
+//!   repositories (forks, watchers), branches and tags, commits (each with a file tree, so
+//!   pull request diffs and diffstats are real; approvals; build statuses, one per key), pull
+//!   requests (comments edited, deleted, resolved; tasks; activity; approvals and requested
+//!   changes, withdrawn too; merge with a merge commit, squash or fast-forward, decline),
+//!   issues, pipelines (steps, variables, configuration), deployment environments,
+//!   deployments and their variables, branch restrictions, the branching model (of
+//!   repositories and projects), default reviewers, webhooks (of repositories and
+//!   workspaces), Code Insights reports and annotations, application properties, deploy and
+//!   SSH keys, repository and project permissions, and code search over the main branches.
+//!   Secured pipeline and deployment variables keep their value but never answer it; nor
+//!   does the pipelines' SSH private key.
+//! - **Pipelines** advance one state each time they or their steps are read: `PENDING`, then
+//!   each step of the commit's `bitbucket-pipelines.yml` in turn (one `Build` step without
+//!   one), then `COMPLETED` with the result of [`LocalBitbucket::set_pipeline_result`]
+//!   (`SUCCESSFUL` by default); stopping one completes it as `STOPPED`. A step with
+//!   `deployment:` deploys to that environment, and the deployment follows the pipeline; a
+//!   successful pipeline saves its steps' `caches:`.
+//! - **Branch restrictions are enforced**: `push` (creating branches, and
+//!   [`LocalBitbucket::push`]), `delete`, `restrict_merges`, and the merge checks
+//!   (`require_approvals_to_merge`, `require_default_reviewer_approvals_to_merge`,
+//!   `require_passing_builds_to_merge`, `require_tasks_to_be_completed`,
+//!   `require_no_changes_requested`) refuse what they forbid; `reset_pullrequest_approvals_on_change`
+//!   withdraws approvals when the source changes. Default reviewers are added to new pull
+//!   requests.
 //! - **Files, downloads, logs and diffs**: a commit's files and directories (`format=meta`
 //!   too), commits made through `POST …/src` (multipart), downloads uploaded and served through
 //!   a redirect to a storage host on a second loopback origin
-//!   ([`LocalBitbucket::storage_origin`], which refuses credentials), one step per pipeline
-//!   whose log grows by a line on each read while it runs (with `Range`) and is a 307 to
+//!   ([`LocalBitbucket::storage_origin`], which refuses credentials), step logs that
+//!   grow by a line on each read while the step runs (with `Range`) and are a 307 to
 //!   storage once done, and `git diff` / `format-patch` text between commits.
 //! - **Bodies**: `type` fields, `{uuid}` ids, `links` whose hrefs point at this server,
 //!   timestamps, and Bitbucket's error bodies (`{"type": "error", "error": {...}}`).
@@ -67,23 +86,35 @@
 //!   `granted`.
 //! - **Faults**: latency, a 429 with `Retry-After` after N requests, 5xx answers on chosen
 //!   operations; see [`Fault`].
-//! - **Webhooks**: `repo:push` (branch created or deleted, pull request merged,
-//!   [`LocalBitbucket::push`]), `pullrequest:created`, `:updated`, `:approved`,
-//!   `:changes_request_created`, `:fulfilled`, `:rejected`, `:comment_created`,
-//!   `issue:created`, `issue:updated` and `repo:updated` (name, description or language
-//!   changed) are POSTed to the repository's hooks, signed with
-//!   `X-Hub-Signature` when the hook has a secret. See [`LocalBitbucket::deliveries`].
+//! - **Webhooks**: `repo:push` (branches and tags created or deleted, pull requests merged,
+//!   [`LocalBitbucket::push`]), `repo:fork`, `repo:updated` (name, description or language
+//!   changed), `repo:commit_status_created` and `:updated`, `repo:commit_comment_created`,
+//!   `pullrequest:created`,
+//!   `:updated`, `:approved`, `:unapproved`, `:changes_request_created`,
+//!   `:changes_request_removed`, `:fulfilled`, `:rejected`, `:comment_created`,
+//!   `:comment_updated`, `:comment_deleted`, `:comment_resolved`, `:comment_reopened`,
+//!   `issue:created`, `issue:updated` and `issue:comment_created` are POSTed to the
+//!   repository's hooks and its workspace's, signed with `X-Hub-Signature` when the hook has
+//!   a secret. See [`LocalBitbucket::deliveries`]. The
+//!   `Debug` of a [`Delivery`] and of a [`ReceivedWebhook`] prints no secret: hook URLs'
+//!   credentials are hidden, and bodies print through the redacting `Debug` of
+//!   [`bitbucket_cloud::webhooks::Event`].
 //!
 //! # What it does not serve
 //!
 //! An operation of [`bitbucket_cloud::operations::ALL`] it has no handler for answers
 //! `501 Not Implemented` with a Bitbucket-shaped error body naming it, never a 404 that reads
-//! like missing data: ``bitbucket-cloud-local does not serve `get_tag` (GET
-//! /repositories/{workspace}/{repo_slug}/refs/tags/{name}) yet``. [`LocalBitbucket::serves`] and
+//! like missing data: ``bitbucket-cloud-local does not serve `list_snippets` (GET
+//! /snippets) yet``. [`LocalBitbucket::serves`] and
 //! [`LocalBitbucket::served_operations`] say which it serves; so does its README.
 //!
-//! There is no git: commits are made with [`LocalBitbucket::push`]. All accounts see all
-//! workspaces, and anonymous requests are refused even for public repositories.
+//! There is no git: commits are made with [`LocalBitbucket::push`] (so no push is ever
+//! forced, and `force` restrictions never refuse one). All accounts see all workspaces: the
+//! first account owns them (`admin` on every repository), the others are members with
+//! `write` unless a repository permission says otherwise; permissions are reported, not
+//! enforced beyond scopes and branch restrictions. There are no groups. Anonymous requests
+//! are refused even for public repositories. No clock runs anything: pipeline schedules are
+//! kept but never fire, and runners never connect.
 //!
 //! # Bad input, and how much it keeps
 //!
@@ -126,7 +157,7 @@ use tokio::sync::oneshot;
 
 pub use faults::Fault;
 pub use receiver::{ReceivedWebhook, WebhookReceiver};
-pub use seed::Account;
+pub use seed::{Account, PushRefused};
 pub use store::PipelineResult;
 pub use webhooks::Delivery;
 

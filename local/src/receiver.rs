@@ -33,13 +33,34 @@ struct Inbox {
 }
 
 /// One POST a [`WebhookReceiver`] got.
-#[derive(Clone, Debug)]
+///
+/// Its `Debug` prints the body as the event its `X-Event-Key` names, through
+/// [`bitbucket_cloud::webhooks::Event`]'s `Debug`, which redacts secret-named members; a body
+/// that is not that event prints as its length only.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ReceivedWebhook {
     /// The request's headers (`X-Event-Key`, `X-Hub-Signature`, ...).
     pub headers: HeaderMap,
     /// The body, exactly as sent (signatures are computed over these bytes).
     pub body: Bytes,
+}
+
+impl std::fmt::Debug for ReceivedWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.to_str().unwrap_or("[not text]")))
+            .collect();
+        let mut out = f.debug_struct("ReceivedWebhook");
+        out.field("headers", &headers);
+        match bitbucket_cloud::webhooks::Event::parse(self.event(), &self.body) {
+            Ok(event) => out.field("body", &event),
+            Err(_) => out.field("body", &format_args!("[{} bytes]", self.body.len())),
+        };
+        out.finish()
+    }
 }
 
 impl ReceivedWebhook {

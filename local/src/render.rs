@@ -15,12 +15,12 @@ pub(crate) struct Urls {
     pub web: String,
 }
 
-fn href(url: String) -> Value {
+pub(crate) fn href(url: String) -> Value {
     json!({ "href": url })
 }
 
 /// `{` and `}` of a UUID in a URL path, escaped as Bitbucket does.
-fn escape(uuid: &str) -> String {
+pub(crate) fn escape(uuid: &str) -> String {
     uuid.replace('{', "%7B").replace('}', "%7D")
 }
 
@@ -29,7 +29,7 @@ impl Urls {
         format!("{}/repositories/{}", self.api, repo.full_name())
     }
 
-    fn repo_web(&self, repo: &Repo) -> String {
+    pub fn repo_web(&self, repo: &Repo) -> String {
         format!("{}/{}", self.web, repo.full_name())
     }
 
@@ -176,7 +176,16 @@ impl Urls {
             "size": repo.commits.len() * 1024,
             "created_on": repo.created_on,
             "updated_on": repo.updated_on,
-            "parent": null,
+            "parent": repo.parent.as_ref().map(|(ws, slug, uuid)| json!({
+                "type": "repository",
+                "uuid": uuid,
+                "full_name": format!("{ws}/{slug}"),
+                "name": slug,
+                "links": {
+                    "self": href(format!("{}/repositories/{ws}/{slug}", self.api)),
+                    "html": href(format!("{}/{ws}/{slug}", self.web)),
+                },
+            })),
             "website": null,
             "mainbranch": repo.mainbranch.as_ref().map(|b| json!({ "type": "branch", "name": b })),
             "owner": ws.map(|ws| json!({
@@ -204,6 +213,10 @@ impl Urls {
                 "hooks": href(format!("{api}/hooks")),
                 "issues": href(format!("{api}/issues")),
                 "pipelines": href(format!("{api}/pipelines")),
+                "tags": href(format!("{api}/refs/tags")),
+                "forks": href(format!("{api}/forks")),
+                "watchers": href(format!("{api}/watchers")),
+                "downloads": href(format!("{api}/downloads")),
                 "clone": [
                     { "name": "https", "href": format!("{}/{}.git", self.web, repo.full_name()) },
                 ],
@@ -243,6 +256,13 @@ impl Urls {
                 "user": self.user(author),
             },
             "parents": commit.parents.iter().map(|p| self.commit_ref(repo, p)).collect::<Vec<_>>(),
+            "participants": repo.commit_approvals.get(&commit.hash).into_iter().flatten().map(|u| json!({
+                "type": "participant",
+                "user": self.user(&store.users[*u]),
+                "role": "PARTICIPANT",
+                "approved": true,
+                "state": "approved",
+            })).collect::<Vec<_>>(),
             "repository": self.repo_summary(repo),
             "links": {
                 "self": href(api.clone()),
@@ -327,8 +347,8 @@ impl Urls {
             "reason": pr.reason,
             "reviewers": pr.reviewers.iter().map(|u| self.user(&store.users[*u])).collect::<Vec<_>>(),
             "participants": pr.participants.iter().map(|p| self.participant(store, p)).collect::<Vec<_>>(),
-            "comment_count": pr.comments.len(),
-            "task_count": 0,
+            "comment_count": pr.comments.iter().filter(|c| !c.deleted).count(),
+            "task_count": pr.tasks.iter().filter(|t| t.resolved.is_none()).count(),
             "created_on": pr.created_on,
             "updated_on": pr.updated_on,
             "links": {
@@ -341,6 +361,9 @@ impl Urls {
                 "comments": href(format!("{api}/comments")),
                 "merge": href(format!("{api}/merge")),
                 "decline": href(format!("{api}/decline")),
+                "activity": href(format!("{api}/activity")),
+                "diffstat": href(format!("{api}/diffstat")),
+                "statuses": href(format!("{api}/statuses")),
             },
         })
     }
@@ -377,13 +400,18 @@ impl Urls {
                 "type": "rendered",
                 "raw": c.raw,
                 "markup": "markdown",
-                "html": format!("<p>{}</p>", html_escape(&c.raw)),
+                "html": if c.raw.is_empty() { String::new() } else { format!("<p>{}</p>", html_escape(&c.raw)) },
             },
             "user": self.user(&store.users[c.user]),
             "created_on": c.created_on,
-            "updated_on": c.created_on,
-            "deleted": false,
+            "updated_on": c.updated_on,
+            "deleted": c.deleted,
             "pending": false,
+            "resolution": c.resolution.as_ref().map(|(user, date)| json!({
+                "type": "comment_resolution",
+                "user": self.user(&store.users[*user]),
+                "created_on": date,
+            })),
             "parent": c.parent.map(|id| json!({
                 "id": id,
                 "links": { "self": href(format!("{}/pullrequests/{}/comments/{id}", self.repo_api(repo), pr.id)) },
@@ -422,8 +450,8 @@ impl Urls {
             "state": issue.state,
             "reporter": self.user(&store.users[issue.reporter]),
             "assignee": issue.assignee.map(|u| self.user(&store.users[u])),
-            "votes": issue.votes,
-            "watches": 1,
+            "votes": issue.voters.len(),
+            "watches": issue.watchers.len(),
             "component": null,
             "milestone": null,
             "version": null,
@@ -482,11 +510,12 @@ impl Urls {
             "target": target,
             "trigger": { "type": "pipeline_trigger_manual", "name": "MANUAL" },
             "state": state,
-            "variables": p.variables.iter().map(|(key, value, secured)| json!({
+            "variables": p.variables.iter().map(|v| json!({
                 "type": "pipeline_variable",
-                "key": key,
-                "value": if *secured { Value::Null } else { json!(value) },
-                "secured": secured,
+                "uuid": v.uuid,
+                "key": v.key,
+                "value": if v.secured { Value::Null } else { json!(v.value) },
+                "secured": v.secured,
             })).collect::<Vec<_>>(),
             "created_on": p.created_on,
             "completed_on": p.completed_on,
@@ -525,7 +554,7 @@ pub(crate) fn merge(value: &mut Value, extra: Value) {
     }
 }
 
-fn html_escape(text: &str) -> String {
+pub(crate) fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

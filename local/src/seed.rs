@@ -87,6 +87,11 @@ impl LocalBitbucket {
     /// The branch starts from the main branch when it does not exist; the repository is
     /// created when it does not exist. Delivers `repo:push` to the repository's hooks.
     /// Returns the new commit's hash.
+    ///
+    /// # Panics
+    ///
+    /// When a branch restriction refuses the push (see [`LocalBitbucket::try_push_as`], which
+    /// returns the refusal instead).
     pub fn push(
         &self,
         workspace: &str,
@@ -95,9 +100,51 @@ impl LocalBitbucket {
         message: &str,
         files: &[(&str, &str)],
     ) -> String {
+        match self.try_push_as(&self.account(), workspace, repo, branch, message, files) {
+            Ok(hash) => hash,
+            Err(refused) => panic!("LocalBitbucket::push: {refused}"),
+        }
+    }
+
+    /// Like [`LocalBitbucket::push`], as `account`, returning Bitbucket's refusal when a
+    /// branch restriction forbids the push (a `push` restriction on the branch that does not
+    /// list the account) instead of panicking.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let bb = bitbucket_cloud_local::LocalBitbucket::start().await;
+    /// let hash = bb.try_push_as(&bb.account(), "acme", "app", "main", "Docs", &[("a.md", "a\n")]);
+    /// assert!(hash.is_ok());
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When `account` belongs to another server.
+    pub fn try_push_as(
+        &self,
+        account: &Account,
+        workspace: &str,
+        repo: &str,
+        branch: &str,
+        message: &str,
+        files: &[(&str, &str)],
+    ) -> Result<String, PushRefused> {
         self.create_repository(workspace, repo);
         let mut store = self.app.store();
+        let Some(user) = store.user_index(&account.uuid) else {
+            panic!(
+                "{} ({}) is not an account of this LocalBitbucket",
+                account.display_name, account.uuid
+            );
+        };
         let index = store.repo_index(workspace, repo).expect("created above");
+        crate::routes::check_push(&store, index, branch, user).map_err(|_| PushRefused {
+            message: format!(
+                "remote: You are not allowed to push to branch {branch}: a branch restriction \
+                 of {workspace}/{repo} permits only the users and groups it names"
+            ),
+        })?;
         let r = &mut store.repos[index];
         let old = r.branches.get(branch).cloned();
         let parent = old.clone().or_else(|| {
@@ -118,8 +165,9 @@ impl LocalBitbucket {
                 tree.insert(path.to_string(), content.to_string());
             }
         }
-        let hash = r.add_commit(message, 0, parent.into_iter().collect(), tree);
+        let hash = r.add_commit(message, user, parent.into_iter().collect(), tree);
         r.branches.insert(branch.to_string(), hash.clone());
+        crate::routes::after_push(&mut store, index, branch);
         let change = push_change(
             &self.app.urls,
             &store,
@@ -128,10 +176,24 @@ impl LocalBitbucket {
             old.as_deref(),
             Some(&hash),
         );
-        crate::routes::emit_push(&self.app, &store, index, 0, vec![change]);
-        hash
+        crate::routes::emit_push(&self.app, &store, index, user, vec![change]);
+        Ok(hash)
     }
 }
+
+/// A push a branch restriction refused, with the message Bitbucket's git server gives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PushRefused {
+    message: String,
+}
+
+impl std::fmt::Display for PushRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for PushRefused {}
 
 /// One entry of a `repo:push` payload's `push.changes`: the branch before and after.
 pub(crate) fn push_change(

@@ -15,6 +15,35 @@ pub(crate) struct Store {
     pub users: Vec<User>,
     pub workspaces: Vec<Workspace>,
     pub repos: Vec<Repo>,
+    /// Application properties: (what they are on, app key, property name) → value. What they
+    /// are on is `repo:{uuid}`, `commit:{repo uuid}:{hash}`, `pullrequest:{repo uuid}:{id}` or
+    /// `user:{uuid}`.
+    pub properties: HashMap<(String, String, String), serde_json::Value>,
+    /// Deploy keys (of repositories and projects) and accounts' SSH keys.
+    pub keys: Vec<AccessKey>,
+    /// Accounts' own pipeline variables, by account.
+    pub user_variables: Vec<(usize, Variable)>,
+}
+
+/// Whose an [`AccessKey`] is: a repository's or a project's (by `{uuid}`), or an account's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum KeyOwner {
+    Repo(String),
+    Project(String),
+    User(usize),
+}
+
+/// An SSH public key with its label.
+#[derive(Clone, Debug)]
+pub(crate) struct AccessKey {
+    pub id: u64,
+    pub uuid: String,
+    pub owner: KeyOwner,
+    /// `type base64` (the comment is kept apart).
+    pub key: String,
+    pub comment: String,
+    pub label: String,
+    pub created_on: String,
 }
 
 #[derive(Clone, Debug)]
@@ -35,6 +64,26 @@ pub(crate) struct Workspace {
     pub is_private: bool,
     pub created_on: String,
     pub projects: Vec<Project>,
+    /// Hooks that get the events of every repository of the workspace.
+    pub hooks: Vec<Hook>,
+    /// Pipeline variables of every repository of the workspace.
+    pub pipeline_variables: Vec<Variable>,
+    /// Self-hosted runners of every repository of the workspace.
+    pub runners: Vec<Runner>,
+}
+
+/// A self-hosted pipelines runner. Its OAuth client secret is answered once, when it is
+/// created, and not kept.
+#[derive(Clone, Debug)]
+pub(crate) struct Runner {
+    pub uuid: String,
+    pub name: String,
+    pub labels: Vec<String>,
+    /// `UNREGISTERED` until a runner process would connect (never, here), or `DISABLED`.
+    pub status: String,
+    pub client_id: String,
+    pub created_on: String,
+    pub updated_on: String,
 }
 
 #[derive(Clone, Debug)]
@@ -46,6 +95,12 @@ pub(crate) struct Project {
     pub is_private: bool,
     pub created_on: String,
     pub updated_on: String,
+    /// Accounts added as reviewers to new pull requests of the project's repositories.
+    pub default_reviewers: Vec<usize>,
+    /// The branching model of the project's repositories that inherit it.
+    pub branching_model: BranchingModel,
+    /// Permissions given explicitly on the project (`admin`, `create-repo`, `write`, `read`).
+    pub user_permissions: Vec<(usize, String)>,
 }
 
 #[derive(Debug)]
@@ -74,6 +129,272 @@ pub(crate) struct Repo {
     pub pipelines: Vec<Pipeline>,
     pub hooks: Vec<Hook>,
     pub next_comment_id: u64,
+    /// Tag name → tag.
+    pub tags: BTreeMap<String, Tag>,
+    /// Build statuses reported on commits, oldest first.
+    pub statuses: Vec<CommitStatus>,
+    /// Commit hash → the accounts that approved it.
+    pub commit_approvals: HashMap<String, Vec<usize>>,
+    pub restrictions: Vec<BranchRestriction>,
+    /// Accounts added as reviewers to every new pull request.
+    pub default_reviewers: Vec<usize>,
+    /// The repository's own branching model; see [`Store::branching_model`].
+    pub branching_model: BranchingModel,
+    /// Whether the repository uses its project's branching model rather than its own.
+    pub inherits_branching_model: bool,
+    pub pipelines_enabled: bool,
+    pub pipeline_variables: Vec<Variable>,
+    pub environments: Vec<Environment>,
+    pub deployments: Vec<Deployment>,
+    /// Accounts watching the repository (its creator from the start).
+    pub watchers: Vec<usize>,
+    /// The repository this one is a fork of: (workspace, slug, uuid).
+    pub parent: Option<(String, String, String)>,
+    pub next_task_id: u64,
+    /// Comments on commits and on issues, oldest first (ids from `next_comment_id`).
+    pub notes: Vec<Note>,
+    /// Code Insights reports on commits, oldest first.
+    pub reports: Vec<Report>,
+    /// Permissions given explicitly (`admin`, `write`, `read`), by account; see
+    /// [`Repo::permission`].
+    pub user_permissions: Vec<(usize, String)>,
+    pub pipeline_settings: PipelineSettings,
+    /// The changes of the issues, oldest first.
+    pub issue_changes: Vec<IssueChange>,
+    /// Self-hosted runners of this repository.
+    pub runners: Vec<Runner>,
+}
+
+/// The rest of a repository's pipelines configuration.
+#[derive(Clone, Default)]
+pub(crate) struct PipelineSettings {
+    /// The least build number the next pipeline gets (`update_pipeline_build_number`).
+    pub next_build_number: u64,
+    pub schedules: Vec<Schedule>,
+    pub known_hosts: Vec<KnownHost>,
+    /// The caches saved by successful pipelines, one per name (the newest).
+    pub caches: Vec<Cache>,
+    /// The SSH key pair pipelines use: (private key, public key). The private key is never
+    /// answered.
+    pub key_pair: Option<(String, String)>,
+}
+
+/// The private key is never printed.
+impl std::fmt::Debug for PipelineSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineSettings")
+            .field("next_build_number", &self.next_build_number)
+            .field("schedules", &self.schedules)
+            .field("known_hosts", &self.known_hosts)
+            .field("caches", &self.caches)
+            .field(
+                "key_pair",
+                &self
+                    .key_pair
+                    .as_ref()
+                    .map(|(_, public)| ("[redacted]", public)),
+            )
+            .finish()
+    }
+}
+
+/// A cache a successful pipeline step saved.
+#[derive(Clone, Debug)]
+pub(crate) struct Cache {
+    pub uuid: String,
+    pub name: String,
+    pub pipeline: String,
+    pub step: String,
+    pub created_on: String,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Schedule {
+    pub uuid: String,
+    pub enabled: bool,
+    pub ref_name: String,
+    pub selector: (String, String),
+    pub cron: String,
+    pub created_on: String,
+    pub updated_on: String,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct KnownHost {
+    pub uuid: String,
+    pub hostname: String,
+    pub key_type: String,
+    pub key: String,
+}
+
+/// A Code Insights report on a commit: the fields its reporter set (checked), and its
+/// annotations.
+#[derive(Clone, Debug)]
+pub(crate) struct Report {
+    pub uuid: String,
+    pub commit: String,
+    pub external_id: String,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    pub created_on: String,
+    pub updated_on: String,
+    pub annotations: Vec<Annotation>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Annotation {
+    pub uuid: String,
+    pub external_id: String,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    pub created_on: String,
+    pub updated_on: String,
+}
+
+/// What a [`Note`] comments on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum NoteOn {
+    /// A commit, by full hash.
+    Commit(String),
+    /// An issue, by id.
+    Issue(u64),
+}
+
+/// A change of an issue (`/issues/{id}/changes`): what changed, by field name
+/// (`{"old", "new"}`), and the message that came with it.
+#[derive(Clone, Debug)]
+pub(crate) struct IssueChange {
+    pub id: u64,
+    pub issue: u64,
+    pub user: usize,
+    pub changes: serde_json::Map<String, serde_json::Value>,
+    pub message: String,
+    pub created_on: String,
+}
+
+/// A comment on a commit or an issue.
+#[derive(Clone, Debug)]
+pub(crate) struct Note {
+    pub id: u64,
+    pub on: NoteOn,
+    pub raw: String,
+    pub user: usize,
+    pub parent: Option<u64>,
+    pub inline: Option<Inline>,
+    pub created_on: String,
+    pub updated_on: String,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Tag {
+    pub name: String,
+    pub target: String,
+    pub message: String,
+    pub tagger: usize,
+    pub date: String,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct CommitStatus {
+    pub uuid: String,
+    pub commit: String,
+    pub key: String,
+    pub state: String,
+    pub name: String,
+    pub description: String,
+    pub url: String,
+    pub refname: Option<String>,
+    pub created_on: String,
+    pub updated_on: String,
+}
+
+/// A branch restriction: `kind` on the branches `pattern` (a glob) or `branch_type` (of the
+/// branching model) matches, with the accounts exempted (for `push` and `restrict_merges`,
+/// those allowed) and a number (`value`) for the kinds that take one.
+#[derive(Clone, Debug)]
+pub(crate) struct BranchRestriction {
+    pub id: u64,
+    pub kind: String,
+    pub match_kind: String,
+    pub pattern: String,
+    pub branch_type: Option<String>,
+    pub value: Option<i64>,
+    pub users: Vec<usize>,
+    pub groups: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct BranchingModel {
+    pub development: Option<String>,
+    pub production: Option<String>,
+    pub production_enabled: bool,
+    /// (kind, prefix, enabled): `feature`, `bugfix`, `release`, `hotfix`.
+    pub types: Vec<(String, String, bool)>,
+}
+
+impl Default for BranchingModel {
+    fn default() -> Self {
+        BranchingModel {
+            development: None,
+            production: None,
+            production_enabled: false,
+            types: ["feature", "bugfix", "release", "hotfix"]
+                .iter()
+                .map(|k| (k.to_string(), format!("{k}/"), true))
+                .collect(),
+        }
+    }
+}
+
+/// A pipeline or deployment variable. A secured one's value is never answered.
+#[derive(Clone)]
+pub(crate) struct Variable {
+    pub uuid: String,
+    pub key: String,
+    pub value: String,
+    pub secured: bool,
+}
+
+impl std::fmt::Debug for Variable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Variable")
+            .field("uuid", &self.uuid)
+            .field("key", &self.key)
+            .field(
+                "value",
+                if self.secured {
+                    &"[redacted]"
+                } else {
+                    &self.value
+                },
+            )
+            .field("secured", &self.secured)
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Environment {
+    pub uuid: String,
+    pub name: String,
+    /// `Test`, `Staging` or `Production`.
+    pub kind: String,
+    pub rank: u64,
+    pub locked: bool,
+    pub variables: Vec<Variable>,
+}
+
+/// A deployment: a pipeline step deploying a commit to an environment. Its state is its
+/// pipeline's.
+#[derive(Clone, Debug)]
+pub(crate) struct Deployment {
+    pub uuid: String,
+    /// The environment's `{uuid}`.
+    pub environment: String,
+    /// The pipeline's `{uuid}`.
+    pub pipeline: String,
+    /// The step's `{uuid}`.
+    pub step: String,
+    pub commit: String,
+    pub created_on: String,
 }
 
 #[derive(Clone, Debug)]
@@ -121,6 +442,10 @@ pub(crate) struct PullRequest {
     pub reviewers: Vec<usize>,
     pub participants: Vec<Participant>,
     pub comments: Vec<Comment>,
+    pub tasks: Vec<Task>,
+    pub activity: Vec<Activity>,
+    /// The task id of a merge answered `202` (`async=true`).
+    pub merge_task: Option<String>,
     pub merge_commit: Option<String>,
     pub closed_by: Option<usize>,
     pub reason: String,
@@ -145,6 +470,44 @@ pub(crate) struct Comment {
     pub parent: Option<u64>,
     pub inline: Option<Inline>,
     pub created_on: String,
+    pub updated_on: String,
+    pub deleted: bool,
+    /// Who resolved the comment's thread, and when.
+    pub resolution: Option<(usize, String)>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Task {
+    pub id: u64,
+    pub raw: String,
+    pub creator: usize,
+    pub comment: Option<u64>,
+    pub resolved: Option<(usize, String)>,
+    pub pending: bool,
+    pub created_on: String,
+    pub updated_on: String,
+}
+
+/// An entry of a pull request's activity, oldest first.
+#[derive(Clone, Debug)]
+pub(crate) enum Activity {
+    /// The pull request was opened or changed: its state, title and description then.
+    Update {
+        user: usize,
+        date: String,
+        state: PrState,
+        title: String,
+        description: String,
+    },
+    Approval {
+        user: usize,
+        date: String,
+    },
+    ChangesRequested {
+        user: usize,
+        date: String,
+    },
+    Comment(u64),
 }
 
 #[derive(Clone, Debug)]
@@ -164,7 +527,10 @@ pub(crate) struct Issue {
     pub state: String,
     pub reporter: usize,
     pub assignee: Option<usize>,
-    pub votes: i64,
+    /// The accounts that voted for the issue.
+    pub voters: Vec<usize>,
+    /// The accounts watching the issue (its reporter from the start).
+    pub watchers: Vec<usize>,
     pub created_on: String,
     pub updated_on: String,
     pub edited_on: Option<String>,
@@ -212,30 +578,140 @@ pub(crate) struct Pipeline {
     pub ref_name: String,
     pub commit: String,
     pub selector: Option<(String, String)>,
-    pub variables: Vec<(String, String, bool)>,
+    /// The variables the pipeline was run with (a secured one's value is never answered nor
+    /// printed).
+    pub variables: Vec<Variable>,
     pub stage: Stage,
     pub outcome: PipelineResult,
     pub created_on: String,
     pub completed_on: Option<String>,
     pub build_seconds_used: u64,
+    /// The steps, in order (at least one).
+    pub steps: Vec<Step>,
+    /// While running, the step that runs; once stopped, the step that was stopped.
+    pub current_step: usize,
+}
+
+/// A step of a pipeline: from `bitbucket-pipelines.yml` when the commit has one, else one
+/// `Build` step.
+#[derive(Clone, Debug)]
+pub(crate) struct Step {
+    pub uuid: String,
+    pub name: String,
+    pub script: Vec<String>,
+    /// The environment the step deploys to (`deployment:` in the configuration).
+    pub deployment: Option<String>,
+    /// The caches the step keeps (`caches:` in the configuration): saved when the pipeline
+    /// succeeds.
+    pub caches: Vec<String>,
+    pub started_on: Option<String>,
+    pub completed_on: Option<String>,
 }
 
 impl Pipeline {
-    /// One step forward, unless finished.
+    /// One state forward, unless finished: `PENDING`, then each step `IN_PROGRESS` in turn,
+    /// then `COMPLETED`.
     pub fn advance(&mut self) {
+        let now = clock::now();
         self.stage = match self.stage {
-            Stage::Pending => Stage::Running,
+            Stage::Pending => {
+                self.current_step = 0;
+                if let Some(step) = self.steps.first_mut() {
+                    step.started_on = Some(now);
+                }
+                Stage::Running
+            }
             Stage::Running => {
-                self.completed_on = Some(clock::now());
-                self.build_seconds_used = 42;
-                Stage::Completed(self.outcome)
+                if let Some(step) = self.steps.get_mut(self.current_step) {
+                    step.completed_on = Some(now.clone());
+                }
+                if self.current_step + 1 < self.steps.len() {
+                    self.current_step += 1;
+                    self.steps[self.current_step].started_on = Some(now);
+                    Stage::Running
+                } else {
+                    self.completed_on = Some(now);
+                    self.build_seconds_used = 42;
+                    Stage::Completed(self.outcome)
+                }
             }
             done => done,
         };
     }
 }
 
-#[derive(Clone, Debug)]
+/// The steps of `bitbucket-pipelines.yml` (`config`): a reading of the usual layout (`- step:`
+/// items with `name:`, `script:` and `caches:` lists and `deployment:`), not a YAML parser; a file without
+/// steps gives one `Build` step.
+pub(crate) fn steps(config: Option<&str>) -> Vec<Step> {
+    let mut steps: Vec<Step> = Vec::new();
+    // Inside a `script:` (true) or `caches:` (false) list, at this indentation.
+    let mut in_list: Option<(usize, bool)> = None;
+    for line in config.unwrap_or_default().lines() {
+        let indent = line.len() - line.trim_start().len();
+        let item = line.trim();
+        if item.starts_with("- step") {
+            steps.push(Step {
+                uuid: ids::uuid(),
+                name: String::new(),
+                script: Vec::new(),
+                deployment: None,
+                caches: Vec::new(),
+                started_on: None,
+                completed_on: None,
+            });
+            in_list = None;
+            continue;
+        }
+        let Some(step) = steps.last_mut() else {
+            continue;
+        };
+        if let Some((depth, script)) = in_list {
+            if indent > depth && item.starts_with("- ") {
+                let entry = item[2..].trim().to_string();
+                if script {
+                    step.script.push(entry);
+                } else {
+                    step.caches.push(entry);
+                }
+                continue;
+            }
+            in_list = None;
+        }
+        let value = |key: &str| {
+            item.strip_prefix(key)
+                .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
+        };
+        if let Some(name) = value("name:") {
+            step.name = name;
+        } else if let Some(env) = value("deployment:") {
+            step.deployment = Some(env);
+        } else if item.starts_with("script:") {
+            in_list = Some((indent, true));
+        } else if item.starts_with("caches:") {
+            in_list = Some((indent, false));
+        }
+    }
+    for (i, step) in steps.iter_mut().enumerate() {
+        if step.name.is_empty() {
+            step.name = format!("Step {}", i + 1);
+        }
+    }
+    if steps.is_empty() {
+        steps.push(Step {
+            uuid: ids::uuid(),
+            name: "Build".into(),
+            script: vec!["echo \"Building\"".into()],
+            deployment: None,
+            caches: Vec::new(),
+            started_on: None,
+            completed_on: None,
+        });
+    }
+    steps
+}
+
+#[derive(Clone)]
 pub(crate) struct Hook {
     pub uuid: String,
     pub url: String,
@@ -246,12 +722,31 @@ pub(crate) struct Hook {
     pub created_at: String,
 }
 
+/// The secret is never printed; a URL's user info and query are hidden (they may hold
+/// credentials).
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hook")
+            .field("uuid", &self.uuid)
+            .field("url", &crate::webhooks::shown_url(&self.url))
+            .field("description", &self.description)
+            .field("events", &self.events)
+            .field("active", &self.active)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
 impl Store {
     pub fn new(owner: User) -> Self {
         Store {
             users: vec![owner],
             workspaces: Vec::new(),
             repos: Vec::new(),
+            properties: HashMap::new(),
+            keys: Vec::new(),
+            user_variables: Vec::new(),
         }
     }
 
@@ -278,6 +773,9 @@ impl Store {
                 is_private: true,
                 created_on: now,
                 projects: Vec::new(),
+                hooks: Vec::new(),
+                pipeline_variables: Vec::new(),
+                runners: Vec::new(),
             });
         }
         let workspace = self.workspace_mut(slug).expect("just inserted");
@@ -343,8 +841,41 @@ impl Store {
             pipelines: Vec::new(),
             hooks: Vec::new(),
             next_comment_id: 1,
+            tags: BTreeMap::new(),
+            statuses: Vec::new(),
+            commit_approvals: HashMap::new(),
+            restrictions: Vec::new(),
+            default_reviewers: Vec::new(),
+            branching_model: BranchingModel::default(),
+            inherits_branching_model: false,
+            pipelines_enabled: true,
+            pipeline_variables: Vec::new(),
+            environments: default_environments(),
+            deployments: Vec::new(),
+            watchers: vec![0],
+            parent: None,
+            next_task_id: 1,
+            notes: Vec::new(),
+            reports: Vec::new(),
+            user_permissions: Vec::new(),
+            pipeline_settings: PipelineSettings::default(),
+            issue_changes: Vec::new(),
+            runners: Vec::new(),
         });
         Ok(self.repos.last_mut().expect("just pushed"))
+    }
+
+    /// The branching model repository `index` follows: its project's when it inherits it,
+    /// else its own.
+    pub fn branching_model(&self, index: usize) -> BranchingModel {
+        let repo = &self.repos[index];
+        let project = self
+            .workspace(&repo.workspace)
+            .and_then(|ws| ws.project(&repo.project_key));
+        match project {
+            Some(project) if repo.inherits_branching_model => project.branching_model.clone(),
+            _ => repo.branching_model.clone(),
+        }
     }
 
     pub fn user_index(&self, uuid: &str) -> Option<usize> {
@@ -377,11 +908,25 @@ pub(crate) fn ensure_project<'a>(ws: &'a mut Workspace, key: &str, name: &str) -
         is_private: true,
         created_on: now.clone(),
         updated_on: now,
+        default_reviewers: Vec::new(),
+        branching_model: BranchingModel::default(),
+        user_permissions: Vec::new(),
     });
     ws.projects.last_mut().expect("just pushed")
 }
 
 impl Repo {
+    /// What `user` may do here: the permission given explicitly, or else `admin` for the
+    /// first account (which owns every workspace) and `write` for the others (every account
+    /// is a member of every workspace).
+    pub fn permission(&self, user: usize) -> &str {
+        self.user_permissions
+            .iter()
+            .find(|(u, _)| *u == user)
+            .map(|(_, p)| p.as_str())
+            .unwrap_or(if user == 0 { "admin" } else { "write" })
+    }
+
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.workspace, self.slug)
     }
@@ -480,7 +1025,8 @@ impl Repo {
             .map(|p| p.build_number)
             .max()
             .unwrap_or(0)
-            + 1
+            .saturating_add(1)
+            .max(self.pipeline_settings.next_build_number)
     }
 }
 
@@ -498,5 +1044,82 @@ impl PullRequest {
             participated_on: clock::now(),
         });
         self.participants.last_mut().expect("just pushed")
+    }
+}
+
+/// The three environments a repository starts with on Bitbucket.
+fn default_environments() -> Vec<Environment> {
+    [
+        ("Test", "Test"),
+        ("Staging", "Staging"),
+        ("Production", "Production"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(rank, (name, kind))| Environment {
+        uuid: ids::uuid(),
+        name: name.to_string(),
+        kind: kind.to_string(),
+        rank: rank as u64,
+        locked: false,
+        variables: Vec::new(),
+    })
+    .collect()
+}
+
+/// Whether `name` matches the glob `pattern` (`*` any run of characters, `?` one), as branch
+/// restrictions match branches.
+pub(crate) fn glob(pattern: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    // Iterative matching with backtracking to the last `*`: linear space, no recursion.
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ni));
+            pi += 1;
+        } else if let Some((sp, sn)) = star {
+            pi = sp + 1;
+            ni = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn pipeline_steps_from_the_configuration() {
+        let config = "pipelines:\n  default:\n    - step:\n        name: Build\n        script:\n          - cargo build\n          - cargo test\n    - step:\n        name: Deploy\n        deployment: production\n        script:\n          - ./deploy.sh\n";
+        let steps = super::steps(Some(config));
+        assert_eq!(steps.len(), 2);
+        assert_eq!(steps[0].name, "Build");
+        assert_eq!(steps[0].script, ["cargo build", "cargo test"]);
+        assert_eq!(steps[1].deployment.as_deref(), Some("production"));
+        let cached = super::steps(Some(
+            "- step:\n    caches:\n      - cargo\n    script:\n      - make\n",
+        ));
+        assert_eq!(cached[0].caches, ["cargo"]);
+        assert_eq!(cached[0].script, ["make"]);
+        assert_eq!(super::steps(None)[0].name, "Build");
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob("*", "main"));
+        assert!(glob("release/*", "release/1.0"));
+        assert!(!glob("release/*", "main"));
+        assert!(glob("ma?n", "main"));
+        assert!(glob("main", "main"));
+        assert!(!glob("main", "main2"));
+        assert!(glob("*-hotfix", "x-y-hotfix"));
     }
 }

@@ -37,7 +37,10 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 const RETRY_DELAY: Duration = Duration::from_millis(100);
 
 /// One webhook delivery, as recorded by [`crate::LocalBitbucket::deliveries`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Its `Debug` hides what a hook URL may carry as credentials (user info, the query); the body
+/// sent, and the hook's secret, are not kept.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Delivery {
     /// The event key (`pullrequest:created`).
@@ -55,6 +58,58 @@ pub struct Delivery {
     pub status: Option<u16>,
     /// Why the last attempt got no answer, when it did not.
     pub error: Option<String>,
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("event", &self.event)
+            .field("hook", &self.hook)
+            .field("url", &shown_url(&self.url))
+            .field("request_uuid", &self.request_uuid)
+            .field("attempts", &self.attempts)
+            .field("status", &self.status)
+            .field("error", &self.error.as_deref().map(shown_error))
+            .finish()
+    }
+}
+
+/// A hook URL as printed: user info and query replaced by `[redacted]`, which may hold
+/// credentials (`https://user:pass@ci.example/hook?token=...`).
+pub(crate) fn shown_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let (authority, path) = match rest.find(['/', '?', '#']) {
+        Some(at) => rest.split_at(at),
+        None => (rest, ""),
+    };
+    let authority = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("[redacted]@{host}"),
+        None => authority.to_string(),
+    };
+    let path = match path.split_once(['?', '#']) {
+        Some((path, _)) => format!("{path}?[redacted]"),
+        None => path.to_string(),
+    };
+    if scheme.is_empty() {
+        format!("{authority}{path}")
+    } else {
+        format!("{scheme}://{authority}{path}")
+    }
+}
+
+/// An error message as printed: hyper's messages may quote the URL.
+fn shown_error(error: &str) -> String {
+    error
+        .split(' ')
+        .map(|word| {
+            if word.contains("://") {
+                shown_url(word)
+            } else {
+                word.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl Delivery {
@@ -239,5 +294,31 @@ async fn send(http: &Http, job: &Job, request_uuid: &str, attempt: u32) -> Resul
         Ok(Ok(response)) => Ok(response.status().as_u16()),
         Ok(Err(e)) => Err(format!("no answer: {e}")),
         Err(_) => Err(format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_credentials_in_urls() {
+        assert_eq!(
+            shown_url("https://bot:hunter2@ci.example/hook?token=abc"),
+            "https://[redacted]@ci.example/hook?[redacted]"
+        );
+        assert_eq!(shown_url("http://127.0.0.1:9/x"), "http://127.0.0.1:9/x");
+        let delivery = Delivery {
+            event: EventKey::RepoPush,
+            hook: "{h}".into(),
+            url: "http://u:pw-1@127.0.0.1:9/?secret=s-2".into(),
+            request_uuid: "r".into(),
+            attempts: 1,
+            status: None,
+            error: Some("no answer: http://u:pw-1@127.0.0.1:9/?secret=s-2 refused".into()),
+        };
+        let shown = format!("{delivery:?}");
+        assert!(!shown.contains("pw-1") && !shown.contains("s-2"), "{shown}");
+        assert!(shown.contains("127.0.0.1:9"), "{shown}");
     }
 }

@@ -229,7 +229,15 @@ async fn a_running_steps_log_is_tailed_until_the_step_ends() {
         "app",
         "main",
         "Initial commit",
-        &[("Makefile", "test:\n")],
+        &[
+            ("Makefile", "test:\n"),
+            // Each read of a pipeline or its steps moves it one state: the tail follows the
+            // middle step, which runs while the tail's first round reads it.
+            (
+                "bitbucket-pipelines.yml",
+                "pipelines:\n  default:\n    - step:\n        name: Build\n        script:\n          - make\n    - step:\n        name: Test\n        script:\n          - make test\n    - step:\n        name: Package\n        script:\n          - make dist\n",
+            ),
+        ],
     );
     let (client, records) = audited(&bb);
     let repo = client.repo("acme", "app");
@@ -248,7 +256,7 @@ async fn a_running_steps_log_is_tailed_until_the_step_ends() {
         .send()
         .await
         .unwrap();
-    let step_uuid = steps.values.unwrap()[0].uuid.clone().unwrap();
+    let step_uuid = steps.values.unwrap()[1].uuid.clone().unwrap();
 
     let pieces: Vec<String> = repo
         .tail_pipeline_step_log(&pipeline_uuid, &step_uuid)

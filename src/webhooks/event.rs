@@ -62,7 +62,7 @@ macro_rules! events {
         ///
         /// Encoding an event (with `serde`) gives its payload back, minus `null` members, so
         /// an event can be queued and parsed again with its key.
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, PartialEq)]
         #[non_exhaustive]
         // One value per delivery; boxing the payloads would only make matching on them clumsier.
         #[allow(clippy::large_enum_variant)]
@@ -135,6 +135,22 @@ macro_rules! events {
                 match self {
                     $(Event::$variant(e) => e.repository.as_ref(),)*
                     Event::Unknown { .. } => None,
+                }
+            }
+        }
+
+        /// Prints the payload under the crate's redaction rules: a secret-named field, or
+        /// JSON key at any depth (in `extra`, or in an [`Event::Unknown`] payload), prints
+        /// `[redacted]`, so logging an event never logs a secret it carries.
+        impl fmt::Debug for Event {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $(Event::$variant(e) => f.debug_tuple(stringify!($variant)).field(e).finish(),)*
+                    Event::Unknown { key, payload } => f
+                        .debug_struct("Unknown")
+                        .field("key", key)
+                        .field("payload", &crate::redact::Shown(payload))
+                        .finish(),
                 }
             }
         }
@@ -302,5 +318,51 @@ fn category(error: &serde_json::Error) -> &'static str {
         serde_json::error::Category::Syntax => "not JSON",
         serde_json::error::Category::Data => "unexpected content",
         serde_json::error::Category::Eof => "truncated",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Payload members named like secrets print `[redacted]` wherever they are: in a typed
+    /// event's `extra` (at any depth), in a typed field's own `extra`, and in an untyped
+    /// event's payload.
+    #[test]
+    fn debug_never_prints_secrets() {
+        let body = br#"{
+            "pullrequest": {"id": 7, "title": "Fix", "deploy_token": "tok-in-typed-extra"},
+            "comment": {"id": 1, "content": {"raw": "hi"}},
+            "client_secret": "sec-in-extra",
+            "integration": {"config": [{"password": "pw-nested"}], "url": "https://ci.example"}
+        }"#;
+        let event = Event::parse("pullrequest:comment_updated", body).unwrap();
+        let shown = format!("{event:?}");
+        for secret in ["tok-in-typed-extra", "sec-in-extra", "pw-nested"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("https://ci.example"), "{shown}");
+        assert!(shown.contains("PullRequestCommentUpdated"), "{shown}");
+        assert!(shown.contains("\"client_secret\": [redacted]"), "{shown}");
+
+        let unknown = Event::parse(
+            "repo:imported",
+            br#"{"repository": {"name": "app"}, "auth": {"access_token": "tok-unknown"}}"#,
+        )
+        .unwrap();
+        let shown = format!("{unknown:?}");
+        assert!(!shown.contains("tok-unknown"), "{shown}");
+        assert!(shown.contains("\"app\""), "{shown}");
+        assert!(shown.starts_with("Unknown {"), "{shown}");
+
+        // A JSON-typed field (`Change::old`/`new`) is redacted like `extra`.
+        let updated = Event::parse(
+            "repo:updated",
+            br#"{"changes": {"website": {"old": {"token": "tok-old"}, "new": "https://x"}}}"#,
+        )
+        .unwrap();
+        let shown = format!("{updated:?}");
+        assert!(!shown.contains("tok-old"), "{shown}");
+        assert!(shown.contains("https://x"), "{shown}");
     }
 }

@@ -76,7 +76,7 @@ macro_rules! payload {
         }
     ) => {
         $(#[$attr])*
-        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
         pub struct $name {
             $(
                 $(#[$field_attr])*
@@ -86,6 +86,22 @@ macro_rules! payload {
             /// Fields this version does not list, as sent.
             #[serde(flatten)]
             pub extra: serde_json::Map<String, serde_json::Value>,
+        }
+
+        // Printed under the crate's redaction rules (`crate::redact`): a secret-named field or
+        // JSON key, at any depth of `extra` or of a JSON field, prints `[redacted]`.
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                #[allow(unused_imports)]
+                use $crate::redact::{ShowAsDebug as _, ShowAsJson as _};
+                f.debug_struct(stringify!($name))
+                    $(.field(
+                        stringify!($field),
+                        &(&$crate::redact::Probe(stringify!($field), &self.$field)).shown(),
+                    ))*
+                    .field("extra", &$crate::redact::json("extra", &self.extra))
+                    .finish()
+            }
         }
 
         $(

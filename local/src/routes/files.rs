@@ -158,10 +158,12 @@ pub(super) async fn create_commit(
     }
     let mut store = app.store();
     let index = repo_index(&store, &params)?;
-    let r = &mut store.repos[index];
     let branch = branch
-        .or_else(|| r.mainbranch.clone())
+        .or_else(|| store.repos[index].mainbranch.clone())
         .unwrap_or_else(|| "main".to_string());
+    // A commit through the API is a push: branch restrictions apply to it as to any push.
+    super::check_push(&store, index, &branch, caller.user)?;
+    let r = &mut store.repos[index];
     let old = r.branches.get(&branch).cloned();
     let parents: Vec<String> = if parents.is_empty() {
         old.clone().into_iter().collect()
@@ -192,6 +194,7 @@ pub(super) async fn create_commit(
         r.mainbranch = Some(branch.clone());
     }
     let location = format!("{}/commit/{hash}", app.urls.repo_api(r));
+    super::after_push(&mut store, index, &branch);
     let change = crate::seed::push_change(
         &app.urls,
         &store,

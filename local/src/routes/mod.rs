@@ -8,15 +8,33 @@
 //! templates' parameter names need not agree where paths overlap.
 
 mod account;
+mod activity;
+mod branching;
+mod comments;
 mod commits;
+mod deployments;
+mod diffstat;
 mod files;
 mod hooks;
 mod issues;
+mod keys;
+mod notes;
+mod permissions;
+mod pipeline_settings;
 mod pipelines;
+mod properties;
 mod pullrequests;
 mod refs;
+mod reports;
 mod repositories;
+mod restrictions;
+mod reviewers;
+mod runners;
+mod search;
+mod statuses;
 mod steps;
+mod tasks;
+mod variables;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -150,6 +168,531 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("run_pipeline", |r, a| run(pipelines::run, r, a)),
     ("get_pipeline", |r, a| run(pipelines::get, r, a)),
     ("stop_pipeline", |r, a| run(pipelines::stop, r, a)),
+    ("list_commit_statuses", |r, a| run(statuses::list, r, a)),
+    ("create_commit_build_status", |r, a| {
+        run(statuses::create, r, a)
+    }),
+    ("get_commit_build_status", |r, a| run(statuses::get, r, a)),
+    ("update_commit_build_status", |r, a| {
+        run(statuses::update, r, a)
+    }),
+    ("list_pull_request_statuses", |r, a| {
+        run(statuses::list_for_pull, r, a)
+    }),
+    ("approve_commit", |r, a| run(commits::approve, r, a)),
+    ("unapprove_commit", |r, a| run(commits::unapprove, r, a)),
+    ("get_diffstat", |r, a| run(diffstat::get, r, a)),
+    ("get_pull_request_diffstat", |r, a| {
+        run(diffstat::get_for_pull, r, a)
+    }),
+    ("list_refs", |r, a| run(refs::list_refs, r, a)),
+    ("list_tags", |r, a| run(refs::list_tags, r, a)),
+    ("create_tag", |r, a| run(refs::create_tag, r, a)),
+    ("get_tag", |r, a| run(refs::get_tag, r, a)),
+    ("delete_tag", |r, a| run(refs::delete_tag, r, a)),
+    ("get_pull_request_comment", |r, a| run(comments::get, r, a)),
+    ("update_pull_request_comment", |r, a| {
+        run(comments::update, r, a)
+    }),
+    ("delete_pull_request_comment", |r, a| {
+        run(comments::delete, r, a)
+    }),
+    ("resolve_pull_request_comment", |r, a| {
+        run(comments::resolve, r, a)
+    }),
+    ("reopen_pull_request_comment", |r, a| {
+        run(comments::reopen, r, a)
+    }),
+    ("list_pull_request_tasks", |r, a| run(tasks::list, r, a)),
+    ("create_pull_request_task", |r, a| run(tasks::create, r, a)),
+    ("get_pull_request_task", |r, a| run(tasks::get, r, a)),
+    ("update_pull_request_task", |r, a| run(tasks::update, r, a)),
+    ("delete_pull_request_task", |r, a| run(tasks::delete, r, a)),
+    ("list_pull_request_activity", |r, a| {
+        run(activity::list, r, a)
+    }),
+    ("list_all_pull_request_activity", |r, a| {
+        run(activity::list_all, r, a)
+    }),
+    ("unapprove_pull_request", |r, a| {
+        run(pullrequests::unapprove, r, a)
+    }),
+    ("remove_change_request_on_pull_request", |r, a| {
+        run(pullrequests::remove_change_request, r, a)
+    }),
+    ("list_default_reviewers", |r, a| run(reviewers::list, r, a)),
+    ("get_default_reviewer", |r, a| run(reviewers::get, r, a)),
+    ("add_default_reviewer", |r, a| run(reviewers::add, r, a)),
+    ("remove_default_reviewer", |r, a| {
+        run(reviewers::remove, r, a)
+    }),
+    ("list_effective_default_reviewers", |r, a| {
+        run(reviewers::list_effective, r, a)
+    }),
+    ("list_project_default_reviewers", |r, a| {
+        run(reviewers::list_project, r, a)
+    }),
+    ("get_project_default_reviewer", |r, a| {
+        run(reviewers::get_project, r, a)
+    }),
+    ("add_project_default_reviewer", |r, a| {
+        run(reviewers::add_project, r, a)
+    }),
+    ("remove_project_default_reviewer", |r, a| {
+        run(reviewers::remove_project, r, a)
+    }),
+    ("list_branch_restrictions", |r, a| {
+        run(restrictions::list, r, a)
+    }),
+    ("create_branch_restriction", |r, a| {
+        run(restrictions::create, r, a)
+    }),
+    ("get_branch_restriction", |r, a| {
+        run(restrictions::get, r, a)
+    }),
+    ("update_branch_restriction", |r, a| {
+        run(restrictions::update, r, a)
+    }),
+    ("delete_branch_restriction", |r, a| {
+        run(restrictions::delete, r, a)
+    }),
+    ("list_pipeline_steps", |r, a| {
+        run(pipelines::list_steps, r, a)
+    }),
+    ("get_pipeline_step", |r, a| run(pipelines::get_step, r, a)),
+    ("list_pipeline_variables", |r, a| {
+        run(variables::list_pipeline, r, a)
+    }),
+    ("create_pipeline_variable", |r, a| {
+        run(variables::create_pipeline, r, a)
+    }),
+    ("get_pipeline_variable", |r, a| {
+        run(variables::get_pipeline, r, a)
+    }),
+    ("update_pipeline_variable", |r, a| {
+        run(variables::update_pipeline, r, a)
+    }),
+    ("delete_pipeline_variable", |r, a| {
+        run(variables::delete_pipeline, r, a)
+    }),
+    ("get_pipeline_config", |r, a| {
+        run(variables::get_config, r, a)
+    }),
+    ("update_pipeline_config", |r, a| {
+        run(variables::update_config, r, a)
+    }),
+    ("list_environments", |r, a| {
+        run(deployments::list_environments, r, a)
+    }),
+    ("create_environment", |r, a| {
+        run(deployments::create_environment, r, a)
+    }),
+    ("get_environment", |r, a| {
+        run(deployments::get_environment, r, a)
+    }),
+    ("update_environment", |r, a| {
+        run(deployments::update_environment, r, a)
+    }),
+    ("delete_environment", |r, a| {
+        run(deployments::delete_environment, r, a)
+    }),
+    ("list_deployments", |r, a| {
+        run(deployments::list_deployments, r, a)
+    }),
+    ("get_deployment", |r, a| {
+        run(deployments::get_deployment, r, a)
+    }),
+    ("list_deployment_variables", |r, a| {
+        run(variables::list_deployment, r, a)
+    }),
+    ("create_deployment_variable", |r, a| {
+        run(variables::create_deployment, r, a)
+    }),
+    ("update_deployment_variable", |r, a| {
+        run(variables::update_deployment, r, a)
+    }),
+    ("delete_deployment_variable", |r, a| {
+        run(variables::delete_deployment, r, a)
+    }),
+    ("get_branching_model", |r, a| run(branching::get, r, a)),
+    ("get_branching_model_settings", |r, a| {
+        run(branching::get_settings, r, a)
+    }),
+    ("update_branching_model_settings", |r, a| {
+        run(branching::update_settings, r, a)
+    }),
+    ("get_effective_branching_model", |r, a| {
+        run(branching::get_effective, r, a)
+    }),
+    ("get_webhook", |r, a| run(hooks::get, r, a)),
+    ("update_webhook", |r, a| run(hooks::update, r, a)),
+    ("create_project", |r, a| run(account::create_project, r, a)),
+    ("update_project", |r, a| run(account::update_project, r, a)),
+    ("delete_project", |r, a| run(account::delete_project, r, a)),
+    ("get_user", |r, a| run(account::get_user, r, a)),
+    ("list_workspace_members", |r, a| {
+        run(account::list_members, r, a)
+    }),
+    ("get_workspace_member", |r, a| {
+        run(account::get_member, r, a)
+    }),
+    ("list_workspace_permissions", |r, a| {
+        run(account::list_permissions, r, a)
+    }),
+    ("delete_repository", |r, a| run(repositories::delete, r, a)),
+    ("fork_repository", |r, a| run(repositories::fork, r, a)),
+    ("list_forks", |r, a| run(repositories::list_forks, r, a)),
+    ("list_watchers", |r, a| {
+        run(repositories::list_watchers, r, a)
+    }),
+    ("list_commit_comments", |r, a| run(notes::list_commit, r, a)),
+    ("create_commit_comment", |r, a| {
+        run(notes::create_commit, r, a)
+    }),
+    ("get_commit_comment", |r, a| run(notes::get_commit, r, a)),
+    ("update_commit_comment", |r, a| {
+        run(notes::update_commit, r, a)
+    }),
+    ("delete_commit_comment", |r, a| {
+        run(notes::delete_commit, r, a)
+    }),
+    ("list_issue_comments", |r, a| run(notes::list_issue, r, a)),
+    ("create_issue_comment", |r, a| {
+        run(notes::create_issue, r, a)
+    }),
+    ("get_issue_comment", |r, a| run(notes::get_issue, r, a)),
+    ("update_issue_comment", |r, a| {
+        run(notes::update_issue, r, a)
+    }),
+    ("delete_issue_comment", |r, a| {
+        run(notes::delete_issue, r, a)
+    }),
+    ("list_commits_with_include_exclude", |r, a| {
+        run(commits::list_with_form, r, a)
+    }),
+    ("list_commits_for_revision", |r, a| {
+        run(commits::list_for_revision, r, a)
+    }),
+    ("list_commits_for_revision_with_include_exclude", |r, a| {
+        run(commits::list_for_revision_with_form, r, a)
+    }),
+    ("get_merge_base", |r, a| run(commits::merge_base, r, a)),
+    ("list_commit_pull_requests", |r, a| {
+        run(commits::pull_requests, r, a)
+    }),
+    ("list_user_pull_requests", |r, a| {
+        run(pullrequests::list_for_user, r, a)
+    }),
+    ("list_workspace_webhooks", |r, a| {
+        run(hooks::list_workspace, r, a)
+    }),
+    ("create_workspace_webhook", |r, a| {
+        run(hooks::create_workspace, r, a)
+    }),
+    ("get_workspace_webhook", |r, a| {
+        run(hooks::get_workspace, r, a)
+    }),
+    ("update_workspace_webhook", |r, a| {
+        run(hooks::update_workspace, r, a)
+    }),
+    ("delete_workspace_webhook", |r, a| {
+        run(hooks::delete_workspace, r, a)
+    }),
+    ("list_webhook_subject_types", |r, a| {
+        run(hooks::subject_types, r, a)
+    }),
+    ("list_webhook_event_types", |r, a| {
+        run(hooks::event_types, r, a)
+    }),
+    ("list_commit_reports", |r, a| run(reports::list, r, a)),
+    ("create_or_update_commit_report", |r, a| {
+        run(reports::put, r, a)
+    }),
+    ("get_commit_report", |r, a| run(reports::get, r, a)),
+    ("delete_commit_report", |r, a| run(reports::delete, r, a)),
+    ("list_report_annotations", |r, a| {
+        run(reports::list_annotations, r, a)
+    }),
+    ("bulk_create_or_update_report_annotations", |r, a| {
+        run(reports::bulk_annotations, r, a)
+    }),
+    ("get_report_annotation", |r, a| {
+        run(reports::get_annotation, r, a)
+    }),
+    ("create_or_update_report_annotation", |r, a| {
+        run(reports::put_annotation, r, a)
+    }),
+    ("delete_report_annotation", |r, a| {
+        run(reports::delete_annotation, r, a)
+    }),
+    ("get_app_property", |r, a| run(properties::get_repo, r, a)),
+    ("update_app_property", |r, a| {
+        run(properties::put_repo, r, a)
+    }),
+    ("delete_app_property", |r, a| {
+        run(properties::delete_repo, r, a)
+    }),
+    ("get_commit_app_property", |r, a| {
+        run(properties::get_commit, r, a)
+    }),
+    ("update_commit_app_property", |r, a| {
+        run(properties::put_commit, r, a)
+    }),
+    ("delete_commit_app_property", |r, a| {
+        run(properties::delete_commit, r, a)
+    }),
+    ("get_pull_request_app_property", |r, a| {
+        run(properties::get_pull, r, a)
+    }),
+    ("update_pull_request_app_property", |r, a| {
+        run(properties::put_pull, r, a)
+    }),
+    ("delete_pull_request_app_property", |r, a| {
+        run(properties::delete_pull, r, a)
+    }),
+    ("get_user_app_property", |r, a| {
+        run(properties::get_user, r, a)
+    }),
+    ("update_user_app_property", |r, a| {
+        run(properties::put_user, r, a)
+    }),
+    ("delete_user_app_property", |r, a| {
+        run(properties::delete_user, r, a)
+    }),
+    ("list_user_permissions", |r, a| {
+        run(permissions::list_users, r, a)
+    }),
+    ("get_user_permission", |r, a| {
+        run(permissions::get_user, r, a)
+    }),
+    ("update_user_permission", |r, a| {
+        run(permissions::update_user, r, a)
+    }),
+    ("delete_user_permission", |r, a| {
+        run(permissions::delete_user, r, a)
+    }),
+    ("list_workspace_repository_permissions", |r, a| {
+        run(permissions::list_workspace_repositories, r, a)
+    }),
+    ("list_repository_permissions", |r, a| {
+        run(permissions::list_repository, r, a)
+    }),
+    ("list_current_user_repository_permissions", |r, a| {
+        run(permissions::list_mine, r, a)
+    }),
+    (
+        "list_current_user_workspace_repository_permissions",
+        |r, a| run(permissions::list_mine_in_workspace, r, a),
+    ),
+    ("list_accessible_workspaces", |r, a| {
+        run(permissions::list_workspaces, r, a)
+    }),
+    ("list_current_user_workspace_memberships", |r, a| {
+        run(permissions::list_my_workspaces, r, a)
+    }),
+    ("get_current_user_workspace_permission", |r, a| {
+        run(permissions::my_workspace_permission, r, a)
+    }),
+    ("list_current_user_emails", |r, a| {
+        run(permissions::list_emails, r, a)
+    }),
+    ("get_current_user_email", |r, a| {
+        run(permissions::get_email, r, a)
+    }),
+    ("list_pipeline_schedules", |r, a| {
+        run(pipeline_settings::list_schedules, r, a)
+    }),
+    ("create_pipeline_schedule", |r, a| {
+        run(pipeline_settings::create_schedule, r, a)
+    }),
+    ("get_pipeline_schedule", |r, a| {
+        run(pipeline_settings::get_schedule, r, a)
+    }),
+    ("update_pipeline_schedule", |r, a| {
+        run(pipeline_settings::update_schedule, r, a)
+    }),
+    ("delete_pipeline_schedule", |r, a| {
+        run(pipeline_settings::delete_schedule, r, a)
+    }),
+    ("list_pipeline_schedule_executions", |r, a| {
+        run(pipeline_settings::list_executions, r, a)
+    }),
+    ("list_pipeline_known_hosts", |r, a| {
+        run(pipeline_settings::list_known_hosts, r, a)
+    }),
+    ("create_pipeline_known_host", |r, a| {
+        run(pipeline_settings::create_known_host, r, a)
+    }),
+    ("get_pipeline_known_host", |r, a| {
+        run(pipeline_settings::get_known_host, r, a)
+    }),
+    ("update_pipeline_known_host", |r, a| {
+        run(pipeline_settings::update_known_host, r, a)
+    }),
+    ("delete_pipeline_known_host", |r, a| {
+        run(pipeline_settings::delete_known_host, r, a)
+    }),
+    ("get_pipeline_ssh_key_pair", |r, a| {
+        run(pipeline_settings::get_key_pair, r, a)
+    }),
+    ("update_pipeline_ssh_key_pair", |r, a| {
+        run(pipeline_settings::update_key_pair, r, a)
+    }),
+    ("delete_pipeline_ssh_key_pair", |r, a| {
+        run(pipeline_settings::delete_key_pair, r, a)
+    }),
+    ("update_pipeline_build_number", |r, a| {
+        run(pipeline_settings::update_build_number, r, a)
+    }),
+    ("list_deploy_keys", |r, a| run(keys::list_repo, r, a)),
+    ("create_deploy_key", |r, a| run(keys::create_repo, r, a)),
+    ("get_deploy_key", |r, a| run(keys::get_repo, r, a)),
+    ("update_deploy_key", |r, a| run(keys::update_repo, r, a)),
+    ("delete_deploy_key", |r, a| run(keys::delete_repo, r, a)),
+    ("list_project_deploy_keys", |r, a| {
+        run(keys::list_project, r, a)
+    }),
+    ("create_project_deploy_key", |r, a| {
+        run(keys::create_project, r, a)
+    }),
+    ("get_project_deploy_key", |r, a| {
+        run(keys::get_project, r, a)
+    }),
+    ("delete_project_deploy_key", |r, a| {
+        run(keys::delete_project, r, a)
+    }),
+    ("list_user_ssh_keys", |r, a| run(keys::list_user, r, a)),
+    ("create_user_ssh_key", |r, a| run(keys::create_user, r, a)),
+    ("get_user_ssh_key", |r, a| run(keys::get_user, r, a)),
+    ("update_user_ssh_key", |r, a| run(keys::update_user, r, a)),
+    ("delete_user_ssh_key", |r, a| run(keys::delete_user, r, a)),
+    ("delete_issue", |r, a| run(issues::delete, r, a)),
+    ("check_issue_vote", |r, a| run(issues::check_vote, r, a)),
+    ("vote_for_issue", |r, a| run(issues::vote, r, a)),
+    ("remove_issue_vote", |r, a| run(issues::unvote, r, a)),
+    ("check_issue_watch", |r, a| run(issues::check_watch, r, a)),
+    ("watch_issue", |r, a| run(issues::watch, r, a)),
+    ("unwatch_issue", |r, a| run(issues::unwatch, r, a)),
+    ("list_workspace_pipeline_variables", |r, a| {
+        run(variables::list_workspace, r, a)
+    }),
+    ("create_workspace_pipeline_variable", |r, a| {
+        run(variables::create_workspace, r, a)
+    }),
+    ("get_workspace_pipeline_variable", |r, a| {
+        run(variables::get_workspace, r, a)
+    }),
+    ("update_workspace_pipeline_variable", |r, a| {
+        run(variables::update_workspace, r, a)
+    }),
+    ("delete_workspace_pipeline_variable", |r, a| {
+        run(variables::delete_workspace, r, a)
+    }),
+    ("list_team_pipeline_variables", |r, a| {
+        run(variables::list_workspace, r, a)
+    }),
+    ("create_team_pipeline_variable", |r, a| {
+        run(variables::create_workspace, r, a)
+    }),
+    ("get_team_pipeline_variable", |r, a| {
+        run(variables::get_workspace, r, a)
+    }),
+    ("update_team_pipeline_variable", |r, a| {
+        run(variables::update_workspace, r, a)
+    }),
+    ("delete_team_pipeline_variable", |r, a| {
+        run(variables::delete_workspace, r, a)
+    }),
+    ("list_user_pipeline_variables", |r, a| {
+        run(variables::list_user, r, a)
+    }),
+    ("create_user_pipeline_variable", |r, a| {
+        run(variables::create_user, r, a)
+    }),
+    ("get_user_pipeline_variable", |r, a| {
+        run(variables::get_user, r, a)
+    }),
+    ("update_user_pipeline_variable", |r, a| {
+        run(variables::update_user, r, a)
+    }),
+    ("delete_user_pipeline_variable", |r, a| {
+        run(variables::delete_user, r, a)
+    }),
+    ("search_workspace_code", |r, a| run(search::search, r, a)),
+    ("search_team_code", |r, a| run(search::search, r, a)),
+    ("get_project_branching_model", |r, a| {
+        run(branching::get_project, r, a)
+    }),
+    ("get_project_branching_model_settings", |r, a| {
+        run(branching::get_project_settings, r, a)
+    }),
+    ("update_project_branching_model_settings", |r, a| {
+        run(branching::update_project_settings, r, a)
+    }),
+    ("get_settings_inheritance", |r, a| {
+        run(branching::get_inheritance, r, a)
+    }),
+    ("update_settings_inheritance", |r, a| {
+        run(branching::update_inheritance, r, a)
+    }),
+    ("list_issue_changes", |r, a| run(issues::list_changes, r, a)),
+    ("create_issue_change", |r, a| {
+        run(issues::create_change, r, a)
+    }),
+    ("get_issue_change", |r, a| run(issues::get_change, r, a)),
+    ("list_project_user_permissions", |r, a| {
+        run(permissions::list_project_users, r, a)
+    }),
+    ("get_project_user_permission", |r, a| {
+        run(permissions::get_project_user, r, a)
+    }),
+    ("update_project_user_permission", |r, a| {
+        run(permissions::update_project_user, r, a)
+    }),
+    ("delete_project_user_permission", |r, a| {
+        run(permissions::delete_project_user, r, a)
+    }),
+    ("list_public_repositories", |r, a| {
+        run(permissions::list_public, r, a)
+    }),
+    ("list_runners", |r, a| run(runners::list_repo, r, a)),
+    ("create_runner", |r, a| run(runners::create_repo, r, a)),
+    ("get_runner", |r, a| run(runners::get_repo, r, a)),
+    ("update_runner", |r, a| run(runners::update_repo, r, a)),
+    ("delete_runner", |r, a| run(runners::delete_repo, r, a)),
+    ("list_workspace_runners", |r, a| {
+        run(runners::list_workspace, r, a)
+    }),
+    ("create_workspace_runner", |r, a| {
+        run(runners::create_workspace, r, a)
+    }),
+    ("get_workspace_runner", |r, a| {
+        run(runners::get_workspace, r, a)
+    }),
+    ("update_workspace_runner", |r, a| {
+        run(runners::update_workspace, r, a)
+    }),
+    ("delete_workspace_runner", |r, a| {
+        run(runners::delete_workspace, r, a)
+    }),
+    ("list_pipeline_caches", |r, a| {
+        run(pipelines::list_caches, r, a)
+    }),
+    ("delete_pipeline_cache", |r, a| {
+        run(pipelines::delete_cache, r, a)
+    }),
+    ("delete_pipeline_caches", |r, a| {
+        run(pipelines::delete_caches, r, a)
+    }),
+    ("get_file_conflicts", |r, a| {
+        run(diffstat::file_conflicts, r, a)
+    }),
+    ("get_pull_request_file_conflicts", |r, a| {
+        run(diffstat::pull_request_conflicts, r, a)
+    }),
+    ("get_pull_request_merge_task_status", |r, a| {
+        run(pullrequests::merge_task_status, r, a)
+    }),
     ("list_webhooks", |r, a| run(hooks::list, r, a)),
     ("create_webhook", |r, a| run(hooks::create, r, a)),
     ("delete_webhook", |r, a| run(hooks::delete, r, a)),
@@ -161,8 +704,6 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("delete_download", |r, a| run(files::delete_download, r, a)),
     ("get_diff", |r, a| run(files::get_diff, r, a)),
     ("get_patch", |r, a| run(files::get_patch, r, a)),
-    ("list_pipeline_steps", |r, a| run(steps::list, r, a)),
-    ("get_pipeline_step", |r, a| run(steps::get, r, a)),
     ("get_pipeline_step_log", |r, a| run(steps::log, r, a)),
 ];
 
@@ -430,6 +971,36 @@ fn repo<'a>(store: &'a Store, params: &HashMap<String, String>) -> Result<&'a Re
     Ok(&store.repos[repo_index(store, params)?])
 }
 
+/// The project the path names (`workspace`, `project_key` as key or `{uuid}`): (index in
+/// `Store::workspaces`, index in its `projects`), or Bitbucket's 404.
+fn project_index(
+    store: &Store,
+    params: &HashMap<String, String>,
+) -> Result<(usize, usize), ApiError> {
+    let slug = workspace(store, params)?.slug.clone();
+    let ws = store
+        .workspaces
+        .iter()
+        .position(|w| w.slug == slug)
+        .unwrap_or_default();
+    let key = param(params, "project_key");
+    let at = store.workspaces[ws]
+        .projects
+        .iter()
+        .position(|p| crate::ids::same(&p.key, key) || crate::ids::same(&p.uuid, key))
+        .ok_or_else(|| ApiError::not_found(format_args!("Project {key}")))?;
+    Ok((ws, at))
+}
+
+/// The full hash of the commit the path names (`commit`, a hash or a prefix of at least 7
+/// digits), or Bitbucket's 404.
+fn commit_hash(repo: &Repo, params: &HashMap<String, String>) -> Result<String, ApiError> {
+    let hash = param(params, "commit");
+    repo.commit(hash)
+        .map(|c| c.hash.clone())
+        .ok_or_else(|| ApiError::not_found(format_args!("Commit {hash}")))
+}
+
 fn list_query(app: &App, uri: &Uri) -> ListQuery {
     ListQuery::new(&app.urls.web, uri)
 }
@@ -444,7 +1015,7 @@ fn numbered(app: &App, uri: &Uri, items: Vec<Value>) -> Answer {
 }
 
 /// Queues `event` with `payload` (which gets `actor` and `repository` added) for the hooks of
-/// repository `repo_index`.
+/// repository `repo_index` and of its workspace.
 pub(crate) fn emit(
     app: &App,
     store: &Store,
@@ -457,7 +1028,12 @@ pub(crate) fn emit(
     payload["actor"] = app.urls.user(&store.users[actor]);
     payload["repository"] = app.urls.repo(store, repo);
     app.webhooks.emit(&repo.hooks, &event, &payload);
+    if let Some(ws) = store.workspace(&repo.workspace) {
+        app.webhooks.emit(&ws.hooks, &event, &payload);
+    }
 }
+
+pub(crate) use restrictions::{after_push, check_push};
 
 /// Queues a `repo:push` with these `changes` (see `seed::push_change`).
 pub(crate) fn emit_push(

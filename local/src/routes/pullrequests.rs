@@ -10,14 +10,14 @@ use serde_json::{Value, json};
 
 use super::commits::COMMIT_CURSOR;
 use super::{
-    Answer, Caller, Params, Shared, body, created, emit, emit_push, list_query, numbered, ok,
-    param, repo, repo_index, text,
+    Answer, Caller, Params, Shared, body, created, emit, emit_push, list_query, no_content,
+    numbered, ok, param, repo, repo_index, text,
 };
 use crate::diff;
 use crate::errors::ApiError;
 use crate::paging::{self, Paging};
 use crate::seed::push_change;
-use crate::store::{Comment, Inline, PrState, PullRequest, Repo, Store};
+use crate::store::{Activity, Comment, Inline, PrState, PullRequest, Repo, Store};
 use crate::{App, clock};
 
 const STATES: &[&str] = &["OPEN", "MERGED", "DECLINED", "SUPERSEDED"];
@@ -95,12 +95,29 @@ pub(super) async fn create(
         return Err(ApiError::bad_request("There are no changes to be pulled"));
     }
     let reviewers = reviewers(&store, &request, caller.user)?;
+    // Bitbucket adds the default reviewers (the repository's and its project's) to every new
+    // pull request, except its author.
+    let mut reviewers = reviewers.unwrap_or_default();
+    for user in super::reviewers::effective(&store, index) {
+        if user != caller.user && !reviewers.contains(&user) {
+            reviewers.push(user);
+        }
+    }
     let now = clock::now();
+    let title = title.to_string();
+    let description = description(&request).unwrap_or_default().to_string();
     let repo = &mut store.repos[index];
     let pr = PullRequest {
         id: repo.next_pull_id(),
-        title: title.to_string(),
-        description: description(&request).unwrap_or_default().to_string(),
+        activity: vec![Activity::Update {
+            user: caller.user,
+            date: now.clone(),
+            state: PrState::Open,
+            title: title.clone(),
+            description: description.clone(),
+        }],
+        title,
+        description,
         state: PrState::Open,
         draft: request
             .get("draft")
@@ -115,9 +132,11 @@ pub(super) async fn create(
             .get("close_source_branch")
             .and_then(Value::as_bool)
             .unwrap_or(false),
-        reviewers: reviewers.unwrap_or_default(),
+        reviewers,
         participants: Vec::new(),
         comments: Vec::new(),
+        tasks: Vec::new(),
+        merge_task: None,
         merge_commit: None,
         closed_by: None,
         reason: String::new(),
@@ -188,6 +207,7 @@ pub(super) async fn update(
         }
     }
     pr.updated_on = clock::now();
+    record_update(pr, caller.user);
     respond_and_emit(
         &app,
         &store,
@@ -196,6 +216,17 @@ pub(super) async fn update(
         caller.user,
         EventKey::PullrequestUpdated,
     )
+}
+
+/// Adds an `update` entry for the pull request as it is now to its activity.
+fn record_update(pr: &mut PullRequest, user: usize) {
+    pr.activity.push(Activity::Update {
+        user,
+        date: pr.updated_on.clone(),
+        state: pr.state,
+        title: pr.title.clone(),
+        description: pr.description.clone(),
+    });
 }
 
 pub(super) async fn approve(
@@ -214,6 +245,69 @@ pub(super) async fn request_changes(
     review(&app, caller, &params, false)
 }
 
+pub(super) async fn unapprove(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+) -> Answer {
+    withdraw(&app, caller, &params, true)
+}
+
+pub(super) async fn remove_change_request(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+) -> Answer {
+    withdraw(&app, caller, &params, false)
+}
+
+/// Withdraws the caller's approval, or request for changes: `204`, or Bitbucket's 404 when
+/// there is none to withdraw.
+fn withdraw(app: &App, caller: Caller, params: &Params, approval: bool) -> Answer {
+    let mut store = app.store();
+    let index = repo_index(&store, params)?;
+    let at = pull(&store.repos[index], params)?;
+    let pr = &mut store.repos[index].pulls[at];
+    require_open(pr, if approval { "unapproved" } else { "reviewed" })?;
+    let now = clock::now();
+    let entry = pr.participants.iter_mut().find(|p| {
+        p.user == caller.user
+            && if approval {
+                p.approved
+            } else {
+                p.changes_requested
+            }
+    });
+    let Some(entry) = entry else {
+        return Err(ApiError::not_found(if approval {
+            "Approval"
+        } else {
+            "Change request"
+        }));
+    };
+    if approval {
+        entry.approved = false;
+    } else {
+        entry.changes_requested = false;
+    }
+    let repo = &store.repos[index];
+    let pr = &repo.pulls[at];
+    let (event, key) = if approval {
+        (EventKey::PullrequestUnapproved, "approval")
+    } else {
+        (
+            EventKey::PullrequestChangesRequestRemoved,
+            "changes_request",
+        )
+    };
+    let payload = json!({
+        "pullrequest": app.urls.pull(&store, repo, pr),
+        key: { "date": now, "user": app.urls.user(&store.users[caller.user]) },
+    });
+    emit(app, &store, index, caller.user, event, payload);
+    no_content()
+}
+
 /// Approves, or requests changes: answers the caller's participant entry.
 fn review(app: &App, caller: Caller, params: &Params, approve: bool) -> Answer {
     let mut store = app.store();
@@ -222,6 +316,17 @@ fn review(app: &App, caller: Caller, params: &Params, approve: bool) -> Answer {
     let pr = &mut store.repos[index].pulls[at];
     require_open(pr, if approve { "approved" } else { "reviewed" })?;
     let now = clock::now();
+    pr.activity.push(if approve {
+        Activity::Approval {
+            user: caller.user,
+            date: now.clone(),
+        }
+    } else {
+        Activity::ChangesRequested {
+            user: caller.user,
+            date: now.clone(),
+        }
+    });
     let participant = pr.participant(caller.user);
     participant.approved = approve;
     participant.changes_requested = !approve;
@@ -265,6 +370,7 @@ pub(super) async fn decline(
     pr.closed_by = Some(caller.user);
     pr.reason = text(&request, "/message").unwrap_or_default().to_string();
     freeze(pr, source, destination);
+    record_update(pr, caller.user);
     respond_and_emit(
         &app,
         &store,
@@ -275,12 +381,17 @@ pub(super) async fn decline(
     )
 }
 
+/// Merges the pull request. With `async=true` it answers `202 Accepted` with the
+/// `Location` of the merge's task status (`get_pull_request_merge_task_status`), as Bitbucket
+/// does for merges it runs in the background; the merge itself is done at once.
 pub(super) async fn merge(
     State(app): State<Shared>,
     Extension(caller): Extension<Caller>,
     params: Params,
+    uri: Uri,
     bytes: Bytes,
 ) -> Answer {
+    let background = list_query(&app, &uri).get("async") == Some("true");
     let request = body(&bytes)?;
     let mut store = app.store();
     let index = repo_index(&store, &params)?;
@@ -296,6 +407,8 @@ pub(super) async fn merge(
             "The source or destination branch of this pull request no longer exists",
         ));
     };
+    super::restrictions::check_merge(&store, index, &pr, &source_head, caller.user)?;
+    let repo = &store.repos[index];
     let strategy = text(&request, "/merge_strategy").unwrap_or("merge_commit");
     let message = text(&request, "/message").map(str::to_string);
     let merged = match strategy {
@@ -363,6 +476,7 @@ pub(super) async fn merge(
     live.closed_by = Some(caller.user);
     live.close_source_branch = close_source;
     freeze(live, Some(source_head), Some(destination_head));
+    record_update(live, caller.user);
     // The push of the merge commit, then the pull request's own event.
     let changes = changes
         .into_iter()
@@ -378,14 +492,51 @@ pub(super) async fn merge(
         })
         .collect();
     emit_push(&app, &store, index, caller.user, changes);
-    respond_and_emit(
+    let answer = respond_and_emit(
         &app,
         &store,
         index,
         at,
         caller.user,
         EventKey::PullrequestFulfilled,
-    )
+    )?;
+    if !background {
+        return Ok(answer);
+    }
+    let task = crate::ids::uuid();
+    let repo = &mut store.repos[index];
+    repo.pulls[at].merge_task = Some(task.clone());
+    let location = format!(
+        "{}/pullrequests/{}/merge/task-status/{}",
+        app.urls.repo_api(repo),
+        repo.pulls[at].id,
+        crate::render::escape(&task)
+    );
+    let mut response = StatusCode::ACCEPTED.into_response();
+    if let Ok(value) = header::HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// `GET .../merge/task-status/{task_id}`: the background merge's state; merges here finish at
+/// once, so it is `SUCCESS` with the merged pull request.
+pub(super) async fn merge_task_status(State(app): State<Shared>, params: Params) -> Answer {
+    let store = app.store();
+    let repo = repo(&store, &params)?;
+    let pr = &repo.pulls[pull(repo, &params)?];
+    let task = param(&params, "task_id");
+    if !pr
+        .merge_task
+        .as_deref()
+        .is_some_and(|t| crate::ids::same_uuid(t, task))
+    {
+        return Err(ApiError::not_found(format_args!("Merge task {task}")));
+    }
+    ok(json!({
+        "task_status": "SUCCESS",
+        "merge_result": app.urls.pull(&store, repo, pr),
+    }))
 }
 
 pub(super) async fn list_comments(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
@@ -441,14 +592,19 @@ pub(super) async fn create_comment(
                 .field("parent", "no such comment on this pull request"),
         );
     }
+    let now = clock::now();
     pr.comments.push(Comment {
         id: comment_id,
         raw: raw.to_string(),
         user: caller.user,
         parent,
         inline,
-        created_on: clock::now(),
+        created_on: now.clone(),
+        updated_on: now,
+        deleted: false,
+        resolution: None,
     });
+    pr.activity.push(Activity::Comment(comment_id));
     pr.participant(caller.user);
     repo.next_comment_id += 1;
     let repo = &store.repos[index];
@@ -505,7 +661,7 @@ fn description(request: &Value) -> Option<&str> {
 }
 
 /// Where in `repo.pulls` the pull request the path names is.
-fn pull(repo: &Repo, params: &Params) -> Result<usize, ApiError> {
+pub(super) fn pull(repo: &Repo, params: &Params) -> Result<usize, ApiError> {
     let id = param(params, "pull_request_id");
     id.parse::<u64>()
         .ok()
@@ -513,7 +669,7 @@ fn pull(repo: &Repo, params: &Params) -> Result<usize, ApiError> {
         .ok_or_else(|| ApiError::not_found(format_args!("Pull request {id}")))
 }
 
-fn require_open(pr: &PullRequest, action: &str) -> Result<(), ApiError> {
+pub(super) fn require_open(pr: &PullRequest, action: &str) -> Result<(), ApiError> {
     if pr.state == PrState::Open {
         return Ok(());
     }
@@ -603,4 +759,40 @@ fn respond_and_emit(
     let payload = json!({ "pullrequest": value });
     emit(app, store, index, actor, event, payload);
     ok(value)
+}
+
+/// `GET /workspaces/{workspace}/pullrequests/{selected_user}`: the pull requests the account
+/// authored in the workspace's repositories (open ones unless `state` says otherwise), newest
+/// first.
+pub(super) async fn list_for_user(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
+    let query = list_query(&app, &uri);
+    let store = app.store();
+    let ws = super::workspace(&store, &params)?.slug.clone();
+    let id = param(&params, "selected_user");
+    let user = store
+        .user_index(id)
+        .ok_or_else(|| ApiError::not_found(format_args!("User {id}")))?;
+    let mut states = query.all("state");
+    if let Some(bad) = states.iter().find(|s| !STATES.contains(s)) {
+        return Err(ApiError::bad_request(format!(
+            "Invalid state: {bad} (one of OPEN, MERGED, DECLINED, SUPERSEDED)"
+        )));
+    }
+    if states.is_empty() {
+        states.push("OPEN");
+    }
+    let mut found: Vec<(&str, Value)> = store
+        .repos
+        .iter()
+        .filter(|r| r.workspace == ws)
+        .flat_map(|repo| {
+            repo.pulls
+                .iter()
+                .filter(|pr| pr.author == user && states.contains(&pr.state.as_str()))
+                .map(|pr| (pr.created_on.as_str(), app.urls.pull(&store, repo, pr)))
+        })
+        .collect();
+    found.sort_by(|a, b| b.0.cmp(a.0));
+    let items = found.into_iter().map(|(_, v)| v).collect();
+    ok(paging::page(items, &query, Paging::Numbered)?)
 }

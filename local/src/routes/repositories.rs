@@ -183,3 +183,152 @@ fn validate_slug(slug: &str) -> Result<(), ApiError> {
         )
     }
 }
+
+/// Deletes the repository and everything in it: `204`.
+pub(super) async fn delete(State(app): State<Shared>, params: Params) -> Answer {
+    let mut store = app.store();
+    let index = super::repo_index(&store, &params)?;
+    let removed = store.repos.remove(index);
+    let owner = crate::store::KeyOwner::Repo(removed.uuid.clone());
+    store.keys.retain(|k| k.owner != owner);
+    // Forks stay, no longer pointing at a parent that is gone.
+    for repo in &mut store.repos {
+        if repo
+            .parent
+            .as_ref()
+            .is_some_and(|(_, _, uuid)| *uuid == removed.uuid)
+        {
+            repo.parent = None;
+        }
+    }
+    super::no_content()
+}
+
+/// Forks the repository: a copy of its commits, branches and tags in `workspace.slug` (the
+/// same workspace unless set) named `name` (the same name unless set), with `parent` pointing
+/// back. Hooks of the original get `repo:fork`.
+pub(super) async fn fork(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+    bytes: Bytes,
+) -> Answer {
+    let request = body(&bytes)?;
+    let mut store = app.store();
+    let index = super::repo_index(&store, &params)?;
+    let source = &store.repos[index];
+    let is_private = request
+        .get("is_private")
+        .and_then(Value::as_bool)
+        .unwrap_or(source.is_private);
+    match source.fork_policy.as_str() {
+        "no_forks" => {
+            return Err(ApiError::bad_request(
+                "Forking is disabled for this repository (fork_policy: no_forks)",
+            ));
+        }
+        "no_public_forks" if !is_private => {
+            return Err(ApiError::bad_request(
+                "This repository allows private forks only (fork_policy: no_public_forks)",
+            )
+            .field("is_private", "a fork of this repository must be private"));
+        }
+        _ => {}
+    }
+    let workspace = text(&request, "/workspace/slug")
+        .unwrap_or(&source.workspace)
+        .to_string();
+    let name = text(&request, "/name").unwrap_or(&source.slug).to_string();
+    let slug = name.to_ascii_lowercase().replace(' ', "-");
+    validate_slug(&slug)?;
+    if store.workspace(&workspace).is_none() {
+        return Err(
+            ApiError::bad_request(format!("Workspace {workspace} not found"))
+                .field("workspace", "no such workspace"),
+        );
+    }
+    if store.repo(&workspace, &slug).is_some() {
+        return Err(ApiError::bad_request(
+            "Repository with this Slug and Owner already exists.",
+        ));
+    }
+    let source = &store.repos[index];
+    let parent = (
+        source.workspace.clone(),
+        source.slug.clone(),
+        source.uuid.clone(),
+    );
+    let (commits, commit_seq, branches, tags, mainbranch, description, language) = (
+        source.commits.clone(),
+        source.commit_seq,
+        source.branches.clone(),
+        source.tags.clone(),
+        source.mainbranch.clone(),
+        source.description.clone(),
+        source.language.clone(),
+    );
+    let fork = store
+        .create_repo(&workspace, &slug, None)
+        .map_err(ApiError::bad_request)?;
+    fork.commits = commits;
+    fork.commit_seq = commit_seq;
+    fork.branches = branches;
+    fork.tags = tags;
+    fork.mainbranch = mainbranch;
+    fork.description = description;
+    fork.language = language;
+    fork.parent = Some(parent);
+    fork.name = name;
+    fork.is_private = is_private;
+    fork.watchers = vec![caller.user];
+    if let Some(description) = text(&request, "/description") {
+        fork.description = description.to_string();
+    }
+    let value = app
+        .urls
+        .repo(&store, store.repos.last().expect("just created"));
+    emit(
+        &app,
+        &store,
+        index,
+        caller.user,
+        EventKey::RepoFork,
+        json!({ "fork": value }),
+    );
+    let mut response = (StatusCode::CREATED, axum::Json(value.clone())).into_response();
+    if let Some(location) = text(&value, "/links/self/href")
+        .and_then(|href| axum::http::HeaderValue::from_str(href).ok())
+    {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+pub(super) async fn list_forks(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
+    let store = app.store();
+    let source = repo(&store, &params)?;
+    let items = store
+        .repos
+        .iter()
+        .filter(|r| {
+            r.parent
+                .as_ref()
+                .is_some_and(|(_, _, uuid)| *uuid == source.uuid)
+        })
+        .map(|r| app.urls.repo(&store, r))
+        .collect();
+    numbered(&app, &uri, items)
+}
+
+pub(super) async fn list_watchers(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
+    let store = app.store();
+    let repo = repo(&store, &params)?;
+    let items = repo
+        .watchers
+        .iter()
+        .map(|u| app.urls.user(&store.users[*u]))
+        .collect();
+    numbered(&app, &uri, items)
+}
