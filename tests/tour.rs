@@ -25,7 +25,7 @@ async fn the_local_tour_walks_every_step() {
         "✓ policy: review-bot may not merge_pull_request; refused before sending",
         "✓ merged #1 into main: merge commit ",
         "✓ read src/greeting.rs at main: 3 lines, `pub fn greet(name: &str) -> String`",
-        "✓ pipeline #1 on main: tailed its log as it ran (5 lines in 2 pieces, \"Build finished: SUCCESSFUL\"), COMPLETED (SUCCESSFUL)",
+        "✓ pipeline #1 on main: tailed step Test's log as it ran (5 lines in 2 pieces, \"Build finished: SUCCESSFUL\"), COMPLETED (SUCCESSFUL)",
         "✓ received 4 webhooks, signatures verified: pullrequest:created, pullrequest:comment_created, pullrequest:approved, pullrequest:fulfilled",
         "✓ scopes this tour needed: account, pipeline, pullrequest:write, webhook (an API token needs 9 granular scopes)",
     ];

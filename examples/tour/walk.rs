@@ -81,10 +81,16 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
         "api",
         "feature/greeting",
         "Add a greeting endpoint",
-        &[(
-            "src/greeting.rs",
-            "pub fn greet(name: &str) -> String {\n    format!(\"Hello, {name}!\")\n}\n",
-        )],
+        &[
+            (
+                "src/greeting.rs",
+                "pub fn greet(name: &str) -> String {\n    format!(\"Hello, {name}!\")\n}\n",
+            ),
+            (
+                "bitbucket-pipelines.yml",
+                "pipelines:\n  default:\n    - step:\n        name: Build\n        script:\n          - cargo build\n    - step:\n        name: Test\n        script:\n          - cargo test\n",
+            ),
+        ],
     );
     let grace = bb.add_account("grace", "Grace Hopper");
     writeln!(
@@ -289,7 +295,7 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
         })
         .send()
         .await?;
-    // Follow the step's log while it runs: each piece is the text written since the last.
+    // Follow the Test step's log while it runs: each piece is the text written since the last.
     let uuid = pipeline.uuid.clone().unwrap_or_default();
     let steps = api
         .list_pipeline_steps()
@@ -300,8 +306,10 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
         .values
         .unwrap_or_default()
         .into_iter()
-        .find_map(|s| s.uuid)
-        .ok_or("the pipeline has no step")?;
+        // The document's `pipeline_step` has no `name`; Bitbucket sends one, kept in `extra`.
+        .find(|s| s.extra.get("name").and_then(|n| n.as_str()) == Some("Test"))
+        .and_then(|s| s.uuid)
+        .ok_or("the pipeline has no Test step")?;
     let mut log = api
         .tail_pipeline_step_log(&uuid, &step)
         .interval(Duration::from_millis(20))
@@ -315,7 +323,7 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
     let done = api.get_pipeline().pipeline_uuid(&uuid).send().await?;
     writeln!(
         out,
-        "✓ pipeline #{} on main: tailed its log as it ran ({} lines in {pieces} pieces, \"{last}\"), {}",
+        "✓ pipeline #{} on main: tailed step Test's log as it ran ({} lines in {pieces} pieces, \"{last}\"), {}",
         pipeline.build_number.unwrap_or_default(),
         text.lines().count(),
         state_name(&done)
