@@ -4,6 +4,7 @@
 #![allow(dead_code)] // Each test crate uses part of it.
 
 pub mod capture;
+pub mod list_server;
 
 use std::time::Duration;
 

@@ -8,25 +8,15 @@
 //! error mapping (the tests cover the 38 operations there were before issue 11; item 5 of
 //! that issue covers the rest).
 
-mod support;
-#[path = "operations/wire.rs"]
 mod wire;
 
-#[path = "operations/answers.rs"]
 mod answers;
-#[path = "operations/branches_and_commits.rs"]
 mod branches_and_commits;
-#[path = "operations/issues.rs"]
 mod issues;
-#[path = "operations/pipelines.rs"]
 mod pipelines;
-#[path = "operations/pull_requests.rs"]
 mod pull_requests;
-#[path = "operations/repositories.rs"]
 mod repositories;
-#[path = "operations/webhooks.rs"]
 mod webhooks;
-#[path = "operations/workspaces_and_users.rs"]
 mod workspaces_and_users;
 
 /// The test sources, searched for each operation's test.

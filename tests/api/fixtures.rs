@@ -11,13 +11,13 @@
 //! The manifest is read from `$BITBUCKET_FIXTURES` when set, else from
 //! `../shared/fixtures/real/` beside the checkout when it exists (where more real bodies are
 //! dropped), else from the committed copy in `tests/fixtures/real/`. Webhook rows are the
-//! webhook tests' (`tests/webhooks.rs`).
+//! webhook tests' (`tests/api/webhooks.rs`).
 //!
 //! A field whose value does not fit its declared type is kept in `extra` rather than failing
 //! the answer (and logged): users never lose an answer to one wrong field. Here it is a
 //! failure all the same, so that every such defect of the document gets its patch.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 
@@ -141,7 +141,7 @@ fn check_every_response() -> Vec<String> {
             continue;
         };
         if kind != "response" {
-            continue; // webhook deliveries: tests/webhooks.rs
+            continue; // webhook deliveries: tests/api/webhooks.rs
         }
         let text = match std::fs::read_to_string(dir.join(file)) {
             Ok(text) => text,
