@@ -26,7 +26,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use support::capture::Capture;
-use support::{differences, fixture};
+use support::{differences, fixture, same_json};
 
 /// Decodes `body` as `T`, encodes it again, and says what was lost or changed.
 fn round_trip<T: DeserializeOwned + Serialize>(body: &Value) -> Result<(), String> {
@@ -34,7 +34,7 @@ fn round_trip<T: DeserializeOwned + Serialize>(body: &Value) -> Result<(), Strin
         .map_err(|e| format!("does not decode as {}: {e}", std::any::type_name::<T>()))?;
     let encoded = serde_json::to_value(&decoded).expect("types encode");
     let (expected, got) = (without_vacuous(body.clone()), without_vacuous(encoded));
-    if same(&expected, &got) {
+    if same_json(&expected, &got) {
         return Ok(());
     }
     Err(format!(
@@ -253,20 +253,6 @@ fn without_vacuous(value: Value) -> Value {
         ),
         Value::Array(items) => Value::Array(items.into_iter().map(without_vacuous).collect()),
         other => other,
-    }
-}
-
-/// Equal, numbers compared by value (`1` and `1.0` are the same number).
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
     }
 }
 

@@ -7,6 +7,7 @@
 //!
 //! `cargo test --test api MODULE::` runs one module; `.ci/contract.sh` runs `contract::`.
 
+mod cases;
 mod support;
 
 mod audit_events;

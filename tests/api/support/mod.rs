@@ -79,6 +79,22 @@ pub fn without_nulls(value: Value) -> Value {
     }
 }
 
+/// Whether two JSON values are equal, numbers by value (`3` and `3.0` alike).
+pub fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
 /// Where `got` differs from `expected`, one line per difference.
 pub fn differences(expected: &Value, got: &Value) -> Vec<String> {
     let mut out = Vec::new();
