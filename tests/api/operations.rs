@@ -49,5 +49,8 @@ fn hand_written_tests_are_operations() {
             "the wire test of `{name}` does not check its error mapping (`rejects(\"{name}\", ..)`)"
         );
     }
-    assert!(tested.len() >= 38, "hand-written wire tests were lost: {tested:?}");
+    assert!(
+        tested.len() >= 38,
+        "hand-written wire tests were lost: {tested:?}"
+    );
 }

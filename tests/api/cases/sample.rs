@@ -125,6 +125,14 @@ fn string(schema: &Value, name: &str) -> String {
     if let Some(value) = string_named(name) {
         return value.into();
     }
+    // The crate's copy of the document drops `format`s (Bitbucket does not keep to them), so
+    // links and times are told by their names, as the official document formats them.
+    if name == "href" || name == "link" || name == "uri" || name.ends_with("url") {
+        return "https://bitbucket.example/acme-corp/billing-service".into();
+    }
+    if name.ends_with("_on") || name == "date" || name == "last_used" {
+        return "2024-05-14T09:30:00.123456+00:00".into();
+    }
     format!("{name} text")
 }
 
@@ -142,6 +150,8 @@ pub fn string_named(name: &str) -> Option<&'static str> {
             "7b9e1f0c2d3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c"
         }
         "spec" | "revspec" => "feature/login-form..main",
+        "include" => "feature/login-form",
+        "exclude" => "main",
         // A file path: slashes and a space.
         "path" => "src/auth/login form.rs",
         "filename" => "release notes.txt",
