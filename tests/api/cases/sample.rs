@@ -101,12 +101,10 @@ impl<'a> Schemas<'a> {
         }
         let map_of = &schema["additionalProperties"];
         if object.is_empty()
-            && map_of.is_object()
             && map_of.as_object().is_some_and(|m| !m.is_empty())
+            && let Some(value) = self.value(map_of, "entry", seen)
         {
-            if let Some(value) = self.value(map_of, "entry", seen) {
-                object.insert("entry-key".into(), value);
-            }
+            object.insert("entry-key".into(), value);
         }
         (!object.is_empty()).then_some(Value::Object(object))
     }
