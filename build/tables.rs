@@ -237,11 +237,7 @@ fn handle_attrs(op: &Operation) -> Vec<syn::Attribute> {
 pub fn json_answers(ops: &[&Operation], generated: &Generated) -> Result<String, String> {
     let mut rows = String::new();
     for op in ops {
-        let rewritten = generated
-            .operations
-            .iter()
-            .find(|r| r.name == op.name)
-            .ok_or_else(|| format!("`{}` was not generated", op.name))?;
+        let rewritten = generated.operation(&op.name)?;
         let (answer, envelope): (Option<syn::Type>, Option<&Envelope>) = match op.answer {
             Answer::Json => (rewritten.json.clone(), rewritten.envelope.as_ref()),
             Answer::Bytes => match &op.json_component {
@@ -300,11 +296,7 @@ pub fn json_answers(ops: &[&Operation], generated: &Generated) -> Result<String,
 pub fn operation_calls(ops: &[&Operation], generated: &Generated) -> Result<String, String> {
     let mut rows = String::new();
     for op in ops {
-        let rewritten = generated
-            .operations
-            .iter()
-            .find(|r| r.name == op.name)
-            .ok_or_else(|| format!("`{}` was not generated", op.name))?;
+        let rewritten = generated.operation(&op.name)?;
         let kind = match op.answer {
             Answer::Json if op.accepted_without_body => "completion",
             Answer::Json => "json",

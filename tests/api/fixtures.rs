@@ -26,14 +26,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use support::capture::Capture;
-use support::{differences, fixture, same_json};
+use support::{differences, fixture, same_json, without_empty};
 
 /// Decodes `body` as `T`, encodes it again, and says what was lost or changed.
 fn round_trip<T: DeserializeOwned + Serialize>(body: &Value) -> Result<(), String> {
     let decoded: T = serde_json::from_value(body.clone())
         .map_err(|e| format!("does not decode as {}: {e}", std::any::type_name::<T>()))?;
     let encoded = serde_json::to_value(&decoded).expect("types encode");
-    let (expected, got) = (without_vacuous(body.clone()), without_vacuous(encoded));
+    let (expected, got) = (without_empty(body.clone()), without_empty(encoded));
     if same_json(&expected, &got) {
         return Ok(());
     }
@@ -231,29 +231,6 @@ fn manifest_sources_are_read_as_written() {
         Some(Source::Error)
     );
     assert_eq!(source("issue:created"), None);
-}
-
-/// The value without `null`, `[]` and `{}` members (and without objects and lists that hold
-/// nothing else): what an `Option` field cannot tell apart from an absent one.
-fn without_vacuous(value: Value) -> Value {
-    fn vacuous(value: &Value) -> bool {
-        match value {
-            Value::Null => true,
-            Value::Array(items) => items.is_empty(),
-            Value::Object(map) => map.is_empty(),
-            _ => false,
-        }
-    }
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, without_vacuous(v)))
-                .filter(|(_, v)| !vacuous(v))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(without_vacuous).collect()),
-        other => other,
-    }
 }
 
 /// Decodes the committed fixture `name` as `T`, checking the round trip.
