@@ -289,6 +289,7 @@ pub const OVERLAY_SCHEMAS: &[&str] = &[
     "PullRequestComment",
     "Repository",
     "WebhookSubscription",
+    "Workspace",
 ];
 
 /// The document as progenitor should generate it:

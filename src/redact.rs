@@ -89,6 +89,8 @@ impl<T: JsonDebug + Presence + ?Sized> fmt::Debug for Json<'_, T> {
     }
 }
 
+// Only some API features have types with a `secured` flag (pipeline and deployment variables).
+#[cfg_attr(not(feature = "full"), allow(dead_code))]
 /// The `value` of a type that has a `secured` flag: `[redacted]` unless the flag is
 /// explicitly `false`.
 pub(crate) struct Secured<'a, S: ?Sized, T: ?Sized> {
@@ -96,6 +98,8 @@ pub(crate) struct Secured<'a, S: ?Sized, T: ?Sized> {
     value: Field<'a, T>,
 }
 
+// Only some API features have types with a `secured` flag (pipeline and deployment variables).
+#[cfg_attr(not(feature = "full"), allow(dead_code))]
 /// See [`Secured`].
 pub(crate) fn secured<'a, S: ?Sized, T: ?Sized>(
     secured: &'a S,
@@ -161,6 +165,8 @@ impl Presence for Value {}
 impl Presence for Map<String, Value> {}
 impl Presence for std::collections::HashMap<String, String> {}
 
+// Only some API features have types with a `secured` flag (pipeline and deployment variables).
+#[cfg_attr(not(feature = "full"), allow(dead_code))]
 /// A flag that says whether a value is a secret.
 pub(crate) trait Flag {
     /// Whether it explicitly says "not secret".
