@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::support::real_fixtures_dir;
-use sample::{Schemas, string_named};
+use sample::{Schemas, path_string};
 
 /// The document the crate is generated from.
 pub fn document() -> &'static Value {
@@ -112,16 +112,7 @@ impl Case {
             };
             let schema = &param["schema"];
             let value = match (location, schema["type"].as_str()) {
-                (In::Path, Some("string")) if schema["enum"].is_null() => {
-                    json!(string_named(name).map_or_else(
-                        // An id that the document types a string (`issue_id` of attachments).
-                        || match schemas.sample(&json!({"type": "integer"}), name) {
-                            Value::Number(n) if name.ends_with("_id") => n.to_string(),
-                            _ => format!("{name}-1"),
-                        },
-                        str::to_string
-                    ))
-                }
+                (In::Path, Some("string")) if schema["enum"].is_null() => json!(path_string(name)),
                 _ => schemas.sample(schema, name),
             };
             // An operation's own parameter replaces its path's of the same name.

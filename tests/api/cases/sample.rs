@@ -138,7 +138,7 @@ fn string(schema: &Value, name: &str) -> String {
 pub const UUID: &str = "{3fa85f64-5717-4562-b3fc-2c963f66afa6}";
 
 /// What a parameter or property of this name holds in real requests.
-pub fn string_named(name: &str) -> Option<&'static str> {
+fn string_named(name: &str) -> Option<&'static str> {
     Some(match name {
         "workspace" => "acme-corp",
         "repo_slug" | "repo_name" => "billing-service",
@@ -176,6 +176,16 @@ pub fn string_named(name: &str) -> Option<&'static str> {
         _ if name.ends_with("_uuid") || name == "uid" => UUID,
         _ => return None,
     })
+}
+
+/// A string path parameter `name`: what it holds in real requests, the digits of an id that
+/// the document types a string (`issue_id` of attachments), or `{name}-1`.
+pub fn path_string(name: &str) -> String {
+    match string_named(name) {
+        Some(value) => value.into(),
+        None if name.ends_with("_id") => integer(name).to_string(),
+        None => format!("{name}-1"),
+    }
 }
 
 /// An integer for the parameter or property `name`.
