@@ -7,6 +7,8 @@
 //!   sent (only `null`, `[]` and `{}` may vanish): a real recorded answer from the fixtures'
 //!   MANIFEST.tsv where there is one, else one made from the answer's schema; text and bytes
 //!   come back byte for byte, and an answer without a body as `()`;
+//! - that the dynamic API (`client.operation(..)`, which the MCP gateway calls) sends the same
+//!   request for the same parameters and hands the answer back as sent;
 //! - that Bitbucket's error body under a 404 comes back as `Error::Api` naming the operation.
 //!
 //! The hand-written tests beside this module check chosen operations more closely (typed
