@@ -114,6 +114,10 @@ fn run() -> Result<(), String> {
         &out.join("answers.rs"),
         &tables::json_answers(&enabled, &generated)?,
     )?;
+    write_text(
+        &out.join("calls.rs"),
+        &tables::operation_calls(&enabled, &generated)?,
+    )?;
     Ok(())
 }
 

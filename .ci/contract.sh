@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Contract tests: every operation's request, as the crate builds it, checked against Atlassian's
-# official document by Stoplight Prism (a validator nobody here wrote). See tests/contract.rs.
+# official document by Stoplight Prism (a validator nobody here wrote). See tests/api/contract.rs.
 #
 #   .ci/contract.sh PATH-TO-OFFICIAL-DOCUMENT [TEST-ARGS...]
 #
@@ -8,7 +8,8 @@
 #
 # Installs the pinned Prism (.ci/prism/package-lock.json) into .ci/prism/node_modules, serves
 # the document with `/2.0` in front of its paths on a free loopback port, waits until Prism
-# says it is listening, runs `cargo test --test contract`, and stops Prism by its pid.
+# says it is listening, runs `cargo test --workspace --features axum --test api contract::`,
+# and stops Prism by its pid.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/lib.sh
@@ -61,7 +62,10 @@ echo "Prism $pinned is listening on 127.0.0.1:$port (started in $((SECONDS - sta
 # In the background so that a signal stops Prism at once (bash runs traps only between
 # foreground commands); the tests then fail fast on the closed port.
 status=0
-BITBUCKET_CONTRACT_URL="http://127.0.0.1:$port/2.0" cargo test --test contract -- "$@" &
+# With the features of the README's test command (`.ci/run` has built that test binary already;
+# `-p bitbucket-cloud` alone would leave out the MCP gateway's `openapi` and rebuild the crate).
+BITBUCKET_CONTRACT_URL="http://127.0.0.1:$port/2.0" \
+  cargo test --workspace --features axum --test api contract:: -- "$@" &
 wait $! || status=$?
 if [ "$status" -ne 0 ]; then
   echo "Prism's log of the run: $log" >&2

@@ -8,7 +8,7 @@
 //! The physical limit of a way is the time of its round trips that cannot overlap: the first
 //! page, then `ceil(remaining pages / concurrency)` rounds.
 
-#[path = "../tests/support/list_server.rs"]
+#[path = "../tests/api/support/list_server.rs"]
 mod list_server;
 
 use std::time::{Duration, Instant};

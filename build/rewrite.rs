@@ -44,6 +44,14 @@ pub struct Generated {
 }
 
 impl Generated {
+    /// What the builder of the operation `name` became.
+    pub fn operation(&self, name: &str) -> Result<&Rewritten, String> {
+        self.operations
+            .iter()
+            .find(|r| r.name == name)
+            .ok_or_else(|| format!("`{name}` was not generated"))
+    }
+
     /// The envelopes of the paginated operations, once each.
     pub fn envelopes(&self) -> Vec<Envelope> {
         let mut out: Vec<Envelope> = Vec::new();

@@ -8,7 +8,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::visit_mut::VisitMut;
 
-use crate::rewrite::{Envelope, Generated};
+use crate::rewrite::{Envelope, Generated, generic_arg};
 use crate::spec::{Answer, Operation, upper_camel};
 
 fn file(tokens: TokenStream) -> syn::File {
@@ -237,11 +237,7 @@ fn handle_attrs(op: &Operation) -> Vec<syn::Attribute> {
 pub fn json_answers(ops: &[&Operation], generated: &Generated) -> Result<String, String> {
     let mut rows = String::new();
     for op in ops {
-        let rewritten = generated
-            .operations
-            .iter()
-            .find(|r| r.name == op.name)
-            .ok_or_else(|| format!("`{}` was not generated", op.name))?;
+        let rewritten = generated.operation(&op.name)?;
         let (answer, envelope): (Option<syn::Type>, Option<&Envelope>) = match op.answer {
             Answer::Json => (rewritten.json.clone(), rewritten.envelope.as_ref()),
             Answer::Bytes => match &op.json_component {
@@ -283,6 +279,54 @@ pub fn json_answers(ops: &[&Operation], generated: &Generated) -> Result<String,
          tests; not part\n/// of the API.\n#[doc(hidden)]\n#[macro_export]\nmacro_rules! \
          __json_answers {{\n    ($callback:ident) => {{\n        $callback! {{\n{rows}        }}\n    \
          }};\n}}\n"
+    ))
+}
+
+/// `calls.rs`: `__operation_calls!`, a macro that hands its callback, for every generated
+/// operation, its name, what `send()` returns (`json`, `completion` for a JSON answer that may
+/// come later, `text`, `bytes`, `empty`) with the JSON type where there is one, and each of its
+/// builder's setters with the type it takes (`Option` removed):
+///
+/// ```text
+/// get_branch json [$crate::types::Branch] [workspace: ::std::string::String, ...];
+/// ```
+///
+/// The wire and contract tests call every operation through its typed builder with values
+/// made from the document, without a call written by hand per operation.
+pub fn operation_calls(ops: &[&Operation], generated: &Generated) -> Result<String, String> {
+    let mut rows = String::new();
+    for op in ops {
+        let rewritten = generated.operation(&op.name)?;
+        let kind = match op.answer {
+            Answer::Json if op.accepted_without_body => "completion",
+            Answer::Json => "json",
+            Answer::Text => "text",
+            Answer::Bytes => "bytes",
+            Answer::Empty => "empty",
+        };
+        let json = match (&rewritten.json, op.answer) {
+            (Some(ty), Answer::Json) => crate_path(ty.clone()),
+            _ => String::new(),
+        };
+        let params: Vec<String> = rewritten
+            .params
+            .iter()
+            .map(|(name, ty)| {
+                let ty = generic_arg(ty, "Option").unwrap_or_else(|| ty.clone());
+                format!("{name}: {}", crate_path(ty))
+            })
+            .collect();
+        rows += &format!(
+            "            {} {kind} [{json}] [{}];\n",
+            op.name,
+            params.join(", ")
+        );
+    }
+    Ok(format!(
+        "/// For every generated operation: its name, what `send()` returns, and its builder's \
+         setters\n/// with their types. For the crate's own wire and contract tests; not part of \
+         the API.\n#[doc(hidden)]\n#[macro_export]\nmacro_rules! __operation_calls {{\n    \
+         ($callback:ident) => {{\n        $callback! {{\n{rows}        }}\n    }};\n}}\n"
     ))
 }
 

@@ -1,5 +1,5 @@
 //! The tour's steps, shared by `examples/tour/main.rs` and the test that runs the tour
-//! (`tests/tour.rs`).
+//! (`tests/api/tour.rs`).
 
 use std::io::Write;
 use std::time::Duration;

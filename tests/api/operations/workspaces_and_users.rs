@@ -4,8 +4,8 @@ use bitbucket_cloud::Client;
 use bitbucket_cloud::types::WorkspaceForkingMode;
 use serde_json::json;
 
-use crate::repositories::{WORKSPACE, WORKSPACE_IN_PATH};
-use crate::wire::{fixture, json, ok, rejects};
+use super::repositories::{WORKSPACE, WORKSPACE_IN_PATH};
+use super::wire::{fixture, json, ok, rejects};
 
 #[tokio::test]
 async fn list_workspaces() {

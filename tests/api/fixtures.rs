@@ -11,13 +11,13 @@
 //! The manifest is read from `$BITBUCKET_FIXTURES` when set, else from
 //! `../shared/fixtures/real/` beside the checkout when it exists (where more real bodies are
 //! dropped), else from the committed copy in `tests/fixtures/real/`. Webhook rows are the
-//! webhook tests' (`tests/webhooks.rs`).
+//! webhook tests' (`tests/api/webhooks.rs`).
 //!
 //! A field whose value does not fit its declared type is kept in `extra` rather than failing
 //! the answer (and logged): users never lose an answer to one wrong field. Here it is a
 //! failure all the same, so that every such defect of the document gets its patch.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 
@@ -26,15 +26,15 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use support::capture::Capture;
-use support::{differences, fixture};
+use support::{differences, fixture, same_json, without_empty};
 
 /// Decodes `body` as `T`, encodes it again, and says what was lost or changed.
 fn round_trip<T: DeserializeOwned + Serialize>(body: &Value) -> Result<(), String> {
     let decoded: T = serde_json::from_value(body.clone())
         .map_err(|e| format!("does not decode as {}: {e}", std::any::type_name::<T>()))?;
     let encoded = serde_json::to_value(&decoded).expect("types encode");
-    let (expected, got) = (without_vacuous(body.clone()), without_vacuous(encoded));
-    if same(&expected, &got) {
+    let (expected, got) = (without_empty(body.clone()), without_empty(encoded));
+    if same_json(&expected, &got) {
         return Ok(());
     }
     Err(format!(
@@ -141,7 +141,7 @@ fn check_every_response() -> Vec<String> {
             continue;
         };
         if kind != "response" {
-            continue; // webhook deliveries: tests/webhooks.rs
+            continue; // webhook deliveries: tests/api/webhooks.rs
         }
         let text = match std::fs::read_to_string(dir.join(file)) {
             Ok(text) => text,
@@ -231,43 +231,6 @@ fn manifest_sources_are_read_as_written() {
         Some(Source::Error)
     );
     assert_eq!(source("issue:created"), None);
-}
-
-/// The value without `null`, `[]` and `{}` members (and without objects and lists that hold
-/// nothing else): what an `Option` field cannot tell apart from an absent one.
-fn without_vacuous(value: Value) -> Value {
-    fn vacuous(value: &Value) -> bool {
-        match value {
-            Value::Null => true,
-            Value::Array(items) => items.is_empty(),
-            Value::Object(map) => map.is_empty(),
-            _ => false,
-        }
-    }
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, without_vacuous(v)))
-                .filter(|(_, v)| !vacuous(v))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(without_vacuous).collect()),
-        other => other,
-    }
-}
-
-/// Equal, numbers compared by value (`1` and `1.0` are the same number).
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
 }
 
 /// Decodes the committed fixture `name` as `T`, checking the round trip.

@@ -1,8 +1,7 @@
 //! `stream()`, `pages()` and `resume(cursor)` over real HTTP against a loopback server that
 //! pages a list the way Bitbucket does (see `support/list_server.rs`).
 
-#[path = "support/list_server.rs"]
-mod list_server;
+use crate::support::list_server;
 
 use std::time::{Duration, Instant};
 

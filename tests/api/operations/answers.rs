@@ -8,7 +8,7 @@ use serde_json::json;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::wire::{client, fixture, json, ok, rejects};
+use super::wire::{client, fixture, json, ok, rejects};
 
 #[tokio::test]
 async fn get_source() {

@@ -1,7 +1,7 @@
 //! What the client records with `tracing`: one span per request with the operation, method,
 //! path template, attempt, status and duration; never a secret nor the query string.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, SystemTime};
 

@@ -7,7 +7,7 @@ use bitbucket_cloud::Client;
 use bitbucket_cloud::types::{self, IssueKind, IssuePriority, IssueState};
 use serde_json::json;
 
-use crate::wire::{fixture, json, ok, rejects};
+use super::wire::{fixture, json, ok, rejects};
 
 #[tokio::test]
 async fn list_issues() {

@@ -1,7 +1,7 @@
 //! Retries and rate limits over real HTTP on loopback: `Retry-After`, the time budget, 5xx
 //! and connection failures retried for idempotent methods only, and the rate-limit headers.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

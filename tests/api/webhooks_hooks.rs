@@ -2,7 +2,7 @@
 //! events, list them across pages, delete one. The secret is sent in the body and nowhere
 //! else: not in `Debug`, errors or logs.
 
-mod support;
+use crate::support;
 
 use bitbucket_cloud::types;
 use bitbucket_cloud::webhooks::{EventKey, Subscription};

@@ -4,7 +4,7 @@ use bitbucket_cloud::Client;
 use bitbucket_cloud::types::{self, EventKey};
 use serde_json::json;
 
-use crate::wire::{fixture, json, no_content, ok, rejects};
+use super::wire::{fixture, json, no_content, ok, rejects};
 
 const HOOK: &str = "{ec96bf6b-abb2-4f30-90b9-0178342c9fc5}";
 

@@ -2,7 +2,7 @@
 //! repository body carried `"parent": null`), and a form body repeats a field for each item
 //! of a list, as Bitbucket reads it.
 
-mod support;
+use crate::support;
 
 use bitbucket_cloud::{Auth, Client, types};
 use serde_json::json;

@@ -7,7 +7,7 @@ use bitbucket_cloud::types::{
 };
 use serde_json::json;
 
-use crate::wire::{fixture, json, no_content, ok, page, rejects};
+use super::wire::{fixture, json, no_content, ok, page, rejects};
 
 const PIPELINE: &str = "{a1b2c3d4-e5f6-7890-abcd-ef1234567890}";
 const PIPELINE_IN_PATH: &str = "%7Ba1b2c3d4-e5f6-7890-abcd-ef1234567890%7D";

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::repositories::{WORKSPACE, WORKSPACE_IN_PATH};
-use crate::wire::{Sent, client, fixture, json, ok, rejects};
+use super::repositories::{WORKSPACE, WORKSPACE_IN_PATH};
+use super::wire::{Sent, client, fixture, json, ok, rejects};
 
 /// `/2.0/repositories/{WORKSPACE}/web-app`, encoded.
 fn repo_path() -> String {

@@ -2,7 +2,7 @@
 //! credential, and OAuth renewal (before expiry, once after a 401, one at a time however many
 //! requests wait, refused refresh tokens).
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -2,7 +2,7 @@
 //! credentials and no network it must succeed, and its read-only path must only read.
 
 #[allow(dead_code)]
-#[path = "../examples/tour/walk.rs"]
+#[path = "../../examples/tour/walk.rs"]
 mod walk;
 
 use bitbucket_cloud::{Auth, Client, Scope};

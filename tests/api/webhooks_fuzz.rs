@@ -3,7 +3,7 @@
 //!
 //! The inputs come from a fixed seed, so a failure names the case that reproduces it.
 
-mod support;
+use crate::support;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 

@@ -4,7 +4,7 @@ use bitbucket_cloud::types::{self, ListRepositoriesRole, RepositoryForkPolicy, S
 use bitbucket_cloud::{Client, Error};
 use serde_json::json;
 
-use crate::wire::{fixture, json, ok, page, rejects};
+use super::wire::{fixture, json, ok, page, rejects};
 
 /// A workspace named by its UUID, which Bitbucket accepts wherever a slug goes.
 pub const WORKSPACE: &str = "{b6e4f0a2-9c1d-4e6f-8a3b-2d5c7e9f1a0b}";

@@ -2,7 +2,7 @@
 //! client, leak a secret or get past the policy (issue 14). Each test reproduces one defect
 //! over loopback, against wiremock.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

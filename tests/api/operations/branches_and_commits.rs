@@ -5,7 +5,7 @@ use bitbucket_cloud::Client;
 use bitbucket_cloud::types;
 use serde_json::json;
 
-use crate::wire::{fixture, json, no_content, ok, page, rejects};
+use super::wire::{fixture, json, no_content, ok, page, rejects};
 
 const HASH: &str = "3c7d72f40aaaab534ac99826de511023b635878f";
 

@@ -2,9 +2,7 @@
 //! missing or wrong signature is answered 401 and a body that is not an event 400, without
 //! reaching it.
 
-#![cfg(feature = "axum")]
-
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

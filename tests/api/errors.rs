@@ -2,7 +2,7 @@
 //! Bitbucket's message and says what to do; bodies that are text, HTML or empty keep their
 //! status and headers; undecodable bodies keep a snippet and the operation name.
 
-mod support;
+use crate::support;
 
 use bitbucket_cloud::retry::RetryConfig;
 use bitbucket_cloud::{Auth, Client, Error, types};

@@ -6,7 +6,7 @@
 //! else `../shared/fixtures/real/` beside the checkout, else the committed copy (see
 //! `support::real_fixtures_dir`).
 
-mod support;
+use crate::support;
 
 use bitbucket_cloud::types::{self, IssueComponent, IssuePriority, PullRequestState};
 use bitbucket_cloud::webhooks::{
