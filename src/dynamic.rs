@@ -120,7 +120,8 @@ impl<'a> OperationRequest<'a> {
 
     /// Sets the path parameter `name` (`workspace`, `repo_slug`, `pull_request_id`, ...) to
     /// `value`, unencoded: it is percent-encoded as one path segment (a `/` becomes `%2F`), as
-    /// the typed builders do.
+    /// the typed builders do, except a trailing `{path}` (a file's), whose slashes are kept and
+    /// whose segments are encoded one by one.
     pub fn path_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         let name = name.into();
         let value = value.into();
@@ -244,8 +245,13 @@ impl<'a> OperationRequest<'a> {
                      path"
                 )));
             }
-            path.push_str(&progenitor_client::encode_path(value));
             rest = &rest[close + 1..];
+            if name == "path" && rest.is_empty() {
+                // A file's path keeps its slashes, as the typed builders send it.
+                path.push_str(&crate::transport::encode_file_path(value));
+            } else {
+                path.push_str(&progenitor_client::encode_path(value));
+            }
         }
         path.push_str(rest);
 

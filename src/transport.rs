@@ -182,7 +182,9 @@ async fn run(
         duration_ms = tracing::field::Empty,
     );
     let started = Instant::now();
-    let result = follow(client, request, operation, read, started, &span)
+    // Boxed: the retry and redirect state machine is large, and every typed call's future
+    // (and the caller's, in turn) would carry it on the stack.
+    let result = Box::pin(follow(client, request, operation, read, started, &span))
         .instrument(span.clone())
         .await;
     span.record(

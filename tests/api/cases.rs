@@ -192,8 +192,15 @@ impl Case {
                 .iter()
                 .find(|p| p.location == In::Path && p.name == name)
                 .unwrap_or_else(|| panic!("{}: no value for {{{name}}}", self.operation.name));
-            path.push_str(&encode_segment(&param_text(&value.value)));
+            let text = param_text(&value.value);
             rest = &rest[close + 1..];
+            if name == "path" && rest.is_empty() {
+                // A file's path keeps its slashes: each of its segments is encoded alone.
+                let segments: Vec<String> = text.split('/').map(encode_segment).collect();
+                path.push_str(&segments.join("/"));
+            } else {
+                path.push_str(&encode_segment(&text));
+            }
         }
         path.push_str(rest);
         path

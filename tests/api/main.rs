@@ -20,6 +20,7 @@ mod hardening;
 mod operations;
 mod pagination;
 mod policy;
+mod redirects;
 mod request_bodies;
 mod retries;
 mod scopes;

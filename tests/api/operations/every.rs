@@ -1,7 +1,8 @@
 //! A wire test for every operation, made from data ([`crate::cases`]): each operation is
 //! called through its typed builder with every parameter and body the document gives it, on a
 //! `wiremock` server on loopback, and the test checks
-//! - the method, the path with each parameter one percent-encoded segment, every query pair
+//! - the method, the path with each parameter one percent-encoded segment (a trailing `{path}`,
+//!   a file's, keeps its slashes), every query pair
 //!   and nothing else, the credentials, and the body (JSON or form) exactly as set;
 //! - that the answer decodes, and that encoding the decoded value again gives back what was
 //!   sent (only `null`, `[]` and `{}` may vanish): a real recorded answer from the fixtures'
