@@ -559,7 +559,15 @@ mod every {
         let Some(contract) = Contract::start(name, true).await else {
             return;
         };
-        let case = crate::cases::Case::of(contract.operation);
+        let mut case = crate::cases::Case::of(contract.operation);
+        // OpenAPI's path parameters are one segment each, so Prism cannot route a file path
+        // with slashes, which Bitbucket takes (the wire tests send one): here the file is at
+        // the root.
+        for param in &mut case.params {
+            if param.location == crate::cases::In::Path && param.name == "path" {
+                param.value = serde_json::json!("login form.rs");
+            }
+        }
         let outcome =
             tokio::time::timeout(CALL_LIMIT, crate::cases::call(&contract.client, &case)).await;
         contract.judge(outcome.map(|result| result.map(drop)));
@@ -696,9 +704,24 @@ impl Contract {
             // sends (a recursive schema cut off as `"parents": [null]`, an empty 200 where the
             // document declares no content).
             Ok(Ok(()) | Err(Error::Api(_) | Error::Decode { .. })) => {}
+            // Prism answers the 302 the document declares without a `Location`, which the
+            // crate refuses to follow: the request itself is judged below.
+            Ok(Err(Error::Redirect { .. })) => {}
             Ok(Err(_)) => problems.push(format!("the call failed: {}", outcome_text(&outcome))),
         }
-        let [exchange] = exchanges.as_slice() else {
+        // A redirect the crate followed (to the `Location` Prism makes up) is a second
+        // request: the operation's own is the first.
+        let followed_redirect = exchanges.len() > 1
+            && exchanges[0]
+                .answer
+                .as_ref()
+                .is_ok_and(|a| (300..400).contains(&a.status));
+        let exchanges = if followed_redirect {
+            &exchanges[..1]
+        } else {
+            &exchanges[..]
+        };
+        let [exchange] = exchanges else {
             problems.push(format!(
                 "expected one request to reach Prism, saw {}: {:?}",
                 exchanges.len(),
