@@ -1,4 +1,4 @@
-//! What `Debug` never prints: the rules the generated types follow (`build/rewrite.rs` gives
+//! What `Debug` never prints: the rules the generated types follow (`generator/src/rewrite.rs` gives
 //! each of them a `Debug` that goes through this module), and the hand-written code too.
 //!
 //! 1. **Secret names.** A field or JSON key whose name looks like a secret

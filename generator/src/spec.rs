@@ -276,21 +276,6 @@ pub fn classic_scopes(doc: &Value) -> Result<Vec<(String, String)>, String> {
         .collect())
 }
 
-/// The schemas the hand-written overlay uses whatever the features (errors, webhook payloads,
-/// webhook subscriptions): generated in every build.
-pub const OVERLAY_SCHEMAS: &[&str] = &[
-    "Account",
-    "Comment",
-    "Commit",
-    "ErrorBody",
-    "Issue",
-    "Link",
-    "PullRequest",
-    "PullRequestComment",
-    "Repository",
-    "WebhookSubscription",
-];
-
 /// The document as progenitor should generate it:
 /// - only the operations named in `generate` (those of the enabled features), and the
 ///   component schemas they reach, so a build pays only for what it uses;
@@ -359,10 +344,12 @@ fn prune_components(doc: &mut Value) -> Result<(), String> {
         .unwrap_or_default();
     let mut reached: BTreeSet<String> = BTreeSet::new();
     let mut pending: Vec<String> = Vec::new();
-    for name in OVERLAY_SCHEMAS {
+    let product = crate::product();
+    for name in product.overlay_schemas {
         if !schemas.contains_key(*name) {
             return Err(format!(
-                "the overlay uses the schema `{name}`, which spec/bitbucket.json does not have"
+                "the overlay uses the schema `{name}`, which {} does not have",
+                product.spec
             ));
         }
         pending.push(name.to_string());

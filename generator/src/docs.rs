@@ -176,13 +176,14 @@ fn example(op: &Operation, params: &[(String, Type)]) -> String {
     } else {
         ""
     };
+    let krate = crate::product().crate_name;
     let uses_types = if uses_types {
-        "use bitbucket_cloud::types;\n"
+        format!("use {krate}::types;\n")
     } else {
-        ""
+        String::new()
     };
     format!(
-        "```no_run\n{allow}{imports}{uses_types}# async fn example(client: &bitbucket_cloud::Client) -> Result<(), bitbucket_cloud::Error> {{\n{binding}{call}{tail}\n# Ok(())\n# }}\n```\n"
+        "```no_run\n{allow}{imports}{uses_types}# async fn example(client: &{krate}::Client) -> Result<(), {krate}::Error> {{\n{binding}{call}{tail}\n# Ok(())\n# }}\n```\n"
     )
 }
 
