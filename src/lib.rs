@@ -84,9 +84,7 @@ mod admission;
 pub mod audit;
 pub mod auth;
 mod client;
-mod completion;
 pub mod dynamic;
-mod endpoint;
 pub mod error;
 #[cfg(bitbucket_form_bodies)]
 mod form;
@@ -98,11 +96,11 @@ pub mod operations;
 #[cfg_attr(not(bitbucket_lists), allow(dead_code))]
 pub mod pagination;
 pub mod policy;
+// Shared with bitbucket-data-center (the `bitbucket-core` crate).
+pub use bitbucket_core::{completion, rate_limit, retry};
+use bitbucket_core::{endpoint, redact};
 #[cfg(test)]
 mod properties;
-pub mod rate_limit;
-mod redact;
-pub mod retry;
 pub mod scopes;
 mod transport;
 pub mod webhooks;

@@ -24,7 +24,7 @@ const REDACTED: &str = "[redacted]";
 /// `apikey`, `credential(s)`, or are `authorization` or `cookie`. So `client_secret`,
 /// `accessToken`, `private-key` and `DB_PASSWORD` are secrets; `secret_set`, `token_type` and
 /// `public_key` are not.
-pub(crate) fn is_secret_name(name: &str) -> bool {
+pub fn is_secret_name(name: &str) -> bool {
     const ENDINGS: &[&str] = &[
         "secret",
         "password",
@@ -47,13 +47,13 @@ pub(crate) fn is_secret_name(name: &str) -> bool {
 
 /// A field of a generated type, printed under the rules: `[redacted]` when its name is a
 /// secret's, its own `Debug` otherwise.
-pub(crate) struct Field<'a, T: ?Sized> {
+pub struct Field<'a, T: ?Sized> {
     name: &'static str,
     value: &'a T,
 }
 
 /// See [`Field`].
-pub(crate) fn field<'a, T: ?Sized>(name: &'static str, value: &'a T) -> Field<'a, T> {
+pub fn field<'a, T: ?Sized>(name: &'static str, value: &'a T) -> Field<'a, T> {
     Field { name, value }
 }
 
@@ -69,13 +69,13 @@ impl<T: fmt::Debug + Presence + ?Sized> fmt::Debug for Field<'_, T> {
 
 /// A field holding JSON (`extra`, `serde_json::Value`), printed with every secret-named key
 /// redacted at any depth, or redacted whole when its own name is a secret's.
-pub(crate) struct Json<'a, T: ?Sized> {
+pub struct Json<'a, T: ?Sized> {
     name: &'static str,
     value: &'a T,
 }
 
 /// See [`Json`].
-pub(crate) fn json<'a, T: ?Sized>(name: &'static str, value: &'a T) -> Json<'a, T> {
+pub fn json<'a, T: ?Sized>(name: &'static str, value: &'a T) -> Json<'a, T> {
     Json { name, value }
 }
 
@@ -91,13 +91,13 @@ impl<T: JsonDebug + Presence + ?Sized> fmt::Debug for Json<'_, T> {
 
 /// The `value` of a type that has a `secured` flag: `[redacted]` unless the flag is
 /// explicitly `false`.
-pub(crate) struct Secured<'a, S: ?Sized, T: ?Sized> {
+pub struct Secured<'a, S: ?Sized, T: ?Sized> {
     secured: &'a S,
     value: Field<'a, T>,
 }
 
 /// See [`Secured`].
-pub(crate) fn secured<'a, S: ?Sized, T: ?Sized>(
+pub fn secured<'a, S: ?Sized, T: ?Sized>(
     secured: &'a S,
     name: &'static str,
     value: &'a T,
@@ -120,7 +120,7 @@ impl<S: Flag + ?Sized, T: fmt::Debug + Presence + ?Sized> fmt::Debug for Secured
 
 /// A value printed as `[redacted]` while still telling whether it is there: `None`,
 /// `Some([redacted])`, `Ok(..)`/`Err(..)` of a builder's field.
-pub(crate) trait Presence {
+pub trait Presence {
     fn fmt_redacted(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(REDACTED)
     }
@@ -162,7 +162,7 @@ impl Presence for Map<String, Value> {}
 impl Presence for std::collections::HashMap<String, String> {}
 
 /// A flag that says whether a value is a secret.
-pub(crate) trait Flag {
+pub trait Flag {
     /// Whether it explicitly says "not secret".
     fn is_false(&self) -> bool;
 }
@@ -186,7 +186,7 @@ impl<T: Flag, E> Flag for Result<T, E> {
 }
 
 /// JSON printed like its `Debug`, with secret-named keys redacted at any depth.
-pub(crate) trait JsonDebug {
+pub trait JsonDebug {
     fn fmt_json(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
 }
 
@@ -266,7 +266,7 @@ impl<T: JsonDebug, E: fmt::Debug> JsonDebug for Result<T, E> {
 }
 
 /// A JSON value's [`JsonDebug`] as its `Debug`.
-pub(crate) struct Shown<'a, T: ?Sized>(pub(crate) &'a T);
+pub struct Shown<'a, T: ?Sized>(pub &'a T);
 
 impl<T: JsonDebug + ?Sized> fmt::Debug for Shown<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
