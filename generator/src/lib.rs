@@ -37,6 +37,17 @@ pub struct Product {
     pub overlay_schemas: &'static [&'static str],
     /// How an operation says what it needs: Cloud's OAuth scopes or Data Center's permissions.
     pub access: Access,
+    /// How lists are paged.
+    pub paging: Paging,
+}
+
+/// How a product's lists are paged, and so which answers are page envelopes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Paging {
+    /// Cloud: `values` beside a `next` link.
+    NextLinks,
+    /// Data Center: `values` (or `results`, `lines`) beside `isLastPage` and `nextPageStart`.
+    StartLimit,
 }
 
 /// What an operation needs to be allowed, in the product's terms.
@@ -67,6 +78,16 @@ pub const CLOUD: Product = Product {
         "WebhookSubscription",
     ],
     access: Access::Scopes,
+    paging: Paging::NextLinks,
+};
+
+/// Bitbucket Data Center (`bitbucket-data-center`, in `data-center/`).
+pub const DATA_CENTER: Product = Product {
+    crate_name: "bitbucket_data_center",
+    spec: "spec/bitbucket-data-center.json",
+    overlay_schemas: &["RestErrorMessage"],
+    access: Access::Permissions,
+    paging: Paging::StartLimit,
 };
 
 /// The product being generated: set once by [`main`], read by the docs and tables.
@@ -95,14 +116,13 @@ fn run(product: &'static Product) -> Result<(), String> {
 
     let text = std::fs::read_to_string(spec_path).map_err(|e| {
         format!(
-            "reading {}: {e} (run `cargo xtask trim`)",
+            "reading {}: {e} (run `cargo xtask trim`, or `dc-trim` for Data Center)",
             spec_path.display()
         )
     })?;
     let document: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| format!("{} is not JSON: {e}", spec_path.display()))?;
     let operations = spec::operations(&document)?;
-    let scopes = spec::classic_scopes(&document)?;
     let enabled: Vec<&spec::Operation> = operations
         .iter()
         .filter(|op| std::env::var_os(spec::feature_env(&op.feature)).is_some())
@@ -154,8 +174,11 @@ fn run(product: &'static Product) -> Result<(), String> {
         &out.join("operations.md"),
         &tables::operation_docs(&operations, &generate),
     )?;
-    write(&out.join("scope.rs"), &tables::scope_enum(&scopes))?;
-    write(&out.join("handles.rs"), &tables::handles(&enabled))?;
+    if product.access == Access::Scopes {
+        let scopes = spec::classic_scopes(&document)?;
+        write(&out.join("scope.rs"), &tables::scope_enum(&scopes))?;
+        write(&out.join("handles.rs"), &tables::handles(&enabled))?;
+    }
     write(
         &out.join("pagination.rs"),
         &tables::envelopes(&generated.envelopes()),

@@ -61,6 +61,8 @@ impl Generated {
 pub struct Envelope {
     pub ident: syn::Ident,
     pub item: Type,
+    /// The field holding the items: `values` (Data Center also says `results` and `lines`).
+    pub items: syn::Ident,
     /// Its fields (`next`, `page`, `size`, ...).
     pub fields: Vec<String>,
 }
@@ -786,15 +788,23 @@ fn envelope(st: &ItemStruct) -> Option<Envelope> {
         .iter()
         .filter_map(|f| Some((f.ident.as_ref()?.to_string(), &f.ty)))
         .collect();
-    if !fields.iter().any(|(name, _)| name == "next") {
+    // Cloud's pages link to the next one; Data Center's say whether they are the last.
+    let (marker, item_fields): (&str, &[&str]) = match crate::product().paging {
+        crate::Paging::NextLinks => ("next", &["values"]),
+        crate::Paging::StartLimit => ("is_last_page", &["values", "results", "lines"]),
+    };
+    if !fields.iter().any(|(name, _)| name == marker) {
         return None;
     }
-    let (_, values) = fields.iter().find(|(name, _)| name == "values")?;
+    let (items, values) = fields
+        .iter()
+        .find(|(name, _)| item_fields.contains(&name.as_str()))?;
     let item = generic_arg(&generic_arg(values, "Option")?, "Vec")?;
     Some(Envelope {
         ident: st.ident.clone(),
         item,
-        fields: fields.into_iter().map(|(name, _)| name).collect(),
+        items: format_ident!("{items}"),
+        fields: fields.iter().map(|(name, _)| name.clone()).collect(),
     })
 }
 

@@ -51,6 +51,10 @@ pub struct Operation {
     pub summary: String,
     pub classic_scopes: Vec<String>,
     pub granular_scopes: Vec<String>,
+    /// Data Center: the permission it needs (`x-permission`: `REPO_READ`, ..., `UNKNOWN`).
+    pub permission: Option<String>,
+    /// Data Center: other ways to be allowed (`x-permission-or`: `SELF`, `AUTHOR`, ...).
+    pub permission_or: Vec<String>,
     pub paginated: bool,
     /// For a list, the largest `pagelen` it accepts (`x-max-pagelen`, set by the xtask).
     pub max_pagelen: Option<u64>,
@@ -221,6 +225,10 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
                     .to_string(),
                 classic_scopes,
                 granular_scopes,
+                permission: op["x-permission"].as_str().map(str::to_string),
+                permission_or: strings(&op["x-permission-or"])
+                    .map(str::to_string)
+                    .collect(),
                 paginated: op["x-paginated"].as_bool().unwrap_or(false),
                 max_pagelen: op["x-max-pagelen"].as_u64(),
                 page_parameter: op["parameters"]

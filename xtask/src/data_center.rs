@@ -1,0 +1,451 @@
+//! `cargo xtask dc-trim`: Atlassian's Bitbucket Data Center document made into
+//! `data-center/spec/bitbucket-data-center.json`, the input of `bitbucket-data-center`'s build.
+//!
+//! The pipeline is Cloud's (`main.rs::transform`) where the documents agree, with the same
+//! rules (`rules.rs`) and the same patch loader; what differs is the operation list
+//! (`data-center/spec/operations.toml`, which names every operation and carries its
+//! permission and paging facts, see its header) and the few shape fixes Data Center needs.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::rules::{self, for_each_operation};
+use crate::select::{METHODS, feature_of_tag};
+use crate::{docs, source};
+
+/// Where the trimmed document goes, relative to the workspace root.
+const TARGET: &str = "data-center/spec/bitbucket-data-center.json";
+
+#[derive(Debug, Deserialize)]
+struct Operations {
+    #[serde(rename = "operation")]
+    list: Vec<Operation>,
+}
+
+/// One entry of `data-center/spec/operations.toml` (its header documents every field; those
+/// only for readers are not read here).
+#[derive(Debug, Deserialize)]
+struct Operation {
+    method: String,
+    path: String,
+    name: String,
+    operation_id: String,
+    permission: String,
+    #[serde(default)]
+    permission_or: Vec<String>,
+    #[serde(default)]
+    paging: Option<String>,
+    #[serde(default)]
+    page_items: Option<String>,
+    #[serde(default)]
+    paging_source: Option<String>,
+    #[serde(default)]
+    deprecated: bool,
+    #[serde(default)]
+    deprecated_note: Option<String>,
+    #[serde(default)]
+    answer: Option<String>,
+    #[serde(default)]
+    page_of: Option<String>,
+    #[serde(default)]
+    response_content: Vec<String>,
+    #[serde(default)]
+    request_content: Option<String>,
+}
+
+/// The permissions an entry may name (`UNKNOWN` when nothing says).
+const PERMISSIONS: &[&str] = &[
+    "ANONYMOUS",
+    "AUTHENTICATED",
+    "LICENSED_USER",
+    "PROJECT_VIEW",
+    "PROJECT_READ",
+    "PROJECT_WRITE",
+    "PROJECT_ADMIN",
+    "PROJECT_CREATE",
+    "REPO_READ",
+    "REPO_WRITE",
+    "REPO_ADMIN",
+    "REPO_CREATE",
+    "ADMIN",
+    "SYS_ADMIN",
+    "UNKNOWN",
+];
+
+pub fn trim(root: &Path, from: &str, check: bool) -> Result<ExitCode> {
+    let spec_dir = root.join("data-center/spec");
+    let upstream = source::load(from)?;
+    let text = std::fs::read_to_string(spec_dir.join("operations.toml"))
+        .context("reading data-center/spec/operations.toml")?;
+    let operations: Operations =
+        toml::from_str(&text).context("data-center/spec/operations.toml")?;
+    let patches = rules::load_patches(&spec_dir.join("patches"))?;
+
+    let doc = transform(&upstream, &operations, &patches)?;
+    let mut text = serde_json::to_string_pretty(&doc)?;
+    text.push('\n');
+    let target = root.join(TARGET);
+    let summary = format!(
+        "{} operations, {} schemas, {} patches applied",
+        crate::select::count_operations(&doc),
+        doc.pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .map_or(0, Map::len),
+        patches.len()
+    );
+    if check {
+        let current = std::fs::read_to_string(&target).unwrap_or_default();
+        if current == text {
+            println!("{TARGET} is up to date: {summary}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!("{TARGET} differs from what `cargo xtask dc-trim --from {from}` writes");
+        return Ok(ExitCode::FAILURE);
+    }
+    std::fs::write(&target, text).with_context(|| format!("writing {}", target.display()))?;
+    println!("wrote {TARGET}: {summary}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn transform(upstream: &Value, operations: &Operations, patches: &[rules::Patch]) -> Result<Value> {
+    let mut doc = select(upstream, operations)?;
+    rules::inline_request_bodies(&mut doc)?;
+    for patch in patches {
+        patch.apply(&mut doc)?;
+    }
+    json_content_types(&mut doc);
+    paging_parameters(&mut doc);
+    rules::flatten_all_of(&mut doc)?;
+    rules::answers(&mut doc)?;
+    rules::deprecation_notes(&mut doc);
+    unverified_pages(&mut doc);
+    reference_links(&mut doc);
+    rules::prune_unreachable_components(&mut doc);
+    rules::open_objects(&mut doc);
+    rules::no_required_properties(&mut doc);
+    rules::nullable_properties(&mut doc);
+    rules::no_validation_constraints(&mut doc);
+    rules::strings_stay_strings(&mut doc);
+    rules::defaults_in_descriptions(&mut doc);
+    docs::rustdoc_friendly_descriptions(&mut doc);
+    Ok(doc)
+}
+
+/// Every operation of the document, each listed once in `operations.toml`, named and given
+/// its facts as `x-` fields: `x-feature` (its first tag), `x-permission`, `x-paginated` and
+/// `x-page-items`, `x-answer` where the content types say it, `x-request` for multipart.
+fn select(upstream: &Value, operations: &Operations) -> Result<Value> {
+    let up_paths = upstream["paths"]
+        .as_object()
+        .context("the document has no `paths`")?;
+    let mut listed: BTreeMap<(String, String), &Operation> = BTreeMap::new();
+    let mut names = BTreeSet::new();
+    for op in &operations.list {
+        if !names.insert(op.name.as_str()) {
+            bail!("`{}` names two operations", op.name);
+        }
+        if !PERMISSIONS.contains(&op.permission.as_str()) {
+            bail!("`{}`: unknown permission `{}`", op.name, op.permission);
+        }
+        let key = (op.path.clone(), op.method.to_ascii_lowercase());
+        if listed.insert(key, op).is_some() {
+            bail!("{} {} is listed twice", op.method, op.path);
+        }
+    }
+    let mut problems = Vec::new();
+    let mut paths = Map::new();
+    for (path, item) in up_paths {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        let mut out = Map::new();
+        for (method, operation) in item {
+            if !METHODS.contains(&method.as_str()) {
+                out.insert(method.clone(), operation.clone());
+                continue;
+            }
+            let Some(entry) = listed.remove(&(path.clone(), method.clone())) else {
+                problems.push(format!(
+                    "{} {path} is not in operations.toml",
+                    method.to_ascii_uppercase()
+                ));
+                continue;
+            };
+            if operation["operationId"] != entry.operation_id.as_str() {
+                problems.push(format!(
+                    "`{}`: upstream's operationId is now {}",
+                    entry.name, operation["operationId"]
+                ));
+            }
+            out.insert(method.clone(), facts(operation.clone(), entry)?);
+        }
+        paths.insert(path.clone(), Value::Object(out));
+    }
+    for ((path, method), entry) in listed {
+        problems.push(format!(
+            "`{}` ({} {path}) left the document",
+            entry.name,
+            method.to_ascii_uppercase()
+        ));
+    }
+    if !problems.is_empty() {
+        bail!(
+            "operations.toml and the document disagree:\n  {}",
+            problems.join("\n  ")
+        );
+    }
+    let mut doc = upstream.clone();
+    doc["paths"] = Value::Object(paths);
+    if let Some(obj) = doc.as_object_mut() {
+        // Narrative pages for the developer site; not part of the API.
+        obj.remove("x-atlassian-narrative");
+    }
+    // The server variable is the user's: the client takes its base URL from the caller.
+    doc["servers"] = json!([{ "url": "/rest" }]);
+    Ok(doc)
+}
+
+fn facts(mut operation: Value, entry: &Operation) -> Result<Value> {
+    operation["operationId"] = Value::String(entry.name.clone());
+    // The inbox's two operations have no tag: they are the caller's pull requests.
+    let tag = operation["tags"][0].as_str().unwrap_or("Pull Requests");
+    // `Mirroring (Mirror)` -> `mirroring-mirror`.
+    let feature: String = feature_of_tag(tag)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    operation["x-feature"] = Value::String(feature);
+    operation["x-permission"] = Value::String(entry.permission.clone());
+    if !entry.permission_or.is_empty() {
+        operation["x-permission-or"] = json!(entry.permission_or);
+    }
+    if entry.paging.as_deref() == Some("start-limit") {
+        operation["x-paginated"] = Value::Bool(true);
+        operation["x-page-items"] =
+            Value::String(entry.page_items.clone().unwrap_or_else(|| "values".into()));
+        if entry.paging_source.as_deref() == Some("description") {
+            operation["x-paging-from-description"] = Value::Bool(true);
+        }
+    }
+    if entry.deprecated_note.is_some() || entry.deprecated {
+        operation["deprecated"] = Value::Bool(true);
+    }
+    if let Some(note) = &entry.deprecated_note {
+        operation["x-deprecation-note"] = Value::String(format!(
+            "Atlassian's document lists this operation under `Deprecated` ({note})."
+        ));
+    }
+    // What a success carries, when its content types are not JSON.
+    let all_empty = operation["responses"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(s, _)| s.starts_with('2'))
+        .all(|(s, _)| s == "204");
+    if !entry.response_content.is_empty() && !all_empty {
+        let text = entry
+            .response_content
+            .iter()
+            .all(|c| c.starts_with("text/plain"));
+        operation["x-answer"] = Value::String(if text { "text" } else { "bytes" }.into());
+        // The document's JSON beside them is a mis-declaration (the file's bytes come).
+        for (status, response) in operation["responses"].as_object_mut().into_iter().flatten() {
+            if status.starts_with('2') {
+                if let Some(obj) = response.as_object_mut() {
+                    obj.remove("content");
+                }
+            }
+        }
+    }
+    if let Some(item) = &entry.page_of {
+        // A page of `item`, where the document declares no answer or one item.
+        let page = json!({
+            "type": "object",
+            "properties": {
+                "isLastPage": { "type": "boolean" },
+                "limit": { "type": "integer", "format": "int32" },
+                "nextPageStart": { "type": "integer", "format": "int32" },
+                "size": { "type": "integer", "format": "int32" },
+                "start": { "type": "integer", "format": "int32" },
+                "values": { "type": "array", "items": { "$ref": format!("#/components/schemas/{item}") } }
+            }
+        });
+        let responses = operation["responses"]
+            .as_object_mut()
+            .with_context(|| format!("`{}` has no responses", entry.name))?;
+        responses.retain(|status, _| !status.starts_with('2') && status != "default");
+        responses.insert(
+            "200".into(),
+            json!({ "description": "A page.", "content": { "application/json": { "schema": page } } }),
+        );
+    }
+    if let Some(answer) = &entry.answer {
+        if !crate::select::ANSWERS.contains(&answer.as_str()) {
+            bail!("`{}`: unknown answer `{answer}`", entry.name);
+        }
+        operation["x-answer"] = Value::String(answer.clone());
+    }
+    match entry.request_content.as_deref() {
+        // Uploads: the crate does not send multipart bodies yet (as for Cloud's).
+        Some("multipart/form-data") => {
+            if let Some(obj) = operation.as_object_mut() {
+                obj.remove("requestBody");
+            }
+            operation["x-request"] = Value::String("multipart".into());
+        }
+        Some(content) => {
+            // `*/*` (or a vendor type) for a JSON or text body: declared as what it is.
+            let media = if content == "text/plain" {
+                "text/plain"
+            } else {
+                "application/json"
+            };
+            if let Some(body) = operation
+                .pointer_mut("/requestBody/content")
+                .and_then(Value::as_object_mut)
+            {
+                let schema = body
+                    .values()
+                    .next()
+                    .cloned()
+                    .unwrap_or_else(|| json!({ "schema": {} }));
+                body.clear();
+                body.insert(media.into(), schema);
+            }
+            if content != media {
+                operation["x-request-content-type"] = Value::String(content.into());
+            }
+        }
+        None => {}
+    }
+    Ok(operation)
+}
+
+/// `application/json;charset=UTF-8` (what most answers declare) is JSON: said plainly so the
+/// generator sees it.
+fn json_content_types(doc: &mut Value) {
+    for_each_operation(doc, &mut |_, _, op| {
+        for response in op["responses"]
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|r| r.values_mut())
+        {
+            let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let renamed: Vec<(String, Value)> = std::mem::take(content)
+                .into_iter()
+                .map(|(media, v)| {
+                    if media.starts_with("application/json") {
+                        ("application/json".to_string(), v)
+                    } else {
+                        (media, v)
+                    }
+                })
+                .collect();
+            for (media, v) in renamed {
+                content.entry(media).or_insert(v);
+            }
+        }
+    });
+}
+
+/// Pages are asked for with integer `start` and `limit` (upstream types them `number`), and
+/// the operations whose description says they answer a page get them where the document
+/// forgot them.
+fn paging_parameters(doc: &mut Value) {
+    for_each_operation(doc, &mut |_, _, op| {
+        let paginated = op["x-paginated"] == true;
+        let params = op
+            .as_object_mut()
+            .map(|o| o.entry("parameters").or_insert_with(|| json!([])))
+            .and_then(Value::as_array_mut);
+        let Some(params) = params else { return };
+        for param in params.iter_mut() {
+            if param["in"] == "query" && (param["name"] == "start" || param["name"] == "limit") {
+                param["schema"] = json!({ "type": "integer", "format": "int32" });
+            }
+        }
+        if paginated {
+            for name in ["start", "limit"] {
+                if !params
+                    .iter()
+                    .any(|p| p["in"] == "query" && p["name"] == name)
+                {
+                    params.push(json!({
+                        "name": name,
+                        "in": "query",
+                        "description": if name == "start" {
+                            "Which item to start the page at (0-based)."
+                        } else {
+                            "How many items a page holds at most."
+                        },
+                        "schema": { "type": "integer", "format": "int32" }
+                    }));
+                }
+            }
+        }
+    });
+}
+
+/// `x-reference`: the operation's section in Atlassian's REST reference for 9.4.
+fn reference_links(doc: &mut Value) {
+    for_each_operation(doc, &mut |path, method, op| {
+        let group: String = op["tags"][0]
+            .as_str()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .replace(' ', "-")
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        op["x-reference"] = Value::String(format!(
+            "https://developer.atlassian.com/server/bitbucket/rest/v904/api-group-{group}/#{}",
+            rules::reference_anchor(path, method)
+        ));
+    });
+}
+
+/// A list whose answer is not a page envelope in the document (the description says "a page"
+/// but no schema or patch says of what) is generated as a plain call answering its JSON:
+/// `x-paginated` is dropped and `x-paging-unverified` says why.
+fn unverified_pages(doc: &mut Value) {
+    let schemas = doc["components"]["schemas"].clone();
+    let resolve = |schema: &Value| {
+        let mut schema = schema.clone();
+        for _ in 0..8 {
+            match schema["$ref"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                Some(name) => schema = schemas[name].clone(),
+                None => break,
+            }
+        }
+        schema
+    };
+    for_each_operation(doc, &mut |_, _, op| {
+        if op["x-paginated"] != true {
+            return;
+        }
+        let envelope = op["responses"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(status, _)| status.starts_with('2'))
+            .filter_map(|(_, r)| r.pointer("/content/application~1json/schema"))
+            .any(|schema| resolve(schema)["properties"].get("isLastPage").is_some());
+        if !envelope {
+            if let Some(obj) = op.as_object_mut() {
+                obj.remove("x-paginated");
+                obj.remove("x-page-items");
+            }
+            op["x-paging-unverified"] = Value::Bool(true);
+        }
+    });
+}
