@@ -252,7 +252,7 @@ fn pagination_methods(
         .ok_or_else(|| format!("`{name}`: no `values` beside `next` in {envelope_ident}"))?;
     let constant = op.constant();
     let item = &envelope.item;
-    let item_path: Type = parse_quote!(types::#item);
+    let item_path = crate::rewrite::item_type(item);
     imp.items.push(parse_quote! {
         /// Every page of the list, starting with the one this builder describes. See
         /// [`crate::pagination`] for the options (`max_pages`, `max_items`,

@@ -823,3 +823,16 @@ pub fn generic_arg(ty: &Type, wrapper: &str) -> Option<Type> {
         _ => None,
     })
 }
+
+/// How generated code names an envelope's item type: `types::RestBranch` for one of the
+/// document's types, the type itself for an untyped item (`::serde_json::Value`).
+pub fn item_type(item: &Type) -> Type {
+    let named = matches!(item, Type::Path(p) if p.qself.is_none()
+        && p.path.leading_colon.is_none()
+        && p.path.segments.len() == 1);
+    if named {
+        syn::parse_quote!(types::#item)
+    } else {
+        item.clone()
+    }
+}

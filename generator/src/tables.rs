@@ -331,10 +331,7 @@ pub fn json_answers(ops: &[&Operation], generated: &Generated) -> Result<String,
             Answer::Text | Answer::Empty => (None, None),
         };
         let Some(answer) = answer else { continue };
-        let item = envelope.map(|e| {
-            let item = &e.item;
-            crate_path(syn::parse_quote!(types::#item))
-        });
+        let item = envelope.map(|e| crate_path(crate::rewrite::item_type(&e.item)));
         rows += &format!(
             "            {} {:?} {:?} [{}] [{}];\n",
             op.name,
@@ -425,7 +422,12 @@ pub fn envelopes(envelopes: &[Envelope]) -> syn::File {
 fn start_limit_envelopes(envelopes: &[Envelope]) -> syn::File {
     let impls = envelopes.iter().map(|e| {
         let ident = &e.ident;
-        let item = &e.item;
+        let item = match &e.item {
+            syn::Type::Path(p) if p.path.leading_colon.is_none() && p.path.segments.len() == 1 => {
+                quote!(crate::types::#p)
+            }
+            other => quote!(#other),
+        };
         let items = &e.items;
         let has = |f: &str| e.fields.iter().any(|x| x == f);
         let number = |f: &str| {
@@ -444,7 +446,7 @@ fn start_limit_envelopes(envelopes: &[Envelope]) -> syn::File {
         );
         quote! {
             impl Envelope for crate::types::#ident {
-                type Item = crate::types::#item;
+                type Item = #item;
                 fn into_page(self) -> Page<Self::Item> {
                     Page {
                         items: self.#items.unwrap_or_default(),

@@ -119,6 +119,9 @@ fn transform(upstream: &Value, operations: &Operations, patches: &[rules::Patch]
         patch.apply(&mut doc)?;
     }
     json_content_types(&mut doc);
+    schemaless_media(&mut doc);
+    declared_path_parameters(&mut doc);
+    inline_bodies_required(&mut doc);
     paging_parameters(&mut doc);
     rules::flatten_all_of(&mut doc)?;
     rules::answers(&mut doc)?;
@@ -446,6 +449,100 @@ fn unverified_pages(doc: &mut Value) {
                 obj.remove("x-page-items");
             }
             op["x-paging-unverified"] = Value::Bool(true);
+        }
+    });
+}
+
+/// A body declared without a schema (37 JSON answers, a few requests) is any JSON value:
+/// whatever the server sends is kept. A parameter declared with `content` takes its media
+/// type's schema (the generator reads parameters' schemas only).
+fn schemaless_media(doc: &mut Value) {
+    for_each_operation(doc, &mut |_, _, op| {
+        let Some(op) = op.as_object_mut() else { return };
+        // A parameter given as `content` (one media type) rather than `schema`: its schema.
+        for param in op
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            let Some(param) = param.as_object_mut() else { continue };
+            let schema = param
+                .get("content")
+                .and_then(Value::as_object)
+                .and_then(|c| c.values().next())
+                .and_then(|m| m.get("schema"))
+                .cloned();
+            if let Some(schema) = schema {
+                param.remove("content");
+                param.insert("schema".into(), schema);
+            }
+        }
+        let mut bodies: Vec<&mut Value> = Vec::new();
+        for (key, value) in op.iter_mut() {
+            match key.as_str() {
+                "requestBody" => bodies.push(value),
+                "responses" => bodies.extend(value.as_object_mut().into_iter().flat_map(|r| r.values_mut())),
+                _ => {}
+            }
+        }
+        for body in bodies {
+            for media in body
+                .get_mut("content")
+                .and_then(Value::as_object_mut)
+                .into_iter()
+                .flat_map(|c| c.values_mut())
+            {
+                if let Some(media) = media.as_object_mut() {
+                    media.entry("schema").or_insert_with(|| json!({}));
+                }
+            }
+        }
+    });
+}
+
+/// A path parameter the template names but the operation does not declare (the five
+/// secret-scanning exemption operations forget `projectKey` and `repositorySlug`) is declared:
+/// a required string.
+fn declared_path_parameters(doc: &mut Value) {
+    for_each_operation(doc, &mut |path, _, op| {
+        let names: Vec<String> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}'))
+            .map(|(name, _)| name.to_string())
+            .collect();
+        let params = op
+            .as_object_mut()
+            .map(|o| o.entry("parameters").or_insert_with(|| json!([])))
+            .and_then(Value::as_array_mut);
+        let Some(params) = params else { return };
+        for name in names {
+            if !params.iter().any(|p| p["in"] == "path" && p["name"] == name.as_str()) {
+                params.push(json!({
+                    "name": name,
+                    "in": "path",
+                    "required": true,
+                    "schema": { "type": "string" }
+                }));
+            }
+        }
+    });
+}
+
+/// An optional request body whose schema is an inline object is made required: progenitor
+/// cannot generate an optional body of a type it builds (8 operations; each takes an empty
+/// object where the caller has nothing to say).
+fn inline_bodies_required(doc: &mut Value) {
+    for_each_operation(doc, &mut |_, _, op| {
+        let Some(body) = op.get_mut("requestBody") else { return };
+        let inline_object = body["content"]
+            .as_object()
+            .into_iter()
+            .flat_map(|c| c.values())
+            .any(|m| m["schema"]["type"] == "object" && m["schema"].get("$ref").is_none());
+        if inline_object && body["required"] != true {
+            body["required"] = Value::Bool(true);
         }
     });
 }

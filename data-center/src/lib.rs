@@ -1,0 +1,2 @@
+//! Bitbucket Data Center client (placeholder while generating).
+mod generated;
