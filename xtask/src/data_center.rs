@@ -123,6 +123,7 @@ fn transform(upstream: &Value, operations: &Operations, patches: &[rules::Patch]
     declared_path_parameters(&mut doc);
     inline_bodies_required(&mut doc);
     paging_parameters(&mut doc);
+    page_counters_are_integers(&mut doc);
     rules::flatten_all_of(&mut doc)?;
     rules::answers(&mut doc)?;
     rules::deprecation_notes(&mut doc);
@@ -466,7 +467,9 @@ fn schemaless_media(doc: &mut Value) {
             .into_iter()
             .flatten()
         {
-            let Some(param) = param.as_object_mut() else { continue };
+            let Some(param) = param.as_object_mut() else {
+                continue;
+            };
             let schema = param
                 .get("content")
                 .and_then(Value::as_object)
@@ -482,7 +485,12 @@ fn schemaless_media(doc: &mut Value) {
         for (key, value) in op.iter_mut() {
             match key.as_str() {
                 "requestBody" => bodies.push(value),
-                "responses" => bodies.extend(value.as_object_mut().into_iter().flat_map(|r| r.values_mut())),
+                "responses" => bodies.extend(
+                    value
+                        .as_object_mut()
+                        .into_iter()
+                        .flat_map(|r| r.values_mut()),
+                ),
                 _ => {}
             }
         }
@@ -518,7 +526,10 @@ fn declared_path_parameters(doc: &mut Value) {
             .and_then(Value::as_array_mut);
         let Some(params) = params else { return };
         for name in names {
-            if !params.iter().any(|p| p["in"] == "path" && p["name"] == name.as_str()) {
+            if !params
+                .iter()
+                .any(|p| p["in"] == "path" && p["name"] == name.as_str())
+            {
                 params.push(json!({
                     "name": name,
                     "in": "path",
@@ -535,7 +546,9 @@ fn declared_path_parameters(doc: &mut Value) {
 /// object where the caller has nothing to say).
 fn inline_bodies_required(doc: &mut Value) {
     for_each_operation(doc, &mut |_, _, op| {
-        let Some(body) = op.get_mut("requestBody") else { return };
+        let Some(body) = op.get_mut("requestBody") else {
+            return;
+        };
         let inline_object = body["content"]
             .as_object()
             .into_iter()
@@ -545,4 +558,36 @@ fn inline_bodies_required(doc: &mut Value) {
             body["required"] = Value::Bool(true);
         }
     });
+}
+
+/// A page's `start`, `limit`, `size` and `nextPageStart` are typed `number` upstream; they
+/// count items, and are integers.
+fn page_counters_are_integers(doc: &mut Value) {
+    fn fix(schema: &mut Value) {
+        if let Some(obj) = schema.as_object_mut() {
+            let is_page = obj
+                .get("properties")
+                .and_then(Value::as_object)
+                .is_some_and(|p| p.contains_key("isLastPage"));
+            if is_page {
+                for field in ["start", "limit", "size", "nextPageStart"] {
+                    if let Some(prop) = obj
+                        .get_mut("properties")
+                        .and_then(|p| p.get_mut(field))
+                        .filter(|p| p["type"] == "number" || p["type"] == "integer")
+                    {
+                        *prop = json!({ "type": "integer", "format": "int64" });
+                    }
+                }
+            }
+            for value in obj.values_mut() {
+                fix(value);
+            }
+        } else if let Some(list) = schema.as_array_mut() {
+            for value in list {
+                fix(value);
+            }
+        }
+    }
+    fix(doc);
 }
