@@ -177,7 +177,14 @@ fn next_request(
     let Some(next) = page.next_page_start else {
         return None;
     };
-    let current = page.start.unwrap_or(0);
+    // Past both the start this page was asked for and the one it says it has: a server that
+    // ignores `start` cannot make the stream loop.
+    let asked = url
+        .query_pairs()
+        .find(|(k, _)| k == "start")
+        .and_then(|(_, v)| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    let current = page.start.unwrap_or(0).max(asked);
     if next <= current {
         return Some(Err(Error::InvalidRequest {
             operation: operation.name,

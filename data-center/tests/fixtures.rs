@@ -139,14 +139,21 @@ fn every_recorded_response_decodes_without_loss() {
 fn check_responses() -> Vec<String> {
     let mut failures = Vec::new();
     let rows = rows("response");
-    assert!(rows.len() >= 25, "the manifest lists {} responses", rows.len());
+    assert!(
+        rows.len() >= 25,
+        "the manifest lists {} responses",
+        rows.len()
+    );
     for (file, endpoint) in &rows {
         let body = body(file);
         let outcome = if endpoint.ends_with("(error body)") {
             round_trip::<ErrorBody>(&body)
         } else {
             let mut parts = endpoint.splitn(2, ' ');
-            let (method, path) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+            let (method, path) = (
+                parts.next().unwrap_or_default(),
+                parts.next().unwrap_or_default(),
+            );
             match check_for(method, path) {
                 Some((_, check)) => check(&body),
                 None => Err(format!("{endpoint} is no JSON operation of the crate")),
@@ -184,7 +191,10 @@ fn every_recorded_delivery_decodes_as_its_event_without_loss() {
             failures.push(format!("{file}: {}", lost.join("; ")));
         }
         if key == "repo:refs_changed" {
-            assert!(matches!(event, Event::RefsChanged(ref p) if !p.changes.is_empty()), "{file}");
+            assert!(
+                matches!(event, Event::RefsChanged(ref p) if !p.changes.is_empty()),
+                "{file}"
+            );
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
