@@ -64,7 +64,13 @@ impl Store {
     /// A new commit hash (40 hex digits), different each time.
     fn commit(&mut self) -> String {
         self.commits = self.commits.saturating_add(1);
-        format!("{:040x}", self.commits.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+        let mix = |salt: u64| {
+            self.commits
+                .wrapping_add(salt)
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .rotate_left(29)
+        };
+        format!("{:016x}{:016x}{:08x}", mix(1), mix(2), mix(3) >> 32)
     }
 }
 
