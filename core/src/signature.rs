@@ -155,7 +155,7 @@ pub enum SignatureError {
 
 /// A webhook secret, kept out of `Debug` and logs.
 ///
-/// It is what [`verify`] and [`super::Delivery::from_request`] check signatures with, and what the
+/// It is what [`verify`] and the crates' webhook extractors (Cloud's `webhooks::Delivery`) check signatures with, and what the
 /// `axum` extractor reads from the router's state.
 ///
 /// ```

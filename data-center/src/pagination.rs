@@ -174,9 +174,7 @@ fn next_request(
     if page.is_last_page != Some(false) {
         return None;
     }
-    let Some(next) = page.next_page_start else {
-        return None;
-    };
+    let next = page.next_page_start?;
     // Past both the start this page was asked for and the one it says it has: a server that
     // ignores `start` cannot make the stream loop.
     let asked = url

@@ -277,13 +277,26 @@ fn pagination_methods(
             self.pages().items()
         }
     });
+    // One `#[doc]` per line, as `///` lines would give.
+    let resume_doc: &[&str] = match crate::product().paging {
+        crate::Paging::NextLinks => &[
+            " The pages of the list from a cursor saved with `resume_cursor()` (a link to",
+            " a page, as the earlier stream gave it): the list continues where that stream",
+            " stopped. The builder's parameters are not used: the cursor carries them. A",
+            " cursor on another origin than the client's yields",
+            " [`crate::Error::ForeignNextLink`], and one whose path is not this",
+            " operation's yields [`crate::Error::Denied`]; neither sends anything.",
+        ],
+        crate::Paging::StartLimit => &[
+            " The pages of the list from a cursor saved with `resume_cursor()` (the URL of",
+            " the next page, with its `start`): the list continues where that stream",
+            " stopped. The builder's parameters are not used: the cursor carries them. A",
+            " cursor off the client's API root, or whose path is not this operation's,",
+            " yields [`crate::Error::Denied`] and sends nothing.",
+        ],
+    };
     imp.items.push(parse_quote! {
-        /// The pages of the list from a cursor saved with `resume_cursor()` (a link to
-        /// a page, as the earlier stream gave it): the list continues where that stream
-        /// stopped. The builder's parameters are not used: the cursor carries them. A
-        /// cursor on another origin than the client's yields
-        /// [`crate::Error::ForeignNextLink`], and one whose path is not this
-        /// operation's yields [`crate::Error::Denied`]; neither sends anything.
+        #(#[doc = #resume_doc])*
         pub fn resume(self, cursor: &str) -> crate::pagination::Pages<#item_path> {
             const OPERATION: &crate::Operation = &crate::operations::#constant;
             crate::pagination::Pages::resume::<types::#envelope_ident>(

@@ -136,6 +136,7 @@ fn transform(upstream: &Value, operations: &Operations, patches: &[rules::Patch]
     rules::no_validation_constraints(&mut doc);
     rules::strings_stay_strings(&mut doc);
     rules::defaults_in_descriptions(&mut doc);
+    html_descriptions(&mut doc);
     docs::rustdoc_friendly_descriptions(&mut doc);
     Ok(doc)
 }
@@ -259,10 +260,10 @@ fn facts(mut operation: Value, entry: &Operation) -> Result<Value> {
         operation["x-answer"] = Value::String(if text { "text" } else { "bytes" }.into());
         // The document's JSON beside them is a mis-declaration (the file's bytes come).
         for (status, response) in operation["responses"].as_object_mut().into_iter().flatten() {
-            if status.starts_with('2') {
-                if let Some(obj) = response.as_object_mut() {
-                    obj.remove("content");
-                }
+            if status.starts_with('2')
+                && let Some(obj) = response.as_object_mut()
+            {
+                obj.remove("content");
             }
         }
     }
@@ -590,4 +591,97 @@ fn page_counters_are_integers(doc: &mut Value) {
         }
     }
     fix(doc);
+}
+
+/// Data Center's descriptions are partly HTML (`<a href>`, `<code>`, `<strong>`, tables, lists)
+/// and put code fences inside paragraphs; rustdoc reads the HTML as HTML (and rejects unclosed
+/// tags) and the fences as doctests. They become Markdown first; `docs::rustdoc_markdown`
+/// then does what it does for Cloud's.
+fn html_descriptions(doc: &mut Value) {
+    match doc {
+        Value::Object(obj) => {
+            for (key, value) in obj.iter_mut() {
+                match (key.as_str(), value) {
+                    ("description", Value::String(text)) => *text = html_to_markdown(text),
+                    (_, value) => html_descriptions(value),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(html_descriptions),
+        _ => {}
+    }
+}
+
+fn html_to_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open..];
+        let Some(close) = after.find('>') else {
+            out.push_str(after);
+            rest = "";
+            break;
+        };
+        let tag = &after[1..close];
+        let name = tag
+            .trim_start_matches('/')
+            .split(|c: char| c.is_whitespace() || c == '/')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let closing = tag.starts_with('/');
+        let replacement = match name.as_str() {
+            "a" if !closing => {
+                // `<a href="URL">text</a>` -> `[text](URL)`.
+                let href = tag
+                    .split("href=\"")
+                    .nth(1)
+                    .and_then(|h| h.split('"').next())
+                    .unwrap_or_default();
+                let body_end = after[close..].find("</a>").map(|i| close + i);
+                if let (false, Some(end)) = (href.is_empty(), body_end) {
+                    let label = &after[close + 1..end];
+                    out.push_str(&format!("[{label}]({href})"));
+                    rest = &after[end + 4..];
+                    continue;
+                }
+                String::new()
+            }
+            "code" | "tt" => "`".into(),
+            "strong" | "b" => "**".into(),
+            "em" | "i" => "*".into(),
+            "br" | "p" | "ul" | "ol" | "table" | "tbody" | "thead" | "pre" | "div" => "\n\n".into(),
+            "li" if !closing => "\n- ".into(),
+            "tr" if !closing => "\n".into(),
+            "td" | "th" if !closing => " | ".into(),
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" if !closing => "\n\n**".into(),
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => "**\n\n".into(),
+            // Not a tag we know (`<path>`, `a < b`): kept as text, escaped for rustdoc.
+            "" | "a" | "li" | "tr" | "td" | "th" | "span" => String::new(),
+            _ => format!("&lt;{tag}&gt;"),
+        };
+        out.push_str(&replacement);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    // Fences: one inside a line is inline code; an opening fence followed by text starts
+    // a `text` block with that text on its first line.
+    let mut lines = Vec::new();
+    for line in out.lines() {
+        let trimmed = line.trim_start();
+        let count = line.matches("```").count();
+        if count >= 2 || (count == 1 && !trimmed.starts_with("```")) {
+            lines.push(line.replace("```", "`"));
+        } else if let Some(after) = trimmed.strip_prefix("```")
+            && !after.is_empty()
+            && !after.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            lines.push("```text".to_string());
+            lines.push(after.to_string());
+        } else {
+            lines.push(line.to_string());
+        }
+    }
+    lines.join("\n")
 }
