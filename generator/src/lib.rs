@@ -76,6 +76,7 @@ pub const CLOUD: Product = Product {
         "PullRequestComment",
         "Repository",
         "WebhookSubscription",
+        "Workspace",
     ],
     access: Access::Scopes,
     paging: Paging::NextLinks,
