@@ -14,6 +14,20 @@
 
 use std::fmt;
 
+/// How much of a body an error quotes.
+const SNIPPET_CHARS: usize = 200;
+
+/// The start of a body (one that is not the product's JSON error), as text, for an error
+/// message: at most 200 characters, then `…`.
+pub fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    match text.char_indices().nth(SNIPPET_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
 use serde_json::{Map, Value};
 
 /// Printed in place of a secret.

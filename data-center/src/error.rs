@@ -10,9 +10,6 @@ use serde_json::{Map, Value};
 use crate::operations::Operation;
 use crate::retry::GaveUp;
 
-/// How much of a body an error quotes.
-const SNIPPET_CHARS: usize = 300;
-
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -195,12 +192,4 @@ impl Error {
     }
 }
 
-/// The start of a body, as text, for an error message.
-pub(crate) fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    match text.char_indices().nth(SNIPPET_CHARS) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
-}
+pub(crate) use bitbucket_core::redact::snippet;
