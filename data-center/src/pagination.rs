@@ -3,8 +3,14 @@
 //! A page is asked for with `start` (the index of its first item) and `limit`; the answer says
 //! `isLastPage`, and `nextPageStart` when there is more. [`Pages`] follows `nextPageStart`
 //! from the page the builder describes until the last page; [`Items`] yields the items one by
-//! one. Pages are fetched one at a time (memory: one page), each through the client's
-//! transport (policy, retries).
+//! one. Each page goes through the client's transport (policy, retries).
+//!
+//! Pages are fetched one at a time unless [`Pages::concurrency`] allows more: once a page
+//! says its `limit`, the next pages' `start`s are known (`nextPageStart`, then `limit` apart),
+//! and up to that many are fetched at once, yielded in order. Memory stays bounded by that
+//! number of pages; past the last page at most `concurrency - 1` requests are wasted, and a
+//! page whose `nextPageStart` is not where the prefetch guessed drops the guesses and goes on
+//! from what the server said.
 //!
 //! ```no_run
 //! # async fn run(client: bitbucket_data_center::Client) -> Result<(), bitbucket_data_center::Error> {
@@ -64,6 +70,14 @@ pub struct Page<T> {
 include!(concat!(env!("OUT_DIR"), "/pagination.rs"));
 
 type Fetch<T> = Pin<Box<dyn Future<Output = Result<(Page<T>, reqwest::Url), Error>> + Send>>;
+
+/// A page being fetched (or fetched and not yielded yet), and the `start` it asked for.
+struct Pending<T> {
+    start: u64,
+    url: reqwest::Url,
+    fetch: Fetch<T>,
+    done: Option<Result<(Page<T>, reqwest::Url), Error>>,
+}
 type Decode<T> = fn(bytes::Bytes, &'static Operation) -> Result<Page<T>, Error>;
 
 /// The pages of a list, as a [`Stream`] of `Result<Page<T>, Error>`. Ends after the last
@@ -75,9 +89,14 @@ pub struct Pages<T> {
     decode: Decode<T>,
     /// The next page's request, not sent yet.
     next: Option<Result<reqwest::Request, Error>>,
-    in_flight: Option<Fetch<T>>,
+    /// Pages being fetched, in list order.
+    in_flight: std::collections::VecDeque<Pending<T>>,
     max_pages: Option<u64>,
+    /// Pages sent for (yielded or in flight).
     fetched: u64,
+    concurrency: usize,
+    /// The page size the server applied, once a page said it.
+    limit: Option<u64>,
 }
 
 impl<T: Send + 'static> Pages<T> {
@@ -102,9 +121,11 @@ impl<T: Send + 'static> Pages<T> {
             operation,
             decode: decode::<E>,
             next: Some(request),
-            in_flight: None,
+            in_flight: std::collections::VecDeque::new(),
             max_pages: None,
             fetched: 0,
+            concurrency: 1,
+            limit: None,
         }
     }
 
@@ -129,12 +150,72 @@ impl<T: Send + 'static> Pages<T> {
         self
     }
 
-    /// Where the list continues: the URL of the next page not fetched yet, to pass to the
+    /// Fetches up to `pages` pages at once (at least 1, the default), yielded in order.
+    pub fn concurrency(mut self, pages: usize) -> Self {
+        self.concurrency = pages.max(1);
+        self
+    }
+
+    /// Where the list continues: the URL of the next page not yielded yet, to pass to the
     /// builder's `resume()` (in this process or another). `None` once the list is done.
     pub fn resume_cursor(&self) -> Option<String> {
+        if let Some(pending) = self.in_flight.front() {
+            return Some(pending.url.to_string());
+        }
         match &self.next {
             Some(Ok(request)) => Some(request.url().to_string()),
             _ => None,
+        }
+    }
+
+    fn send(&self, request: reqwest::Request) -> Pending<T> {
+        let client = self.client.clone();
+        let operation = self.operation;
+        let decode = self.decode;
+        let url = request.url().clone();
+        Pending {
+            start: start_of(&url),
+            url,
+            done: None,
+            fetch: Box::pin(async move {
+                let url = request.url().clone();
+                let answer = crate::transport::execute(&client, request, operation).await?;
+                Ok((decode(answer.body, operation)?, url))
+            }),
+        }
+    }
+
+    /// Whether another page may be sent for, under `max_pages`.
+    fn may_send(&self) -> bool {
+        self.max_pages.is_none_or(|max| self.fetched < max)
+    }
+
+    /// Sends for the next page, and, when the page size is known, for the ones after it, up
+    /// to `concurrency` in flight.
+    fn top_up(&mut self) {
+        if self.in_flight.is_empty() && self.may_send() {
+            match self.next.take() {
+                Some(Ok(request)) => {
+                    let pending = self.send(request);
+                    self.in_flight.push_back(pending);
+                    self.fetched = self.fetched.saturating_add(1);
+                }
+                other => self.next = other,
+            }
+        }
+        let Some(limit) = self.limit.filter(|l| *l > 0) else {
+            return;
+        };
+        while self.in_flight.len() < self.concurrency && self.may_send() {
+            let Some(last) = self.in_flight.back() else {
+                return;
+            };
+            let start = last.start.saturating_add(limit);
+            let request =
+                reqwest::Request::new(self.operation.method.clone(), with_start(&last.url, start));
+            let pending = self.send(request);
+            self.in_flight.push_back(pending);
+            self.fetched = self.fetched.saturating_add(1);
         }
     }
 
@@ -177,11 +258,7 @@ fn next_request(
     let next = page.next_page_start?;
     // Past both the start this page was asked for and the one it says it has: a server that
     // ignores `start` cannot make the stream loop.
-    let asked = url
-        .query_pairs()
-        .find(|(k, _)| k == "start")
-        .and_then(|(_, v)| v.parse::<u64>().ok())
-        .unwrap_or(0);
+    let asked = start_of(url);
     let current = page.start.unwrap_or(0).max(asked);
     if next <= current {
         return Some(Err(Error::InvalidRequest {
@@ -192,6 +269,22 @@ fn next_request(
             ),
         }));
     }
+    Some(Ok(reqwest::Request::new(
+        operation.method.clone(),
+        with_start(url, next),
+    )))
+}
+
+/// The `start` a page's URL asks for (0 when it says none).
+fn start_of(url: &reqwest::Url) -> u64 {
+    url.query_pairs()
+        .find(|(k, _)| k == "start")
+        .and_then(|(_, v)| v.parse::<u64>().ok())
+        .unwrap_or(0)
+}
+
+/// `url` asking for the page at `start`.
+fn with_start(url: &reqwest::Url, start: u64) -> reqwest::Url {
     let mut url = url.clone();
     let kept: Vec<(String, String)> = url
         .query_pairs()
@@ -201,8 +294,8 @@ fn next_request(
     url.query_pairs_mut()
         .clear()
         .extend_pairs(kept)
-        .append_pair("start", &next.to_string());
-    Some(Ok(reqwest::Request::new(operation.method.clone(), url)))
+        .append_pair("start", &start.to_string());
+    url
 }
 
 impl<T: Send + 'static> Stream for Pages<T> {
@@ -210,38 +303,65 @@ impl<T: Send + 'static> Stream for Pages<T> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        if this.in_flight.is_none() {
-            if this.max_pages.is_some_and(|max| this.fetched >= max) {
-                return Poll::Ready(None);
+        if this.in_flight.is_empty() {
+            if matches!(this.next, Some(Err(_)))
+                && let Some(Err(error)) = this.next.take()
+            {
+                return Poll::Ready(Some(Err(error)));
             }
-            let request = match this.next.take() {
-                None => return Poll::Ready(None),
-                Some(Err(error)) => return Poll::Ready(Some(Err(error))),
-                Some(Ok(request)) => request,
-            };
-            let client = this.client.clone();
-            let operation = this.operation;
-            let decode = this.decode;
-            this.in_flight = Some(Box::pin(async move {
-                let url = request.url().clone();
-                let answer = crate::transport::execute(&client, request, operation).await?;
-                Ok((decode(answer.body, operation)?, url))
-            }));
+            this.top_up();
         }
-        let Some(fetch) = this.in_flight.as_mut() else {
+        // Every page in flight makes progress; they are yielded in order.
+        for pending in this.in_flight.iter_mut().filter(|p| p.done.is_none()) {
+            if let Poll::Ready(result) = pending.fetch.as_mut().poll(cx) {
+                pending.done = Some(result);
+            }
+        }
+        let Some(front) = this.in_flight.front_mut() else {
             return Poll::Ready(None);
         };
-        match fetch.as_mut().poll(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(result) => {
-                this.in_flight = None;
-                this.fetched = this.fetched.saturating_add(1);
-                Poll::Ready(Some(result.map(|(page, url)| {
-                    this.next = next_request(this.operation, &url, &page);
-                    page
-                })))
+        let Some(result) = front.done.take() else {
+            return Poll::Pending;
+        };
+        this.in_flight.pop_front();
+        let (page, url) = match result {
+            Ok(done) => done,
+            Err(error) => {
+                // The list stops at its first error; guesses past it are dropped.
+                this.in_flight.clear();
+                this.next = None;
+                return Poll::Ready(Some(Err(error)));
+            }
+        };
+        if this.limit.is_none() {
+            this.limit = page.limit.filter(|l| *l > 0);
+        }
+        match next_request(this.operation, &url, &page) {
+            None => {
+                // The last page: requests sent past it are cancelled.
+                this.in_flight.clear();
+                this.next = None;
+            }
+            Some(Ok(request)) => {
+                let expected = start_of(request.url());
+                if this.in_flight.front().is_some_and(|p| p.start != expected) {
+                    // The prefetch guessed wrong (a server with another page size): go on
+                    // from what the server said.
+                    let dropped = u64::try_from(this.in_flight.len()).unwrap_or(u64::MAX);
+                    this.fetched = this.fetched.saturating_sub(dropped);
+                    this.in_flight.clear();
+                }
+                if this.in_flight.is_empty() {
+                    this.next = Some(Ok(request));
+                }
+            }
+            Some(Err(error)) => {
+                this.in_flight.clear();
+                this.next = Some(Err(error));
             }
         }
+        this.top_up();
+        Poll::Ready(Some(Ok(page)))
     }
 }
 
@@ -264,6 +384,12 @@ impl<T: Send + 'static> Items<T> {
     /// Stops after `pages` pages.
     pub fn max_pages(mut self, pages: u64) -> Self {
         self.pages = self.pages.max_pages(pages);
+        self
+    }
+
+    /// Fetches up to `pages` pages at once (see [`Pages::concurrency`]).
+    pub fn concurrency(mut self, pages: usize) -> Self {
+        self.pages = self.pages.concurrency(pages);
         self
     }
 }

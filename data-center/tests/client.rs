@@ -312,3 +312,48 @@ fn server_urls_are_https_unless_loopback_or_opted_in() {
             .contains("server URL")
     );
 }
+
+#[tokio::test]
+async fn concurrent_pages_come_in_order_and_stop_at_the_last() {
+    let server = MockServer::start().await;
+    // 7 items, 2 a page: pages at 0, 2, 4, 6 (the last).
+    let keys = ["A", "B", "C", "D", "E", "F", "G"];
+    for start in [0u64, 2, 4, 6] {
+        let end = (start as usize + 2).min(keys.len());
+        let last = end == keys.len();
+        let mock = Mock::given(method("GET")).and(path("/rest/api/latest/projects"));
+        let mock = if start == 0 {
+            mock.and(query_param_is_missing("start"))
+        } else {
+            mock.and(query_param("start", start.to_string()))
+        };
+        mock.respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_millis(if start == 2 { 80 } else { 5 }))
+                .set_body_json(page(start, &keys[start as usize..end], last)),
+        )
+        .mount(&server)
+        .await;
+    }
+    // Past the end: an empty last page (what a prefetch beyond the list gets).
+    Mock::given(method("GET"))
+        .and(path("/rest/api/latest/projects"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(8, &[], true)))
+        .mount(&server)
+        .await;
+    let got: Vec<String> = client(&server, Auth::anonymous())
+        .get_projects()
+        .limit(2)
+        .stream()
+        .concurrency(3)
+        .map_ok(|p| p.key.unwrap_or_default())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(got, keys);
+    let requests = server.received_requests().await.unwrap().len();
+    assert!(
+        (4..=4 + 2).contains(&requests),
+        "{requests} requests for 4 pages at 3 at once"
+    );
+}
