@@ -1,5 +1,6 @@
 //! A short tour of `bitbucket-data-center` against a local stand-in for a Data Center server
-//! (`bitbucket-data-center-local`): `cargo run -p bitbucket-data-center --example tour`.
+//! (`bitbucket-data-center-local`): `cargo run -p bitbucket-data-center --example dc_tour`
+//! (not `tour`, which is the Cloud crate's and would share its output file).
 //!
 //! With `BITBUCKET_SERVER_URL` and `BITBUCKET_TOKEN` set it talks to that server instead; it
 //! then creates a project `TOUR` (so use a test instance).
