@@ -3,6 +3,8 @@
 # official document by Stoplight Prism (a validator nobody here wrote). See tests/api/contract.rs.
 #
 #   .ci/contract.sh PATH-TO-OFFICIAL-DOCUMENT [TEST-ARGS...]
+#   CONTRACT_PRODUCT=data-center .ci/contract.sh PATH-TO-DATA-CENTER-DOCUMENT
+#       (bitbucket-data-center's requests, data-center/tests/contract.rs)
 #
 # TEST-ARGS go to the test binary: `--nocapture` shows what each request got back.
 #
@@ -29,8 +31,21 @@ mkdir -p "$WORK"
 install_locked "$PRISM_DIR" @stoplight/prism-cli Prism
 pinned="$(node -p "require('./$PRISM_DIR/package.json').dependencies['@stoplight/prism-cli']")"
 
+# Which crate's requests: Cloud's (the default) or Data Center's (its client takes the server's
+# URL and adds `/rest`, the base path, itself).
+case "${CONTRACT_PRODUCT:-cloud}" in
+  # With the features of the README's test command (`.ci/run` has built that test binary
+  # already; `-p bitbucket-cloud` alone would leave out the MCP gateway's `openapi` and rebuild
+  # the crate).
+  cloud) SPEC="$WORK/bitbucket-cloud.json"; URL_PATH=/2.0
+    TEST=(cargo test --workspace --features axum --test api contract:: --) ;;
+  data-center) SPEC="$WORK/bitbucket-data-center.json"; URL_PATH=
+    TEST=(cargo test -p bitbucket-data-center --test contract -- --ignored) ;;
+  *) echo "CONTRACT_PRODUCT is cloud or data-center" >&2; exit 2 ;;
+esac
+
 # Prism ignores the base path of `servers`, so its copy of the document carries it in the paths.
-cargo xtask contract-spec --from "$OPENAPI" --out "$WORK/bitbucket-cloud.json"
+cargo xtask contract-spec --from "$OPENAPI" --out "$SPEC"
 
 # A free port, chosen by the kernel (other checkouts may be running their own Prism).
 port="$(node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")"
@@ -52,7 +67,7 @@ started=$SECONDS
 # one process (it forks a server otherwise when NODE_ENV=production).
 node "$PRISM_DIR/node_modules/@stoplight/prism-cli/dist/index.js" mock \
   --host 127.0.0.1 --port "$port" --multiprocess=false \
-  "$WORK/bitbucket-cloud.json" >"$log" 2>&1 &
+  "$SPEC" >"$log" 2>&1 &
 prism_pid=$!
 
 wait_until_ready Prism "$prism_pid" "$log" "$STARTUP_LIMIT" \
@@ -62,10 +77,8 @@ echo "Prism $pinned is listening on 127.0.0.1:$port (started in $((SECONDS - sta
 # In the background so that a signal stops Prism at once (bash runs traps only between
 # foreground commands); the tests then fail fast on the closed port.
 status=0
-# With the features of the README's test command (`.ci/run` has built that test binary already;
-# `-p bitbucket-cloud` alone would leave out the MCP gateway's `openapi` and rebuild the crate).
-BITBUCKET_CONTRACT_URL="http://127.0.0.1:$port/2.0" \
-  cargo test --workspace --features axum --test api contract:: -- "$@" &
+BITBUCKET_CONTRACT_URL="http://127.0.0.1:$port$URL_PATH" BITBUCKET_DC_CONTRACT_URL="http://127.0.0.1:$port" \
+  "${TEST[@]}" "$@" &
 wait $! || status=$?
 if [ "$status" -ne 0 ]; then
   echo "Prism's log of the run: $log" >&2

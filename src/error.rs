@@ -428,17 +428,7 @@ pub(crate) struct Failure<'a> {
     pub gave_up: Option<GaveUp>,
 }
 
-/// How much of a body that is not Bitbucket's JSON error is kept.
-const SNIPPET_CHARS: usize = 200;
-
-pub(crate) fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    match text.char_indices().nth(SNIPPET_CHARS) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
-}
+pub(crate) use bitbucket_core::redact::snippet;
 
 impl Failure<'_> {
     pub(crate) fn into_error(self) -> Error {

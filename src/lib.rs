@@ -85,9 +85,7 @@ pub mod audit;
 pub mod auth;
 pub mod body;
 mod client;
-mod completion;
 pub mod dynamic;
-mod endpoint;
 pub mod error;
 #[cfg(bitbucket_form_bodies)]
 mod form;
@@ -102,11 +100,11 @@ pub mod operations;
 #[cfg_attr(not(bitbucket_lists), allow(dead_code))]
 pub mod pagination;
 pub mod policy;
+// Shared with bitbucket-data-center (the `bitbucket-core` crate).
+pub use bitbucket_core::{completion, rate_limit, retry};
+use bitbucket_core::{endpoint, redact};
 #[cfg(test)]
 mod properties;
-pub mod rate_limit;
-mod redact;
-pub mod retry;
 pub mod scopes;
 #[cfg(feature = "source")]
 #[cfg_attr(docsrs, doc(cfg(feature = "source")))]

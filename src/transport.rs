@@ -648,27 +648,7 @@ async fn attempts(
     }
 }
 
-/// What a `{path}` parameter (a file in a repository, an attachment) becomes in a URL: each
-/// `/`-separated segment percent-encoded, the slashes kept (`src/lib.rs`, not
-/// `src%2Flib.rs`). A `.` or `..` segment is encoded (`%2E%2E`) so that the URL parser does not
-/// resolve it away: admission then sees it, and refuses it.
-pub(crate) fn encode_file_path(path: &str) -> String {
-    /// Everything but the unreserved characters of RFC 3986.
-    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
-    path.trim_start_matches('/')
-        .split('/')
-        .map(|segment| match segment {
-            "." => "%2E".to_string(),
-            ".." => "%2E%2E".to_string(),
-            other => percent_encoding::utf8_percent_encode(other, SEGMENT).to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
+pub(crate) use bitbucket_core::endpoint::encode_file_path;
 
 /// `future`'s output, or `None` when `deadline` passes first.
 async fn within<F: Future>(deadline: Option<tokio::time::Instant>, future: F) -> Option<F::Output> {

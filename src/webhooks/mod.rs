@@ -128,7 +128,7 @@ mod key;
 mod payload;
 mod push;
 mod repository;
-mod signature;
+use bitbucket_core::signature;
 mod subscription;
 
 pub use commit_status::{CommitStatus, CommitStatusEvent, CommitStatusLinks, CommitStatusState};

@@ -7,10 +7,14 @@
 //! when the document differs from that record it first prints a report of the changes (see
 //! `report.rs`), failing when a supported operation is gone.
 //!
+//! `cargo xtask dc-trim --from PATH|URL [--check]` does the same for Bitbucket Data Center
+//! (`data-center/spec/`): see `data_center.rs`.
+//!
 //! `cargo xtask contract-spec --from PATH|URL --out FILE` writes the copy of the official
 //! document that the contract tests' mock server (Prism) serves: see `contract.rs`.
 
 mod contract;
+mod data_center;
 mod docs;
 mod facts;
 mod names;
@@ -30,6 +34,7 @@ const UPSTREAM_URL: &str = "https://dac-static.atlassian.com/cloud/bitbucket/swa
 
 const USAGE: &str = "\
 usage: cargo xtask trim [--from PATH|URL] [--check]
+       cargo xtask dc-trim --from PATH|URL [--check]
        cargo xtask contract-spec --from PATH|URL --out FILE
 
 trim: writes spec/bitbucket.json (and spec/upstream.json, what the document said)
@@ -38,6 +43,11 @@ first prints what changed, and stops when a supported operation is gone
   --from PATH|URL  the official OpenAPI document (default: the upstream URL,
                    https://dac-static.atlassian.com/cloud/bitbucket/swagger.v3.json)
   --check          write nothing; fail when spec/ differs from what this would write
+
+dc-trim: writes data-center/spec/bitbucket-data-center.json from Atlassian's Bitbucket
+Data Center document, with the names and facts of data-center/spec/operations.toml
+  --from PATH|URL  the Data Center OpenAPI document (9.4)
+  --check          write nothing; fail when the file differs from what this would write
 
 contract-spec: writes the official document with its base path (/2.0) in front of
 every path, for the contract tests' mock server (Prism ignores the base path)
@@ -59,6 +69,7 @@ fn run(args: Vec<String>) -> Result<ExitCode> {
     match args.next().as_deref() {
         Some("trim") => run_trim(args),
         Some("contract-spec") => run_contract_spec(args),
+        Some("dc-trim") => run_dc_trim(args),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -83,6 +94,24 @@ fn run_trim(mut args: impl Iterator<Item = String>) -> Result<ExitCode> {
     }
     let root = workspace_root();
     trim(&root, &from, check)
+}
+
+fn run_dc_trim(mut args: impl Iterator<Item = String>) -> Result<ExitCode> {
+    let mut from = None;
+    let mut check = false;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--from" => from = Some(args.next().context("--from needs a path or URL")?),
+            "--check" => check = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            other => bail!("unknown argument `{other}`\n\n{USAGE}"),
+        }
+    }
+    let from = from.context("dc-trim needs --from (the Data Center 9.4 document)")?;
+    data_center::trim(&workspace_root(), &from, check)
 }
 
 fn run_contract_spec(mut args: impl Iterator<Item = String>) -> Result<ExitCode> {

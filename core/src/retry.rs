@@ -7,7 +7,7 @@
 //!   PUT, DELETE), also waiting at least what `Retry-After` asks. A POST (merge, run a
 //!   pipeline, comment) is never repeated on its own.
 //! - A **401** to an OAuth token is sent once more after renewing the token (see
-//!   [`crate::OAuth`]); that is not counted as a retry, and a second 401 is returned.
+//!   Cloud's `OAuth`); that is not counted as a retry, and a second 401 is returned.
 //!
 //! When a failure is returned, the error's hint says why it was not retried (again): switched
 //! off, not idempotent, retries used up, or the budget.
@@ -16,8 +16,8 @@
 //!
 //! A call ends within [`RetryConfig::budget`] (60 s by default) once it retries: waits are
 //! only started when they leave time within the budget, and an attempt after the first is
-//! abandoned when the budget runs out ([`crate::Error::BudgetExhausted`]). Its first attempt
-//! is bounded by [`crate::ClientBuilder::timeout`] (30 s by default), plus an OAuth token
+//! abandoned when the budget runs out (`Error::BudgetExhausted`). Its first attempt
+//! is bounded by `ClientBuilder::timeout` (30 s by default), plus an OAuth token
 //! request when one is needed. `Retry-After` values above a day are read as a day, which is
 //! past any budget: such a 429 is returned at once, its hint saying the wait would pass the
 //! budget. Wrap a call in `tokio::time::timeout` for a hard deadline of your own: the request
@@ -25,7 +25,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use bitbucket_cloud::retry::RetryConfig;
+//! use bitbucket_core::retry::RetryConfig;
 //!
 //! let patient = RetryConfig::default().budget(Duration::from_secs(300)).max_retries(8);
 //! let none = RetryConfig::disabled();
@@ -38,7 +38,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 
-/// Retry settings of a [`crate::Client`]. The default retries up to 4 times within 60 s.
+/// Retry settings of a client. The default retries up to 4 times within 60 s.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryConfig {
     max_retries: u32,
@@ -86,9 +86,9 @@ impl RetryConfig {
     /// call's start: its waits and its attempts after the first. A wait that would not leave
     /// time within the budget is not started (the last failure is returned, its hint saying
     /// so), and an attempt after the first that is still unanswered when the budget runs out
-    /// is abandoned with [`crate::Error::BudgetExhausted`].
+    /// is abandoned with `Error::BudgetExhausted`.
     ///
-    /// The first attempt is bounded by [`crate::ClientBuilder::timeout`] alone (a large
+    /// The first attempt is bounded by `ClientBuilder::timeout` alone (a large
     /// download may take longer than the budget), plus, with OAuth, the token request that
     /// may come before it. So a call ends within the budget, or, when its first attempt
     /// alone takes longer, as soon as that attempt has failed.
@@ -125,7 +125,7 @@ impl RetryConfig {
     /// The wait before the attempt numbered `retries_so_far + 2`, or why there is none:
     /// this kind of retry is off or unsafe for `method`, the retries are used up, or the
     /// wait would end past the budget (`elapsed` is the time the call has taken so far).
-    pub(crate) fn next_delay(
+    pub fn next_delay(
         &self,
         failure: Retryable,
         method: &Method,
@@ -175,14 +175,14 @@ impl RetryConfig {
 
     /// The budget, which also bounds every attempt after the first (see
     /// [`RetryConfig::budget`]).
-    pub(crate) fn total_budget(&self) -> Duration {
+    pub fn total_budget(&self) -> Duration {
         self.budget
     }
 }
 
 /// Why a failed attempt was not repeated; the error's hint says it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum GaveUp {
+pub enum GaveUp {
     /// This kind of retry is switched off in the [`RetryConfig`].
     Disabled,
     /// A 5xx or connection failure of a POST or PATCH, which may have taken effect.
@@ -190,7 +190,12 @@ pub(crate) enum GaveUp {
     /// The retries allowed by [`RetryConfig::max_retries`] were used.
     OutOfRetries(u32),
     /// The next wait would have ended past [`RetryConfig::budget`].
-    OverBudget { wait: Duration, budget: Duration },
+    OverBudget {
+        /// The wait the retry would have needed.
+        wait: Duration,
+        /// The budget it would have passed.
+        budget: Duration,
+    },
 }
 
 impl fmt::Display for GaveUp {
@@ -220,9 +225,12 @@ impl fmt::Display for GaveUp {
 
 /// Why an attempt may be repeated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Retryable {
+pub enum Retryable {
+    /// A 429.
     RateLimited,
+    /// A 5xx.
     ServerError,
+    /// The connection failed or timed out.
     Connection,
 }
 

@@ -3,10 +3,10 @@
 //!
 //! - `https://` only, except to loopback (`127.0.0.0/8`, `::1`, `localhost`), where a local
 //!   test server speaks plain HTTP; anything else needs an explicit opt-in
-//!   ([`crate::ClientBuilder::danger_accept_http`], [`crate::OAuth::danger_accept_http`]),
+//!   (the client builders' `danger_accept_http`),
 //!   because a typo (`http://api.bitbucket.org`) would send a token in clear text.
 //! - No user name or password (`https://me:secret@host`): credentials go through
-//!   [`crate::Auth`], and a password in a URL ends up in logs and `Debug` output.
+//!   the client's `Auth`, and a password in a URL ends up in logs and `Debug` output.
 //! - No query and no fragment: the base URL is a prefix that paths are appended to.
 //!
 //! Errors quote the URL with its user information removed.
@@ -17,19 +17,21 @@ use reqwest::Url;
 
 /// What a URL is used for, to word the errors.
 #[derive(Clone, Copy)]
-pub(crate) enum Use {
-    /// [`crate::ClientBuilder::base_url`].
+pub enum Use {
+    /// A Bitbucket Cloud client's base URL (`ClientBuilder::base_url`).
     BaseUrl,
-    /// [`crate::OAuth::token_url`].
+    /// A Bitbucket Data Center client's base URL: the user's server.
+    ServerUrl,
+    /// An OAuth token URL (Cloud's `OAuth::token_url`).
     TokenUrl,
-    /// [`crate::OAuth::authorize_endpoint`].
+    /// An OAuth authorization page (Cloud's `OAuth::authorize_endpoint`).
     AuthorizeEndpoint,
 }
 
 impl Use {
     fn name(self) -> &'static str {
         match self {
-            Use::BaseUrl => "base URL",
+            Use::BaseUrl | Use::ServerUrl => "base URL",
             Use::TokenUrl => "OAuth token URL",
             Use::AuthorizeEndpoint => "OAuth authorize endpoint",
         }
@@ -38,14 +40,16 @@ impl Use {
     fn example(self) -> &'static str {
         match self {
             Use::BaseUrl => "https://api.bitbucket.org/2.0",
-            Use::TokenUrl => super::auth::DEFAULT_TOKEN_URL,
-            Use::AuthorizeEndpoint => super::auth::DEFAULT_AUTHORIZE_URL,
+            Use::ServerUrl => "https://bitbucket.example.com",
+            // Cloud's `auth::DEFAULT_TOKEN_URL` and `DEFAULT_AUTHORIZE_URL`.
+            Use::TokenUrl => "https://bitbucket.org/site/oauth2/access_token",
+            Use::AuthorizeEndpoint => "https://bitbucket.org/site/oauth2/authorize",
         }
     }
 
     fn opt_in(self) -> &'static str {
         match self {
-            Use::BaseUrl => "ClientBuilder::danger_accept_http()",
+            Use::BaseUrl | Use::ServerUrl => "ClientBuilder::danger_accept_http()",
             Use::TokenUrl | Use::AuthorizeEndpoint => "OAuth::danger_accept_http()",
         }
     }
@@ -54,7 +58,7 @@ impl Use {
 /// `text` parsed, if it is an acceptable URL for `purpose`; otherwise a sentence that says
 /// what is wrong and what to do. `accept_http` is the caller's explicit opt-in to plain HTTP
 /// on hosts that are not loopback.
-pub(crate) fn check(text: &str, purpose: Use, accept_http: bool) -> Result<Url, String> {
+pub fn check(text: &str, purpose: Use, accept_http: bool) -> Result<Url, String> {
     let what = purpose.name();
     let shown = without_userinfo(text);
     let url = Url::parse(text.trim()).map_err(|e| {
@@ -99,7 +103,7 @@ pub(crate) fn check(text: &str, purpose: Use, accept_http: bool) -> Result<Url, 
         return Err(format!(
             "the {what} `{shown}` has a query (`?...`): remove it; {}",
             match purpose {
-                Use::BaseUrl =>
+                Use::BaseUrl | Use::ServerUrl =>
                     "calls append their paths to the base URL, and take their query \
                                  parameters from their builders",
                 _ => "the client adds the parameters the endpoint needs",
@@ -115,7 +119,7 @@ pub(crate) fn check(text: &str, purpose: Use, accept_http: bool) -> Result<Url, 
 }
 
 /// Whether the URL's host is the loopback interface: `127.0.0.0/8`, `::1` or `localhost`.
-pub(crate) fn is_loopback(url: &Url) -> bool {
+pub fn is_loopback(url: &Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
     };
@@ -133,7 +137,7 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
 /// `text` with anything between the scheme and an `@` of the authority replaced, so that a
 /// password given in a URL is not repeated in an error or `Debug` output. Works on text that
 /// does not parse as a URL too.
-pub(crate) fn without_userinfo(text: &str) -> String {
+pub fn without_userinfo(text: &str) -> String {
     let Some(scheme_end) = text.find("://") else {
         return text.to_string();
     };
@@ -148,6 +152,28 @@ pub(crate) fn without_userinfo(text: &str) -> String {
         ),
         None => text.to_string(),
     }
+}
+
+/// What a `{path}` parameter (a file in a repository, an attachment) becomes in a URL: each
+/// `/`-separated segment percent-encoded, the slashes kept (`src/lib.rs`, not
+/// `src%2Flib.rs`). A `.` or `..` segment is encoded (`%2E%2E`) so that the URL parser does not
+/// resolve it away: admission then sees it, and refuses it.
+pub fn encode_file_path(path: &str) -> String {
+    /// Everything but the unreserved characters of RFC 3986.
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    path.trim_start_matches('/')
+        .split('/')
+        .map(|segment| match segment {
+            "." => "%2E".to_string(),
+            ".." => "%2E%2E".to_string(),
+            other => percent_encoding::utf8_percent_encode(other, SEGMENT).to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(test)]

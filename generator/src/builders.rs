@@ -192,7 +192,7 @@ pub fn rewrite_builders(
                 }
             },
         ];
-        if matches!(success, Success::Raw) {
+        if matches!(success, Success::Raw) && crate::product().streaming {
             new_items.push(parse_quote! {
                 /// Sends the request like `send()`, and returns the answer with its body still
                 /// to be read: stream it chunk by chunk ([`crate::body::Body::chunk`],
@@ -283,7 +283,7 @@ fn pagination_methods(
         .ok_or_else(|| format!("`{name}`: no `values` beside `next` in {envelope_ident}"))?;
     let constant = op.constant();
     let item = &envelope.item;
-    let item_path: Type = parse_quote!(types::#item);
+    let item_path = crate::rewrite::item_type(item);
     imp.items.push(parse_quote! {
         /// Every page of the list, starting with the one this builder describes. See
         /// [`crate::pagination`] for the options (`max_pages`, `max_items`,
@@ -308,13 +308,26 @@ fn pagination_methods(
             self.pages().items()
         }
     });
+    // One `#[doc]` per line, as `///` lines would give.
+    let resume_doc: &[&str] = match crate::product().paging {
+        crate::Paging::NextLinks => &[
+            " The pages of the list from a cursor saved with `resume_cursor()` (a link to",
+            " a page, as the earlier stream gave it): the list continues where that stream",
+            " stopped. The builder's parameters are not used: the cursor carries them. A",
+            " cursor on another origin than the client's yields",
+            " [`crate::Error::ForeignNextLink`], and one whose path is not this",
+            " operation's yields [`crate::Error::Denied`]; neither sends anything.",
+        ],
+        crate::Paging::StartLimit => &[
+            " The pages of the list from a cursor saved with `resume_cursor()` (the URL of",
+            " the next page, with its `start`): the list continues where that stream",
+            " stopped. The builder's parameters are not used: the cursor carries them. A",
+            " cursor off the client's API root, or whose path is not this operation's,",
+            " yields [`crate::Error::Denied`] and sends nothing.",
+        ],
+    };
     imp.items.push(parse_quote! {
-        /// The pages of the list from a cursor saved with `resume_cursor()` (a link to
-        /// a page, as the earlier stream gave it): the list continues where that stream
-        /// stopped. The builder's parameters are not used: the cursor carries them. A
-        /// cursor on another origin than the client's yields
-        /// [`crate::Error::ForeignNextLink`], and one whose path is not this
-        /// operation's yields [`crate::Error::Denied`]; neither sends anything.
+        #(#[doc = #resume_doc])*
         pub fn resume(self, cursor: &str) -> crate::pagination::Pages<#item_path> {
             const OPERATION: &crate::Operation = &crate::operations::#constant;
             crate::pagination::Pages::resume::<types::#envelope_ident>(

@@ -22,6 +22,9 @@ fn scope_variant(scope: &str) -> syn::Ident {
 
 /// `operations.rs`: one constant per operation and `ALL`, sorted by name.
 pub fn operation_table(ops: &[Operation]) -> syn::File {
+    if crate::product().access == crate::Access::Permissions {
+        return permission_table(ops);
+    }
     let constants = ops.iter().map(|op| {
         let constant = op.constant();
         let name = &op.name;
@@ -80,13 +83,65 @@ pub fn operation_table(ops: &[Operation]) -> syn::File {
     })
 }
 
+/// `Permission` variant of a Data Center permission: `REPO_READ` → `RepoRead`.
+fn permission_variant(permission: &str) -> syn::Ident {
+    format_ident!("{}", upper_camel(&permission.to_ascii_lowercase()))
+}
+
+/// Data Center's `operations.rs`: each operation with the permission it needs.
+fn permission_table(ops: &[Operation]) -> syn::File {
+    let constants = ops.iter().map(|op| {
+        let constant = op.constant();
+        let name = &op.name;
+        let method = format_ident!("{}", op.method);
+        let path = &op.path;
+        let tags = &op.tags;
+        let summary = &op.summary;
+        let permission = permission_variant(op.permission.as_deref().unwrap_or("UNKNOWN"));
+        let also = &op.permission_or;
+        let paginated = op.paginated;
+        let deprecated = op.deprecated;
+        let feature = &op.feature;
+        let answer = op.answer.variant();
+        let doc = format!("`{} {}`: {}", op.method, op.path, op.summary);
+        quote! {
+            #[doc = #doc]
+            pub const #constant: Operation = Operation {
+                name: #name,
+                method: ::reqwest::Method::#method,
+                path: #path,
+                tags: &[#(#tags),*],
+                summary: #summary,
+                permission: crate::Permission::#permission,
+                also_allowed: &[#(#also),*],
+                paginated: #paginated,
+                deprecated: #deprecated,
+                feature: #feature,
+                answer: Answer::#answer,
+            };
+        }
+    });
+    let names = ops.iter().map(Operation::constant);
+    file(quote! {
+        #(#constants)*
+
+        /// Every operation of the API, sorted by name. Each one's method on
+        /// [`Client`](crate::Client) is generated when its [`feature`](Operation::feature) is
+        /// enabled.
+        pub static ALL: &[Operation] = &[#(#names),*];
+    })
+}
+
 /// `operations.md`: the operation table as Markdown, for the docs of `crate::operations`.
 /// Operations this build generates link to their method.
 pub fn operation_docs(ops: &[Operation], generated: &BTreeSet<&str>) -> String {
-    let mut out = String::from(
+    let permissions = crate::product().access == crate::Access::Permissions;
+    let mut out = String::from(if permissions {
+        "| Operation | Request | Permission | Feature |\n|---|---|---|---|\n"
+    } else {
         "| Operation | Request | Classic scopes | API token scopes | Feature |\n\
-         |---|---|---|---|---|\n",
-    );
+         |---|---|---|---|---|\n"
+    });
     for op in ops {
         let mut notes = Vec::new();
         if op.paginated {
@@ -105,6 +160,18 @@ pub fn operation_docs(ops: &[Operation], generated: &BTreeSet<&str>) -> String {
         } else {
             format!("`{}`", op.name)
         };
+        if permissions {
+            let mut needs = vec![op.permission.clone().unwrap_or_else(|| "UNKNOWN".into())];
+            needs.extend(op.permission_or.iter().cloned());
+            out.push_str(&format!(
+                "| {name}{notes} | `{method} {path}` | {needs} | `{feature}` |\n",
+                method = op.method,
+                path = op.path,
+                needs = code_list(&needs, "none").replace(", ", " or "),
+                feature = op.feature,
+            ));
+            continue;
+        }
         out.push_str(&format!(
             "| {name}{notes} | `{method} {path}` | {classic} | {granular} | `{feature}` |\n",
             method = op.method,
@@ -260,10 +327,7 @@ pub fn json_answers(ops: &[&Operation], generated: &Generated) -> Result<String,
             Answer::Text | Answer::Empty => (None, None),
         };
         let Some(answer) = answer else { continue };
-        let item = envelope.map(|e| {
-            let item = &e.item;
-            crate_path(syn::parse_quote!(types::#item))
-        });
+        let item = envelope.map(|e| crate_path(crate::rewrite::item_type(&e.item)));
         rows += &format!(
             "            {} {:?} {:?} [{}] [{}];\n",
             op.name,
@@ -353,6 +417,9 @@ fn crate_path(mut ty: syn::Type) -> String {
 
 /// `pagination.rs`: `Envelope` for each paginated response type.
 pub fn envelopes(envelopes: &[Envelope]) -> syn::File {
+    if crate::product().paging == crate::Paging::StartLimit {
+        return start_limit_envelopes(envelopes);
+    }
     let impls = envelopes.iter().map(|e| {
         let ident = &e.ident;
         let item = &e.item;
@@ -385,6 +452,52 @@ pub fn envelopes(envelopes: &[Envelope]) -> syn::File {
                         previous: #previous,
                         page: #page,
                         pagelen: #pagelen,
+                        size: #size,
+                    }
+                }
+            }
+        }
+    });
+    file(quote! { #(#impls)* })
+}
+
+/// Data Center's `pagination.rs`: `Envelope` for each page type (`isLastPage`,
+/// `nextPageStart`, `start`, `limit`, `size`, and the items).
+fn start_limit_envelopes(envelopes: &[Envelope]) -> syn::File {
+    let impls = envelopes.iter().map(|e| {
+        let ident = &e.ident;
+        let item = match &e.item {
+            syn::Type::Path(p) if p.path.leading_colon.is_none() && p.path.segments.len() == 1 => {
+                quote!(crate::types::#p)
+            }
+            other => quote!(#other),
+        };
+        let items = &e.items;
+        let has = |f: &str| e.fields.iter().any(|x| x == f);
+        let number = |f: &str| {
+            let field = format_ident!("{f}");
+            if has(f) {
+                quote!(self.#field.and_then(|n| u64::try_from(n).ok()))
+            } else {
+                quote!(None)
+            }
+        };
+        let (start, limit, size, next) = (
+            number("start"),
+            number("limit"),
+            number("size"),
+            number("next_page_start"),
+        );
+        quote! {
+            impl Envelope for crate::types::#ident {
+                type Item = #item;
+                fn into_page(self) -> Page<Self::Item> {
+                    Page {
+                        items: self.#items.unwrap_or_default(),
+                        is_last_page: self.is_last_page,
+                        next_page_start: #next,
+                        start: #start,
+                        limit: #limit,
                         size: #size,
                     }
                 }

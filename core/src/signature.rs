@@ -17,7 +17,7 @@ pub const SIGNATURE_HEADER: &str = "X-Hub-Signature";
 /// The comparison takes the same time wherever the signatures differ.
 ///
 /// ```
-/// use bitbucket_cloud::webhooks::{self, SignatureError};
+/// use bitbucket_core::signature::{self as webhooks, SignatureError};
 ///
 /// let body = br#"{"push": {"changes": []}}"#;
 /// // What Bitbucket sends in X-Hub-Signature for a hook whose secret is "my secret":
@@ -69,7 +69,7 @@ fn mac(secret: &[u8], body: &[u8]) -> Hmac<Sha256> {
 /// `sha256=<64 lowercase hex digits>`. For tests and for relaying deliveries.
 ///
 /// ```
-/// let header = bitbucket_cloud::webhooks::sign("It's a Secret to Everybody", b"Hello, World!");
+/// let header = bitbucket_core::signature::sign("It's a Secret to Everybody", b"Hello, World!");
 /// assert_eq!(
 ///     header,
 ///     "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
@@ -155,11 +155,11 @@ pub enum SignatureError {
 
 /// A webhook secret, kept out of `Debug` and logs.
 ///
-/// It is what [`verify`] and [`super::Delivery::from_request`] check signatures with, and what the
+/// It is what [`verify`] and the crates' webhook extractors (Cloud's `webhooks::Delivery`) check signatures with, and what the
 /// `axum` extractor reads from the router's state.
 ///
 /// ```
-/// let secret = bitbucket_cloud::webhooks::WebhookSecret::new("s3cr3t");
+/// let secret = bitbucket_core::signature::WebhookSecret::new("s3cr3t");
 /// assert_eq!(format!("{secret:?}"), "WebhookSecret([redacted])");
 /// ```
 #[derive(Clone)]
@@ -200,7 +200,8 @@ impl WebhookSecret {
     }
 
     /// The secret itself, for sending it to Bitbucket when creating a hook.
-    pub(crate) fn expose(&self) -> &str {
+    #[doc(hidden)]
+    pub fn expose(&self) -> &str {
         self.0.expose_secret()
     }
 }

@@ -69,6 +69,8 @@ impl Generated {
 pub struct Envelope {
     pub ident: syn::Ident,
     pub item: Type,
+    /// The field holding the items: `values` (Data Center also says `results` and `lines`).
+    pub items: syn::Ident,
     /// Its fields (`next`, `page`, `size`, ...).
     pub fields: Vec<String>,
 }
@@ -794,15 +796,23 @@ fn envelope(st: &ItemStruct) -> Option<Envelope> {
         .iter()
         .filter_map(|f| Some((f.ident.as_ref()?.to_string(), &f.ty)))
         .collect();
-    if !fields.iter().any(|(name, _)| name == "next") {
+    // Cloud's pages link to the next one; Data Center's say whether they are the last.
+    let (marker, item_fields): (&str, &[&str]) = match crate::product().paging {
+        crate::Paging::NextLinks => ("next", &["values"]),
+        crate::Paging::StartLimit => ("is_last_page", &["values", "results", "lines"]),
+    };
+    if !fields.iter().any(|(name, _)| name == marker) {
         return None;
     }
-    let (_, values) = fields.iter().find(|(name, _)| name == "values")?;
+    let (items, values) = fields
+        .iter()
+        .find(|(name, _)| item_fields.contains(&name.as_str()))?;
     let item = generic_arg(&generic_arg(values, "Option")?, "Vec")?;
     Some(Envelope {
         ident: st.ident.clone(),
         item,
-        fields: fields.into_iter().map(|(name, _)| name).collect(),
+        items: format_ident!("{items}"),
+        fields: fields.iter().map(|(name, _)| name.clone()).collect(),
     })
 }
 
@@ -820,4 +830,17 @@ pub fn generic_arg(ty: &Type, wrapper: &str) -> Option<Type> {
         syn::GenericArgument::Type(t) => Some(t.clone()),
         _ => None,
     })
+}
+
+/// How generated code names an envelope's item type: `types::RestBranch` for one of the
+/// document's types, the type itself for an untyped item (`::serde_json::Value`).
+pub fn item_type(item: &Type) -> Type {
+    let named = matches!(item, Type::Path(p) if p.qself.is_none()
+        && p.path.leading_colon.is_none()
+        && p.path.segments.len() == 1);
+    if named {
+        syn::parse_quote!(types::#item)
+    } else {
+        item.clone()
+    }
 }

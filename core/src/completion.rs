@@ -6,15 +6,16 @@
 /// runs asynchronously (`async=true`, or a merge that takes long); the `Location` header is
 /// then the task-status URL to poll.
 ///
-/// ```no_run
-/// # async fn run(client: bitbucket_cloud::Client) -> Result<(), bitbucket_cloud::Error> {
-/// use bitbucket_cloud::Completion;
-/// match client.repo("ws", "app").merge_pull_request().pull_request_id(42).send().await? {
-///     Completion::Done(pr) => println!("merged: {:?}", pr.merge_commit),
+/// In `bitbucket-cloud`, `merge_pull_request().send()` returns one:
+///
+/// ```
+/// use bitbucket_core::completion::Completion;
+///
+/// # let answer: Completion<u32> = Completion::Accepted { status_url: Some("https://api.bitbucket.org/2.0/task".into()) };
+/// match answer {
+///     Completion::Done(pr) => println!("merged: {pr}"),
 ///     Completion::Accepted { status_url } => println!("merging; poll {status_url:?}"),
 /// }
-/// # Ok(())
-/// # }
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 #[must_use]

@@ -1,4 +1,4 @@
-//! What `Debug` never prints: the rules the generated types follow (`build/rewrite.rs` gives
+//! What `Debug` never prints: the rules the generated types follow (`generator/src/rewrite.rs` gives
 //! each of them a `Debug` that goes through this module), and the hand-written code too.
 //!
 //! 1. **Secret names.** A field or JSON key whose name looks like a secret
@@ -14,6 +14,20 @@
 
 use std::fmt;
 
+/// How much of a body an error quotes.
+const SNIPPET_CHARS: usize = 200;
+
+/// The start of a body (one that is not the product's JSON error), as text, for an error
+/// message: at most 200 characters, then `…`.
+pub fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    match text.char_indices().nth(SNIPPET_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
 use serde_json::{Map, Value};
 
 /// Printed in place of a secret.
@@ -24,7 +38,7 @@ const REDACTED: &str = "[redacted]";
 /// `apikey`, `credential(s)`, or are `authorization` or `cookie`. So `client_secret`,
 /// `accessToken`, `private-key` and `DB_PASSWORD` are secrets; `secret_set`, `token_type` and
 /// `public_key` are not.
-pub(crate) fn is_secret_name(name: &str) -> bool {
+pub fn is_secret_name(name: &str) -> bool {
     const ENDINGS: &[&str] = &[
         "secret",
         "password",
@@ -47,13 +61,13 @@ pub(crate) fn is_secret_name(name: &str) -> bool {
 
 /// A field of a generated type, printed under the rules: `[redacted]` when its name is a
 /// secret's, its own `Debug` otherwise.
-pub(crate) struct Field<'a, T: ?Sized> {
+pub struct Field<'a, T: ?Sized> {
     name: &'static str,
     value: &'a T,
 }
 
 /// See [`Field`].
-pub(crate) fn field<'a, T: ?Sized>(name: &'static str, value: &'a T) -> Field<'a, T> {
+pub fn field<'a, T: ?Sized>(name: &'static str, value: &'a T) -> Field<'a, T> {
     Field { name, value }
 }
 
@@ -69,13 +83,13 @@ impl<T: fmt::Debug + Presence + ?Sized> fmt::Debug for Field<'_, T> {
 
 /// A field holding JSON (`extra`, `serde_json::Value`), printed with every secret-named key
 /// redacted at any depth, or redacted whole when its own name is a secret's.
-pub(crate) struct Json<'a, T: ?Sized> {
+pub struct Json<'a, T: ?Sized> {
     name: &'static str,
     value: &'a T,
 }
 
 /// See [`Json`].
-pub(crate) fn json<'a, T: ?Sized>(name: &'static str, value: &'a T) -> Json<'a, T> {
+pub fn json<'a, T: ?Sized>(name: &'static str, value: &'a T) -> Json<'a, T> {
     Json { name, value }
 }
 
@@ -89,19 +103,15 @@ impl<T: JsonDebug + Presence + ?Sized> fmt::Debug for Json<'_, T> {
     }
 }
 
-// Only some API features have types with a `secured` flag (pipeline and deployment variables).
-#[cfg_attr(not(feature = "full"), allow(dead_code))]
 /// The `value` of a type that has a `secured` flag: `[redacted]` unless the flag is
 /// explicitly `false`.
-pub(crate) struct Secured<'a, S: ?Sized, T: ?Sized> {
+pub struct Secured<'a, S: ?Sized, T: ?Sized> {
     secured: &'a S,
     value: Field<'a, T>,
 }
 
-// Only some API features have types with a `secured` flag (pipeline and deployment variables).
-#[cfg_attr(not(feature = "full"), allow(dead_code))]
 /// See [`Secured`].
-pub(crate) fn secured<'a, S: ?Sized, T: ?Sized>(
+pub fn secured<'a, S: ?Sized, T: ?Sized>(
     secured: &'a S,
     name: &'static str,
     value: &'a T,
@@ -124,7 +134,7 @@ impl<S: Flag + ?Sized, T: fmt::Debug + Presence + ?Sized> fmt::Debug for Secured
 
 /// A value printed as `[redacted]` while still telling whether it is there: `None`,
 /// `Some([redacted])`, `Ok(..)`/`Err(..)` of a builder's field.
-pub(crate) trait Presence {
+pub trait Presence {
     fn fmt_redacted(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(REDACTED)
     }
@@ -165,10 +175,8 @@ impl Presence for Value {}
 impl Presence for Map<String, Value> {}
 impl Presence for std::collections::HashMap<String, String> {}
 
-// Only some API features have types with a `secured` flag (pipeline and deployment variables).
-#[cfg_attr(not(feature = "full"), allow(dead_code))]
 /// A flag that says whether a value is a secret.
-pub(crate) trait Flag {
+pub trait Flag {
     /// Whether it explicitly says "not secret".
     fn is_false(&self) -> bool;
 }
@@ -192,7 +200,7 @@ impl<T: Flag, E> Flag for Result<T, E> {
 }
 
 /// JSON printed like its `Debug`, with secret-named keys redacted at any depth.
-pub(crate) trait JsonDebug {
+pub trait JsonDebug {
     fn fmt_json(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
 }
 
@@ -275,10 +283,11 @@ impl<T: JsonDebug, E: fmt::Debug> JsonDebug for Result<T, E> {
 /// `(&Probe(name, &value)).shown()` prints a JSON field ([`JsonDebug`]) as [`json`] does and any
 /// other as [`field`] does (with [`ShowAsJson`] and [`ShowAsDebug`] in scope; method
 /// resolution tries the JSON impl, on `Probe`, before the other, on `&Probe`).
-pub(crate) struct Probe<'a, T: ?Sized>(pub(crate) &'static str, pub(crate) &'a T);
+pub struct Probe<'a, T: ?Sized>(pub &'static str, pub &'a T);
 
 /// See [`Probe`].
-pub(crate) trait ShowAsJson {
+pub trait ShowAsJson {
+    /// The field as [`json`] shows it.
     fn shown(&self) -> Box<dyn fmt::Debug + '_>;
 }
 
@@ -289,7 +298,8 @@ impl<T: JsonDebug + Presence + ?Sized> ShowAsJson for Probe<'_, T> {
 }
 
 /// See [`Probe`].
-pub(crate) trait ShowAsDebug {
+pub trait ShowAsDebug {
+    /// The field as [`field`] shows it.
     fn shown(&self) -> Box<dyn fmt::Debug + '_>;
 }
 
@@ -300,7 +310,7 @@ impl<T: fmt::Debug + Presence + ?Sized> ShowAsDebug for &Probe<'_, T> {
 }
 
 /// A JSON value's [`JsonDebug`] as its `Debug`.
-pub(crate) struct Shown<'a, T: ?Sized>(pub(crate) &'a T);
+pub struct Shown<'a, T: ?Sized>(pub &'a T);
 
 impl<T: JsonDebug + ?Sized> fmt::Debug for Shown<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

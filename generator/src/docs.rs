@@ -116,6 +116,9 @@ fn sample(param: &str, ty: &Type) -> String {
         "path" => "\"src/main.rs\"",
         "selected_user" | "target_username" | "member" => "\"{account-uuid}\"",
         "key" => "\"ci-build\"",
+        "projectKey" | "project_key_" => "\"PROJ\"",
+        "repositorySlug" => "\"my-repo\"",
+        "pullRequestId" | "commentId" => "42",
         _ => "\"...\"",
     }
     .into()
@@ -176,27 +179,38 @@ fn example(op: &Operation, params: &[(String, Type)]) -> String {
     } else {
         ""
     };
+    let krate = crate::product().crate_name;
     let uses_types = if uses_types {
-        "use bitbucket_cloud::types;\n"
+        format!("use {krate}::types;\n")
     } else {
-        ""
+        String::new()
     };
     format!(
-        "```no_run\n{allow}{imports}{uses_types}# async fn example(client: &bitbucket_cloud::Client) -> Result<(), bitbucket_cloud::Error> {{\n{binding}{call}{tail}\n# Ok(())\n# }}\n```\n"
+        "```no_run\n{allow}{imports}{uses_types}# async fn example(client: &{krate}::Client) -> Result<(), {krate}::Error> {{\n{binding}{call}{tail}\n# Ok(())\n# }}\n```\n"
     )
 }
 
 /// The sections appended to an operation's docs: scopes, pagination, deprecation, reference.
 fn operation_doc(op: &Operation, params: &[(String, Type)]) -> String {
-    let mut doc = format!("\n\n# Example\n\n{}\n# Scopes\n\n", example(op, params));
-    doc += &format!(
-        "- OAuth 2.0 and access tokens (classic): {}\n",
-        code_list(&op.classic_scopes, "none listed")
-    );
-    doc += &format!(
-        "- API tokens (granular): {}\n",
-        code_list(&op.granular_scopes, "none listed")
-    );
+    let mut doc = format!("\n\n# Example\n\n{}", example(op, params));
+    if crate::product().access == crate::Access::Permissions {
+        let permission = op.permission.as_deref().unwrap_or("UNKNOWN");
+        doc += &format!("\n# Permission\n\n`{permission}`");
+        if !op.permission_or.is_empty() {
+            doc += &format!(", or: {}", code_list(&op.permission_or, ""));
+        }
+        doc += " (see [`crate::Permission`]).\n";
+    } else {
+        doc += "\n# Scopes\n\n";
+        doc += &format!(
+            "- OAuth 2.0 and access tokens (classic): {}\n",
+            code_list(&op.classic_scopes, "none listed")
+        );
+        doc += &format!(
+            "- API tokens (granular): {}\n",
+            code_list(&op.granular_scopes, "none listed")
+        );
+    }
     if op.paginated {
         doc += "\n# Pagination\n\nPaginated. `send()` returns one page; `stream()` yields every item \
                 across pages, `pages()` every page, and `resume(cursor)` continues a list where an \

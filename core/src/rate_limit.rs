@@ -3,7 +3,7 @@
 //! Bitbucket Cloud limits requests per hour and per resource. Some answers carry
 //! `X-RateLimit-Limit` (the hourly quota), `X-RateLimit-Resource` (what the quota applies to)
 //! and `X-RateLimit-NearLimit` (`true` when less than 20% of the quota is left). The client
-//! keeps the last state it saw ([`crate::Client::rate_limit`]) and logs a `tracing` warning
+//! keeps the last state it saw (`Client::rate_limit`) and logs a `tracing` warning
 //! when Bitbucket starts saying the limit is near (once, not on every answer while it stays
 //! near).
 
@@ -68,11 +68,11 @@ impl fmt::Display for RateLimit {
 
 /// The longest `Retry-After` taken as asked: longer ones are read as this, which is already
 /// past any sensible retry budget.
-pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// `Retry-After` as seconds or an HTTP date, at most [`MAX_RETRY_AFTER`]; `None` when absent
 /// or neither.
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()

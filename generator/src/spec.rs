@@ -51,6 +51,10 @@ pub struct Operation {
     pub summary: String,
     pub classic_scopes: Vec<String>,
     pub granular_scopes: Vec<String>,
+    /// Data Center: the permission it needs (`x-permission`: `REPO_READ`, ..., `UNKNOWN`).
+    pub permission: Option<String>,
+    /// Data Center: other ways to be allowed (`x-permission-or`: `SELF`, `AUTHOR`, ...).
+    pub permission_or: Vec<String>,
     pub paginated: bool,
     /// For a list, the largest `pagelen` it accepts (`x-max-pagelen`, set by the xtask).
     pub max_pagelen: Option<u64>,
@@ -221,6 +225,10 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
                     .to_string(),
                 classic_scopes,
                 granular_scopes,
+                permission: op["x-permission"].as_str().map(str::to_string),
+                permission_or: strings(&op["x-permission-or"])
+                    .map(str::to_string)
+                    .collect(),
                 paginated: op["x-paginated"].as_bool().unwrap_or(false),
                 max_pagelen: op["x-max-pagelen"].as_u64(),
                 page_parameter: op["parameters"]
@@ -275,22 +283,6 @@ pub fn classic_scopes(doc: &Value) -> Result<Vec<(String, String)>, String> {
         .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
         .collect())
 }
-
-/// The schemas the hand-written overlay uses whatever the features (errors, webhook payloads,
-/// webhook subscriptions): generated in every build.
-pub const OVERLAY_SCHEMAS: &[&str] = &[
-    "Account",
-    "Comment",
-    "Commit",
-    "ErrorBody",
-    "Issue",
-    "Link",
-    "PullRequest",
-    "PullRequestComment",
-    "Repository",
-    "WebhookSubscription",
-    "Workspace",
-];
 
 /// The document as progenitor should generate it:
 /// - only the operations named in `generate` (those of the enabled features), and the
@@ -360,10 +352,12 @@ fn prune_components(doc: &mut Value) -> Result<(), String> {
         .unwrap_or_default();
     let mut reached: BTreeSet<String> = BTreeSet::new();
     let mut pending: Vec<String> = Vec::new();
-    for name in OVERLAY_SCHEMAS {
+    let product = crate::product();
+    for name in product.overlay_schemas {
         if !schemas.contains_key(*name) {
             return Err(format!(
-                "the overlay uses the schema `{name}`, which spec/bitbucket.json does not have"
+                "the overlay uses the schema `{name}`, which {} does not have",
+                product.spec
             ));
         }
         pending.push(name.to_string());
