@@ -51,7 +51,8 @@
 //!   deployments and their variables, branch restrictions, the branching model (of
 //!   repositories and projects), default reviewers, webhooks (of repositories and
 //!   workspaces), Code Insights reports and annotations, application properties, deploy and
-//!   SSH keys, repository and project permissions, and code search over the main branches.
+//!   SSH keys, repository and project permissions, and code search over the main branches
+//!   (of a workspace, or of an account's own).
 //!   Secured pipeline and deployment variables keep their value but never answer it; nor
 //!   does the pipelines' SSH private key.
 //! - **Pipelines** advance one state each time they or their steps are read: `PENDING`, then
@@ -68,11 +69,14 @@
 //!   withdraws approvals when the source changes. Default reviewers are added to new pull
 //!   requests.
 //! - **Files, downloads, logs and diffs**: a commit's files and directories (`format=meta`
-//!   too), commits made through `POST …/src` (multipart), downloads uploaded and served through
+//!   too; `…/src` alone lists the main branch's root), a file's history (following renames),
+//!   commits made through `POST …/src` (multipart), downloads uploaded and served through
 //!   a redirect to a storage host on a second loopback origin
-//!   ([`LocalBitbucket::storage_origin`], which refuses credentials), step logs that
-//!   grow by a line on each read while the step runs (with `Range`) and are a 307 to
-//!   storage once done, and `git diff` / `format-patch` text between commits.
+//!   ([`LocalBitbucket::storage_origin`], which refuses credentials), step logs (the build
+//!   container's, too) that grow by a line on each read while the step runs (with `Range`)
+//!   and are a 307 to storage once done, and `git diff` / `format-patch` text between
+//!   commits; a pull request's diff and patch are a 302 to the repository's, as on
+//!   Bitbucket.
 //! - **Bodies**: `type` fields, `{uuid}` ids, `links` whose hrefs point at this server,
 //!   timestamps, and Bitbucket's error bodies (`{"type": "error", "error": {...}}`).
 //! - **Pagination**: numbered pages (`page=2`, `size`, `previous`) on most lists; opaque

@@ -732,6 +732,44 @@ async fn code_search_finds_files_at_the_main_branch() {
         .await
         .unwrap();
     assert_eq!(none.size, Some(0));
+
+    // An account's code search covers its own workspace, named after its nickname.
+    bb.push("ada", "dotfiles", "main", "Dots", &[("foo.sh", "foo\n")]);
+    let me = bb.account();
+    let mine = client
+        .search_user_code()
+        .selected_user(&me.uuid)
+        .search_query("foo")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine.size, Some(1));
+    assert_eq!(json_of(&mine.values.unwrap()[0])["file"]["path"], "foo.sh");
+    let other = bb.add_account("grace", "Grace Hopper");
+    let theirs = client
+        .search_user_code()
+        .selected_user(&other.uuid)
+        .search_query("foo")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.size, Some(0));
+    let error = client
+        .search_user_code()
+        .selected_user("{00000000-0000-0000-0000-000000000000}")
+        .search_query("foo")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
+    let error = client
+        .search_user_code()
+        .selected_user(&me.uuid)
+        .search_query(" ")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(400));
 }
 
 // Listing every public repository is deprecated, and still served.

@@ -705,6 +705,17 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("get_diff", |r, a| run(files::get_diff, r, a)),
     ("get_patch", |r, a| run(files::get_patch, r, a)),
     ("get_pipeline_step_log", |r, a| run(steps::log, r, a)),
+    ("get_pipeline_step_container_log", |r, a| {
+        run(steps::container_log, r, a)
+    }),
+    ("get_source_root", |r, a| run(files::get_source_root, r, a)),
+    ("list_file_history", |r, a| {
+        run(files::list_file_history, r, a)
+    }),
+    ("get_pull_request_patch", |r, a| {
+        run(pullrequests::patch, r, a)
+    }),
+    ("search_user_code", |r, a| run(search::search_user, r, a)),
 ];
 
 /// The handler of the operation `name`, when this server serves it.
