@@ -1,10 +1,10 @@
-//! What is not JSON: repository downloads, pipeline step logs, and the storage host they are
-//! served from. Bitbucket answers a download (and a finished step's log) with a redirect to a
-//! storage host on another origin; so does this server, to a second loopback listener that
+//! What is not JSON: repository downloads, issue attachments, pipeline step logs, and the
+//! storage host they are served from. Bitbucket answers a download (an attachment, a finished
+//! step's log) with a redirect to a storage host on another origin; so does this server, to a second loopback listener that
 //! serves each blob under a one-time-looking signed name, refuses requests that carry
 //! credentials (a client must not send them there), and honours `Range`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -43,6 +43,15 @@ pub(crate) struct Blobs {
     pub downloads: HashMap<(String, String), Download>,
     /// Step uuid → its log.
     pub logs: HashMap<String, StepLog>,
+    /// (repository uuid, issue id, file name) → an issue's attachment.
+    pub attachments: BTreeMap<(String, u64, String), Attachment>,
+}
+
+/// A file attached to an issue.
+#[derive(Clone, Debug)]
+pub(crate) struct Attachment {
+    pub content: Bytes,
+    pub created_on: String,
 }
 
 impl Blobs {

@@ -47,7 +47,9 @@
 //!   pull request diffs and diffstats are real; approvals; build statuses, one per key), pull
 //!   requests (comments edited, deleted, resolved; tasks; activity; approvals and requested
 //!   changes, withdrawn too; merge with a merge commit, squash or fast-forward, decline),
-//!   issues, pipelines (steps, variables, configuration), deployment environments,
+//!   issues (with attachments, and the tracker's components, milestones and versions, which
+//!   [`LocalBitbucket::add_issue_component`] and its kin set up), pipelines (steps,
+//!   variables, configuration), deployment environments,
 //!   deployments and their variables, branch restrictions, the branching model (of
 //!   repositories and projects), default reviewers, webhooks (of repositories and
 //!   workspaces), Code Insights reports and annotations, application properties, deploy and
@@ -71,7 +73,7 @@
 //! - **Files, downloads, logs and diffs**: a commit's files and directories (`format=meta`
 //!   too; `…/src` alone lists the main branch's root), a file's history (following renames),
 //!   commits made through `POST …/src` (multipart), downloads uploaded and served through
-//!   a redirect to a storage host on a second loopback origin
+//!   a redirect to a storage host on a second loopback origin (so are issue attachments)
 //!   ([`LocalBitbucket::storage_origin`], which refuses credentials), step logs (the build
 //!   container's, too) that grow by a line on each read while the step runs (with `Range`)
 //!   and are a 307 to storage once done, and `git diff` / `format-patch` text between

@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::store::{
-    Comment, Commit, Hook, Issue, Participant, Pipeline, PullRequest, Repo, Stage, Store, User,
-    Workspace,
+    Comment, Commit, Hook, Issue, Participant, Pipeline, PullRequest, Repo, Stage, Store,
+    TrackerField, User, Workspace,
 };
 
 /// Where links point: the API root (`http://127.0.0.1:PORT/2.0`) and the "website" root.
@@ -452,9 +452,9 @@ impl Urls {
             "assignee": issue.assignee.map(|u| self.user(&store.users[u])),
             "votes": issue.voters.len(),
             "watches": issue.watchers.len(),
-            "component": null,
-            "milestone": null,
-            "version": null,
+            "component": self.tracker_value(repo, TrackerField::Component, issue.component),
+            "milestone": self.tracker_value(repo, TrackerField::Milestone, issue.milestone),
+            "version": self.tracker_value(repo, TrackerField::Version, issue.version),
             "created_on": issue.created_on,
             "updated_on": issue.updated_on,
             "edited_on": issue.edited_on,

@@ -163,6 +163,85 @@ pub(crate) struct Repo {
     pub issue_changes: Vec<IssueChange>,
     /// Self-hosted runners of this repository.
     pub runners: Vec<Runner>,
+    /// The issue tracker's components, milestones and versions, oldest first.
+    pub components: Vec<TrackerItem>,
+    pub milestones: Vec<TrackerItem>,
+    pub versions: Vec<TrackerItem>,
+}
+
+/// A component, milestone or version of an issue tracker: set up in the repository's settings
+/// (Bitbucket's API only reads them), named by issues.
+#[derive(Clone, Debug)]
+pub(crate) struct TrackerItem {
+    pub id: u64,
+    pub name: String,
+}
+
+/// Which of an issue tracker's lists a [`TrackerItem`] is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TrackerField {
+    Component,
+    Milestone,
+    Version,
+}
+
+impl TrackerField {
+    pub const ALL: [TrackerField; 3] = [
+        TrackerField::Component,
+        TrackerField::Milestone,
+        TrackerField::Version,
+    ];
+
+    /// The field's name in an issue, and the item's `type`: `component`.
+    pub fn key(self) -> &'static str {
+        match self {
+            TrackerField::Component => "component",
+            TrackerField::Milestone => "milestone",
+            TrackerField::Version => "version",
+        }
+    }
+
+    /// The list's path segment: `components`.
+    pub fn segment(self) -> &'static str {
+        match self {
+            TrackerField::Component => "components",
+            TrackerField::Milestone => "milestones",
+            TrackerField::Version => "versions",
+        }
+    }
+
+    pub fn items(self, repo: &Repo) -> &[TrackerItem] {
+        match self {
+            TrackerField::Component => &repo.components,
+            TrackerField::Milestone => &repo.milestones,
+            TrackerField::Version => &repo.versions,
+        }
+    }
+
+    pub fn items_mut(self, repo: &mut Repo) -> &mut Vec<TrackerItem> {
+        match self {
+            TrackerField::Component => &mut repo.components,
+            TrackerField::Milestone => &mut repo.milestones,
+            TrackerField::Version => &mut repo.versions,
+        }
+    }
+
+    /// The item `issue` names, by id.
+    pub fn of(self, issue: &Issue) -> Option<u64> {
+        match self {
+            TrackerField::Component => issue.component,
+            TrackerField::Milestone => issue.milestone,
+            TrackerField::Version => issue.version,
+        }
+    }
+
+    pub fn of_mut(self, issue: &mut Issue) -> &mut Option<u64> {
+        match self {
+            TrackerField::Component => &mut issue.component,
+            TrackerField::Milestone => &mut issue.milestone,
+            TrackerField::Version => &mut issue.version,
+        }
+    }
 }
 
 /// The rest of a repository's pipelines configuration.
@@ -534,6 +613,10 @@ pub(crate) struct Issue {
     pub created_on: String,
     pub updated_on: String,
     pub edited_on: Option<String>,
+    /// The tracker's component, milestone and version the issue names, by id.
+    pub component: Option<u64>,
+    pub milestone: Option<u64>,
+    pub version: Option<u64>,
 }
 
 /// How a pipeline ends when it is not stopped.
@@ -861,6 +944,9 @@ impl Store {
             pipeline_settings: PipelineSettings::default(),
             issue_changes: Vec::new(),
             runners: Vec::new(),
+            components: Vec::new(),
+            milestones: Vec::new(),
+            versions: Vec::new(),
         });
         Ok(self.repos.last_mut().expect("just pushed"))
     }

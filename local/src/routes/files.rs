@@ -297,7 +297,7 @@ pub(super) async fn create_commit(
     Ok((StatusCode::CREATED, [(header::LOCATION, location)]).into_response())
 }
 
-fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
+pub(super) fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
     ApiError::bad_request(format!(
         "the multipart/form-data body does not parse: {error}"
     ))

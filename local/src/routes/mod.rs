@@ -9,6 +9,7 @@
 
 mod account;
 mod activity;
+mod attachments;
 mod branching;
 mod comments;
 mod commits;
@@ -16,6 +17,7 @@ mod deployments;
 mod diffstat;
 mod files;
 mod hooks;
+mod issue_fields;
 mod issues;
 mod keys;
 mod notes;
@@ -716,6 +718,34 @@ const SERVED: &[(&str, Endpoint)] = &[
         run(pullrequests::patch, r, a)
     }),
     ("search_user_code", |r, a| run(search::search_user, r, a)),
+    ("list_issue_attachments", |r, a| {
+        run(attachments::list, r, a)
+    }),
+    ("upload_issue_attachment", |r, a| {
+        run(attachments::upload, r, a)
+    }),
+    ("get_issue_attachment", |r, a| run(attachments::get, r, a)),
+    ("delete_issue_attachment", |r, a| {
+        run(attachments::delete, r, a)
+    }),
+    ("list_issue_components", |r, a| {
+        run(issue_fields::list_components, r, a)
+    }),
+    ("get_issue_component", |r, a| {
+        run(issue_fields::get_component, r, a)
+    }),
+    ("list_issue_milestones", |r, a| {
+        run(issue_fields::list_milestones, r, a)
+    }),
+    ("get_issue_milestone", |r, a| {
+        run(issue_fields::get_milestone, r, a)
+    }),
+    ("list_issue_versions", |r, a| {
+        run(issue_fields::list_versions, r, a)
+    }),
+    ("get_issue_version", |r, a| {
+        run(issue_fields::get_version, r, a)
+    }),
 ];
 
 /// The handler of the operation `name`, when this server serves it.
