@@ -53,8 +53,9 @@
 //!   deployments and their variables, branch restrictions, the branching model (of
 //!   repositories and projects), default reviewers, webhooks (of repositories and
 //!   workspaces), Code Insights reports and annotations, application properties, deploy and
-//!   SSH keys, repository and project permissions, and code search over the main branches
-//!   (of a workspace, or of an account's own).
+//!   SSH keys, repository and project permissions, code search over the main branches (of a
+//!   workspace, or of an account's own), and snippets (files versioned as revisions, with
+//!   comments and watchers; created and changed as `multipart/form-data` or JSON).
 //!   Secured pipeline and deployment variables keep their value but never answer it; nor
 //!   does the pipelines' SSH private key.
 //! - **Pipelines** advance one state each time they or their steps are read: `PENDING`, then
@@ -110,8 +111,8 @@
 //!
 //! An operation of [`bitbucket_cloud::operations::ALL`] it has no handler for answers
 //! `501 Not Implemented` with a Bitbucket-shaped error body naming it, never a 404 that reads
-//! like missing data: ``bitbucket-cloud-local does not serve `list_snippets` (GET
-//! /snippets) yet``. [`LocalBitbucket::serves`] and
+//! like missing data: ``bitbucket-cloud-local does not serve `delete_app` (DELETE
+//! /addon) yet``. [`LocalBitbucket::serves`] and
 //! [`LocalBitbucket::served_operations`] say which it serves; so does its README.
 //!
 //! There is no git: commits are made with [`LocalBitbucket::push`] (so no push is ever

@@ -23,6 +23,47 @@ pub(crate) struct Store {
     pub keys: Vec<AccessKey>,
     /// Accounts' own pipeline variables, by account.
     pub user_variables: Vec<(usize, Variable)>,
+    /// Snippets of every workspace, oldest first.
+    pub snippets: Vec<Snippet>,
+}
+
+/// A snippet: a small versioned set of files owned by a workspace. Only its files are
+/// versioned; its title and privacy are not.
+#[derive(Clone, Debug)]
+pub(crate) struct Snippet {
+    /// The short id in its URLs (`9qa8b`).
+    pub id: String,
+    /// The owning workspace's slug.
+    pub workspace: String,
+    pub creator: usize,
+    pub title: String,
+    pub is_private: bool,
+    pub created_on: String,
+    pub updated_on: String,
+    /// Its commits, oldest first: the last is the head, each the parent of the next.
+    pub revisions: Vec<SnippetRevision>,
+    pub watchers: Vec<usize>,
+    pub comments: Vec<SnippetComment>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct SnippetRevision {
+    pub hash: String,
+    pub author: usize,
+    pub message: String,
+    pub date: String,
+    /// File name → content (text or not).
+    pub files: BTreeMap<String, axum::body::Bytes>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct SnippetComment {
+    pub id: u64,
+    pub user: usize,
+    pub raw: String,
+    pub parent: Option<u64>,
+    pub created_on: String,
+    pub updated_on: String,
 }
 
 /// Whose an [`AccessKey`] is: a repository's or a project's (by `{uuid}`), or an account's.
@@ -830,6 +871,7 @@ impl Store {
             properties: HashMap::new(),
             keys: Vec::new(),
             user_variables: Vec::new(),
+            snippets: Vec::new(),
         }
     }
 

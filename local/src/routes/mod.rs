@@ -33,6 +33,7 @@ mod restrictions;
 mod reviewers;
 mod runners;
 mod search;
+mod snippets;
 mod statuses;
 mod steps;
 mod tasks;
@@ -718,6 +719,59 @@ const SERVED: &[(&str, Endpoint)] = &[
         run(pullrequests::patch, r, a)
     }),
     ("search_user_code", |r, a| run(search::search_user, r, a)),
+    ("list_snippets", |r, a| run(snippets::list_all, r, a)),
+    ("create_snippet", |r, a| run(snippets::create_mine, r, a)),
+    ("list_workspace_snippets", |r, a| {
+        run(snippets::list_workspace, r, a)
+    }),
+    ("create_workspace_snippet", |r, a| {
+        run(snippets::create_in_workspace, r, a)
+    }),
+    ("get_snippet", |r, a| run(snippets::get, r, a)),
+    ("update_snippet", |r, a| run(snippets::update, r, a)),
+    ("delete_snippet", |r, a| run(snippets::delete, r, a)),
+    ("list_snippet_comments", |r, a| {
+        run(snippets::list_comments, r, a)
+    }),
+    ("create_snippet_comment", |r, a| {
+        run(snippets::create_comment, r, a)
+    }),
+    ("get_snippet_comment", |r, a| {
+        run(snippets::get_comment, r, a)
+    }),
+    ("update_snippet_comment", |r, a| {
+        run(snippets::update_comment, r, a)
+    }),
+    ("delete_snippet_comment", |r, a| {
+        run(snippets::delete_comment, r, a)
+    }),
+    ("list_snippet_changes", |r, a| {
+        run(snippets::list_changes, r, a)
+    }),
+    ("get_snippet_change", |r, a| run(snippets::get_change, r, a)),
+    ("get_snippet_file", |r, a| run(snippets::get_file, r, a)),
+    ("check_snippet_watch", |r, a| {
+        run(snippets::check_watch, r, a)
+    }),
+    ("watch_snippet", |r, a| run(snippets::watch, r, a)),
+    ("unwatch_snippet", |r, a| run(snippets::unwatch, r, a)),
+    ("list_snippet_watchers", |r, a| {
+        run(snippets::list_watchers, r, a)
+    }),
+    ("get_snippet_revision", |r, a| {
+        run(snippets::get_revision, r, a)
+    }),
+    ("update_snippet_revision", |r, a| {
+        run(snippets::update_revision, r, a)
+    }),
+    ("delete_snippet_revision", |r, a| {
+        run(snippets::delete_revision, r, a)
+    }),
+    ("get_snippet_revision_file", |r, a| {
+        run(snippets::get_revision_file, r, a)
+    }),
+    ("get_snippet_diff", |r, a| run(snippets::diff, r, a)),
+    ("get_snippet_patch", |r, a| run(snippets::patch, r, a)),
     ("list_issue_attachments", |r, a| {
         run(attachments::list, r, a)
     }),
