@@ -53,7 +53,7 @@
 //!   deployments and their variables, branch restrictions, the branching model (of
 //!   repositories and projects), default reviewers, webhooks (of repositories and
 //!   workspaces), Code Insights reports and annotations, application properties, deploy and
-//!   SSH keys, repository and project permissions, code search over the main branches (of a
+//!   SSH keys, repository and project permissions (of accounts and groups), code search over the main branches (of a
 //!   workspace, or of an account's own), and snippets (files versioned as revisions, with
 //!   comments and watchers; created and changed as `multipart/form-data` or JSON).
 //!   Secured pipeline and deployment variables keep their value but never answer it; nor
@@ -119,8 +119,8 @@
 //! forced, and `force` restrictions never refuse one). All accounts see all workspaces: the
 //! first account owns them (`admin` on every repository), the others are members with
 //! `write` unless a repository permission says otherwise; permissions are reported, not
-//! enforced beyond scopes and branch restrictions. There are no groups. Anonymous requests
-//! are refused even for public repositories. No clock runs anything: pipeline schedules are
+//! enforced beyond scopes and branch restrictions. Groups ([`LocalBitbucket::create_group`])
+//! have no members: they are named in permissions only. Anonymous requests are refused even for public repositories. No clock runs anything: pipeline schedules are
 //! kept but never fire, and runners never connect.
 //!
 //! # Bad input, and how much it keeps

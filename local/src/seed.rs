@@ -82,6 +82,22 @@ impl LocalBitbucket {
             .unwrap_or_default()
     }
 
+    /// Creates the group `slug` named `name` in `workspace` (creating the workspace if needed),
+    /// or renames it, for repository and project group permissions (`…/permissions-config/
+    /// groups/{slug}`). Groups have no members here: their permissions are reported, not
+    /// enforced.
+    pub fn create_group(&self, workspace: &str, slug: &str, name: &str) {
+        let mut store = self.app.store();
+        let ws = store.ensure_workspace(workspace, None);
+        match ws.groups.iter_mut().find(|g| g.slug == slug) {
+            Some(group) => group.name = name.to_string(),
+            None => ws.groups.push(store::Group {
+                slug: slug.to_string(),
+                name: name.to_string(),
+            }),
+        }
+    }
+
     /// Adds the component `name` to the issue tracker of `workspace/repo` (created as
     /// [`LocalBitbucket::create_repository`] creates it, when missing), for issues to name
     /// (`"component": {"name": ...}`). Bitbucket sets components up in the repository's

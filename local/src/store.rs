@@ -111,6 +111,15 @@ pub(crate) struct Workspace {
     pub pipeline_variables: Vec<Variable>,
     /// Self-hosted runners of every repository of the workspace.
     pub runners: Vec<Runner>,
+    /// The workspace's groups (set up with `LocalBitbucket::create_group`).
+    pub groups: Vec<Group>,
+}
+
+/// A group of a workspace's accounts, named in permissions.
+#[derive(Clone, Debug)]
+pub(crate) struct Group {
+    pub slug: String,
+    pub name: String,
 }
 
 /// A self-hosted pipelines runner. Its OAuth client secret is answered once, when it is
@@ -142,6 +151,8 @@ pub(crate) struct Project {
     pub branching_model: BranchingModel,
     /// Permissions given explicitly on the project (`admin`, `create-repo`, `write`, `read`).
     pub user_permissions: Vec<(usize, String)>,
+    /// Permissions given to groups on the project, by group slug.
+    pub group_permissions: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -199,6 +210,8 @@ pub(crate) struct Repo {
     /// Permissions given explicitly (`admin`, `write`, `read`), by account; see
     /// [`Repo::permission`].
     pub user_permissions: Vec<(usize, String)>,
+    /// Permissions given to the workspace's groups, by group slug.
+    pub group_permissions: Vec<(String, String)>,
     pub pipeline_settings: PipelineSettings,
     /// The changes of the issues, oldest first.
     pub issue_changes: Vec<IssueChange>,
@@ -901,6 +914,7 @@ impl Store {
                 hooks: Vec::new(),
                 pipeline_variables: Vec::new(),
                 runners: Vec::new(),
+                groups: Vec::new(),
             });
         }
         let workspace = self.workspace_mut(slug).expect("just inserted");
@@ -983,6 +997,7 @@ impl Store {
             notes: Vec::new(),
             reports: Vec::new(),
             user_permissions: Vec::new(),
+            group_permissions: Vec::new(),
             pipeline_settings: PipelineSettings::default(),
             issue_changes: Vec::new(),
             runners: Vec::new(),
@@ -1039,6 +1054,7 @@ pub(crate) fn ensure_project<'a>(ws: &'a mut Workspace, key: &str, name: &str) -
         default_reviewers: Vec::new(),
         branching_model: BranchingModel::default(),
         user_permissions: Vec::new(),
+        group_permissions: Vec::new(),
     });
     ws.projects.last_mut().expect("just pushed")
 }

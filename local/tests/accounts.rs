@@ -828,3 +828,136 @@ async fn project_permissions_and_public_repositories() {
         .collect();
     assert_eq!(names, ["acme/site"]);
 }
+
+#[tokio::test]
+async fn group_permissions_on_repositories_and_projects() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    bb.create_group("acme", "developers", "Developers");
+    bb.create_group("acme", "auditors", "Auditors");
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+    let acme = client.workspace("acme");
+    let none = repo.list_group_permissions().send().await.unwrap();
+    assert_eq!(none.size, Some(0));
+
+    let set = repo
+        .update_group_permission()
+        .group_slug("developers")
+        .body(body::<types::RepositoryPermissionUpdate>(
+            json!({ "permission": "write" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let set = json_of(&set);
+    assert_eq!(set["permission"], "write");
+    assert_eq!(set["group"]["name"], "Developers");
+    assert_eq!(set["group"]["full_slug"], "acme:developers");
+    repo.update_group_permission()
+        .group_slug("auditors")
+        .body(body::<types::RepositoryPermissionUpdate>(
+            json!({ "permission": "read" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let got = repo
+        .get_group_permission()
+        .group_slug("developers")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(&got)["permission"], "write");
+    assert_eq!(
+        repo.list_group_permissions().send().await.unwrap().size,
+        Some(2)
+    );
+    let invalid = repo
+        .update_group_permission()
+        .group_slug("developers")
+        .body(body::<types::RepositoryPermissionUpdate>(
+            json!({ "permission": "owner" }),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(invalid.status().map(|s| s.as_u16()), Some(400));
+    let no_group = repo
+        .update_group_permission()
+        .group_slug("nobody")
+        .body(body::<types::RepositoryPermissionUpdate>(
+            json!({ "permission": "read" }),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(no_group.status().map(|s| s.as_u16()), Some(404));
+    repo.delete_group_permission()
+        .group_slug("developers")
+        .send()
+        .await
+        .unwrap();
+    let gone = repo
+        .get_group_permission()
+        .group_slug("developers")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(gone.status().map(|s| s.as_u16()), Some(404));
+    assert_eq!(
+        repo.list_group_permissions().send().await.unwrap().size,
+        Some(1)
+    );
+
+    // Projects take `create-repo` too.
+    let set = acme
+        .update_project_group_permission()
+        .project_key("PROJ")
+        .group_slug("developers")
+        .body(body::<types::ProjectPermissionUpdate>(
+            json!({ "permission": "create-repo" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let set = json_of(&set);
+    assert_eq!(set["permission"], "create-repo");
+    assert_eq!(set["project"]["key"], "PROJ");
+    let listed = acme
+        .list_project_group_permissions()
+        .project_key("PROJ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.size, Some(1));
+    let got = acme
+        .get_project_group_permission()
+        .project_key("PROJ")
+        .group_slug("developers")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(&got)["group"]["slug"], "developers");
+    acme.delete_project_group_permission()
+        .project_key("PROJ")
+        .group_slug("developers")
+        .send()
+        .await
+        .unwrap();
+    let again = acme
+        .delete_project_group_permission()
+        .project_key("PROJ")
+        .group_slug("developers")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(again.status().map(|s| s.as_u16()), Some(404));
+    let no_project = acme
+        .list_project_group_permissions()
+        .project_key("NOPE")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(no_project.status().map(|s| s.as_u16()), Some(404));
+}

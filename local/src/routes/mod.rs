@@ -16,6 +16,7 @@ mod commits;
 mod deployments;
 mod diffstat;
 mod files;
+mod groups;
 mod hooks;
 mod issue_fields;
 mod issues;
@@ -719,6 +720,28 @@ const SERVED: &[(&str, Endpoint)] = &[
         run(pullrequests::patch, r, a)
     }),
     ("search_user_code", |r, a| run(search::search_user, r, a)),
+    ("list_group_permissions", |r, a| {
+        run(groups::list_repo, r, a)
+    }),
+    ("get_group_permission", |r, a| run(groups::get_repo, r, a)),
+    ("update_group_permission", |r, a| {
+        run(groups::update_repo, r, a)
+    }),
+    ("delete_group_permission", |r, a| {
+        run(groups::delete_repo, r, a)
+    }),
+    ("list_project_group_permissions", |r, a| {
+        run(groups::list_project, r, a)
+    }),
+    ("get_project_group_permission", |r, a| {
+        run(groups::get_project, r, a)
+    }),
+    ("update_project_group_permission", |r, a| {
+        run(groups::update_project, r, a)
+    }),
+    ("delete_project_group_permission", |r, a| {
+        run(groups::delete_project, r, a)
+    }),
     ("list_snippets", |r, a| run(snippets::list_all, r, a)),
     ("create_snippet", |r, a| run(snippets::create_mine, r, a)),
     ("list_workspace_snippets", |r, a| {
