@@ -120,8 +120,9 @@
 //! first account owns them (`admin` on every repository), the others are members with
 //! `write` unless a repository permission says otherwise; permissions are reported, not
 //! enforced beyond scopes and branch restrictions. Groups ([`LocalBitbucket::create_group`])
-//! have no members: they are named in permissions only. Anonymous requests are refused even for public repositories. No clock runs anything: pipeline schedules are
-//! kept but never fire, and runners never connect.
+//! have no members: they are named in permissions only. Anonymous requests are refused even
+//! for public repositories. No clock runs anything: pipeline schedules are kept but never
+//! fire, and runners never connect.
 //!
 //! # Bad input, and how much it keeps
 //!
