@@ -49,11 +49,12 @@
 //!   changes, withdrawn too; merge with a merge commit, squash or fast-forward, decline),
 //!   issues (with attachments, and the tracker's components, milestones and versions, which
 //!   [`LocalBitbucket::add_issue_component`] and its kin set up), pipelines (steps,
-//!   variables, configuration), deployment environments,
-//!   deployments and their variables, branch restrictions, the branching model (of
-//!   repositories and projects), default reviewers, webhooks (of repositories and
-//!   workspaces), Code Insights reports and annotations, application properties, deploy and
-//!   SSH keys, repository and project permissions (of accounts and groups), code search over the main branches (of a
+//!   variables, configuration), deployment environments, deployments and their variables,
+//!   branch restrictions, the branching model (of repositories and projects), default
+//!   reviewers, webhooks (of repositories and workspaces), Code Insights reports and
+//!   annotations, application properties, deploy and SSH keys, accounts' GPG keys (read as
+//!   Bitbucket reads them: fingerprints, subkeys, expiry), repository and project
+//!   permissions (of accounts and groups), code search over the main branches (of a
 //!   workspace, or of an account's own), and snippets (files versioned as revisions, with
 //!   comments and watchers; created and changed as `multipart/form-data` or JSON).
 //!   Secured pipeline and deployment variables keep their value but never answer it; nor
@@ -148,6 +149,7 @@ mod errors;
 mod faults;
 mod filter;
 mod ids;
+mod openpgp;
 mod paging;
 mod receiver;
 mod render;

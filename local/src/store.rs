@@ -25,6 +25,18 @@ pub(crate) struct Store {
     pub user_variables: Vec<(usize, Variable)>,
     /// Snippets of every workspace, oldest first.
     pub snippets: Vec<Snippet>,
+    /// Accounts' GPG keys, oldest first.
+    pub gpg_keys: Vec<GpgKey>,
+}
+
+/// A GPG public key an account added: its armored text as sent, and what it holds.
+#[derive(Clone, Debug)]
+pub(crate) struct GpgKey {
+    pub owner: usize,
+    pub armored: String,
+    pub name: String,
+    pub key: crate::openpgp::PublicKey,
+    pub added_on: String,
 }
 
 /// A snippet: a small versioned set of files owned by a workspace. Only its files are
@@ -885,6 +897,7 @@ impl Store {
             keys: Vec::new(),
             user_variables: Vec::new(),
             snippets: Vec::new(),
+            gpg_keys: Vec::new(),
         }
     }
 

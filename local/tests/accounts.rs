@@ -961,3 +961,120 @@ async fn group_permissions_on_repositories_and_projects() {
         .unwrap_err();
     assert_eq!(no_project.status().map(|s| s.as_u16()), Some(404));
 }
+
+/// A real key: `gpg --quick-gen-key "Ada Lovelace <ada@example.com>" ed25519 sign 2y` with a
+/// `cv25519` subkey; `gpg --with-colons` gave the fingerprints asserted below.
+const GPG_KEY: &str = "-----BEGIN PGP PUBLIC KEY BLOCK-----
+
+mDMEaxEHShYJKwYBBAHaRw8BAQdAidQzvwCS5Pm0YXsBSasCuBMmpt6ig1fC4VmS
+/YOVLHi0HkFkYSBMb3ZlbGFjZSA8YWRhQGV4YW1wbGUuY29tPoiWBBMWCAA+FiEE
+FqxQVy+ghBUqsNVB/OreiDweyPUFAmsRB0oCGwMFCQPCZwAFCwkIBwIGFQoJCAsC
+BBYCAwECHgECF4AACgkQ/OreiDweyPVmFgEAywJzKe9chrQmRMNKcX6qJvg2yiXx
+GckRAuvtQsNgfTMBAMhkWmha19ixCeMW+xQ9DZrsI/aRBDgvmfqJGvqCy1YFuDgE
+axEHShIKKwYBBAGXVQEFAQEHQOz46tCq65mMRkNxBrWwH+GE++qT24Bn+BF8Z2tS
+/CU8AwEIB4h+BBgWCAAmFiEEFqxQVy+ghBUqsNVB/OreiDweyPUFAmsRB0oCGwwF
+CQPCZwAACgkQ/OreiDweyPWEnQD/UcKkc8NOA6WV2iLiP4M1lSttroqbZZRS59jn
+A1NiMCsBAPi14brpikO4sLMEGDaGnFpNv/FxsH6xESzT/dQOe2wK
+=4XpK
+-----END PGP PUBLIC KEY BLOCK-----
+";
+
+#[tokio::test]
+async fn gpg_keys_are_read_added_once_and_deleted() {
+    let bb = LocalBitbucket::start().await;
+    let me = bb.account();
+    let client = admin(&bb);
+    let added = client
+        .create_user_gpg_key()
+        .selected_user(&me.uuid)
+        .body(body::<types::GpgAccountKey>(
+            json!({ "key": GPG_KEY, "name": "Laptop" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        added.fingerprint.as_deref(),
+        Some("16AC50572FA084152AB0D541FCEADE883C1EC8F5")
+    );
+    assert_eq!(added.key_id.as_deref(), Some("FCEADE883C1EC8F5"));
+    assert_eq!(added.name.as_deref(), Some("Laptop"));
+    assert!(added.parent_fingerprint.is_none());
+    assert!(
+        added
+            .expires_on
+            .as_deref()
+            .is_some_and(|e| e.starts_with("2028-12-02")),
+        "{:?}",
+        added.expires_on
+    );
+    let subkeys = added.subkeys.unwrap();
+    assert_eq!(
+        subkeys[0].fingerprint.as_deref(),
+        Some("8B174D7BD6AE08B0E97E33FDD8D58EF9061E614B")
+    );
+    assert_eq!(
+        subkeys[0].parent_fingerprint.as_deref(),
+        Some("16AC50572FA084152AB0D541FCEADE883C1EC8F5")
+    );
+
+    let again = client
+        .create_user_gpg_key()
+        .selected_user(&me.uuid)
+        .body(body::<types::GpgAccountKey>(json!({ "key": GPG_KEY })))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&again), 400);
+    let not_a_key = client
+        .create_user_gpg_key()
+        .selected_user(&me.uuid)
+        .body(body::<types::GpgAccountKey>(
+            json!({ "key": "ssh-ed25519 AAAAC3Nz" }),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&not_a_key), 400);
+
+    let listed = client
+        .list_user_gpg_keys()
+        .selected_user(&me.uuid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.size, Some(1));
+    // The fingerprint in any case.
+    let got = client
+        .get_user_gpg_key()
+        .selected_user(&me.uuid)
+        .fingerprint("16ac50572fa084152ab0d541fceade883c1ec8f5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.key.as_deref(), Some(GPG_KEY.trim()));
+    // Another account's keys are its own.
+    let grace = bb.add_account("grace", "Grace Hopper");
+    let theirs = client
+        .list_user_gpg_keys()
+        .selected_user(&grace.uuid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.size, Some(0));
+    client
+        .delete_user_gpg_key()
+        .selected_user(&me.uuid)
+        .fingerprint("16AC50572FA084152AB0D541FCEADE883C1EC8F5")
+        .send()
+        .await
+        .unwrap();
+    let gone = client
+        .get_user_gpg_key()
+        .selected_user(&me.uuid)
+        .fingerprint("16AC50572FA084152AB0D541FCEADE883C1EC8F5")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&gone), 404);
+}

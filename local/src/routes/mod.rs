@@ -16,6 +16,7 @@ mod commits;
 mod deployments;
 mod diffstat;
 mod files;
+mod gpg;
 mod groups;
 mod hooks;
 mod issue_fields;
@@ -742,6 +743,10 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("delete_project_group_permission", |r, a| {
         run(groups::delete_project, r, a)
     }),
+    ("list_user_gpg_keys", |r, a| run(gpg::list, r, a)),
+    ("create_user_gpg_key", |r, a| run(gpg::create, r, a)),
+    ("get_user_gpg_key", |r, a| run(gpg::get, r, a)),
+    ("delete_user_gpg_key", |r, a| run(gpg::delete, r, a)),
     ("list_snippets", |r, a| run(snippets::list_all, r, a)),
     ("create_snippet", |r, a| run(snippets::create_mine, r, a)),
     ("list_workspace_snippets", |r, a| {
