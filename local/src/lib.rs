@@ -48,8 +48,10 @@
 //!   requests (comments edited, deleted, resolved; tasks; activity; approvals and requested
 //!   changes, withdrawn too; merge with a merge commit, squash or fast-forward, decline),
 //!   issues (with attachments, and the tracker's components, milestones and versions, which
-//!   [`LocalBitbucket::add_issue_component`] and its kin set up), pipelines (steps,
-//!   variables, configuration), deployment environments, deployments and their variables,
+//!   [`LocalBitbucket::add_issue_component`] and its kin set up; an export is a job that
+//!   moves one phase per status read to `SUCCESS`, though no archive is made), pipelines
+//!   (steps, variables, configuration), deployment environments, deployments and their
+//!   variables,
 //!   branch restrictions, the branching model (of repositories and projects), default
 //!   reviewers, webhooks (of repositories and workspaces), Code Insights reports and
 //!   annotations, application properties, deploy and SSH keys, accounts' GPG keys (read as

@@ -229,10 +229,23 @@ pub(crate) struct Repo {
     pub issue_changes: Vec<IssueChange>,
     /// Self-hosted runners of this repository.
     pub runners: Vec<Runner>,
+    /// Issue export jobs, oldest first.
+    pub issue_exports: Vec<IssueExport>,
     /// The issue tracker's components, milestones and versions, oldest first.
     pub components: Vec<TrackerItem>,
     pub milestones: Vec<TrackerItem>,
     pub versions: Vec<TrackerItem>,
+}
+
+/// An export of a repository's issues: it moves one phase each time its status is read
+/// (accepted, started, done), as pipelines do.
+#[derive(Clone, Debug)]
+pub(crate) struct IssueExport {
+    pub task_id: String,
+    /// How many issues it exports.
+    pub total: u64,
+    /// How many times its status was read.
+    pub polls: u8,
 }
 
 /// A component, milestone or version of an issue tracker: set up in the repository's settings
@@ -1014,6 +1027,7 @@ impl Store {
             pipeline_settings: PipelineSettings::default(),
             issue_changes: Vec::new(),
             runners: Vec::new(),
+            issue_exports: Vec::new(),
             components: Vec::new(),
             milestones: Vec::new(),
             versions: Vec::new(),

@@ -1760,3 +1760,81 @@ async fn issue_attachments_are_uploaded_listed_fetched_from_storage_and_deleted(
         .unwrap();
     assert_eq!(listed.size, Some(0));
 }
+
+#[allow(deprecated)]
+#[tokio::test]
+async fn an_issue_export_is_accepted_started_and_done_as_it_is_polled() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+    for title in ["One", "Two"] {
+        repo.create_issue()
+            .body(body::<types::Issue>(json!({ "title": title })))
+            .send()
+            .await
+            .unwrap();
+    }
+    let http = common::http();
+    let answer = http
+        .post(format!(
+            "{}/repositories/acme/app/issues/export",
+            bb.base_url()
+        ))
+        .bearer_auth(bb.token(Scope::ALL))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 202);
+    let location = answer.headers()["location"].to_str().unwrap().to_string();
+    let file = location.rsplit('/').next().unwrap().to_string();
+    let task = file
+        .strip_prefix("app-issues-")
+        .and_then(|f| f.strip_suffix(".zip"))
+        .unwrap()
+        .to_string();
+
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let status = repo
+            .get_issue_export_status()
+            .repo_name("app")
+            .task_id(&task)
+            .send()
+            .await
+            .unwrap();
+        let status = serde_json::to_value(&status).unwrap();
+        seen.push((
+            status["status"].as_str().unwrap().to_string(),
+            status["count"].as_i64().unwrap(),
+        ));
+    }
+    assert_eq!(
+        seen,
+        [
+            ("ACCEPTED".to_string(), 0),
+            ("STARTED".to_string(), 1),
+            ("SUCCESS".to_string(), 2)
+        ]
+    );
+    let unknown = repo
+        .get_issue_export_status()
+        .repo_name("app")
+        .task_id("0000")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&unknown), 404);
+    // Exporting needs admin on the repository.
+    let grace = bb.add_account("grace", "Grace Hopper");
+    let refused = http
+        .post(format!(
+            "{}/repositories/acme/app/issues/export",
+            bb.base_url()
+        ))
+        .bearer_auth(bb.token_for(&grace, Scope::ALL))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+}

@@ -19,6 +19,7 @@ mod files;
 mod gpg;
 mod groups;
 mod hooks;
+mod issue_export;
 mod issue_fields;
 mod issues;
 mod keys;
@@ -747,6 +748,10 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("create_user_gpg_key", |r, a| run(gpg::create, r, a)),
     ("get_user_gpg_key", |r, a| run(gpg::get, r, a)),
     ("delete_user_gpg_key", |r, a| run(gpg::delete, r, a)),
+    ("export_issues", |r, a| run(issue_export::export, r, a)),
+    ("get_issue_export_status", |r, a| {
+        run(issue_export::status, r, a)
+    }),
     ("list_snippets", |r, a| run(snippets::list_all, r, a)),
     ("create_snippet", |r, a| run(snippets::create_mine, r, a)),
     ("list_workspace_snippets", |r, a| {

@@ -75,7 +75,7 @@ pub(super) async fn container_log(
 
 fn step_log(app: &App, params: &Params, headers: &HeaderMap) -> Answer {
     let store = app.store();
-    let repo = repo(&store, &params)?;
+    let repo = repo(&store, params)?;
     let pipeline = &repo.pipelines[position(repo, params)?];
     let id = param(params, "step_uuid");
     let at = pipeline
