@@ -1666,6 +1666,17 @@ async fn issue_attachments_are_uploaded_listed_fetched_from_storage_and_deleted(
         .await
         .unwrap();
     assert_eq!(empty.status(), 400);
+    // A body that is not multipart gets Bitbucket's error body.
+    let not_multipart = http
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&json!({ "files": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_multipart.status(), 400);
+    let error: serde_json::Value = not_multipart.json().await.unwrap();
+    assert_eq!(error["type"], "error");
     let read_only = http
         .post(&url)
         .bearer_auth(bb.token(&[Scope::Issue]))

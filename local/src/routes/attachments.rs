@@ -2,12 +2,12 @@
 //! `multipart/form-data`, listed by name, and read through a redirect to the storage host, as
 //! downloads are. Uploading a name again replaces the file; deleting the issue deletes them.
 
-use axum::extract::{Multipart, State};
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::IntoResponse;
 use serde_json::json;
 
-use super::files::{multipart_error, redirect};
+use super::files::{multipart, multipart_error, redirect};
 use super::issues::{position, tracker};
 use super::{Answer, Params, Shared, no_content, numbered, param};
 use crate::blobs::Attachment;
@@ -50,12 +50,9 @@ pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) ->
 
 /// `POST`: every file part of the form (whatever its field's name) is attached under its file
 /// name; `201`, with the `Location` of the last one.
-pub(super) async fn upload(
-    State(app): State<Shared>,
-    params: Params,
-    mut form: Multipart,
-) -> Answer {
+pub(super) async fn upload(State(app): State<Shared>, params: Params, request: Request) -> Answer {
     let (repo, id, api) = issue(&app, &params)?;
+    let mut form = multipart(request).await?;
     let mut last = None;
     while let Some(field) = form.next_field().await.map_err(multipart_error)? {
         let Some(name) = field

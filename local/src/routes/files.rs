@@ -4,7 +4,7 @@
 
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{Multipart, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -225,8 +225,9 @@ pub(super) async fn create_commit(
     State(app): State<Shared>,
     Extension(caller): Extension<Caller>,
     params: Params,
-    mut form: Multipart,
+    request: Request,
 ) -> Answer {
+    let mut form = multipart(request).await?;
     let mut message = None;
     let mut branch = None;
     let mut parents = Vec::new();
@@ -297,6 +298,17 @@ pub(super) async fn create_commit(
     Ok((StatusCode::CREATED, [(header::LOCATION, location)]).into_response())
 }
 
+/// The body of `request` as `multipart/form-data`, or a Bitbucket-shaped 400 (axum's own
+/// rejection is plain text).
+pub(super) async fn multipart(request: Request) -> Result<Multipart, ApiError> {
+    Multipart::from_request(request, &()).await.map_err(|e| {
+        ApiError::bad_request(format!(
+            "the body must be multipart/form-data: {}",
+            e.body_text()
+        ))
+    })
+}
+
 pub(super) fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
     ApiError::bad_request(format!(
         "the multipart/form-data body does not parse: {error}"
@@ -342,8 +354,9 @@ pub(super) async fn upload_download(
     State(app): State<Shared>,
     Extension(caller): Extension<Caller>,
     params: Params,
-    mut form: Multipart,
+    request: Request,
 ) -> Answer {
+    let mut form = multipart(request).await?;
     let uuid = repo(&app.store(), &params)?.uuid.clone();
     let mut uploaded = 0;
     while let Some(field) = form.next_field().await.map_err(multipart_error)? {

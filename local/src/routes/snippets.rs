@@ -10,12 +10,12 @@
 
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use super::files::multipart_error;
+use super::files::{multipart, multipart_error};
 use super::{Answer, Caller, Params, Shared, body, created, no_content, numbered, ok, param, text};
 use crate::errors::ApiError;
 use crate::render::{Urls, href, html_escape};
@@ -40,9 +40,7 @@ async fn edit(request: Request) -> Result<Edit, ApiError> {
         .unwrap_or_default()
         .to_ascii_lowercase();
     if content_type.starts_with("multipart/form-data") {
-        let mut form = Multipart::from_request(request, &()).await.map_err(|e| {
-            ApiError::bad_request(format!("the multipart body does not parse: {e}"))
-        })?;
+        let mut form = multipart(request).await?;
         let mut edit = Edit::default();
         while let Some(field) = form.next_field().await.map_err(multipart_error)? {
             let name = field.name().unwrap_or_default().to_string();
