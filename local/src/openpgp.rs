@@ -254,20 +254,7 @@ mod tests {
 
     /// Made with `gpg --quick-gen-key "Ada Lovelace <ada@example.com>" ed25519 sign 2y` and a
     /// `cv25519` subkey; the fingerprints and times are those `gpg --with-colons` printed.
-    pub(crate) const ADA: &str = "-----BEGIN PGP PUBLIC KEY BLOCK-----
-
-mDMEaxEHShYJKwYBBAHaRw8BAQdAidQzvwCS5Pm0YXsBSasCuBMmpt6ig1fC4VmS
-/YOVLHi0HkFkYSBMb3ZlbGFjZSA8YWRhQGV4YW1wbGUuY29tPoiWBBMWCAA+FiEE
-FqxQVy+ghBUqsNVB/OreiDweyPUFAmsRB0oCGwMFCQPCZwAFCwkIBwIGFQoJCAsC
-BBYCAwECHgECF4AACgkQ/OreiDweyPVmFgEAywJzKe9chrQmRMNKcX6qJvg2yiXx
-GckRAuvtQsNgfTMBAMhkWmha19ixCeMW+xQ9DZrsI/aRBDgvmfqJGvqCy1YFuDgE
-axEHShIKKwYBBAGXVQEFAQEHQOz46tCq65mMRkNxBrWwH+GE++qT24Bn+BF8Z2tS
-/CU8AwEIB4h+BBgWCAAmFiEEFqxQVy+ghBUqsNVB/OreiDweyPUFAmsRB0oCGwwF
-CQPCZwAACgkQ/OreiDweyPWEnQD/UcKkc8NOA6WV2iLiP4M1lSttroqbZZRS59jn
-A1NiMCsBAPi14brpikO4sLMEGDaGnFpNv/FxsH6xESzT/dQOe2wK
-=4XpK
------END PGP PUBLIC KEY BLOCK-----
-";
+    const ADA: &str = include_str!("../tests/data/gpg-ada.asc");
 
     #[test]
     fn reads_a_key_as_gpg_does() {

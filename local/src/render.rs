@@ -19,12 +19,37 @@ pub(crate) fn href(url: String) -> Value {
     json!({ "href": url })
 }
 
+/// `name` (a file name) as one URL path segment: everything but letters, digits and `-._~`
+/// percent-encoded.
+pub(crate) fn segment(name: &str) -> String {
+    name.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// `{` and `}` of a UUID in a URL path, escaped as Bitbucket does.
 pub(crate) fn escape(uuid: &str) -> String {
     uuid.replace('{', "%7B").replace('}', "%7D")
 }
 
 impl Urls {
+    /// The short form of a workspace embedded in other objects.
+    pub fn workspace_summary(&self, ws: &Workspace) -> Value {
+        json!({
+            "type": "workspace",
+            "uuid": ws.uuid,
+            "slug": ws.slug,
+            "name": ws.name,
+            "links": { "self": href(format!("{}/workspaces/{}", self.api, ws.slug)) },
+        })
+    }
+
     pub fn repo_api(&self, repo: &Repo) -> String {
         format!("{}/repositories/{}", self.api, repo.full_name())
     }

@@ -964,20 +964,7 @@ async fn group_permissions_on_repositories_and_projects() {
 
 /// A real key: `gpg --quick-gen-key "Ada Lovelace <ada@example.com>" ed25519 sign 2y` with a
 /// `cv25519` subkey; `gpg --with-colons` gave the fingerprints asserted below.
-const GPG_KEY: &str = "-----BEGIN PGP PUBLIC KEY BLOCK-----
-
-mDMEaxEHShYJKwYBBAHaRw8BAQdAidQzvwCS5Pm0YXsBSasCuBMmpt6ig1fC4VmS
-/YOVLHi0HkFkYSBMb3ZlbGFjZSA8YWRhQGV4YW1wbGUuY29tPoiWBBMWCAA+FiEE
-FqxQVy+ghBUqsNVB/OreiDweyPUFAmsRB0oCGwMFCQPCZwAFCwkIBwIGFQoJCAsC
-BBYCAwECHgECF4AACgkQ/OreiDweyPVmFgEAywJzKe9chrQmRMNKcX6qJvg2yiXx
-GckRAuvtQsNgfTMBAMhkWmha19ixCeMW+xQ9DZrsI/aRBDgvmfqJGvqCy1YFuDgE
-axEHShIKKwYBBAGXVQEFAQEHQOz46tCq65mMRkNxBrWwH+GE++qT24Bn+BF8Z2tS
-/CU8AwEIB4h+BBgWCAAmFiEEFqxQVy+ghBUqsNVB/OreiDweyPUFAmsRB0oCGwwF
-CQPCZwAACgkQ/OreiDweyPWEnQD/UcKkc8NOA6WV2iLiP4M1lSttroqbZZRS59jn
-A1NiMCsBAPi14brpikO4sLMEGDaGnFpNv/FxsH6xESzT/dQOe2wK
-=4XpK
------END PGP PUBLIC KEY BLOCK-----
-";
+const GPG_KEY: &str = include_str!("data/gpg-ada.asc");
 
 #[tokio::test]
 async fn gpg_keys_are_read_added_once_and_deleted() {

@@ -13,7 +13,7 @@ use super::{Answer, Params, Shared, no_content, numbered, param};
 use crate::blobs::Attachment;
 use crate::clock;
 use crate::errors::ApiError;
-use crate::render::href;
+use crate::render::{href, segment};
 
 /// The repository's `{uuid}`, the issue's id, and the issue's API URL, of the issue the path
 /// names (or Bitbucket's 404).
@@ -41,7 +41,7 @@ pub(super) async fn list(State(app): State<Shared>, params: Params, uri: Uri) ->
                 "name": name,
                 "size": a.content.len(),
                 "created_on": a.created_on,
-                "links": { "self": href(format!("{api}/attachments/{}", encoded(name))) },
+                "links": { "self": href(format!("{api}/attachments/{}", segment(name))) },
             })
         })
         .collect();
@@ -78,7 +78,7 @@ pub(super) async fn upload(State(app): State<Shared>, params: Params, request: R
         )
         .field("files", "This field is required."));
     };
-    let location = format!("{api}/attachments/{}", encoded(&last));
+    let location = format!("{api}/attachments/{}", segment(&last));
     Ok((StatusCode::CREATED, [(header::LOCATION, location)]).into_response())
 }
 
@@ -104,17 +104,4 @@ pub(super) async fn delete(State(app): State<Shared>, params: Params) -> Answer 
         .remove(&(repo, id, name.to_string()))
         .ok_or_else(|| ApiError::not_found(format_args!("Attachment {name}")))?;
     no_content()
-}
-
-/// `name` as one path segment.
-fn encoded(name: &str) -> String {
-    name.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }

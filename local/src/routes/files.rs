@@ -14,7 +14,7 @@ use crate::blobs::{self, Download};
 use crate::diff;
 use crate::errors::ApiError;
 use crate::paging::{self, Paging};
-use crate::store::{Repo, Tree};
+use crate::store::{Repo, Tree, User};
 use crate::{App, clock};
 
 // ---------------------------------------------------------------------------------------------
@@ -26,11 +26,15 @@ use crate::{App, clock};
 pub(super) async fn get_source(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
     let store = app.store();
     let repo = repo(&store, &params)?;
-    let commit = param(&params, "commit");
-    let hash = repo
-        .resolve(commit)
-        .ok_or_else(|| ApiError::not_found(format_args!("Commit {commit}")))?;
+    let hash = resolved(repo, &params)?;
     source(&app, repo, &hash, param(&params, "path"), &uri)
+}
+
+/// The hash of the commit the path names (`commit`: a branch, a hash or a prefix of one).
+fn resolved(repo: &Repo, params: &Params) -> Result<String, ApiError> {
+    let commit = param(params, "commit");
+    repo.resolve(commit)
+        .ok_or_else(|| ApiError::not_found(format_args!("Commit {commit}")))
 }
 
 /// `GET …/src`: the root directory at the head of the main branch, as `…/src/{head}/` lists
@@ -169,10 +173,7 @@ pub(super) async fn list_file_history(
     let query = list_query(&app, &uri);
     let store = app.store();
     let repo = repo(&store, &params)?;
-    let commit = param(&params, "commit");
-    let hash = repo
-        .resolve(commit)
-        .ok_or_else(|| ApiError::not_found(format_args!("Commit {commit}")))?;
+    let hash = resolved(repo, &params)?;
     let mut path = param(&params, "path").trim_matches('/').to_string();
     if !repo
         .commits
@@ -180,7 +181,8 @@ pub(super) async fn list_file_history(
         .is_some_and(|c| c.tree.contains_key(&path))
     {
         return Err(ApiError::not_found(format_args!(
-            "No such file at {commit}: {path}"
+            "No such file at {}: {path}",
+            param(&params, "commit")
         )));
     }
     let renames = query.get("renames") != Some("false");
@@ -496,20 +498,27 @@ pub(super) async fn get_patch(State(app): State<Shared>, params: Params) -> Answ
             .and_then(|p| repo.commits.get(p))
             .map(|c| c.tree.clone())
             .unwrap_or_default();
-        let subject = commit.message.lines().next().unwrap_or_default();
-        out.push_str(&format!(
-            "From {} Mon Sep 17 00:00:00 2001\nFrom: {} <{}>\nDate: {}\nSubject: [PATCH] {subject}\n\n---\n{}\n",
-            commit.hash,
-            author.display_name,
-            author.email,
-            commit.date,
-            diff::unified(&parent, &commit.tree),
+        out.push_str(&patch(
+            &commit.hash,
+            author,
+            &commit.date,
+            &commit.message,
+            &diff::unified(&parent, &commit.tree),
         ));
     }
     Ok(text(out))
 }
 
-fn text(body: String) -> Response {
+/// One `git format-patch` message: a commit's header, then its diff.
+pub(super) fn patch(hash: &str, author: &User, date: &str, message: &str, diff: &str) -> String {
+    let subject = message.lines().next().unwrap_or_default();
+    format!(
+        "From {hash} Mon Sep 17 00:00:00 2001\nFrom: {} <{}>\nDate: {date}\nSubject: [PATCH] {subject}\n\n---\n{diff}\n",
+        author.display_name, author.email,
+    )
+}
+
+pub(super) fn text(body: String) -> Response {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

@@ -23,13 +23,7 @@ fn group_value(app: &Shared, ws: &Workspace, group: &Group) -> Value {
         "slug": group.slug,
         "name": group.name,
         "full_slug": format!("{}:{}", ws.slug, group.slug),
-        "workspace": {
-            "type": "workspace",
-            "uuid": ws.uuid,
-            "slug": ws.slug,
-            "name": ws.name,
-            "links": { "self": href(format!("{}/workspaces/{}", app.urls.api, ws.slug)) },
-        },
+        "workspace": app.urls.workspace_summary(ws),
     })
 }
 

@@ -14,7 +14,7 @@ use super::issues::tracker;
 use super::{Answer, Caller, Params, Shared, param};
 use crate::errors::ApiError;
 use crate::ids;
-use crate::store::IssueExport;
+use crate::store::{IssueExport, Store};
 
 /// `POST …/issues/export`: `202`, with the `Location` to poll.
 pub(super) async fn export(
@@ -23,14 +23,8 @@ pub(super) async fn export(
     params: Params,
 ) -> Answer {
     let mut store = app.store();
-    let index = tracker(&store, &params)?;
+    let index = administered(&store, &params, caller)?;
     let repo = &mut store.repos[index];
-    if repo.permission(caller.user) != "admin" {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "Exporting issues needs admin permission on the repository",
-        ));
-    }
     let task_id = ids::hex(&uuid::Uuid::new_v4().as_bytes()[..8]);
     let total = u64::try_from(repo.issues.len()).unwrap_or(u64::MAX);
     repo.issue_exports.push(IssueExport {
@@ -54,14 +48,8 @@ pub(super) async fn status(
     params: Params,
 ) -> Answer {
     let mut store = app.store();
-    let index = tracker(&store, &params)?;
+    let index = administered(&store, &params, caller)?;
     let repo = &mut store.repos[index];
-    if repo.permission(caller.user) != "admin" {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "Exporting issues needs admin permission on the repository",
-        ));
-    }
     let name = param(&params, "repo_name");
     let task = param(&params, "task_id");
     let job = repo
@@ -95,4 +83,17 @@ pub(super) async fn status(
         "pct": pct,
     });
     Ok((code, axum::Json(body)).into_response())
+}
+
+/// The repository's index, when its tracker is on and `caller` is its admin (exports need
+/// it: 403 otherwise).
+fn administered(store: &Store, params: &Params, caller: Caller) -> Result<usize, ApiError> {
+    let index = tracker(store, params)?;
+    if store.repos[index].permission(caller.user) != "admin" {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "Exporting issues needs admin permission on the repository",
+        ));
+    }
+    Ok(index)
 }

@@ -15,10 +15,10 @@ use axum::http::{StatusCode, Uri, header};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use super::files::{multipart, multipart_error};
+use super::files::{self, multipart, multipart_error};
 use super::{Answer, Caller, Params, Shared, body, created, no_content, numbered, ok, param, text};
 use crate::errors::ApiError;
-use crate::render::{Urls, href, html_escape};
+use crate::render::{Urls, href, html_escape, segment};
 use crate::store::{Snippet, SnippetComment, SnippetRevision, Store, Tree};
 use crate::{clock, diff, ids};
 
@@ -562,9 +562,9 @@ pub(super) async fn get_file(State(app): State<Shared>, params: Params) -> Answe
         "{}/{}/files/{}",
         app.urls.snippet_api(s),
         head.hash,
-        encoded(path)
+        segment(path)
     );
-    Ok(super::files::redirect(StatusCode::FOUND, &location))
+    Ok(files::redirect(StatusCode::FOUND, &location))
 }
 
 /// `GET …/{node_id}/files/{path}`: the raw file, as an attachment.
@@ -611,19 +611,6 @@ fn mime(name: &str) -> &'static str {
     }
 }
 
-/// `name` as one path segment.
-fn encoded(name: &str) -> String {
-    name.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// A revision's files and its parent's, as text (not UTF-8 is replaced), for diffs.
 fn trees(s: &Snippet, at: usize) -> (Tree, Tree) {
     let tree = |r: Option<&SnippetRevision>| -> Tree {
@@ -652,7 +639,7 @@ pub(super) async fn diff(State(app): State<Shared>, params: Params, uri: Uri) ->
         old.retain(|p, _| p == path);
         new.retain(|p, _| p == path);
     }
-    Ok(plain(diff::unified(&old, &new)))
+    Ok(files::text(diff::unified(&old, &new)))
 }
 
 /// `GET …/{revision}/patch`: the revision as a `git format-patch` message.
@@ -661,26 +648,14 @@ pub(super) async fn patch(State(app): State<Shared>, params: Params) -> Answer {
     let s = &store.snippets[position(&store, &params)?];
     let at = revision(s, param(&params, "revision"))?;
     let r = &s.revisions[at];
-    let author = &store.users[r.author];
     let (old, new) = trees(s, at);
-    Ok(plain(format!(
-        "From {} Mon Sep 17 00:00:00 2001\nFrom: {} <{}>\nDate: {}\nSubject: [PATCH] {}\n\n---\n{}\n",
-        r.hash,
-        author.display_name,
-        author.email,
-        r.date,
-        r.message,
-        diff::unified(&old, &new),
+    Ok(files::text(files::patch(
+        &r.hash,
+        &store.users[r.author],
+        &r.date,
+        &r.message,
+        &diff::unified(&old, &new),
     )))
-}
-
-fn plain(body: String) -> axum::response::Response {
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        body,
-    )
-        .into_response()
 }
 
 // ---------------------------------------------------------------------------------------------
