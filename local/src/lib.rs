@@ -66,7 +66,8 @@
 //!   one), then `COMPLETED` with the result of [`LocalBitbucket::set_pipeline_result`]
 //!   (`SUCCESSFUL` by default); stopping one completes it as `STOPPED`. A step with
 //!   `deployment:` deploys to that environment, and the deployment follows the pipeline; a
-//!   successful pipeline saves its steps' `caches:`.
+//!   successful pipeline saves its steps' `caches:` (whose content is an empty `.tar.gz` on
+//!   the storage host: steps run no commands).
 //! - **Branch restrictions are enforced**: `push` (creating branches, and
 //!   [`LocalBitbucket::push`]), `delete`, `restrict_merges`, and the merge checks
 //!   (`require_approvals_to_merge`, `require_default_reviewer_approvals_to_merge`,

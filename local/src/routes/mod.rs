@@ -752,6 +752,9 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("get_issue_export_status", |r, a| {
         run(issue_export::status, r, a)
     }),
+    ("get_pipeline_cache_content_uri", |r, a| {
+        run(pipelines::cache_content_uri, r, a)
+    }),
     ("list_snippets", |r, a| run(snippets::list_all, r, a)),
     ("create_snippet", |r, a| run(snippets::create_mine, r, a)),
     ("list_workspace_snippets", |r, a| {
