@@ -1,10 +1,10 @@
-//! What is not JSON: repository downloads, pipeline step logs, and the storage host they are
-//! served from. Bitbucket answers a download (and a finished step's log) with a redirect to a
-//! storage host on another origin; so does this server, to a second loopback listener that
+//! What is not JSON: repository downloads, issue attachments, pipeline step logs, and the
+//! storage host they are served from. Bitbucket answers a download (an attachment, a finished
+//! step's log) with a redirect to a storage host on another origin; so does this server, to a second loopback listener that
 //! serves each blob under a one-time-looking signed name, refuses requests that carry
 //! credentials (a client must not send them there), and honours `Range`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -43,6 +43,15 @@ pub(crate) struct Blobs {
     pub downloads: HashMap<(String, String), Download>,
     /// Step uuid → its log.
     pub logs: HashMap<String, StepLog>,
+    /// (repository uuid, issue id, file name) → an issue's attachment.
+    pub attachments: BTreeMap<(String, u64, String), Attachment>,
+}
+
+/// A file attached to an issue.
+#[derive(Clone, Debug)]
+pub(crate) struct Attachment {
+    pub content: Bytes,
+    pub created_on: String,
 }
 
 impl Blobs {
@@ -141,6 +150,38 @@ async fn object(
     ranged(&headers, object.content, object.content_type)
 }
 
+/// An empty tar archive (two zero blocks), gzipped: a deflate stream of one stored block, so
+/// nothing needs compressing, with its CRC-32 and length as gzip ends.
+pub(crate) fn empty_tar_gz() -> Bytes {
+    const TAR: [u8; 1024] = [0; 1024];
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    // A final stored block: its length and the length's complement, little-endian.
+    let len = TAR.len() as u16;
+    out.push(1);
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&(!len).to_le_bytes());
+    out.extend_from_slice(&TAR);
+    out.extend_from_slice(&crc32(&TAR).to_le_bytes());
+    out.extend_from_slice(&(TAR.len() as u32).to_le_bytes());
+    Bytes::from(out)
+}
+
+/// The CRC-32 (IEEE) of `data`, bit by bit: it runs on a kilobyte per archive.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for byte in data {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
 /// `content` as an answer to a request with `headers`: whole (200), or the part a
 /// `Range: bytes=N-` or `bytes=N-M` asks for (206), or 416 when it starts past the end.
 pub(crate) fn ranged(headers: &HeaderMap, content: Bytes, content_type: &'static str) -> Response {
@@ -198,6 +239,14 @@ fn parse_range(value: &str, total: usize) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checksums_and_an_empty_archive() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        let archive = empty_tar_gz();
+        assert_eq!(&archive[..3], &[0x1f, 0x8b, 8]);
+        assert_eq!(archive.len(), 10 + 5 + 1024 + 8);
+    }
 
     #[test]
     fn ranges() {

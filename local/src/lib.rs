@@ -47,11 +47,18 @@
 //!   pull request diffs and diffstats are real; approvals; build statuses, one per key), pull
 //!   requests (comments edited, deleted, resolved; tasks; activity; approvals and requested
 //!   changes, withdrawn too; merge with a merge commit, squash or fast-forward, decline),
-//!   issues, pipelines (steps, variables, configuration), deployment environments,
-//!   deployments and their variables, branch restrictions, the branching model (of
-//!   repositories and projects), default reviewers, webhooks (of repositories and
-//!   workspaces), Code Insights reports and annotations, application properties, deploy and
-//!   SSH keys, repository and project permissions, and code search over the main branches.
+//!   issues (with attachments, and the tracker's components, milestones and versions, which
+//!   [`LocalBitbucket::add_issue_component`] and its kin set up; an export is a job that
+//!   moves one phase per status read to `SUCCESS`, though no archive is made), pipelines
+//!   (steps, variables, configuration), deployment environments, deployments and their
+//!   variables,
+//!   branch restrictions, the branching model (of repositories and projects), default
+//!   reviewers, webhooks (of repositories and workspaces), Code Insights reports and
+//!   annotations, application properties, deploy and SSH keys, accounts' GPG keys (read as
+//!   Bitbucket reads them: fingerprints, subkeys, expiry), repository and project
+//!   permissions (of accounts and groups), code search over the main branches (of a
+//!   workspace, or of an account's own), and snippets (files versioned as revisions, with
+//!   comments and watchers; created and changed as `multipart/form-data` or JSON).
 //!   Secured pipeline and deployment variables keep their value but never answer it; nor
 //!   does the pipelines' SSH private key.
 //! - **Pipelines** advance one state each time they or their steps are read: `PENDING`, then
@@ -59,7 +66,8 @@
 //!   one), then `COMPLETED` with the result of [`LocalBitbucket::set_pipeline_result`]
 //!   (`SUCCESSFUL` by default); stopping one completes it as `STOPPED`. A step with
 //!   `deployment:` deploys to that environment, and the deployment follows the pipeline; a
-//!   successful pipeline saves its steps' `caches:`.
+//!   successful pipeline saves its steps' `caches:` (whose content is an empty `.tar.gz` on
+//!   the storage host: steps run no commands).
 //! - **Branch restrictions are enforced**: `push` (creating branches, and
 //!   [`LocalBitbucket::push`]), `delete`, `restrict_merges`, and the merge checks
 //!   (`require_approvals_to_merge`, `require_default_reviewer_approvals_to_merge`,
@@ -68,11 +76,14 @@
 //!   withdraws approvals when the source changes. Default reviewers are added to new pull
 //!   requests.
 //! - **Files, downloads, logs and diffs**: a commit's files and directories (`format=meta`
-//!   too), commits made through `POST …/src` (multipart), downloads uploaded and served through
-//!   a redirect to a storage host on a second loopback origin
-//!   ([`LocalBitbucket::storage_origin`], which refuses credentials), step logs that
-//!   grow by a line on each read while the step runs (with `Range`) and are a 307 to
-//!   storage once done, and `git diff` / `format-patch` text between commits.
+//!   too; `…/src` alone lists the main branch's root), a file's history (following renames),
+//!   commits made through `POST …/src` (multipart), downloads uploaded and served through
+//!   a redirect to a storage host on a second loopback origin (so are issue attachments)
+//!   ([`LocalBitbucket::storage_origin`], which refuses credentials), step logs (the build
+//!   container's, too) that grow by a line on each read while the step runs (with `Range`)
+//!   and are a 307 to storage once done, and `git diff` / `format-patch` text between
+//!   commits; a pull request's diff and patch are a 302 to the repository's, as on
+//!   Bitbucket.
 //! - **Bodies**: `type` fields, `{uuid}` ids, `links` whose hrefs point at this server,
 //!   timestamps, and Bitbucket's error bodies (`{"type": "error", "error": {...}}`).
 //! - **Pagination**: numbered pages (`page=2`, `size`, `previous`) on most lists; opaque
@@ -104,17 +115,18 @@
 //!
 //! An operation of [`bitbucket_cloud::operations::ALL`] it has no handler for answers
 //! `501 Not Implemented` with a Bitbucket-shaped error body naming it, never a 404 that reads
-//! like missing data: ``bitbucket-cloud-local does not serve `list_snippets` (GET
-//! /snippets) yet``. [`LocalBitbucket::serves`] and
+//! like missing data: ``bitbucket-cloud-local does not serve `delete_app` (DELETE
+//! /addon) yet``. [`LocalBitbucket::serves`] and
 //! [`LocalBitbucket::served_operations`] say which it serves; so does its README.
 //!
 //! There is no git: commits are made with [`LocalBitbucket::push`] (so no push is ever
 //! forced, and `force` restrictions never refuse one). All accounts see all workspaces: the
 //! first account owns them (`admin` on every repository), the others are members with
 //! `write` unless a repository permission says otherwise; permissions are reported, not
-//! enforced beyond scopes and branch restrictions. There are no groups. Anonymous requests
-//! are refused even for public repositories. No clock runs anything: pipeline schedules are
-//! kept but never fire, and runners never connect.
+//! enforced beyond scopes and branch restrictions. Groups ([`LocalBitbucket::create_group`])
+//! have no members: they are named in permissions only. Anonymous requests are refused even
+//! for public repositories. No clock runs anything: pipeline schedules are kept but never
+//! fire, and runners never connect.
 //!
 //! # Bad input, and how much it keeps
 //!
@@ -140,6 +152,7 @@ mod errors;
 mod faults;
 mod filter;
 mod ids;
+mod openpgp;
 mod paging;
 mod receiver;
 mod render;

@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::store::{
-    Comment, Commit, Hook, Issue, Participant, Pipeline, PullRequest, Repo, Stage, Store, User,
-    Workspace,
+    Comment, Commit, Hook, Issue, Participant, Pipeline, PullRequest, Repo, Stage, Store,
+    TrackerField, User, Workspace,
 };
 
 /// Where links point: the API root (`http://127.0.0.1:PORT/2.0`) and the "website" root.
@@ -19,12 +19,37 @@ pub(crate) fn href(url: String) -> Value {
     json!({ "href": url })
 }
 
+/// `name` (a file name) as one URL path segment: everything but letters, digits and `-._~`
+/// percent-encoded.
+pub(crate) fn segment(name: &str) -> String {
+    name.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// `{` and `}` of a UUID in a URL path, escaped as Bitbucket does.
 pub(crate) fn escape(uuid: &str) -> String {
     uuid.replace('{', "%7B").replace('}', "%7D")
 }
 
 impl Urls {
+    /// The short form of a workspace embedded in other objects.
+    pub fn workspace_summary(&self, ws: &Workspace) -> Value {
+        json!({
+            "type": "workspace",
+            "uuid": ws.uuid,
+            "slug": ws.slug,
+            "name": ws.name,
+            "links": { "self": href(format!("{}/workspaces/{}", self.api, ws.slug)) },
+        })
+    }
+
     pub fn repo_api(&self, repo: &Repo) -> String {
         format!("{}/repositories/{}", self.api, repo.full_name())
     }
@@ -452,9 +477,9 @@ impl Urls {
             "assignee": issue.assignee.map(|u| self.user(&store.users[u])),
             "votes": issue.voters.len(),
             "watches": issue.watchers.len(),
-            "component": null,
-            "milestone": null,
-            "version": null,
+            "component": self.tracker_value(repo, TrackerField::Component, issue.component),
+            "milestone": self.tracker_value(repo, TrackerField::Milestone, issue.milestone),
+            "version": self.tracker_value(repo, TrackerField::Version, issue.version),
             "created_on": issue.created_on,
             "updated_on": issue.updated_on,
             "edited_on": issue.edited_on,

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::store::{self, Repo, Store, Tree, User};
+use crate::store::{self, Repo, Store, TrackerField, TrackerItem, Tree, User};
 use crate::{LocalBitbucket, clock, ids};
 
 /// An account of the local server.
@@ -80,6 +80,78 @@ impl LocalBitbucket {
             .and_then(|b| repo.branches.get(b))
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Creates the group `slug` named `name` in `workspace` (creating the workspace if needed),
+    /// or renames it, for repository and project group permissions (`…/permissions-config/
+    /// groups/{slug}`). Groups have no members here: their permissions are reported, not
+    /// enforced.
+    pub fn create_group(&self, workspace: &str, slug: &str, name: &str) {
+        let mut store = self.app.store();
+        let ws = store.ensure_workspace(workspace, None);
+        match ws.groups.iter_mut().find(|g| g.slug == slug) {
+            Some(group) => group.name = name.to_string(),
+            None => ws.groups.push(store::Group {
+                slug: slug.to_string(),
+                name: name.to_string(),
+            }),
+        }
+    }
+
+    /// Adds the component `name` to the issue tracker of `workspace/repo` (created as
+    /// [`LocalBitbucket::create_repository`] creates it, when missing), for issues to name
+    /// (`"component": {"name": ...}`). Bitbucket sets components up in the repository's
+    /// settings, and its API only reads them. Returns its id: the existing one's when the
+    /// tracker has the name already.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let bb = bitbucket_cloud_local::LocalBitbucket::start().await;
+    /// let ui = bb.add_issue_component("acme", "app", "UI");
+    /// assert_eq!(bb.add_issue_component("acme", "app", "UI"), ui);
+    /// # }
+    /// ```
+    pub fn add_issue_component(&self, workspace: &str, repo: &str, name: &str) -> u64 {
+        self.add_tracker_item(workspace, repo, TrackerField::Component, name)
+    }
+
+    /// Adds the milestone `name` to the issue tracker of `workspace/repo`, as
+    /// [`LocalBitbucket::add_issue_component`] adds a component.
+    pub fn add_issue_milestone(&self, workspace: &str, repo: &str, name: &str) -> u64 {
+        self.add_tracker_item(workspace, repo, TrackerField::Milestone, name)
+    }
+
+    /// Adds the version `name` to the issue tracker of `workspace/repo`, as
+    /// [`LocalBitbucket::add_issue_component`] adds a component.
+    pub fn add_issue_version(&self, workspace: &str, repo: &str, name: &str) -> u64 {
+        self.add_tracker_item(workspace, repo, TrackerField::Version, name)
+    }
+
+    fn add_tracker_item(
+        &self,
+        workspace: &str,
+        slug: &str,
+        field: TrackerField,
+        name: &str,
+    ) -> u64 {
+        self.create_repository(workspace, slug);
+        let mut store = self.app.store();
+        let index = store.repo_index(workspace, slug).expect("exists now");
+        let items = field.items_mut(&mut store.repos[index]);
+        if let Some(item) = items.iter().find(|i| i.name == name) {
+            return item.id;
+        }
+        let id = items
+            .iter()
+            .map(|i| i.id)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1);
+        items.push(TrackerItem {
+            id,
+            name: name.to_string(),
+        });
+        id
     }
 
     /// Commits `files` (path, content; an empty content deletes the file) on `branch` of

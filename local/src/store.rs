@@ -23,6 +23,59 @@ pub(crate) struct Store {
     pub keys: Vec<AccessKey>,
     /// Accounts' own pipeline variables, by account.
     pub user_variables: Vec<(usize, Variable)>,
+    /// Snippets of every workspace, oldest first.
+    pub snippets: Vec<Snippet>,
+    /// Accounts' GPG keys, oldest first.
+    pub gpg_keys: Vec<GpgKey>,
+}
+
+/// A GPG public key an account added: its armored text as sent, and what it holds.
+#[derive(Clone, Debug)]
+pub(crate) struct GpgKey {
+    pub owner: usize,
+    pub armored: String,
+    pub name: String,
+    pub key: crate::openpgp::PublicKey,
+    pub added_on: String,
+}
+
+/// A snippet: a small versioned set of files owned by a workspace. Only its files are
+/// versioned; its title and privacy are not.
+#[derive(Clone, Debug)]
+pub(crate) struct Snippet {
+    /// The short id in its URLs (`9qa8b`).
+    pub id: String,
+    /// The owning workspace's slug.
+    pub workspace: String,
+    pub creator: usize,
+    pub title: String,
+    pub is_private: bool,
+    pub created_on: String,
+    pub updated_on: String,
+    /// Its commits, oldest first: the last is the head, each the parent of the next.
+    pub revisions: Vec<SnippetRevision>,
+    pub watchers: Vec<usize>,
+    pub comments: Vec<SnippetComment>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct SnippetRevision {
+    pub hash: String,
+    pub author: usize,
+    pub message: String,
+    pub date: String,
+    /// File name → content (text or not).
+    pub files: BTreeMap<String, axum::body::Bytes>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct SnippetComment {
+    pub id: u64,
+    pub user: usize,
+    pub raw: String,
+    pub parent: Option<u64>,
+    pub created_on: String,
+    pub updated_on: String,
 }
 
 /// Whose an [`AccessKey`] is: a repository's or a project's (by `{uuid}`), or an account's.
@@ -70,6 +123,15 @@ pub(crate) struct Workspace {
     pub pipeline_variables: Vec<Variable>,
     /// Self-hosted runners of every repository of the workspace.
     pub runners: Vec<Runner>,
+    /// The workspace's groups (set up with `LocalBitbucket::create_group`).
+    pub groups: Vec<Group>,
+}
+
+/// A group of a workspace's accounts, named in permissions.
+#[derive(Clone, Debug)]
+pub(crate) struct Group {
+    pub slug: String,
+    pub name: String,
 }
 
 /// A self-hosted pipelines runner. Its OAuth client secret is answered once, when it is
@@ -101,6 +163,8 @@ pub(crate) struct Project {
     pub branching_model: BranchingModel,
     /// Permissions given explicitly on the project (`admin`, `create-repo`, `write`, `read`).
     pub user_permissions: Vec<(usize, String)>,
+    /// Permissions given to groups on the project, by group slug.
+    pub group_permissions: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -158,11 +222,105 @@ pub(crate) struct Repo {
     /// Permissions given explicitly (`admin`, `write`, `read`), by account; see
     /// [`Repo::permission`].
     pub user_permissions: Vec<(usize, String)>,
+    /// Permissions given to the workspace's groups, by group slug.
+    pub group_permissions: Vec<(String, String)>,
     pub pipeline_settings: PipelineSettings,
     /// The changes of the issues, oldest first.
     pub issue_changes: Vec<IssueChange>,
     /// Self-hosted runners of this repository.
     pub runners: Vec<Runner>,
+    /// Issue export jobs, oldest first.
+    pub issue_exports: Vec<IssueExport>,
+    /// The issue tracker's components, milestones and versions, oldest first.
+    pub components: Vec<TrackerItem>,
+    pub milestones: Vec<TrackerItem>,
+    pub versions: Vec<TrackerItem>,
+}
+
+/// An export of a repository's issues: it moves one phase each time its status is read
+/// (accepted, started, done), as pipelines do.
+#[derive(Clone, Debug)]
+pub(crate) struct IssueExport {
+    pub task_id: String,
+    /// How many issues it exports.
+    pub total: u64,
+    /// How many times its status was read.
+    pub polls: u8,
+}
+
+/// A component, milestone or version of an issue tracker: set up in the repository's settings
+/// (Bitbucket's API only reads them), named by issues.
+#[derive(Clone, Debug)]
+pub(crate) struct TrackerItem {
+    pub id: u64,
+    pub name: String,
+}
+
+/// Which of an issue tracker's lists a [`TrackerItem`] is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TrackerField {
+    Component,
+    Milestone,
+    Version,
+}
+
+impl TrackerField {
+    pub const ALL: [TrackerField; 3] = [
+        TrackerField::Component,
+        TrackerField::Milestone,
+        TrackerField::Version,
+    ];
+
+    /// The field's name in an issue, and the item's `type`: `component`.
+    pub fn key(self) -> &'static str {
+        match self {
+            TrackerField::Component => "component",
+            TrackerField::Milestone => "milestone",
+            TrackerField::Version => "version",
+        }
+    }
+
+    /// The list's path segment: `components`.
+    pub fn segment(self) -> &'static str {
+        match self {
+            TrackerField::Component => "components",
+            TrackerField::Milestone => "milestones",
+            TrackerField::Version => "versions",
+        }
+    }
+
+    pub fn items(self, repo: &Repo) -> &[TrackerItem] {
+        match self {
+            TrackerField::Component => &repo.components,
+            TrackerField::Milestone => &repo.milestones,
+            TrackerField::Version => &repo.versions,
+        }
+    }
+
+    pub fn items_mut(self, repo: &mut Repo) -> &mut Vec<TrackerItem> {
+        match self {
+            TrackerField::Component => &mut repo.components,
+            TrackerField::Milestone => &mut repo.milestones,
+            TrackerField::Version => &mut repo.versions,
+        }
+    }
+
+    /// The item `issue` names, by id.
+    pub fn of(self, issue: &Issue) -> Option<u64> {
+        match self {
+            TrackerField::Component => issue.component,
+            TrackerField::Milestone => issue.milestone,
+            TrackerField::Version => issue.version,
+        }
+    }
+
+    pub fn of_mut(self, issue: &mut Issue) -> &mut Option<u64> {
+        match self {
+            TrackerField::Component => &mut issue.component,
+            TrackerField::Milestone => &mut issue.milestone,
+            TrackerField::Version => &mut issue.version,
+        }
+    }
 }
 
 /// The rest of a repository's pipelines configuration.
@@ -534,6 +692,10 @@ pub(crate) struct Issue {
     pub created_on: String,
     pub updated_on: String,
     pub edited_on: Option<String>,
+    /// The tracker's component, milestone and version the issue names, by id.
+    pub component: Option<u64>,
+    pub milestone: Option<u64>,
+    pub version: Option<u64>,
 }
 
 /// How a pipeline ends when it is not stopped.
@@ -747,6 +909,8 @@ impl Store {
             properties: HashMap::new(),
             keys: Vec::new(),
             user_variables: Vec::new(),
+            snippets: Vec::new(),
+            gpg_keys: Vec::new(),
         }
     }
 
@@ -776,6 +940,7 @@ impl Store {
                 hooks: Vec::new(),
                 pipeline_variables: Vec::new(),
                 runners: Vec::new(),
+                groups: Vec::new(),
             });
         }
         let workspace = self.workspace_mut(slug).expect("just inserted");
@@ -858,9 +1023,14 @@ impl Store {
             notes: Vec::new(),
             reports: Vec::new(),
             user_permissions: Vec::new(),
+            group_permissions: Vec::new(),
             pipeline_settings: PipelineSettings::default(),
             issue_changes: Vec::new(),
             runners: Vec::new(),
+            issue_exports: Vec::new(),
+            components: Vec::new(),
+            milestones: Vec::new(),
+            versions: Vec::new(),
         });
         Ok(self.repos.last_mut().expect("just pushed"))
     }
@@ -911,6 +1081,7 @@ pub(crate) fn ensure_project<'a>(ws: &'a mut Workspace, key: &str, name: &str) -
         default_reviewers: Vec::new(),
         branching_model: BranchingModel::default(),
         user_permissions: Vec::new(),
+        group_permissions: Vec::new(),
     });
     ws.projects.last_mut().expect("just pushed")
 }

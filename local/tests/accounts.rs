@@ -732,6 +732,44 @@ async fn code_search_finds_files_at_the_main_branch() {
         .await
         .unwrap();
     assert_eq!(none.size, Some(0));
+
+    // An account's code search covers its own workspace, named after its nickname.
+    bb.push("ada", "dotfiles", "main", "Dots", &[("foo.sh", "foo\n")]);
+    let me = bb.account();
+    let mine = client
+        .search_user_code()
+        .selected_user(&me.uuid)
+        .search_query("foo")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine.size, Some(1));
+    assert_eq!(json_of(&mine.values.unwrap()[0])["file"]["path"], "foo.sh");
+    let other = bb.add_account("grace", "Grace Hopper");
+    let theirs = client
+        .search_user_code()
+        .selected_user(&other.uuid)
+        .search_query("foo")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.size, Some(0));
+    let error = client
+        .search_user_code()
+        .selected_user("{00000000-0000-0000-0000-000000000000}")
+        .search_query("foo")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
+    let error = client
+        .search_user_code()
+        .selected_user(&me.uuid)
+        .search_query(" ")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(400));
 }
 
 // Listing every public repository is deprecated, and still served.
@@ -789,4 +827,241 @@ async fn project_permissions_and_public_repositories() {
         .map(|r| r.full_name.unwrap())
         .collect();
     assert_eq!(names, ["acme/site"]);
+}
+
+#[tokio::test]
+async fn group_permissions_on_repositories_and_projects() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    bb.create_group("acme", "developers", "Developers");
+    bb.create_group("acme", "auditors", "Auditors");
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+    let acme = client.workspace("acme");
+    let none = repo.list_group_permissions().send().await.unwrap();
+    assert_eq!(none.size, Some(0));
+
+    let set = repo
+        .update_group_permission()
+        .group_slug("developers")
+        .body(body::<types::RepositoryPermissionUpdate>(
+            json!({ "permission": "write" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let set = json_of(&set);
+    assert_eq!(set["permission"], "write");
+    assert_eq!(set["group"]["name"], "Developers");
+    assert_eq!(set["group"]["full_slug"], "acme:developers");
+    repo.update_group_permission()
+        .group_slug("auditors")
+        .body(body::<types::RepositoryPermissionUpdate>(
+            json!({ "permission": "read" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let got = repo
+        .get_group_permission()
+        .group_slug("developers")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(&got)["permission"], "write");
+    assert_eq!(
+        repo.list_group_permissions().send().await.unwrap().size,
+        Some(2)
+    );
+    let invalid = repo
+        .update_group_permission()
+        .group_slug("developers")
+        .body(body::<types::RepositoryPermissionUpdate>(
+            json!({ "permission": "owner" }),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(invalid.status().map(|s| s.as_u16()), Some(400));
+    let no_group = repo
+        .update_group_permission()
+        .group_slug("nobody")
+        .body(body::<types::RepositoryPermissionUpdate>(
+            json!({ "permission": "read" }),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(no_group.status().map(|s| s.as_u16()), Some(404));
+    repo.delete_group_permission()
+        .group_slug("developers")
+        .send()
+        .await
+        .unwrap();
+    let gone = repo
+        .get_group_permission()
+        .group_slug("developers")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(gone.status().map(|s| s.as_u16()), Some(404));
+    assert_eq!(
+        repo.list_group_permissions().send().await.unwrap().size,
+        Some(1)
+    );
+
+    // Projects take `create-repo` too.
+    let set = acme
+        .update_project_group_permission()
+        .project_key("PROJ")
+        .group_slug("developers")
+        .body(body::<types::ProjectPermissionUpdate>(
+            json!({ "permission": "create-repo" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let set = json_of(&set);
+    assert_eq!(set["permission"], "create-repo");
+    assert_eq!(set["project"]["key"], "PROJ");
+    let listed = acme
+        .list_project_group_permissions()
+        .project_key("PROJ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.size, Some(1));
+    let got = acme
+        .get_project_group_permission()
+        .project_key("PROJ")
+        .group_slug("developers")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(&got)["group"]["slug"], "developers");
+    acme.delete_project_group_permission()
+        .project_key("PROJ")
+        .group_slug("developers")
+        .send()
+        .await
+        .unwrap();
+    let again = acme
+        .delete_project_group_permission()
+        .project_key("PROJ")
+        .group_slug("developers")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(again.status().map(|s| s.as_u16()), Some(404));
+    let no_project = acme
+        .list_project_group_permissions()
+        .project_key("NOPE")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(no_project.status().map(|s| s.as_u16()), Some(404));
+}
+
+/// A real key: `gpg --quick-gen-key "Ada Lovelace <ada@example.com>" ed25519 sign 2y` with a
+/// `cv25519` subkey; `gpg --with-colons` gave the fingerprints asserted below.
+const GPG_KEY: &str = include_str!("data/gpg-ada.asc");
+
+#[tokio::test]
+async fn gpg_keys_are_read_added_once_and_deleted() {
+    let bb = LocalBitbucket::start().await;
+    let me = bb.account();
+    let client = admin(&bb);
+    let added = client
+        .create_user_gpg_key()
+        .selected_user(&me.uuid)
+        .body(body::<types::GpgAccountKey>(
+            json!({ "key": GPG_KEY, "name": "Laptop" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        added.fingerprint.as_deref(),
+        Some("16AC50572FA084152AB0D541FCEADE883C1EC8F5")
+    );
+    assert_eq!(added.key_id.as_deref(), Some("FCEADE883C1EC8F5"));
+    assert_eq!(added.name.as_deref(), Some("Laptop"));
+    assert!(added.parent_fingerprint.is_none());
+    assert!(
+        added
+            .expires_on
+            .as_deref()
+            .is_some_and(|e| e.starts_with("2028-12-02")),
+        "{:?}",
+        added.expires_on
+    );
+    let subkeys = added.subkeys.unwrap();
+    assert_eq!(
+        subkeys[0].fingerprint.as_deref(),
+        Some("8B174D7BD6AE08B0E97E33FDD8D58EF9061E614B")
+    );
+    assert_eq!(
+        subkeys[0].parent_fingerprint.as_deref(),
+        Some("16AC50572FA084152AB0D541FCEADE883C1EC8F5")
+    );
+
+    let again = client
+        .create_user_gpg_key()
+        .selected_user(&me.uuid)
+        .body(body::<types::GpgAccountKey>(json!({ "key": GPG_KEY })))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&again), 400);
+    let not_a_key = client
+        .create_user_gpg_key()
+        .selected_user(&me.uuid)
+        .body(body::<types::GpgAccountKey>(
+            json!({ "key": "ssh-ed25519 AAAAC3Nz" }),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&not_a_key), 400);
+
+    let listed = client
+        .list_user_gpg_keys()
+        .selected_user(&me.uuid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.size, Some(1));
+    // The fingerprint in any case.
+    let got = client
+        .get_user_gpg_key()
+        .selected_user(&me.uuid)
+        .fingerprint("16ac50572fa084152ab0d541fceade883c1ec8f5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.key.as_deref(), Some(GPG_KEY.trim()));
+    // Another account's keys are its own.
+    let grace = bb.add_account("grace", "Grace Hopper");
+    let theirs = client
+        .list_user_gpg_keys()
+        .selected_user(&grace.uuid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.size, Some(0));
+    client
+        .delete_user_gpg_key()
+        .selected_user(&me.uuid)
+        .fingerprint("16AC50572FA084152AB0D541FCEADE883C1EC8F5")
+        .send()
+        .await
+        .unwrap();
+    let gone = client
+        .get_user_gpg_key()
+        .selected_user(&me.uuid)
+        .fingerprint("16AC50572FA084152AB0D541FCEADE883C1EC8F5")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&gone), 404);
 }

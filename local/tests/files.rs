@@ -281,6 +281,25 @@ async fn a_running_steps_log_is_tailed_until_the_step_ends() {
         .await
         .unwrap();
     assert_eq!(log, whole);
+    // The build container's log is the step's; a step has no other containers.
+    let container = repo
+        .get_pipeline_step_container_log()
+        .pipeline_uuid(&pipeline_uuid)
+        .step_uuid(&step_uuid)
+        .log_uuid(&step_uuid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(container, whole);
+    let error = repo
+        .get_pipeline_step_container_log()
+        .pipeline_uuid(&pipeline_uuid)
+        .step_uuid(&step_uuid)
+        .log_uuid("{00000000-0000-0000-0000-000000000000}")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
     // The last round of the tail asked storage for the part after what it had read.
     assert!(
         records
@@ -342,4 +361,258 @@ async fn the_storage_host_refuses_credentials() {
     let without = http.get(&location).send().await.unwrap();
     assert_eq!(without.status(), 200);
     assert_eq!(&without.bytes().await.unwrap()[..], b"x");
+}
+
+#[tokio::test]
+async fn the_source_root_lists_the_main_branch_head() {
+    let bb = LocalBitbucket::start().await;
+    bb.push(
+        "acme",
+        "app",
+        "main",
+        "Initial commit",
+        &[("README.md", "# App\n"), ("src/lib.rs", "pub fn f() {}\n")],
+    );
+    bb.push("acme", "app", "other", "Elsewhere", &[("other.txt", "x\n")]);
+    let client = common::admin(&bb);
+    // A repository created through the API has no commits, so no main branch to list.
+    client
+        .repo("acme", "empty")
+        .create_repository()
+        .body(common::body::<types::Repository>(
+            serde_json::json!({ "scm": "git" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let repo = client.repo("acme", "app");
+    let root = repo.get_source_root().send().await.unwrap();
+    let paths: Vec<String> = root
+        .values
+        .unwrap()
+        .iter()
+        .map(|e| {
+            serde_json::to_value(e).unwrap()["path"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(paths, ["README.md", "src"]);
+    // The same listing as the head's own, page by page.
+    let all: Vec<_> = repo
+        .get_source_root()
+        .pagelen(1)
+        .send()
+        .await
+        .unwrap()
+        .values
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    let error = client
+        .repo("acme", "empty")
+        .get_source_root()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
+    let error = client
+        .repo("acme", "nope")
+        .get_source_root()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
+}
+
+#[tokio::test]
+async fn a_files_history_follows_it_across_a_rename() {
+    let bb = LocalBitbucket::start().await;
+    bb.push(
+        "acme",
+        "app",
+        "main",
+        "Add notes",
+        &[("notes.txt", "one\n")],
+    );
+    bb.push("acme", "app", "main", "Unrelated", &[("other.txt", "x\n")]);
+    let client = common::admin(&bb);
+    let repo = client.repo("acme", "app");
+    // A rename: the new name added with the old one's content, the old one deleted.
+    repo.commit_files(
+        NewCommit::new("Rename the notes")
+            .branch("main")
+            .file("NOTES.md", Upload::bytes("one\n"))
+            .delete("notes.txt"),
+    )
+    .await
+    .unwrap();
+    repo.commit_files(
+        NewCommit::new("Edit the notes")
+            .branch("main")
+            .file("NOTES.md", Upload::bytes("one\ntwo\n")),
+    )
+    .await
+    .unwrap();
+
+    let history = repo
+        .list_file_history()
+        .commit("main")
+        .path("NOTES.md")
+        .send()
+        .await
+        .unwrap();
+    let entries: Vec<serde_json::Value> = history
+        .values
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect();
+    let seen: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["path"].as_str().unwrap(),
+                e["commit"]["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("NOTES.md", "Edit the notes"),
+            ("NOTES.md", "Rename the notes"),
+            ("notes.txt", "Add notes"),
+        ]
+    );
+    assert_eq!(entries[0]["type"], "commit_file");
+    assert_eq!(entries[0]["size"], 8);
+
+    let without_renames = repo
+        .list_file_history()
+        .commit("main")
+        .path("NOTES.md")
+        .renames("false")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without_renames.values.unwrap().len(), 2);
+    // `q` filters on the commit, as the document's example does.
+    let filtered = repo
+        .list_file_history()
+        .commit("main")
+        .path("NOTES.md")
+        .q("commit.message ~ \"notes\" AND path = \"notes.txt\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(filtered.values.unwrap().len(), 1);
+
+    let missing = repo
+        .list_file_history()
+        .commit("main")
+        .path("nowhere.txt")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(missing.status().map(|s| s.as_u16()), Some(404));
+    let missing = repo
+        .list_file_history()
+        .commit("0000000")
+        .path("NOTES.md")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(missing.status().map(|s| s.as_u16()), Some(404));
+}
+
+#[tokio::test]
+async fn a_pull_requests_diff_and_patch_redirect_to_the_repositorys() {
+    let bb = LocalBitbucket::start().await;
+    bb.push("acme", "app", "main", "Initial commit", &[("a.txt", "a\n")]);
+    bb.push("acme", "app", "feature", "Change a", &[("a.txt", "b\n")]);
+    bb.push("acme", "app", "feature", "Add c", &[("c.txt", "c\n")]);
+    // The destination moves on: the pull request's diff is against the merge base.
+    bb.push("acme", "app", "main", "Elsewhere", &[("z.txt", "z\n")]);
+    let (client, records) = audited(&bb);
+    let repo = client.repo("acme", "app");
+    repo.create_pull_request()
+        .body(common::body::<types::PullRequest>(serde_json::json!({
+            "title": "Feature",
+            "source": { "branch": { "name": "feature" } },
+        })))
+        .send()
+        .await
+        .unwrap();
+
+    let patch = repo
+        .get_pull_request_patch()
+        .pull_request_id(1)
+        .send()
+        .await
+        .unwrap();
+    let subjects: Vec<&str> = patch
+        .lines()
+        .filter(|l| l.starts_with("Subject:"))
+        .collect();
+    assert_eq!(
+        subjects,
+        ["Subject: [PATCH] Change a", "Subject: [PATCH] Add c"]
+    );
+    let diff = repo
+        .get_pull_request_diff()
+        .pull_request_id(1)
+        .send()
+        .await
+        .unwrap();
+    assert!(diff.contains("-a\n+b\n"), "{diff}");
+    assert!(diff.contains("+++ b/c.txt"), "{diff}");
+    assert!(!diff.contains("z.txt"), "{diff}");
+    // Each was one redirect, followed as the repository's operation.
+    let served: Vec<(&str, u16)> = bb
+        .requests()
+        .iter()
+        .map(|r| (r.operation, r.status))
+        .filter(|(op, _)| op.contains("patch") || op.contains("diff"))
+        .collect();
+    assert_eq!(
+        served,
+        [
+            ("get_pull_request_patch", 302),
+            ("get_patch", 200),
+            ("get_pull_request_diff", 302),
+            ("get_diff", 200),
+        ]
+    );
+    assert!(records.lock().unwrap().len() >= 4);
+
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let _ = common::http();
+    let answer = http
+        .get(format!(
+            "{}/repositories/acme/app/pullrequests/1/diff",
+            bb.base_url()
+        ))
+        .bearer_auth(bb.token(Scope::ALL))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 302);
+    let location = answer.headers()["location"].to_str().unwrap();
+    assert!(
+        location.contains("/repositories/acme/app/diff/acme/app:")
+            && location.contains("%0D")
+            && location.ends_with("?from_pullrequest_id=1&topic=true"),
+        "{location}"
+    );
+    let missing = repo
+        .get_pull_request_patch()
+        .pull_request_id(9)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(missing.status().map(|s| s.as_u16()), Some(404));
 }

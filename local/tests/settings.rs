@@ -853,6 +853,26 @@ pipelines:
     assert_eq!(names, ["cargo", "node"]);
     assert_eq!(caches[0]["path"], "~/.cargo");
     assert_eq!(caches[0]["pipeline_uuid"], json!(uuid));
+    // A cache's content: a signed URL on the storage host, to an (empty) .tar.gz.
+    let content = repo
+        .get_pipeline_cache_content_uri()
+        .cache_uuid(caches[0]["uuid"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let uri = content.uri.unwrap();
+    assert!(uri.starts_with(bb.storage_origin()), "{uri}");
+    let archive = common::http().get(&uri).send().await.unwrap();
+    assert_eq!(archive.status(), 200);
+    let archive = archive.bytes().await.unwrap();
+    assert_eq!(&archive[..2], &[0x1f, 0x8b], "a gzip stream");
+    let missing = repo
+        .get_pipeline_cache_content_uri()
+        .cache_uuid("{00000000-0000-0000-0000-000000000000}")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&missing), 404);
     repo.delete_pipeline_caches()
         .name("node")
         .send()

@@ -1483,3 +1483,369 @@ async fn a_merge_in_the_background_answers_202_and_its_task_status() {
         .unwrap_err();
     assert_eq!(status_of(&unknown), 404);
 }
+
+#[allow(deprecated)]
+#[tokio::test]
+async fn issues_name_the_trackers_components_milestones_and_versions() {
+    let bb = LocalBitbucket::start().await;
+    let ui = bb.add_issue_component("acme", "app", "UI");
+    let api = bb.add_issue_component("acme", "app", "API");
+    assert_eq!(bb.add_issue_component("acme", "app", "UI"), ui);
+    let m1 = bb.add_issue_milestone("acme", "app", "M1");
+    let v1 = bb.add_issue_version("acme", "app", "1.0");
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+
+    let components = repo.list_issue_components().send().await.unwrap();
+    let names: Vec<String> = components
+        .values
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name.unwrap())
+        .collect();
+    assert_eq!(names, ["UI", "API"]);
+    let got = repo
+        .get_issue_component()
+        .component_id(api as i64)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.name.as_deref(), Some("API"));
+    let milestone = repo
+        .get_issue_milestone()
+        .milestone_id(m1 as i64)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(milestone.name.as_deref(), Some("M1"));
+    let versions = repo.list_issue_versions().send().await.unwrap();
+    assert_eq!(versions.values.unwrap()[0].id, Some(v1 as i64));
+    assert_eq!(
+        repo.list_issue_milestones().send().await.unwrap().size,
+        Some(1)
+    );
+    let missing = repo
+        .get_issue_version()
+        .version_id(99)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&missing), 404);
+
+    // Issues name them, are changed to others, and are filtered by them.
+    let issue = repo
+        .create_issue()
+        .body(body::<types::Issue>(json!({
+            "title": "Button misplaced",
+            "component": { "name": "UI" },
+            "milestone": { "name": "M1" },
+        })))
+        .send()
+        .await
+        .unwrap();
+    let number = issue.id.unwrap();
+    let id = number.to_string();
+    let shown = serde_json::to_value(&issue).unwrap();
+    assert_eq!(shown["component"]["name"], "UI");
+    assert_eq!(shown["milestone"]["name"], "M1");
+    assert!(issue.version.is_none());
+    let updated = repo
+        .update_issue()
+        .issue_id(number)
+        .body(body::<types::Issue>(json!({
+            "component": { "name": "API" },
+            "version": { "name": "1.0" },
+        })))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&updated).unwrap()["component"]["name"],
+        "API"
+    );
+    // `null` takes one off (the typed body leaves out what is `None`, so in plain JSON).
+    let cleared = common::http()
+        .put(format!(
+            "{}/repositories/acme/app/issues/{id}",
+            bb.base_url()
+        ))
+        .bearer_auth(bb.token(&[Scope::IssueWrite]))
+        .json(&json!({ "milestone": null }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cleared.status(), 200);
+    let cleared: serde_json::Value = cleared.json().await.unwrap();
+    assert_eq!(cleared["milestone"], serde_json::Value::Null);
+    assert_eq!(cleared["version"]["name"], "1.0");
+    let changes = repo
+        .list_issue_changes()
+        .issue_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let changes: Vec<serde_json::Value> = changes
+        .values
+        .unwrap()
+        .iter()
+        .map(|c| serde_json::to_value(c).unwrap())
+        .collect();
+    assert_eq!(
+        changes[0]["changes"]["component"],
+        json!({ "old": "UI", "new": "API" })
+    );
+    assert_eq!(changes[1]["changes"]["milestone"]["old"], "M1");
+    let by_component = repo
+        .list_issues()
+        .q("component.name = \"API\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_component.size, Some(1));
+    let bad = repo
+        .create_issue()
+        .body(body::<types::Issue>(json!({
+            "title": "Nope",
+            "component": { "name": "Backend" },
+        })))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&bad), 400);
+}
+
+#[allow(deprecated)]
+#[tokio::test]
+async fn issue_attachments_are_uploaded_listed_fetched_from_storage_and_deleted() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+    let issue = repo
+        .create_issue()
+        .body(body::<types::Issue>(json!({ "title": "Crash" })))
+        .send()
+        .await
+        .unwrap();
+    let id = issue.id.unwrap().to_string();
+    let url = format!(
+        "{}/repositories/acme/app/issues/{id}/attachments",
+        bb.base_url()
+    );
+    let http = common::http();
+    let token = bb.token(&[Scope::IssueWrite]);
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "files",
+            reqwest::multipart::Part::bytes(b"trace\n".to_vec()).file_name("crash log.txt"),
+        )
+        .part(
+            "files",
+            reqwest::multipart::Part::bytes(vec![0u8, 159, 146, 150]).file_name("core.bin"),
+        );
+    let answer = http
+        .post(&url)
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 201);
+    assert!(
+        answer.headers()["location"]
+            .to_str()
+            .unwrap()
+            .ends_with("/attachments/core.bin")
+    );
+    // A form without files is refused; so is an upload with a read-only token.
+    let empty = http
+        .post(&url)
+        .bearer_auth(&token)
+        .multipart(reqwest::multipart::Form::new().text("note", "x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status(), 400);
+    // A body that is not multipart gets Bitbucket's error body.
+    let not_multipart = http
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&json!({ "files": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_multipart.status(), 400);
+    let error: serde_json::Value = not_multipart.json().await.unwrap();
+    assert_eq!(error["type"], "error");
+    let read_only = http
+        .post(&url)
+        .bearer_auth(bb.token(&[Scope::Issue]))
+        .multipart(reqwest::multipart::Form::new().part(
+            "files",
+            reqwest::multipart::Part::bytes(vec![1]).file_name("x"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read_only.status(), 403);
+
+    let listed = repo
+        .list_issue_attachments()
+        .issue_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<String> = listed
+        .values
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name.unwrap())
+        .collect();
+    assert_eq!(names, ["core.bin", "crash log.txt"]);
+
+    let content = repo
+        .get_issue_attachment()
+        .issue_id(&id)
+        .path("crash log.txt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(&content[..], b"trace\n");
+    let binary = repo
+        .get_issue_attachment()
+        .issue_id(&id)
+        .path("core.bin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(&binary[..], &[0u8, 159, 146, 150]);
+
+    repo.delete_issue_attachment()
+        .issue_id(&id)
+        .path("core.bin")
+        .send()
+        .await
+        .unwrap();
+    let gone = repo
+        .get_issue_attachment()
+        .issue_id(&id)
+        .path("core.bin")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&gone), 404);
+    let again = repo
+        .delete_issue_attachment()
+        .issue_id(&id)
+        .path("core.bin")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&again), 404);
+
+    // Deleting the issue deletes its attachments: a new issue with its number has none.
+    repo.delete_issue()
+        .issue_id(issue.id.unwrap())
+        .send()
+        .await
+        .unwrap();
+    let missing = repo
+        .list_issue_attachments()
+        .issue_id(&id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&missing), 404);
+    let reborn = repo
+        .create_issue()
+        .body(body::<types::Issue>(json!({ "title": "Again" })))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reborn.id.unwrap().to_string(), id);
+    let listed = repo
+        .list_issue_attachments()
+        .issue_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.size, Some(0));
+}
+
+#[allow(deprecated)]
+#[tokio::test]
+async fn an_issue_export_is_accepted_started_and_done_as_it_is_polled() {
+    let bb = LocalBitbucket::start().await;
+    bb.create_repository("acme", "app");
+    let client = admin(&bb);
+    let repo = client.repo("acme", "app");
+    for title in ["One", "Two"] {
+        repo.create_issue()
+            .body(body::<types::Issue>(json!({ "title": title })))
+            .send()
+            .await
+            .unwrap();
+    }
+    let http = common::http();
+    let answer = http
+        .post(format!(
+            "{}/repositories/acme/app/issues/export",
+            bb.base_url()
+        ))
+        .bearer_auth(bb.token(Scope::ALL))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 202);
+    let location = answer.headers()["location"].to_str().unwrap().to_string();
+    let file = location.rsplit('/').next().unwrap().to_string();
+    let task = file
+        .strip_prefix("app-issues-")
+        .and_then(|f| f.strip_suffix(".zip"))
+        .unwrap()
+        .to_string();
+
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let status = repo
+            .get_issue_export_status()
+            .repo_name("app")
+            .task_id(&task)
+            .send()
+            .await
+            .unwrap();
+        let status = serde_json::to_value(&status).unwrap();
+        seen.push((
+            status["status"].as_str().unwrap().to_string(),
+            status["count"].as_i64().unwrap(),
+        ));
+    }
+    assert_eq!(
+        seen,
+        [
+            ("ACCEPTED".to_string(), 0),
+            ("STARTED".to_string(), 1),
+            ("SUCCESS".to_string(), 2)
+        ]
+    );
+    let unknown = repo
+        .get_issue_export_status()
+        .repo_name("app")
+        .task_id("0000")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&unknown), 404);
+    // Exporting needs admin on the repository.
+    let grace = bb.add_account("grace", "Grace Hopper");
+    let refused = http
+        .post(format!(
+            "{}/repositories/acme/app/issues/export",
+            bb.base_url()
+        ))
+        .bearer_auth(bb.token_for(&grace, Scope::ALL))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+}

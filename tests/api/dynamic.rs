@@ -67,7 +67,8 @@ async fn json_in_json_out() {
         .unwrap();
     assert!(diff.as_str().unwrap().contains("+x"), "{diff}");
 
-    // Each request left an audit record under its operation, as a typed call does.
+    // Each request left an audit record under its operation, as a typed call does; the
+    // pull request's diff is a redirect to the repository's, followed as `get_diff`.
     let names: Vec<&str> = records
         .lock()
         .unwrap()
@@ -79,7 +80,8 @@ async fn json_in_json_out() {
         [
             "create_pull_request",
             "get_pull_request",
-            "get_pull_request_diff"
+            "get_pull_request_diff",
+            "get_diff"
         ]
     );
 }

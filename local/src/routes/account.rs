@@ -242,13 +242,7 @@ fn membership(app: &Shared, store: &Store, ws: &Workspace, user: usize, permissi
     let mut value = json!({
         "type": "workspace_membership",
         "user": app.urls.user(&store.users[user]),
-        "workspace": {
-            "type": "workspace",
-            "uuid": ws.uuid,
-            "slug": ws.slug,
-            "name": ws.name,
-            "links": { "self": href(format!("{}/workspaces/{}", app.urls.api, ws.slug)) },
-        },
+        "workspace": app.urls.workspace_summary(ws),
         "links": {
             "self": href(format!(
                 "{}/workspaces/{}/members/{}",

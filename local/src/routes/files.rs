@@ -1,10 +1,10 @@
 //! What is not JSON, or not only: a repository's source (files, directory listings,
-//! `format=meta`, commits made from uploaded files), its downloads (served through a redirect
-//! to the storage host), and diffs and patches between commits.
+//! `format=meta`, a file's history, commits made from uploaded files), its downloads (served
+//! through a redirect to the storage host), and diffs and patches between commits.
 
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{Multipart, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -14,7 +14,7 @@ use crate::blobs::{self, Download};
 use crate::diff;
 use crate::errors::ApiError;
 use crate::paging::{self, Paging};
-use crate::store::{Repo, Tree};
+use crate::store::{Repo, Tree, User};
 use crate::{App, clock};
 
 // ---------------------------------------------------------------------------------------------
@@ -24,19 +24,52 @@ use crate::{App, clock};
 /// `GET …/src/{commit}/{path}`: a file's bytes, a directory's listing, or with `format=meta`
 /// what is known of either.
 pub(super) async fn get_source(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
-    let query = list_query(&app, &uri);
     let store = app.store();
     let repo = repo(&store, &params)?;
-    let commit = param(&params, "commit");
+    let hash = resolved(repo, &params)?;
+    source(&app, repo, &hash, param(&params, "path"), &uri)
+}
+
+/// The hash of the commit the path names (`commit`: a branch, a hash or a prefix of one).
+fn resolved(repo: &Repo, params: &Params) -> Result<String, ApiError> {
+    let commit = param(params, "commit");
+    repo.resolve(commit)
+        .ok_or_else(|| ApiError::not_found(format_args!("Commit {commit}")))
+}
+
+/// `GET …/src`: the root directory at the head of the main branch, as `…/src/{head}/` lists
+/// it (Bitbucket's document speaks of a redirect; the answer is the listing, which is what a
+/// client receives either way). A repository without commits has no main branch to list: 404.
+pub(super) async fn get_source_root(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
+    let store = app.store();
+    let repo = repo(&store, &params)?;
     let hash = repo
-        .resolve(commit)
-        .ok_or_else(|| ApiError::not_found(format_args!("Commit {commit}")))?;
-    let tree = &repo.commits[&hash].tree;
-    let path = param(&params, "path").trim_matches('/');
+        .mainbranch
+        .as_ref()
+        .and_then(|b| repo.branches.get(b))
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::not_found(format_args!(
+                "Repository {} is empty: no main branch",
+                repo.full_name()
+            ))
+        })?;
+    source(&app, repo, &hash, "", &uri)
+}
+
+/// The file or directory `path` of commit `hash`, as `…/src/{hash}/{path}` answers it.
+fn source(app: &App, repo: &Repo, hash: &str, path: &str, uri: &Uri) -> Answer {
+    let query = list_query(app, uri);
+    let tree = &repo
+        .commits
+        .get(hash)
+        .ok_or_else(|| ApiError::not_found(format_args!("Commit {hash}")))?
+        .tree;
+    let path = path.trim_matches('/');
     let meta = query.get("format") == Some("meta");
     if let Some(content) = tree.get(path) {
         if meta {
-            return ok(file_entry(&app, repo, &hash, path, content));
+            return ok(file_entry(app, repo, hash, path, content));
         }
         let content_type = if path.ends_with(".json") {
             "application/json"
@@ -50,14 +83,14 @@ pub(super) async fn get_source(State(app): State<Shared>, params: Params, uri: U
         )
             .into_response());
     }
-    let entries = listing(&app, repo, &hash, tree, path);
+    let entries = listing(app, repo, hash, tree, path);
     if entries.is_empty() && !path.is_empty() {
         return Err(ApiError::not_found(format_args!(
             "No such file or directory: {path}"
         )));
     }
     if meta {
-        return ok(directory_entry(&app, repo, &hash, path));
+        return ok(directory_entry(app, repo, hash, path));
     }
     ok(paging::page(entries, &query, Paging::Numbered)?)
 }
@@ -128,6 +161,65 @@ fn directory_entry(app: &App, repo: &Repo, hash: &str, path: &str) -> Value {
     })
 }
 
+/// `GET …/filehistory/{commit}/{path}`: the commits that changed the file, newest first, as
+/// `git log --follow`: with `renames` other than `false`, a file that was added with the
+/// content of one its commit removed is followed to that older name. Each entry is the file
+/// as that commit left it, with the whole commit (so `q=commit.date<…` filters).
+pub(super) async fn list_file_history(
+    State(app): State<Shared>,
+    params: Params,
+    uri: Uri,
+) -> Answer {
+    let query = list_query(&app, &uri);
+    let store = app.store();
+    let repo = repo(&store, &params)?;
+    let hash = resolved(repo, &params)?;
+    let mut path = param(&params, "path").trim_matches('/').to_string();
+    if !repo
+        .commits
+        .get(&hash)
+        .is_some_and(|c| c.tree.contains_key(&path))
+    {
+        return Err(ApiError::not_found(format_args!(
+            "No such file at {}: {path}",
+            param(&params, "commit")
+        )));
+    }
+    let renames = query.get("renames") != Some("false");
+    let empty = Tree::new();
+    let mut items = Vec::new();
+    for c in repo.log(std::slice::from_ref(&hash), &[]) {
+        let parent = c
+            .parents
+            .first()
+            .and_then(|p| repo.commits.get(p))
+            .map_or(&empty, |p| &p.tree);
+        let now = c.tree.get(&path);
+        if now == parent.get(&path) {
+            continue;
+        }
+        let mut entry = match now {
+            Some(content) => file_entry(&app, repo, &c.hash, &path, content),
+            None => file_entry(&app, repo, &c.hash, &path, ""),
+        };
+        entry["commit"] = app.urls.commit(&store, repo, c);
+        entry["links"]["history"] = json!({
+            "href": format!("{}/filehistory/{}/{path}", app.urls.repo_api(repo), c.hash),
+        });
+        items.push(entry);
+        // Added here: renamed from a file this commit removed with the same content?
+        if let (true, Some(content), None) = (renames, now, parent.get(&path)) {
+            let old = parent
+                .iter()
+                .find(|(p, c2)| *c2 == content && !c.tree.contains_key(p.as_str()));
+            if let Some((old, _)) = old {
+                path = old.clone();
+            }
+        }
+    }
+    ok(paging::page(items, &query, Paging::Numbered)?)
+}
+
 /// `POST …/src`: a commit from a `multipart/form-data` body, as Bitbucket takes it: each field
 /// named after a path is that file's new content; `files` names paths to delete; `message`,
 /// `branch`, `author` and `parents` say the rest.
@@ -135,8 +227,9 @@ pub(super) async fn create_commit(
     State(app): State<Shared>,
     Extension(caller): Extension<Caller>,
     params: Params,
-    mut form: Multipart,
+    request: Request,
 ) -> Answer {
+    let mut form = multipart(request).await?;
     let mut message = None;
     let mut branch = None;
     let mut parents = Vec::new();
@@ -207,7 +300,18 @@ pub(super) async fn create_commit(
     Ok((StatusCode::CREATED, [(header::LOCATION, location)]).into_response())
 }
 
-fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
+/// The body of `request` as `multipart/form-data`, or a Bitbucket-shaped 400 (axum's own
+/// rejection is plain text).
+pub(super) async fn multipart(request: Request) -> Result<Multipart, ApiError> {
+    Multipart::from_request(request, &()).await.map_err(|e| {
+        ApiError::bad_request(format!(
+            "the body must be multipart/form-data: {}",
+            e.body_text()
+        ))
+    })
+}
+
+pub(super) fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
     ApiError::bad_request(format!(
         "the multipart/form-data body does not parse: {error}"
     ))
@@ -252,8 +356,9 @@ pub(super) async fn upload_download(
     State(app): State<Shared>,
     Extension(caller): Extension<Caller>,
     params: Params,
-    mut form: Multipart,
+    request: Request,
 ) -> Answer {
+    let mut form = multipart(request).await?;
     let uuid = repo(&app.store(), &params)?.uuid.clone();
     let mut uploaded = 0;
     while let Some(field) = form.next_field().await.map_err(multipart_error)? {
@@ -393,20 +498,27 @@ pub(super) async fn get_patch(State(app): State<Shared>, params: Params) -> Answ
             .and_then(|p| repo.commits.get(p))
             .map(|c| c.tree.clone())
             .unwrap_or_default();
-        let subject = commit.message.lines().next().unwrap_or_default();
-        out.push_str(&format!(
-            "From {} Mon Sep 17 00:00:00 2001\nFrom: {} <{}>\nDate: {}\nSubject: [PATCH] {subject}\n\n---\n{}\n",
-            commit.hash,
-            author.display_name,
-            author.email,
-            commit.date,
-            diff::unified(&parent, &commit.tree),
+        out.push_str(&patch(
+            &commit.hash,
+            author,
+            &commit.date,
+            &commit.message,
+            &diff::unified(&parent, &commit.tree),
         ));
     }
     Ok(text(out))
 }
 
-fn text(body: String) -> Response {
+/// One `git format-patch` message: a commit's header, then its diff.
+pub(super) fn patch(hash: &str, author: &User, date: &str, message: &str, diff: &str) -> String {
+    let subject = message.lines().next().unwrap_or_default();
+    format!(
+        "From {hash} Mon Sep 17 00:00:00 2001\nFrom: {} <{}>\nDate: {date}\nSubject: [PATCH] {subject}\n\n---\n{diff}\n",
+        author.display_name, author.email,
+    )
+}
+
+pub(super) fn text(body: String) -> Response {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

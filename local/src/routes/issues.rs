@@ -7,13 +7,14 @@ use axum::http::Uri;
 use bitbucket_cloud::webhooks::EventKey;
 use serde_json::{Value, json};
 
+use super::issue_fields;
 use super::{
     Answer, Caller, Params, Shared, body, created, emit, numbered, ok, param, repo_index, text,
 };
 use crate::clock;
 use crate::errors::ApiError;
 use crate::render::{Urls, href, html_escape};
-use crate::store::{Issue, IssueChange, Repo, Store};
+use crate::store::{Issue, IssueChange, Repo, Store, TrackerField};
 
 const KINDS: &[&str] = &["bug", "enhancement", "proposal", "task"];
 const PRIORITIES: &[&str] = &["trivial", "minor", "major", "critical", "blocker"];
@@ -65,9 +66,20 @@ pub(super) async fn create(
     let priority = choice(&request, "priority", PRIORITIES)?.unwrap_or("major");
     let state = choice(&request, "state", STATES)?.unwrap_or("new");
     let assignee = assignee(&store, &request)?;
+    let mut fields = [None; 3];
+    for (field, chosen) in TrackerField::ALL.into_iter().zip(&mut fields) {
+        *chosen = issue_fields::chosen(&store.repos[index], &request, field)?.flatten();
+    }
+    let [component, milestone, version] = fields;
     let now = clock::now();
     let repo = &mut store.repos[index];
-    let id = repo.issues.iter().map(|i| i.id).max().unwrap_or(0) + 1;
+    let id = repo
+        .issues
+        .iter()
+        .map(|i| i.id)
+        .max()
+        .unwrap_or(0)
+        .saturating_add(1);
     repo.issues.push(Issue {
         id,
         title: title.to_string(),
@@ -84,6 +96,9 @@ pub(super) async fn create(
         created_on: now.clone(),
         updated_on: now,
         edited_on: None,
+        component,
+        milestone,
+        version,
     });
     let repo = &store.repos[index];
     let value = app
@@ -144,8 +159,29 @@ fn apply(
         return Err(ApiError::bad_request("title: This field may not be blank.")
             .field("title", "This field may not be blank."));
     }
-    let issue = &mut store.repos[index].issues[at];
+    let mut fields = Vec::new();
+    for field in TrackerField::ALL {
+        if let Some(chosen) = issue_fields::chosen(&store.repos[index], request, field)? {
+            fields.push((field, chosen));
+        }
+    }
+    let repo = &mut store.repos[index];
     let mut changes = serde_json::Map::new();
+    for (field, chosen) in fields {
+        let old = field.of(&repo.issues[at]);
+        if old != chosen {
+            let name = |id: Option<u64>| {
+                id.and_then(|id| field.items(repo).iter().find(|i| i.id == id))
+                    .map(|i| i.name.clone())
+            };
+            changes.insert(
+                field.key().into(),
+                json!({ "old": name(old), "new": name(chosen) }),
+            );
+            *field.of_mut(&mut repo.issues[at]) = chosen;
+        }
+    }
+    let issue = &mut repo.issues[at];
     let mut set = |name: &str, field: &mut String, value: Option<&str>| {
         if let Some(value) = value
             && field != value
@@ -394,7 +430,7 @@ fn assignee(store: &Store, request: &Value) -> Result<Option<Option<usize>>, Api
     }
 }
 
-/// Deletes the issue, its comments with it: `204`.
+/// Deletes the issue, its comments and attachments with it: `204`.
 pub(super) async fn delete(State(app): State<Shared>, params: Params) -> Answer {
     let mut store = app.store();
     let index = tracker(&store, &params)?;
@@ -404,6 +440,11 @@ pub(super) async fn delete(State(app): State<Shared>, params: Params) -> Answer 
     repo.notes
         .retain(|n| n.on != crate::store::NoteOn::Issue(id));
     repo.issue_changes.retain(|c| c.issue != id);
+    let uuid = repo.uuid.clone();
+    drop(store);
+    app.blobs()
+        .attachments
+        .retain(|(r, i, _), _| *r != uuid || *i != id);
     super::no_content()
 }
 

@@ -9,13 +9,18 @@
 
 mod account;
 mod activity;
+mod attachments;
 mod branching;
 mod comments;
 mod commits;
 mod deployments;
 mod diffstat;
 mod files;
+mod gpg;
+mod groups;
 mod hooks;
+mod issue_export;
+mod issue_fields;
 mod issues;
 mod keys;
 mod notes;
@@ -31,6 +36,7 @@ mod restrictions;
 mod reviewers;
 mod runners;
 mod search;
+mod snippets;
 mod statuses;
 mod steps;
 mod tasks;
@@ -705,6 +711,131 @@ const SERVED: &[(&str, Endpoint)] = &[
     ("get_diff", |r, a| run(files::get_diff, r, a)),
     ("get_patch", |r, a| run(files::get_patch, r, a)),
     ("get_pipeline_step_log", |r, a| run(steps::log, r, a)),
+    ("get_pipeline_step_container_log", |r, a| {
+        run(steps::container_log, r, a)
+    }),
+    ("get_source_root", |r, a| run(files::get_source_root, r, a)),
+    ("list_file_history", |r, a| {
+        run(files::list_file_history, r, a)
+    }),
+    ("get_pull_request_patch", |r, a| {
+        run(pullrequests::patch, r, a)
+    }),
+    ("search_user_code", |r, a| run(search::search_user, r, a)),
+    ("list_group_permissions", |r, a| {
+        run(groups::list_repo, r, a)
+    }),
+    ("get_group_permission", |r, a| run(groups::get_repo, r, a)),
+    ("update_group_permission", |r, a| {
+        run(groups::update_repo, r, a)
+    }),
+    ("delete_group_permission", |r, a| {
+        run(groups::delete_repo, r, a)
+    }),
+    ("list_project_group_permissions", |r, a| {
+        run(groups::list_project, r, a)
+    }),
+    ("get_project_group_permission", |r, a| {
+        run(groups::get_project, r, a)
+    }),
+    ("update_project_group_permission", |r, a| {
+        run(groups::update_project, r, a)
+    }),
+    ("delete_project_group_permission", |r, a| {
+        run(groups::delete_project, r, a)
+    }),
+    ("list_user_gpg_keys", |r, a| run(gpg::list, r, a)),
+    ("create_user_gpg_key", |r, a| run(gpg::create, r, a)),
+    ("get_user_gpg_key", |r, a| run(gpg::get, r, a)),
+    ("delete_user_gpg_key", |r, a| run(gpg::delete, r, a)),
+    ("export_issues", |r, a| run(issue_export::export, r, a)),
+    ("get_issue_export_status", |r, a| {
+        run(issue_export::status, r, a)
+    }),
+    ("get_pipeline_cache_content_uri", |r, a| {
+        run(pipelines::cache_content_uri, r, a)
+    }),
+    ("list_snippets", |r, a| run(snippets::list_all, r, a)),
+    ("create_snippet", |r, a| run(snippets::create_mine, r, a)),
+    ("list_workspace_snippets", |r, a| {
+        run(snippets::list_workspace, r, a)
+    }),
+    ("create_workspace_snippet", |r, a| {
+        run(snippets::create_in_workspace, r, a)
+    }),
+    ("get_snippet", |r, a| run(snippets::get, r, a)),
+    ("update_snippet", |r, a| run(snippets::update, r, a)),
+    ("delete_snippet", |r, a| run(snippets::delete, r, a)),
+    ("list_snippet_comments", |r, a| {
+        run(snippets::list_comments, r, a)
+    }),
+    ("create_snippet_comment", |r, a| {
+        run(snippets::create_comment, r, a)
+    }),
+    ("get_snippet_comment", |r, a| {
+        run(snippets::get_comment, r, a)
+    }),
+    ("update_snippet_comment", |r, a| {
+        run(snippets::update_comment, r, a)
+    }),
+    ("delete_snippet_comment", |r, a| {
+        run(snippets::delete_comment, r, a)
+    }),
+    ("list_snippet_changes", |r, a| {
+        run(snippets::list_changes, r, a)
+    }),
+    ("get_snippet_change", |r, a| run(snippets::get_change, r, a)),
+    ("get_snippet_file", |r, a| run(snippets::get_file, r, a)),
+    ("check_snippet_watch", |r, a| {
+        run(snippets::check_watch, r, a)
+    }),
+    ("watch_snippet", |r, a| run(snippets::watch, r, a)),
+    ("unwatch_snippet", |r, a| run(snippets::unwatch, r, a)),
+    ("list_snippet_watchers", |r, a| {
+        run(snippets::list_watchers, r, a)
+    }),
+    ("get_snippet_revision", |r, a| {
+        run(snippets::get_revision, r, a)
+    }),
+    ("update_snippet_revision", |r, a| {
+        run(snippets::update_revision, r, a)
+    }),
+    ("delete_snippet_revision", |r, a| {
+        run(snippets::delete_revision, r, a)
+    }),
+    ("get_snippet_revision_file", |r, a| {
+        run(snippets::get_revision_file, r, a)
+    }),
+    ("get_snippet_diff", |r, a| run(snippets::diff, r, a)),
+    ("get_snippet_patch", |r, a| run(snippets::patch, r, a)),
+    ("list_issue_attachments", |r, a| {
+        run(attachments::list, r, a)
+    }),
+    ("upload_issue_attachment", |r, a| {
+        run(attachments::upload, r, a)
+    }),
+    ("get_issue_attachment", |r, a| run(attachments::get, r, a)),
+    ("delete_issue_attachment", |r, a| {
+        run(attachments::delete, r, a)
+    }),
+    ("list_issue_components", |r, a| {
+        run(issue_fields::list_components, r, a)
+    }),
+    ("get_issue_component", |r, a| {
+        run(issue_fields::get_component, r, a)
+    }),
+    ("list_issue_milestones", |r, a| {
+        run(issue_fields::list_milestones, r, a)
+    }),
+    ("get_issue_milestone", |r, a| {
+        run(issue_fields::get_milestone, r, a)
+    }),
+    ("list_issue_versions", |r, a| {
+        run(issue_fields::list_versions, r, a)
+    }),
+    ("get_issue_version", |r, a| {
+        run(issue_fields::get_version, r, a)
+    }),
 ];
 
 /// The handler of the operation `name`, when this server serves it.

@@ -396,6 +396,28 @@ pub(super) async fn delete_cache(State(app): State<Shared>, params: Params) -> A
     no_content()
 }
 
+/// `GET …/caches/{cache_uuid}/content-uri`: where the cache's archive can be downloaded, a
+/// signed URL on the storage host (which refuses credentials), as Bitbucket's is on its
+/// storage. Steps here run no commands, so the archive they saved is an empty `.tar.gz`.
+pub(super) async fn cache_content_uri(State(app): State<Shared>, params: Params) -> Answer {
+    let name = {
+        let store = app.store();
+        let repo = super::repo(&store, &params)?;
+        let id = param(&params, "cache_uuid");
+        let c = repo
+            .pipeline_settings
+            .caches
+            .iter()
+            .find(|c| ids::same_uuid(&c.uuid, id))
+            .ok_or_else(|| ApiError::not_found(format_args!("Cache {id}")))?;
+        format!("{}.tar.gz", c.name)
+    };
+    let uri = app
+        .storage
+        .sign(&name, crate::blobs::empty_tar_gz(), "application/gzip");
+    super::ok(json!({ "uri": uri }))
+}
+
 /// `DELETE /pipelines-config/caches?name=...`: the caches of that name.
 pub(super) async fn delete_caches(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
     let query = list_query(&app, &uri);

@@ -635,24 +635,40 @@ pub(super) async fn list_commits(State(app): State<Shared>, params: Params, uri:
     ok(paging::page(items, &list_query(&app, &uri), COMMIT_CURSOR)?)
 }
 
-/// The pull request's changes as a unified diff: from the merge base to the source.
+/// `GET …/pullrequests/{id}/diff`: as on Bitbucket, a 302 to the repository's diff of the
+/// pull request's source against its destination (`ws/repo:source%0Ddestination`, the topic
+/// diff against their merge base).
 pub(super) async fn diff(State(app): State<Shared>, params: Params) -> Answer {
+    to_repository(&app, &params, "diff")
+}
+
+/// `GET …/pullrequests/{id}/patch`: a 302 to the repository's patch of the same spec.
+pub(super) async fn patch(State(app): State<Shared>, params: Params) -> Answer {
+    to_repository(&app, &params, "patch")
+}
+
+/// The 302 of a pull request's diff or patch (`what`) to the repository's, with the spec
+/// Bitbucket writes: the source repository and commit, a carriage return, the destination
+/// commit.
+fn to_repository(app: &App, params: &Params, what: &str) -> Answer {
     let store = app.store();
-    let repo = repo(&store, &params)?;
-    let pr = &repo.pulls[pull(repo, &params)?];
+    let repo = repo(&store, params)?;
+    let pr = &repo.pulls[pull(repo, params)?];
     let (source, destination) = app.urls.live_endpoints(repo, pr);
-    let base = repo
-        .merge_base(&source, &destination)
-        .unwrap_or(destination);
-    let empty = Default::default();
-    let tree = |hash: &str| repo.commits.get(hash).map_or(&empty, |c| &c.tree);
-    let text = diff::unified(tree(&base), tree(&source));
-    Ok((
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        text,
-    )
-        .into_response())
+    let location = format!(
+        "{}/{what}/{}:{}%0D{}?from_pullrequest_id={}&topic=true",
+        app.urls.repo_api(repo),
+        repo.full_name(),
+        short(&source),
+        short(&destination),
+        pr.id
+    );
+    Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
+}
+
+/// A commit hash abbreviated as Bitbucket abbreviates them in links (12 digits).
+fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
 }
 
 /// The description of a body: `description`, or `summary.raw` as the document names it.

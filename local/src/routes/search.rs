@@ -1,13 +1,15 @@
-//! Code search (`/workspaces/{workspace}/search/code`, and `/teams/{username}/search/code`,
-//! its older name): the files of the workspace's repositories, at each main branch's head,
-//! whose path or content holds every term of `search_query`, case-insensitively. The
-//! qualifiers `repo:`, `ext:` and `path:` narrow it; `"quoted words"` are one term.
+//! Code search (`/workspaces/{workspace}/search/code`, `/teams/{username}/search/code`, its
+//! older name, and `/users/{selected_user}/search/code`, an account's own workspace): the
+//! files of the workspace's repositories, at each main branch's head, whose path or content
+//! holds every term of `search_query`, case-insensitively. The qualifiers `repo:`, `ext:` and
+//! `path:` narrow it; `"quoted words"` are one term.
 
 use axum::extract::State;
 use axum::http::Uri;
 use serde_json::{Value, json};
 
 use super::{Answer, Params, Shared, list_query, ok};
+use crate::App;
 use crate::errors::ApiError;
 use crate::ids;
 use crate::paging::{self, Paging};
@@ -83,8 +85,45 @@ fn segments(text: &str, terms: &[String]) -> Vec<Value> {
     out
 }
 
+/// `search_workspace_code` and `search_team_code`: the repositories of the workspace.
 pub(super) async fn search(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
-    let query_params = list_query(&app, &uri);
+    let name = params
+        .get("workspace")
+        .or_else(|| params.get("username"))
+        .map(String::as_str)
+        .unwrap_or_default();
+    let slug = {
+        let store = app.store();
+        let ws = store
+            .workspace(name)
+            .ok_or_else(|| ApiError::not_found(format_args!("Workspace {name}")))?;
+        ws.slug.clone()
+    };
+    search_in(&app, Some(&slug), &uri)
+}
+
+/// `search_user_code`: the repositories of the account's own workspace (the one named after
+/// its nickname); an account without one has nothing to find.
+pub(super) async fn search_user(State(app): State<Shared>, params: Params, uri: Uri) -> Answer {
+    let name = params
+        .get("selected_user")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let slug = {
+        let store = app.store();
+        let user = store
+            .user_index(name)
+            .ok_or_else(|| ApiError::not_found(format_args!("User {name}")))?;
+        let nickname = &store.users[user].nickname;
+        store.workspace(nickname).map(|ws| ws.slug.clone())
+    };
+    search_in(&app, slug.as_deref(), &uri)
+}
+
+/// The search of `uri`'s `search_query` over the repositories of workspace `slug` (none when
+/// `None`).
+fn search_in(app: &App, slug: Option<&str>, uri: &Uri) -> Answer {
+    let query_params = list_query(app, uri);
     let Some(text) = query_params
         .get("search_query")
         .filter(|q| !q.trim().is_empty())
@@ -96,18 +135,12 @@ pub(super) async fn search(State(app): State<Shared>, params: Params, uri: Uri) 
     };
     let query = parse(text);
     let store = app.store();
-    let name = params
-        .get("workspace")
-        .or_else(|| params.get("username"))
-        .map(String::as_str)
-        .unwrap_or_default();
-    let ws = store
-        .workspaces
-        .iter()
-        .find(|w| ids::same(&w.slug, name) || ids::same(&w.uuid, name))
-        .ok_or_else(|| ApiError::not_found(format_args!("Workspace {name}")))?;
     let mut items = Vec::new();
-    for repo in store.repos.iter().filter(|r| r.workspace == ws.slug) {
+    for repo in store
+        .repos
+        .iter()
+        .filter(|r| Some(r.workspace.as_str()) == slug)
+    {
         if query
             .repo
             .as_ref()

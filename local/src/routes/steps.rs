@@ -10,8 +10,8 @@ use super::files::{ranged_text, redirect};
 use super::pipelines::position;
 use super::{Answer, Params, Shared, param, repo};
 use crate::errors::ApiError;
-use crate::ids;
 use crate::store::{Pipeline, Repo, Stage, Step};
+use crate::{App, ids};
 
 /// Where step `at` of `pipeline` is, for its log.
 enum Phase {
@@ -54,10 +54,30 @@ fn header(pipeline: &Pipeline, repo: &Repo, step: &Step) -> String {
 /// runs (the part a `Range` asks for), and once it is done a 307 to the whole log on the
 /// storage host.
 pub(super) async fn log(State(app): State<Shared>, params: Params, headers: HeaderMap) -> Answer {
+    step_log(&app, &params, &headers)
+}
+
+/// `get_pipeline_step_container_log`: the log of one of a step's containers. A step here runs
+/// in its build container alone, whose log is the step's (`log_uuid` is the step's `{uuid}`,
+/// as Bitbucket names it); there are no service containers, so any other `log_uuid` is 404.
+pub(super) async fn container_log(
+    State(app): State<Shared>,
+    params: Params,
+    headers: HeaderMap,
+) -> Answer {
+    let step = param(&params, "step_uuid");
+    let log = param(&params, "log_uuid");
+    if !ids::same_uuid(step, log) {
+        return Err(ApiError::not_found(format_args!("Log {log}")));
+    }
+    step_log(&app, &params, &headers)
+}
+
+fn step_log(app: &App, params: &Params, headers: &HeaderMap) -> Answer {
     let store = app.store();
-    let repo = repo(&store, &params)?;
-    let pipeline = &repo.pipelines[position(repo, &params)?];
-    let id = param(&params, "step_uuid");
+    let repo = repo(&store, params)?;
+    let pipeline = &repo.pipelines[position(repo, params)?];
+    let id = param(params, "step_uuid");
     let at = pipeline
         .steps
         .iter()
@@ -78,7 +98,7 @@ pub(super) async fn log(State(app): State<Shared>, params: Params, headers: Head
                 step.name,
                 log.lines.saturating_mul(7)
             ));
-            Ok(ranged_text(&headers, log.text.clone()))
+            Ok(ranged_text(headers, log.text.clone()))
         }
         Phase::Done(result) => {
             if !log.sealed {
