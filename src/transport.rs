@@ -83,13 +83,7 @@ enum Step {
 type Answered = (StatusCode, HeaderMap, Payload, &'static Operation, Url);
 
 /// A successful answer whose body is still on its way: [`crate::body::Body`] reads it.
-pub(crate) struct Streamed {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: reqwest::Response,
-    /// The operation whose answer it is: the called one, or the one it redirected to.
-    pub operation: &'static Operation,
-}
+pub(crate) type Streamed = bitbucket_core::body::Streamed<Operation>;
 
 /// A successful answer, read whole.
 pub(crate) struct Response {
@@ -360,7 +354,7 @@ async fn storage(
         if let Err(reason) = storage_url(&url) {
             return Err(refuse(status, &url, reason));
         }
-        let mut pending = Pending::storage(client, operation, &url);
+        let mut pending = audit::storage(client, operation, &url);
         let request = follow_up(Method::GET, url.clone(), headers);
         let mut response = match client.client.execute(request).await {
             Ok(response) => response,
@@ -513,7 +507,7 @@ async fn attempts(
         sent = number;
         span.record("attempt", sent);
 
-        let mut pending = Pending::request(client, operation, &method, admission, sent);
+        let mut pending = audit::request(client, operation, &method, admission, sent);
         pending.redirected_from(from);
         let cap = (read == Read::Whole && operation.answer == Answer::Json)
             .then_some(state.max_json_body);
