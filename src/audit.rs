@@ -37,8 +37,9 @@
 //!   that call, with [`AuditRecord::purpose`] [`Purpose::OAuthToken`] and the token
 //!   endpoint's URL as [`AuditRecord::path`]. The policy does not govern these requests (they
 //!   carry the consumer's credentials, not the call), so their decision is always
-//!   [`Decision::Allowed`]; they are only sent for calls the policy let out. The code exchange
-//!   of [`crate::OAuth::exchange_code`] runs outside any client and is not recorded.
+//!   [`Decision::Allowed`](crate::policy::Decision::Allowed); they are only sent for calls
+//!   the policy let out. The code exchange of [`crate::OAuth::exchange_code`] runs outside
+//!   any client and is not recorded.
 //! - **Denied requests**: a request the policy refuses is recorded with
 //!   [`Outcome::Denied`]; nothing was sent.
 //!

@@ -40,6 +40,32 @@ fn audited(server_url: &str, auth: Auth, policy: Option<Policy>) -> (Client, Rec
     (builder.build().expect("a loopback URL"), records)
 }
 
+/// `get_project` of `PRJ` answers `answer`, for the next `times` requests (all when `None`).
+async fn project_answers(server: &MockServer, answer: ResponseTemplate, times: Option<u64>) {
+    let mock = Mock::given(method("GET"))
+        .and(path("/rest/api/latest/projects/PRJ"))
+        .respond_with(answer);
+    let mock = match times {
+        Some(n) => mock.up_to_n_times(n).expect(n),
+        None => mock,
+    };
+    mock.mount(server).await;
+}
+
+/// Calls `get_project` of `PRJ`.
+async fn get_project(client: &Client) -> Result<(), Error> {
+    client
+        .get_project()
+        .project_key("PRJ")
+        .send()
+        .await
+        .map(drop)
+}
+
+fn project() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({ "key": "PRJ" }))
+}
+
 fn taken(records: &Records) -> Vec<AuditRecord> {
     std::mem::take(&mut *records.lock().unwrap())
 }
@@ -56,19 +82,9 @@ fn assert_no_secret(record: &AuditRecord, secrets: &[&str]) {
 #[tokio::test]
 async fn a_successful_call_leaves_one_record_that_says_what_was_done() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/rest/api/latest/projects/PRJ"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "key": "PRJ" })))
-        .expect(1)
-        .mount(&server)
-        .await;
+    project_answers(&server, project(), Some(1)).await;
     let (client, records) = audited(&server.uri(), Auth::bearer(TOKEN), None);
-    client
-        .get_project()
-        .project_key("PRJ")
-        .send()
-        .await
-        .unwrap();
+    get_project(&client).await.unwrap();
 
     let records = taken(&records);
     assert_eq!(records.len(), 1, "{records:?}");
@@ -144,26 +160,10 @@ async fn an_error_status_is_recorded_with_the_error_the_call_returned() {
 #[tokio::test]
 async fn each_attempt_of_a_retried_call_is_a_record() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/rest/api/latest/projects/PRJ"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/rest/api/latest/projects/PRJ"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "key": "PRJ" })))
-        .expect(1)
-        .mount(&server)
-        .await;
+    project_answers(&server, ResponseTemplate::new(503), Some(1)).await;
+    project_answers(&server, project(), Some(1)).await;
     let (client, records) = audited(&server.uri(), Auth::bearer(TOKEN), None);
-    client
-        .get_project()
-        .project_key("PRJ")
-        .send()
-        .await
-        .unwrap();
+    get_project(&client).await.unwrap();
 
     let records = taken(&records);
     let seen: Vec<(u32, Option<u16>, Outcome, bool)> = records
@@ -195,19 +195,9 @@ async fn each_attempt_of_a_retried_call_is_a_record() {
 #[tokio::test]
 async fn a_retried_call_that_gives_up_records_why_on_its_last_attempt() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/rest/api/latest/projects/PRJ"))
-        .respond_with(ResponseTemplate::new(503))
-        .expect(3)
-        .mount(&server)
-        .await;
+    project_answers(&server, ResponseTemplate::new(503), Some(3)).await;
     let (client, records) = audited(&server.uri(), Auth::bearer(TOKEN), None);
-    client
-        .get_project()
-        .project_key("PRJ")
-        .send()
-        .await
-        .unwrap_err();
+    get_project(&client).await.unwrap_err();
 
     let records = taken(&records);
     assert_eq!(
@@ -323,12 +313,7 @@ async fn a_request_without_an_answer_is_recorded_with_why() {
         })
         .build()
         .unwrap();
-    let error = client
-        .get_project()
-        .project_key("PRJ")
-        .send()
-        .await
-        .unwrap_err();
+    let error = get_project(&client).await.unwrap_err();
     assert!(matches!(error, Error::Transport { .. }), "{error:?}");
 
     let records = taken(&records);
@@ -347,17 +332,9 @@ async fn a_request_without_an_answer_is_recorded_with_why() {
 #[tokio::test]
 async fn a_call_dropped_on_its_way_is_recorded_as_cancelled() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/rest/api/latest/projects/PRJ"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({ "key": "PRJ" }))
-                .set_delay(Duration::from_secs(5)),
-        )
-        .mount(&server)
-        .await;
+    project_answers(&server, project().set_delay(Duration::from_secs(5)), None).await;
     let (client, records) = audited(&server.uri(), Auth::bearer(TOKEN), None);
-    let call = client.get_project().project_key("PRJ").send();
+    let call = get_project(&client);
     assert!(
         tokio::time::timeout(Duration::from_millis(200), call)
             .await
