@@ -15,7 +15,7 @@
 //! ```no_run
 //! use futures_util::TryStreamExt as _;
 //!
-//! # async fn run(client: bitbucket_cloud::Client) -> Result<(), bitbucket_cloud::Error> {
+//! # async fn run(client: bitbucket_cloud::Client) -> Result<(), Box<dyn std::error::Error>> {
 //! let repo = client.repo("my-workspace", "my-repo");
 //!
 //! // A large diff, line by line as it arrives.
@@ -29,6 +29,11 @@
 //! // A file, as a `Stream` of `Bytes` (to hand to a file, a hasher, an HTTP response).
 //! let file = repo.get_source().commit("main").path("src/lib.rs").send_streaming().await?;
 //! let chunks: Vec<bytes::Bytes> = file.into_stream().try_collect().await?;
+//!
+//! // A download, copied to a file through an `AsyncRead`.
+//! let download = repo.get_download().filename("release.tar.gz").send_streaming().await?;
+//! let mut out = tokio::fs::File::create("release.tar.gz").await?;
+//! tokio::io::copy(&mut download.into_async_read(), &mut out).await?;
 //!
 //! // A patch, whole, as text.
 //! let patch = repo.get_patch().spec("main..feature").send_streaming().await?.text().await?;
@@ -49,6 +54,9 @@ pub type Body = bitbucket_core::body::Body<Operation>;
 
 /// The stream of [`Body::into_stream`]: the body's pieces as they arrive.
 pub type BodyStream = bitbucket_core::body::BodyStream<Operation>;
+
+/// The reader of [`Body::into_async_read`]: the body as a `tokio` `AsyncRead`.
+pub use bitbucket_core::body::BodyReader;
 
 impl bitbucket_core::body::Streaming for Operation {
     type Error = Error;

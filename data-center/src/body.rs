@@ -10,7 +10,7 @@
 //! ```no_run
 //! use futures_util::TryStreamExt as _;
 //!
-//! # async fn run(client: bitbucket_data_center::Client) -> Result<(), bitbucket_data_center::Error> {
+//! # async fn run(client: bitbucket_data_center::Client) -> Result<(), Box<dyn std::error::Error>> {
 //! // A file, chunk by chunk as it arrives.
 //! let mut file = client
 //!     .get_raw_file()
@@ -36,6 +36,17 @@
 //!     .into_stream()
 //!     .try_collect()
 //!     .await?;
+//!
+//! // A repository's archive, copied to a file through an `AsyncRead`.
+//! let archive = client
+//!     .get_archive()
+//!     .project_key("PRJ")
+//!     .repository_slug("app")
+//!     .format("tar.gz")
+//!     .send_streaming()
+//!     .await?;
+//! let mut out = tokio::fs::File::create("app.tar.gz").await?;
+//! tokio::io::copy(&mut archive.into_async_read(), &mut out).await?;
 //! # Ok(())
 //! # }
 //! ```
@@ -52,6 +63,9 @@ pub type Body = bitbucket_core::body::Body<Operation>;
 
 /// The stream of [`Body::into_stream`]: the body's pieces as they arrive.
 pub type BodyStream = bitbucket_core::body::BodyStream<Operation>;
+
+/// The reader of [`Body::into_async_read`]: the body as a `tokio` `AsyncRead`.
+pub use bitbucket_core::body::BodyReader;
 
 impl bitbucket_core::body::Streaming for Operation {
     type Error = Error;

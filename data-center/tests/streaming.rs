@@ -246,3 +246,38 @@ async fn the_policy_refuses_a_streamed_call_before_anything_is_sent() {
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].outcome, Outcome::Denied);
 }
+
+#[tokio::test]
+async fn an_archive_is_an_async_read() {
+    use tokio::io::AsyncReadExt as _;
+
+    let server = MockServer::start().await;
+    let expected = content(500_000);
+    Mock::given(method("GET"))
+        .and(path("/rest/api/latest/projects/PRJ/repos/app/archive"))
+        .and(query_param("format", "tar.gz"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "application/x-tar")
+                .set_body_bytes(expected.clone()),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server, None);
+    let archive = client
+        .get_archive()
+        .project_key("PRJ")
+        .repository_slug("app")
+        .format("tar.gz")
+        .send_streaming()
+        .await
+        .unwrap();
+    let mut read = Vec::new();
+    archive
+        .into_async_read()
+        .read_to_end(&mut read)
+        .await
+        .unwrap();
+    assert_eq!(read, expected);
+}
