@@ -214,6 +214,26 @@ impl tokio::io::AsyncRead for BodyReader {
     }
 }
 
+/// How much of a failed answer's body the transports read: enough for any error Bitbucket
+/// sends, and a bound on what a hostile server can make a client hold.
+#[doc(hidden)]
+pub const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// The first `limit` bytes of `response`'s body (all of it when shorter); the rest is left
+/// unread.
+#[doc(hidden)]
+pub async fn read_prefix(response: &mut reqwest::Response, limit: usize) -> reqwest::Result<Bytes> {
+    let mut body = BytesMut::new();
+    while body.len() < limit {
+        let Some(chunk) = response.chunk().await? else {
+            break;
+        };
+        let room = limit - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    Ok(body.freeze())
+}
+
 /// The item of a [`BodyStream`].
 type Item<O> = Result<Bytes, <O as Streaming>::Error>;
 

@@ -6,7 +6,8 @@
 use std::sync::PoisonError;
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
+use bitbucket_core::body::{ERROR_BODY_LIMIT, read_prefix};
+use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
@@ -23,10 +24,6 @@ use crate::{Client, Error};
 
 /// A trailing `{path}` (a file's) keeps its slashes; see the function's docs.
 pub(crate) use bitbucket_core::endpoint::encode_file_path;
-
-/// How much of a failed answer's body is read: enough for any error Bitbucket sends, and a
-/// bound on what a hostile server can make the client hold.
-const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
 /// A successful answer, read whole.
 pub(crate) struct Response {
@@ -196,7 +193,7 @@ async fn attempts(
                     gave_up: None,
                 }),
             ),
-            Ok(response) => {
+            Ok(mut response) => {
                 let status = response.status();
                 span.record("status", status.as_u16());
                 pending.answered(status);
@@ -238,7 +235,10 @@ async fn attempts(
                         }
                     };
                 }
-                let body = read_limited(response).await;
+                // An error body that cannot be read is left out of the error.
+                let body = read_prefix(&mut response, ERROR_BODY_LIMIT)
+                    .await
+                    .unwrap_or_default();
                 let kind = if status == StatusCode::TOO_MANY_REQUESTS {
                     Some(Retryable::RateLimited)
                 } else if status.is_server_error() {
@@ -299,19 +299,6 @@ async fn attempts(
     }
 }
 
-/// At most [`ERROR_BODY_LIMIT`] bytes of an error answer; what cannot be read is left out.
-async fn read_limited(mut response: reqwest::Response) -> Bytes {
-    let mut body = BytesMut::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        let room = ERROR_BODY_LIMIT.saturating_sub(body.len());
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= ERROR_BODY_LIMIT {
-            break;
-        }
-    }
-    body.freeze()
-}
-
 // One decoder per kind of answer (`operations::Answer`), called by the generated `send()`s:
 // a build whose features have no operation of some kind leaves its decoder unused.
 #[allow(dead_code)]
@@ -346,14 +333,9 @@ impl Response {
         self,
         operation: &Operation,
     ) -> Result<Completion<T>, Error> {
-        if self.status == StatusCode::ACCEPTED && self.body.iter().all(u8::is_ascii_whitespace) {
-            let status_url = self
-                .headers
-                .get(reqwest::header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            return Ok(Completion::Accepted { status_url });
+        match Completion::accepted(self.status, &self.headers, &self.body) {
+            Some(accepted) => Ok(accepted),
+            None => self.json(operation).map(Completion::Done),
         }
-        self.json(operation).map(Completion::Done)
     }
 }
