@@ -71,10 +71,6 @@ impl bitbucket_core::body::Streaming for Operation {
     type Error = Error;
 
     fn body_error(&'static self, error: reqwest::Error) -> Error {
-        Error::Transport {
-            operation: self.name,
-            source: error,
-            gave_up: None,
-        }
+        Error::transport(self, error)
     }
 }

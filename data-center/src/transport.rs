@@ -55,11 +55,7 @@ pub(crate) async fn execute(
                 .body
                 .bytes()
                 .await
-                .map_err(|source| Error::Transport {
-                    operation: operation.name,
-                    source: source.without_url(),
-                    gave_up: None,
-                })?;
+                .map_err(|source| Error::transport(operation, source))?;
             Ok(Response {
                 status: streamed.status,
                 headers: streamed.headers,
@@ -187,11 +183,7 @@ async fn attempts(
             Err(source) => (
                 Retryable::Connection,
                 None,
-                Err(Error::Transport {
-                    operation: operation.name,
-                    source: source.without_url(),
-                    gave_up: None,
-                }),
+                Err(Error::transport(operation, source)),
             ),
             Ok(mut response) => {
                 let status = response.status();
@@ -225,11 +217,7 @@ async fn attempts(
                             }))
                         }
                         Err(source) => {
-                            let error = Error::Transport {
-                                operation: operation.name,
-                                source: source.without_url(),
-                                gave_up: None,
-                            };
+                            let error = Error::transport(operation, source);
                             pending.finish(Outcome::NoAnswer, Some(error.to_string()));
                             Err(error)
                         }

@@ -36,6 +36,15 @@ fn client(server: &MockServer, policy: Option<Policy>) -> (Client, Arc<Mutex<Vec
     (builder.build().unwrap(), records)
 }
 
+/// `get_raw_file` of `path` in `PRJ/app`.
+fn raw<'a>(client: &'a Client, path: &str) -> bitbucket_data_center::builder::GetRawFile<'a> {
+    client
+        .get_raw_file()
+        .project_key("PRJ")
+        .repository_slug("app")
+        .path(path.to_string())
+}
+
 async fn serve_file(server: &MockServer, body: Vec<u8>) {
     Mock::given(method("GET"))
         .and(path(RAW))
@@ -58,11 +67,7 @@ async fn a_raw_file_is_read_chunk_by_chunk_as_it_arrives() {
     serve_file(&server, expected.clone()).await;
     let (client, records) = client(&server, None);
 
-    let mut body = client
-        .get_raw_file()
-        .project_key("PRJ")
-        .repository_slug("app")
-        .path("assets/big.bin")
+    let mut body = raw(&client, "assets/big.bin")
         .at("refs/heads/main")
         .send_streaming()
         .await
@@ -111,13 +116,7 @@ async fn a_raw_file_is_a_stream_of_bytes_or_read_whole() {
         .mount(&server)
         .await;
     let (client, _) = client(&server, None);
-    let request = || {
-        client
-            .get_raw_file()
-            .project_key("PRJ")
-            .repository_slug("app")
-            .path("assets/big.bin")
-    };
+    let request = || raw(&client, "assets/big.bin");
 
     let chunks: Vec<bytes::Bytes> = request()
         .send_streaming()
@@ -154,11 +153,7 @@ async fn a_text_answer_streams_as_text() {
         .mount(&server)
         .await;
     let (client, _) = client(&server, None);
-    let text = client
-        .get_raw_file()
-        .project_key("PRJ")
-        .repository_slug("app")
-        .path("README.md")
+    let text = raw(&client, "README.md")
         .send_streaming()
         .await
         .unwrap()
@@ -193,21 +188,13 @@ async fn an_error_status_is_the_calls_error_and_a_5xx_is_retried() {
         .await;
     let (client, records) = client(&server, None);
 
-    let body = client
-        .get_raw_file()
-        .project_key("PRJ")
-        .repository_slug("app")
-        .path("assets/big.bin")
+    let body = raw(&client, "assets/big.bin")
         .send_streaming()
         .await
         .unwrap();
     assert_eq!(body.text().await.unwrap(), "after a retry");
 
-    let error = client
-        .get_raw_file()
-        .project_key("PRJ")
-        .repository_slug("app")
-        .path("missing.txt")
+    let error = raw(&client, "missing.txt")
         .send_streaming()
         .await
         .unwrap_err();
@@ -233,11 +220,7 @@ async fn the_policy_refuses_a_streamed_call_before_anything_is_sent() {
         .await;
     let policy = Policy::new().allow_operation("get_project");
     let (client, records) = client(&server, Some(policy));
-    let error = client
-        .get_raw_file()
-        .project_key("PRJ")
-        .repository_slug("app")
-        .path("assets/big.bin")
+    let error = raw(&client, "assets/big.bin")
         .send_streaming()
         .await
         .unwrap_err();
