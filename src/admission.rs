@@ -20,17 +20,10 @@
 use reqwest::Url;
 
 use crate::client::State;
-use crate::operations::{Operation, PathParams};
+use crate::operations::Operation;
 use crate::policy::Decision;
 
-/// The decision on one request, with what the audit record needs to describe it.
-pub(crate) struct Admission {
-    /// The path under the base URL, as sent (percent-encoded, no query).
-    pub path: String,
-    /// The path's parameters, when it matches the operation's template.
-    pub params: Option<PathParams>,
-    pub decision: Decision,
-}
+pub(crate) use bitbucket_core::policy::Admission;
 
 /// Decides whether a request of `operation` to `url` may be sent by the client whose state is
 /// `state`. Called by the transport for every request it sends; anything else that sends on

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::audit::{AuditRecord, AuditSink};
+use crate::audit::{self, AuditRecord, AuditSink, Auditor};
 use crate::auth::Auth;
 use crate::endpoint;
 use crate::policy::Policy;
@@ -33,9 +33,8 @@ pub(crate) struct State {
     pub(crate) rate_limit: Mutex<Option<RateLimit>>,
     /// Checked before every request; `None` allows everything.
     pub(crate) policy: Option<Policy>,
-    /// Named in every audit record.
-    pub(crate) agent: Option<String>,
-    pub(crate) audit: Option<AuditSink>,
+    /// The agent named in every audit record, and the application's sink.
+    pub(crate) auditor: Arc<Auditor>,
     /// The largest JSON answer read, in bytes ([`ClientBuilder::max_json_body`]).
     pub(crate) max_json_body: u64,
 }
@@ -270,8 +269,7 @@ impl ClientBuilder {
                 base,
                 rate_limit: Mutex::new(None),
                 policy: self.policy,
-                agent: self.agent,
-                audit: self.audit,
+                auditor: audit::auditor(self.agent, self.audit),
                 max_json_body: self.max_json_body,
             }),
         })
@@ -407,7 +405,7 @@ impl fmt::Debug for Client {
             .field("base_url", &self.baseurl)
             .field("auth", &self.inner.auth)
             .field("retry", &self.inner.retry)
-            .field("agent", &self.inner.agent)
+            .field("agent", &self.inner.auditor.agent())
             .field("policy", &self.inner.policy)
             .finish_non_exhaustive()
     }

@@ -197,40 +197,7 @@ impl Operation {
     /// assert!(op.match_path("/repositories/ws/app/src/main/src/%2E%2E/x").is_none());
     /// ```
     pub fn match_path(&self, path: &str) -> Option<PathParams> {
-        let (template, rest) = match self.rest_param() {
-            Some(name) => (&self.path[..self.path.len() - name.len() - 3], Some(name)),
-            None => (self.path, None),
-        };
-        let mut template = template.split('/');
-        let mut actual = path.split('/');
-        let mut params = Vec::new();
-        loop {
-            match (template.next(), actual.next()) {
-                (None, None) if rest.is_none() => return Some(PathParams(params)),
-                (None, Some(first)) if rest.is_some() => {
-                    let mut value = String::new();
-                    for (i, segment) in std::iter::once(first).chain(actual).enumerate() {
-                        let decoded = percent_encoding::percent_decode_str(segment)
-                            .decode_utf8()
-                            .ok()?;
-                        if i > 0 {
-                            value.push('/');
-                        }
-                        value.push_str(&decoded);
-                    }
-                    let name = rest?;
-                    if has_dot_segment(&value) || (value.is_empty() && name != "path") {
-                        return None;
-                    }
-                    params.push((name, value));
-                    return Some(PathParams(params));
-                }
-                (Some(expected), Some(segment)) => {
-                    match_segment(expected, segment, &mut params)?;
-                }
-                _ => return None,
-            }
-        }
+        bitbucket_core::path::match_template(self.path, self.rest_param(), SCOPE, path)
     }
 
     /// The name of the template's last parameter when it takes the rest of a path (`path`,
@@ -254,90 +221,14 @@ impl Operation {
     }
 }
 
-/// Matches one segment of a request path against one of a template, which may be a
-/// parameter (`{repo_slug}`), literal text, or both (`{repo_name}-issues-{task_id}.zip`);
-/// pushes the parameters' decoded values. A parameter takes at least one character, and as
-/// many as still let the rest of the segment match.
-fn match_segment(
-    template: &'static str,
-    segment: &str,
-    params: &mut Vec<(&'static str, String)>,
-) -> Option<()> {
-    let Some(open) = template.find('{') else {
-        return (template == segment).then_some(());
-    };
-    let (literal, rest) = template.split_at(open);
-    let segment = segment.strip_prefix(literal)?;
-    let close = rest.find('}')?;
-    let name = &rest[1..close];
-    let after = &rest[close + 1..];
-    // Try the longest value first, so that a literal the value may contain (`-issues-`) is
-    // taken from the end.
-    let mut ends: Vec<usize> = segment
-        .char_indices()
-        .map(|(i, c)| i + c.len_utf8())
-        .collect();
-    ends.reverse();
-    for end in ends {
-        let mut tried = Vec::new();
-        if match_segment(after, &segment[end..], &mut tried).is_some() {
-            let value = percent_encoding::percent_decode_str(&segment[..end])
-                .decode_utf8()
-                .ok()?;
-            if has_dot_segment(&value) {
-                return None;
-            }
-            params.push((name, value.into_owned()));
-            params.extend(tried);
-            return Some(());
-        }
-    }
-    None
-}
-
-/// Whether a decoded path parameter holds a `.` or `..` segment (split on `/` and `\\`).
-fn has_dot_segment(value: &str) -> bool {
-    value
-        .split(['/', '\\'])
-        .any(|segment| segment == "." || segment == "..")
-}
+/// The parameters that say where a request acts (see [`PathParams::resource`]).
+const SCOPE: (&str, &str) = ("workspace", "repo_slug");
 
 /// The path parameters of one request, by name, in the order of the template.
 ///
 /// Get them with [`Operation::match_path`]; audit records carry them
 /// ([`crate::audit::AuditRecord::params`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PathParams(Vec<(&'static str, String)>);
-
-impl PathParams {
-    /// The value of the parameter `name`, decoded.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Every parameter and its value, in the order of the template.
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        self.0.iter().map(|(n, v)| (*n, v.as_str()))
-    }
-
-    /// Whether the path has no parameters (`/user`).
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The workspace and repository the request is about, as `ws` or `ws/repo`; `None` when
-    /// it names no workspace (`/user`).
-    pub fn resource(&self) -> Option<String> {
-        let workspace = self.get("workspace")?;
-        Some(match self.get("repo_slug") {
-            Some(repo) => format!("{workspace}/{repo}"),
-            None => workspace.to_string(),
-        })
-    }
-}
+pub use bitbucket_core::path::PathParams;
 
 /// A name that is not one of the supported operations, with the names that are close to it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -155,30 +155,7 @@ impl fmt::Display for Resource {
     }
 }
 
-/// Whether a call may go out, and if not why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Decision {
-    /// The policy allows the call (or the client has no policy).
-    Allowed,
-    /// The policy refuses it. The reason names the rule and how to allow the call.
-    Denied(String),
-}
-
-impl Decision {
-    /// Whether the call may go out.
-    pub fn is_allowed(&self) -> bool {
-        matches!(self, Decision::Allowed)
-    }
-}
-
-impl fmt::Display for Decision {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Decision::Allowed => f.write_str("allowed"),
-            Decision::Denied(reason) => write!(f, "denied: {reason}"),
-        }
-    }
-}
+pub use bitbucket_core::policy::Decision;
 
 impl Policy {
     /// Refuses every operation that no `allow_*` rule allows. The starting point for a bot or

@@ -26,6 +26,7 @@ use std::future::Future;
 use std::sync::PoisonError;
 use std::time::Instant;
 
+use bitbucket_core::body::{ERROR_BODY_LIMIT, read_prefix};
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{self, HeaderMap};
 use reqwest::{Method, StatusCode, Url};
@@ -42,10 +43,6 @@ use crate::policy::Decision;
 use crate::rate_limit::{self, RateLimit};
 use crate::retry::Retryable;
 use crate::{Client, Error};
-
-/// How much of a failed answer's body is read: enough for any error Bitbucket sends, and a
-/// bound on what a hostile server can make the client hold.
-const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
 /// How many redirects one call follows, of all kinds together: Bitbucket's declared
 /// redirects take one hop (two when storage redirects once more); more is a loop.
@@ -83,13 +80,7 @@ enum Step {
 type Answered = (StatusCode, HeaderMap, Payload, &'static Operation, Url);
 
 /// A successful answer whose body is still on its way: [`crate::body::Body`] reads it.
-pub(crate) struct Streamed {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: reqwest::Response,
-    /// The operation whose answer it is: the called one, or the one it redirected to.
-    pub operation: &'static Operation,
-}
+pub(crate) type Streamed = bitbucket_core::body::Streamed<Operation>;
 
 /// A successful answer, read whole.
 pub(crate) struct Response {
@@ -360,7 +351,7 @@ async fn storage(
         if let Err(reason) = storage_url(&url) {
             return Err(refuse(status, &url, reason));
         }
-        let mut pending = Pending::storage(client, operation, &url);
+        let mut pending = audit::storage(client, operation, &url);
         let request = follow_up(Method::GET, url.clone(), headers);
         let mut response = match client.client.execute(request).await {
             Ok(response) => response,
@@ -513,7 +504,7 @@ async fn attempts(
         sent = number;
         span.record("attempt", sent);
 
-        let mut pending = Pending::request(client, operation, &method, admission, sent);
+        let mut pending = audit::request(client, operation, &method, admission, sent);
         pending.redirected_from(from);
         let cap = (read == Read::Whole && operation.answer == Answer::Json)
             .then_some(state.max_json_body);
@@ -728,19 +719,6 @@ async fn read_capped(response: &mut reqwest::Response, cap: u64) -> reqwest::Res
     Ok(Some(body.freeze()))
 }
 
-/// The first `limit` bytes of the body; the rest is not read.
-async fn read_prefix(response: &mut reqwest::Response, limit: usize) -> reqwest::Result<Bytes> {
-    let mut body = BytesMut::new();
-    while body.len() < limit {
-        let Some(chunk) = response.chunk().await? else {
-            break;
-        };
-        let room = limit - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-    }
-    Ok(body.freeze())
-}
-
 /// Records the answer's rate-limit headers on the client, and warns when Bitbucket starts
 /// saying the limit is near (once, not on every answer while it stays near).
 fn observe_rate_limit(client: &Client, headers: &HeaderMap) -> Option<RateLimit> {
@@ -793,14 +771,9 @@ impl Response {
         self,
         operation: &Operation,
     ) -> Result<Completion<T>, Error> {
-        if self.status == StatusCode::ACCEPTED && self.body.iter().all(u8::is_ascii_whitespace) {
-            let status_url = self
-                .headers
-                .get(reqwest::header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            return Ok(Completion::Accepted { status_url });
+        match Completion::accepted(self.status, &self.headers, &self.body) {
+            Some(accepted) => Ok(accepted),
+            None => self.json(operation).map(Completion::Done),
         }
-        self.json(operation).map(Completion::Done)
     }
 }

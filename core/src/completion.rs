@@ -43,3 +43,24 @@ impl<T> Completion<T> {
         matches!(self, Completion::Accepted { .. })
     }
 }
+
+impl<T> Completion<T> {
+    /// The "still working" answer, when `status` and `body` are one: a 202 with no body (only
+    /// whitespace), its `Location` the URL to poll. Anything else is the operation's result,
+    /// for the caller to decode.
+    #[doc(hidden)]
+    pub fn accepted(
+        status: reqwest::StatusCode,
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+    ) -> Option<Self> {
+        if status != reqwest::StatusCode::ACCEPTED || !body.iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+        let status_url = headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Some(Completion::Accepted { status_url })
+    }
+}

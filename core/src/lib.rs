@@ -8,17 +8,28 @@
 //!   products);
 //! - [`completion`]: an answer that may still be running (`202 Accepted`);
 //! - [`endpoint`]: which base URLs credentials may go to (https, or loopback, or opted in);
-//! - [`redact`]: what `Debug` never prints.
+//! - [`redact`]: what `Debug` never prints;
+//! - [`body`]: an answer's body read as it arrives (`send_streaming()`);
+//! - [`audit`]: the record of every request a client sends or its policy refuses;
+//! - [`path`]: request paths matched against operation templates;
+//! - [`policy`]: the decision taken on each request before it leaves.
 //!
 //! The crates' transports, built on these, are not here yet (see the workspace README).
 
 #![warn(missing_docs)]
 
+pub mod audit;
+pub mod body;
 pub mod completion;
 #[doc(hidden)]
 pub mod endpoint;
+pub mod path;
+pub mod policy;
 pub mod rate_limit;
 #[doc(hidden)]
 pub mod redact;
 pub mod retry;
 pub mod signature;
+
+#[doc(hidden)]
+pub use tracing as __tracing;

@@ -123,11 +123,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!("✓ build status of {}: {:?}", short(&head), build.state);
 
-    // A reviewer bot that may read but not merge: refused before anything is sent.
+    // A reviewer bot that may read but not merge: refused before anything is sent. Each of
+    // its requests, sent or refused, leaves an audit record (never with its token).
     let bot = Client::builder()
         .server_url(client.api_root().trim_end_matches("/rest"))
         .auth(Auth::bearer("a-read-only-token"))
         .policy(Policy::new().grant(Permission::RepoRead))
+        .agent("reviewer-bot")
+        .audit(|record| println!("  audit: {record}"))
         .build()?;
     let refused = bot
         .merge_pull_request()

@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use crate::audit::{AuditRecord, AuditSink, Auditor};
 use crate::auth::Auth;
 use crate::endpoint;
 use crate::policy::Policy;
@@ -25,6 +26,8 @@ pub(crate) struct State {
     pub(crate) base: reqwest::Url,
     pub(crate) rate_limit: Mutex<Option<RateLimit>>,
     pub(crate) policy: Option<Policy>,
+    /// The agent named in every audit record, and the application's sink.
+    pub(crate) auditor: Arc<Auditor>,
 }
 
 impl fmt::Debug for State {
@@ -33,6 +36,7 @@ impl fmt::Debug for State {
             .field("auth", &self.auth)
             .field("base", &self.base.as_str())
             .field("policy", &self.policy)
+            .field("agent", &self.auditor.agent())
             .finish_non_exhaustive()
     }
 }
@@ -74,6 +78,8 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     policy: Option<Policy>,
     accept_http: bool,
+    agent: Option<String>,
+    audit: Option<AuditSink>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -87,6 +93,8 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .field("policy", &self.policy)
+            .field("agent", &self.agent)
+            .field("audit", &self.audit.as_ref().map(|_| "set"))
             .finish_non_exhaustive()
     }
 }
@@ -103,6 +111,8 @@ impl Default for ClientBuilder {
             http: None,
             policy: None,
             accept_http: false,
+            agent: None,
+            audit: None,
         }
     }
 }
@@ -166,6 +176,38 @@ impl ClientBuilder {
         self
     }
 
+    /// A label for whoever uses this client (`release-bot`), named in every audit record.
+    pub fn agent(mut self, label: impl Into<String>) -> Self {
+        self.agent = Some(label.into());
+        self
+    }
+
+    /// Where every [`AuditRecord`] goes: one for each request the client sends (each attempt
+    /// and each page) and one for each request its policy refused, which sends nothing. The
+    /// records are also `tracing` events (target `bitbucket_data_center::audit`). They hold
+    /// no credential and no query string. See [`crate::audit`].
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use bitbucket_data_center::{Client, Permission, Policy};
+    ///
+    /// let (records, trail) = mpsc::channel();
+    /// let client = Client::builder()
+    ///     .server_url("https://bitbucket.example.com")
+    ///     .agent("nightly-report")
+    ///     .policy(Policy::new().grant(Permission::RepoRead))
+    ///     .audit(move |record| {
+    ///         let _ = records.send(record.to_string());
+    ///     })
+    ///     .build()?;
+    /// # drop((client, trail));
+    /// # Ok::<(), bitbucket_data_center::Error>(())
+    /// ```
+    pub fn audit(mut self, sink: impl Fn(&AuditRecord) + Send + Sync + 'static) -> Self {
+        self.audit = Some(Arc::new(sink));
+        self
+    }
+
     /// A `reqwest::Client` of the caller's (proxies, certificates); the builder's user agent
     /// and timeouts are then that client's.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
@@ -214,6 +256,7 @@ impl ClientBuilder {
                 base,
                 rate_limit: Mutex::new(None),
                 policy: self.policy,
+                auditor: Auditor::new(self.agent, self.audit),
             }),
         })
     }

@@ -171,6 +171,16 @@ impl Error {
         }
     }
 
+    /// No answer, or an answer whose body stopped arriving: `source` without its URL, whose
+    /// query may hold a search or a cursor.
+    pub(crate) fn transport(operation: &Operation, source: reqwest::Error) -> Self {
+        Error::Transport {
+            operation: operation.name,
+            source: source.without_url(),
+            gave_up: None,
+        }
+    }
+
     pub(crate) fn api(
         operation: &Operation,
         status: StatusCode,

@@ -30,9 +30,11 @@
 //!
 //! The generator (`generator/`), retries ([`retry`]), rate-limit headers ([`rate_limit`]),
 //! the base-URL rules (`https://`, or loopback, or [`ClientBuilder::danger_accept_http`]),
-//! redaction of secrets in `Debug`, webhook signatures ([`webhooks::verify`]) and
-//! [`Completion`] come from the workspace's `bitbucket-core`. The transport, errors, policy
-//! and pagination are this crate's own: Data Center's errors, permissions and pages differ.
+//! redaction of secrets in `Debug`, webhook signatures ([`webhooks::verify`]),
+//! [`Completion`], the matching of request paths against operation templates
+//! ([`Operation::match_path`]), the audit records ([`audit`]) and streamed bodies ([`body`])
+//! come from the workspace's `bitbucket-core`. The transport, errors, policy and pagination
+//! are this crate's own: Data Center's errors, permissions and pages differ.
 //!
 //! # Permissions
 //!
@@ -47,7 +49,9 @@
 
 mod generated;
 
+pub mod audit;
 pub mod auth;
+pub mod body;
 mod client;
 pub mod error;
 pub mod operations;

@@ -66,22 +66,39 @@ impl Operation {
     /// operation's template describes: each `{parameter}` matches one non-empty segment,
     /// except a final `{path}` parameter, which matches the rest.
     pub fn matches_path(&self, path: &str) -> bool {
-        let mut template = self.path.trim_start_matches('/').split('/').peekable();
-        let mut actual = path.trim_start_matches('/').split('/');
-        while let Some(part) = template.next() {
-            let is_param = part.starts_with('{') && part.ends_with('}');
-            if is_param && template.peek().is_none() && part == "{path}" {
-                return actual.next().is_some_and(|s| !s.is_empty());
-            }
-            match actual.next() {
-                Some(seg) if is_param && !seg.is_empty() => {}
-                Some(seg) if seg == part => {}
-                _ => return false,
-            }
-        }
-        actual.next().is_none()
+        self.match_path(path).is_some()
+    }
+
+    /// The values of the path parameters in `path` (a request's path under `<server>/rest`,
+    /// as sent, without the query), decoded; `None` when `path` is not an instance of this
+    /// operation's template. A parameter that is empty, or that decodes to a `.` or `..`
+    /// segment (`%2E%2E`), is not an instance: the server could resolve it elsewhere.
+    ///
+    /// ```
+    /// let op = bitbucket_data_center::operations::by_name("get_pull_request").unwrap();
+    /// let params = op
+    ///     .match_path("/api/latest/projects/PRJ/repos/my%20repo/pull-requests/7")
+    ///     .unwrap();
+    /// assert_eq!(params.get("repositorySlug"), Some("my repo"));
+    /// assert_eq!(params.get("pullRequestId"), Some("7"));
+    /// assert_eq!(params.resource().as_deref(), Some("PRJ/my repo"));
+    /// ```
+    pub fn match_path(&self, path: &str) -> Option<PathParams> {
+        let rest = self.path.ends_with("/{path}").then_some("path");
+        let params = bitbucket_core::path::match_template(self.path, rest, SCOPE, path)?;
+        // A file's path names a file: the root is not one.
+        (params.get("path") != Some("")).then_some(params)
     }
 }
+
+/// The parameters that say where a request acts (see [`PathParams::resource`]).
+const SCOPE: (&str, &str) = ("projectKey", "repositorySlug");
+
+/// The path parameters of one request, by name, in the order of the template.
+///
+/// Get them with [`Operation::match_path`]; audit records carry them
+/// ([`crate::audit::AuditRecord::params`]).
+pub use bitbucket_core::path::PathParams;
 
 #[cfg(test)]
 mod tests {

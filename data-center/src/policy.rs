@@ -26,12 +26,11 @@ pub struct Policy {
     read_only: bool,
 }
 
-/// The decision for one request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Decision {
-    Allowed,
-    Denied(String),
-}
+/// The decision on one request, taken by the transport for each one it sends.
+pub use bitbucket_core::policy::Decision;
+
+/// The decision on one request, with what its audit record needs (path and parameters).
+pub(crate) use bitbucket_core::policy::Admission;
 
 impl Policy {
     /// A policy that allows nothing yet.

@@ -93,7 +93,7 @@ pub const DATA_CENTER: Product = Product {
     overlay_schemas: &["RestErrorMessage"],
     access: Access::Permissions,
     paging: Paging::StartLimit,
-    streaming: false,
+    streaming: true,
 };
 
 /// The product being generated: set once by [`main`], read by the docs and tables.

@@ -280,7 +280,7 @@ impl OAuth {
             "asking the OAuth token endpoint for a token"
         );
         let mut pending = audit.map(|(client, operation)| {
-            Pending::token_request(client, operation, grant.name(), &self.token_url)
+            crate::audit::token_request(client, operation, grant.name(), &self.token_url)
         });
         let result = self
             .ask(http, &grant, &form, &secrets, pending.as_mut())
