@@ -63,20 +63,31 @@ pub fn by_name(name: &str) -> Option<&'static Operation> {
 
 impl Operation {
     /// Whether `path` (a request's path under `<server>/rest`, without the query) is one this
-    /// operation's template describes: each `{parameter}` matches one non-empty segment,
-    /// except a final `{path}` parameter, which matches the rest.
+    /// operation's template describes: each `{parameter}` matches a non-empty part of one
+    /// segment, between the literal text around it in the template (`{pullRequestId}.patch`),
+    /// except a final `{path}` parameter, which matches the rest, slashes and all
+    /// (`compare/diff{path}`).
     pub fn matches_path(&self, path: &str) -> bool {
         let mut template = self.path.trim_start_matches('/').split('/').peekable();
         let mut actual = path.trim_start_matches('/').split('/');
         while let Some(part) = template.next() {
-            let is_param = part.starts_with('{') && part.ends_with('}');
-            if is_param && template.peek().is_none() && part == "{path}" {
-                return actual.next().is_some_and(|s| !s.is_empty());
+            let Some((prefix, rest)) = part.split_once('{') else {
+                if actual.next() != Some(part) {
+                    return false;
+                }
+                continue;
+            };
+            let (name, suffix) = rest.split_once('}').unwrap_or((rest, ""));
+            if name == "path" && suffix.is_empty() && template.peek().is_none() {
+                let rest = actual.collect::<Vec<_>>().join("/");
+                return rest.strip_prefix(prefix).is_some_and(|p| !p.is_empty());
             }
-            match actual.next() {
-                Some(seg) if is_param && !seg.is_empty() => {}
-                Some(seg) if seg == part => {}
-                _ => return false,
+            let value = actual
+                .next()
+                .and_then(|segment| segment.strip_prefix(prefix))
+                .and_then(|segment| segment.strip_suffix(suffix));
+            if value.is_none_or(str::is_empty) {
+                return false;
             }
         }
         actual.next().is_none()
@@ -101,5 +112,14 @@ mod tests {
         assert!(!op.matches_path("/api/latest/projects/P/repos//pull-requests/7"));
         let raw = by_name("get_raw_file").unwrap();
         assert!(raw.matches_path("/api/latest/projects/P/repos/r/raw/src/main.rs"));
+        // A parameter with literal text around it in its segment.
+        let patch = by_name("get_pull_request_patch").unwrap();
+        assert!(patch.matches_path("/api/latest/projects/P/repos/r/pull-requests/7.patch"));
+        assert!(!patch.matches_path("/api/latest/projects/P/repos/r/pull-requests/.patch"));
+        assert!(!patch.matches_path("/api/latest/projects/P/repos/r/pull-requests/7.diff"));
+        let diff = by_name("get_compare_diff").unwrap();
+        assert!(diff.matches_path("/api/latest/projects/P/repos/r/compare/diff/src/main.rs"));
+        assert!(!diff.matches_path("/api/latest/projects/P/repos/r/compare/diff"));
+        assert!(!diff.matches_path("/api/latest/projects/P/repos/r/compare/stat/src/main.rs"));
     }
 }
