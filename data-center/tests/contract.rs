@@ -23,8 +23,8 @@ use std::sync::OnceLock;
 use bitbucket_data_center::retry::RetryConfig;
 use bitbucket_data_center::{Auth, Client, Error, operations};
 use bitbucket_testkit::Request;
-use bitbucket_testkit::prism::{Allowed, CALL_LIMIT, Cases, Outcome, Proxy, Target, plain_http};
-use serde_json::{Value, json};
+use bitbucket_testkit::prism::{Allowed, CALL_LIMIT, Cases, Contract, Outcome, Target, plain_http};
+use serde_json::Value;
 
 /// The known defects of the official document, each with its reason.
 const ALLOWED: &[Allowed] = &[
@@ -108,60 +108,38 @@ macro_rules! calls {
 }
 bitbucket_data_center::__operation_calls!(calls);
 
-/// One test's client, proxy, and the operation it calls.
-struct Contract {
-    client: Client,
-    proxy: Proxy,
-    operation: &'static operations::Operation,
-    /// Whether the call is made from the document (`every`) rather than written here.
-    generated: bool,
-}
-
-impl Contract {
-    /// `None`, after a note, when `BITBUCKET_DC_CONTRACT_URL` is not set.
-    async fn start(operation: &str, generated: bool) -> Option<Contract> {
-        let (proxy, url) = Proxy::from_env("BITBUCKET_DC_CONTRACT_URL", operation).await?;
-        let client = Client::builder()
-            .server_url(proxy.base_url(&url))
+/// The contract test of the operation `name`: the crate's client, talking to Prism (at
+/// `BITBUCKET_DC_CONTRACT_URL`) through the recording proxy; `None`, after a note, when that is
+/// not set. `generated`: whether the call is made from the document (`every`) or written here.
+async fn start(name: &str, generated: bool) -> Option<Contract<Client>> {
+    let op = operations::by_name(name).expect("an operation of the crate");
+    // A path under `/rest` that is an instance of the operation's template.
+    let matches = move |path: &str| {
+        path.strip_prefix("/rest")
+            .is_some_and(|p| op.matches_path(p))
+    };
+    let target = Target::new(op.name, &op.method, op.path, generated, matches);
+    Contract::start("BITBUCKET_DC_CONTRACT_URL", target, |server_url| {
+        Client::builder()
+            .server_url(server_url)
             .auth(Auth::bearer("contract"))
             .retry(RetryConfig::disabled())
             .http_client(plain_http(CALL_LIMIT))
             .build()
-            .expect("the client builds");
-        let operation = operations::by_name(operation)
-            .unwrap_or_else(|| panic!("`{operation}` is not an operation of the crate"));
-        Some(Contract {
-            client,
-            proxy,
-            operation,
-            generated,
-        })
-    }
+            .expect("the client builds")
+    })
+    .await
+}
 
-    /// Panics with every problem found, or returns when Prism accepted the request.
-    fn judge<T>(self, outcome: Result<Result<T, Error>, tokio::time::error::Elapsed>) {
-        let outcome = match outcome {
-            Err(_) => Outcome::TimedOut,
-            Ok(Ok(_)) => Outcome::Decoded,
-            Ok(Err(error @ (Error::Api(_) | Error::Decode { .. }))) => {
-                Outcome::Answered(error.to_string())
-            }
-            Ok(Err(error)) => Outcome::Failed(error.to_string()),
-        };
-        let operation = self.operation;
-        // A path under `/rest` that is an instance of the operation's template.
-        let matches = |path: &str| {
-            path.strip_prefix("/rest")
-                .is_some_and(|path| operation.matches_path(path))
-        };
-        let called = Target {
-            name: operation.name,
-            method: operation.method.as_str(),
-            path: operation.path,
-            matches: &matches,
-            generated: self.generated,
-        };
-        self.proxy.judge(&called, outcome, &[ALLOWED, GAPS]);
+/// The lists of the document's known defects the contract tests allow.
+const KNOWN_DEFECTS: &[&[Allowed]] = &[ALLOWED, GAPS];
+
+/// What the judge makes of an error of the crate: an error status or an answer that does not
+/// decode is judged from what Prism answered; anything else is the call failing.
+fn answered(error: &Error) -> fn(String) -> Outcome {
+    match error {
+        Error::Api(_) | Error::Decode { .. } => Outcome::Answered,
+        _ => Outcome::Failed,
     }
 }
 
@@ -179,7 +157,7 @@ mod written {
     };
     use bitbucket_testkit::contract_tests;
 
-    use super::{COMMIT, Contract, PROJECT, REPO};
+    use super::{COMMIT, KNOWN_DEFECTS, PROJECT, REPO, answered, start};
 
     contract_tests! {
         get_projects(|client| client.get_projects().start(0).limit(25));
@@ -279,19 +257,10 @@ mod written {
 mod every {
     use super::*;
 
-    /// Checks the request of `name` against Prism.
-    async fn check(name: &str) {
-        let Some(contract) = Contract::start(name, true).await else {
-            return;
-        };
-        let op = contract.operation;
-        let mut request = Request::of(document(), op.name, op.method.as_str(), op.path);
-        // OpenAPI's path parameters are one segment each, so Prism cannot route a file path
-        // with slashes: here the file is at the root.
-        request.set_path_param("path", json!("login form.rs"));
-        let outcome =
-            tokio::time::timeout(CALL_LIMIT, super::call(&contract.client, &request)).await;
-        contract.judge(outcome);
+    /// The request made from the document.
+    fn request(name: &str) -> Request {
+        let op = operations::by_name(name).expect("an operation");
+        Request::of(document(), op.name, op.method.as_str(), op.path)
     }
 
     use bitbucket_testkit::contract_cases;

@@ -2,11 +2,11 @@
 //! document by [Stoplight Prism](https://github.com/stoplightio/prism) in mock mode, a
 //! validator nobody here wrote.
 //!
-//! The client talks to Prism through a small recording [`Proxy`], which keeps the status and
+//! The client talks to Prism through a small recording proxy, which keeps the status and
 //! the `sl-violations` header of every answer: a crate's `send()` returns neither for a
 //! success, and Prism reports request *warnings* on a 2xx. (`prism mock --errors` does not
 //! help: it turns violations of Prism's own *responses* into 500s, which judges the document's
-//! examples, not our requests.) [`Proxy::judge`] fails a test when
+//! examples, not our requests.) [`Contract::judge`] fails a test when
 //! - Prism answers 400, 415 or 422 (the request does not match the document), 401 (the
 //!   credentials do not satisfy its security schemes), or any other status it makes up (404
 //!   for a path the document does not have, 405, 500);
@@ -121,49 +121,113 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    /// How a call that had `limit` to end, ended: `answered` says which constructor an error
+    /// of the crate takes ([`Outcome::Answered`] for an error status or an answer that does
+    /// not decode, [`Outcome::Redirect`], [`Outcome::Failed`]).
+    pub fn of<T, E: std::fmt::Display>(
+        result: Result<Result<T, E>, tokio::time::error::Elapsed>,
+        answered: impl FnOnce(&E) -> fn(String) -> Outcome,
+    ) -> Outcome {
+        match result {
+            Err(_) => Outcome::TimedOut,
+            Ok(Ok(_)) => Outcome::Decoded,
+            Ok(Err(error)) => answered(&error)(error.to_string()),
+        }
+    }
+}
+
 /// The operation a contract test calls.
-pub struct Target<'a> {
+pub struct Target {
     /// Its name.
-    pub name: &'a str,
+    pub name: &'static str,
     /// Its method and path template, for messages.
-    pub method: &'a str,
-    pub path: &'a str,
+    pub method: &'static str,
+    pub path: &'static str,
     /// Whether a request's path (as sent, percent-encoded, without the query) is the
     /// operation's.
-    pub matches: &'a dyn Fn(&str) -> bool,
+    pub matches: Box<dyn Fn(&str) -> bool + Send + Sync>,
     /// Whether the call is made from the document rather than written by hand.
     pub generated: bool,
 }
 
-impl Proxy {
-    /// The proxy for a contract test, in front of the Prism that the environment variable
-    /// `variable` names (`http://127.0.0.1:<port>/2.0`), and that URL; `None`, after a note,
-    /// when it is not set.
-    pub async fn from_env(variable: &str, test: &str) -> Option<(Proxy, reqwest::Url)> {
+impl Target {
+    /// The operation `name`, `method` `path`, whose requests' paths `matches` tells.
+    pub fn new(
+        name: &'static str,
+        method: &'static reqwest::Method,
+        path: &'static str,
+        generated: bool,
+        matches: impl Fn(&str) -> bool + Send + Sync + 'static,
+    ) -> Target {
+        Target {
+            name,
+            method: method.as_str(),
+            path,
+            matches: Box::new(matches),
+            generated,
+        }
+    }
+}
+
+/// One contract test: the crate's client, talking to Prism through a recording proxy, and
+/// the operation it calls.
+pub struct Contract<C> {
+    pub client: C,
+    proxy: Proxy,
+    target: Target,
+}
+
+impl<C> Contract<C> {
+    /// The contract test of `target`, in front of the Prism that the environment variable
+    /// `variable` names (`http://127.0.0.1:<port>/2.0`), with the client `client` makes for a
+    /// base URL (the proxy's, with that URL's path); `None`, after a note, when the variable is
+    /// not set.
+    pub async fn start(
+        variable: &str,
+        target: Target,
+        client: impl FnOnce(String) -> C,
+    ) -> Option<Contract<C>> {
         let Some(url) = std::env::var(variable)
             .ok()
             .filter(|url| !url.trim().is_empty())
         else {
             eprintln!(
-                "{test}: skipped, {variable} is not set (.ci/contract.sh runs these tests \
-                 against Prism)"
+                "{}: skipped, {variable} is not set (.ci/contract.sh runs these tests against \
+                 Prism)",
+                target.name
             );
             return None;
         };
         let url = reqwest::Url::parse(&url)
             .unwrap_or_else(|e| panic!("{variable} `{url}` is not a URL: {e}"));
         let proxy = Proxy::start(url.origin().ascii_serialization()).await;
-        Some((proxy, url))
+        let client = client(format!(
+            "http://{}{}",
+            proxy.addr,
+            url.path().trim_end_matches('/')
+        ));
+        Some(Contract {
+            client,
+            proxy,
+            target,
+        })
     }
 
-    /// The base URL a client under test is given: the proxy, with `url`'s path.
-    pub fn base_url(&self, url: &reqwest::Url) -> String {
-        format!("http://{}{}", self.addr, url.path().trim_end_matches('/'))
+    /// The name of the operation called.
+    pub fn name(&self) -> &'static str {
+        self.target.name
     }
 
-    /// Panics with every problem found with the request of `called`, or returns when Prism
-    /// accepted it (but for the defects the lists in `allowed` name).
-    pub fn judge(&self, called: &Target, outcome: Outcome, allowed: &[&[Allowed]]) {
+    /// Panics with every problem found with the request, or returns when Prism accepted it
+    /// (but for the defects the lists in `allowed` name).
+    pub fn judge(self, outcome: Outcome, allowed: &[&[Allowed]]) {
+        self.proxy.judge(&self.target, outcome, allowed);
+    }
+}
+
+impl Proxy {
+    fn judge(&self, called: &Target, outcome: Outcome, allowed: &[&[Allowed]]) {
         let name = called.name;
         let exchanges = std::mem::take(&mut *self.exchanges.lock().unwrap());
         let mut problems = Vec::new();
@@ -277,7 +341,7 @@ fn fail(operation: &str, problems: &[String]) -> ! {
 
 /// One violation Prism reports about a request.
 #[derive(Debug)]
-pub struct Violation {
+struct Violation {
     /// `request.query.state`, `request.body.target`, `request`.
     location: String,
     code: String,
@@ -326,7 +390,7 @@ fn text(value: &Value) -> String {
 
 /// A request that went through the proxy, and what came back.
 #[derive(Debug)]
-pub struct Exchange {
+struct Exchange {
     method: String,
     /// The path and query as sent, still percent-encoded.
     target: String,
@@ -334,7 +398,7 @@ pub struct Exchange {
 }
 
 #[derive(Debug)]
-pub struct Reply {
+struct Reply {
     status: u16,
     headers: HeaderMap,
     body: Bytes,
@@ -412,16 +476,16 @@ impl Reply {
 }
 
 /// A reverse proxy on loopback that forwards to Prism and records every exchange.
-pub struct Proxy {
+struct Proxy {
     /// Where the client sends its requests.
-    pub addr: SocketAddr,
+    addr: SocketAddr,
     exchanges: Arc<Mutex<Vec<Exchange>>>,
 }
 
 impl Proxy {
     /// Listens on a free port; forwards to `upstream` (`http://127.0.0.1:4010`). Its tasks end
     /// with the test's runtime.
-    pub async fn start(upstream: String) -> Proxy {
+    async fn start(upstream: String) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("binding a loopback port");

@@ -26,7 +26,7 @@
 use bitbucket_cloud::retry::RetryConfig;
 use bitbucket_cloud::types;
 use bitbucket_cloud::{Auth, Client, Error, operations};
-use bitbucket_testkit::prism::{Allowed, CALL_LIMIT, Cases, Outcome, Proxy, Target, plain_http};
+use bitbucket_testkit::prism::{Allowed, CALL_LIMIT, Cases, Contract, Outcome, Target, plain_http};
 
 /// The known defects of the official document, each with its reason.
 const ALLOWED: &[Allowed] = &[
@@ -474,19 +474,11 @@ contract_tests! {
 mod every {
     use super::*;
 
-    /// Checks the case of `name` against Prism.
-    async fn check(name: &str) {
-        let Some(contract) = Contract::start(name, true).await else {
-            return;
-        };
-        let mut case = crate::cases::Case::of(contract.operation);
-        // OpenAPI's path parameters are one segment each, so Prism cannot route a file path
-        // with slashes, which Bitbucket takes (the wire tests send one): here the file is at
-        // the root.
-        case.set_path_param("path", serde_json::json!("login form.rs"));
-        let outcome =
-            tokio::time::timeout(CALL_LIMIT, crate::cases::call(&contract.client, &case)).await;
-        contract.judge(outcome.map(|result| result.map(drop)));
+    use crate::cases::{Case, call};
+
+    /// The call the wire tests make.
+    fn request(name: &str) -> Case {
+        Case::of(operations::by_name(name).expect("an operation"))
     }
 
     use bitbucket_testkit::contract_cases;
@@ -539,23 +531,21 @@ fn every_contract_test_is_an_operation() {
     bitbucket_testkit::prism::check_allowed(ALLOWED, |name| operations::by_name(name).is_some());
 }
 
-/// One test's client, proxy, and the operation it calls.
-struct Contract {
-    client: Client,
-    proxy: Proxy,
-    operation: &'static operations::Operation,
-    /// Whether the call is made from the document (`every`) rather than written here.
-    generated: bool,
-}
-
-impl Contract {
-    /// `None`, after a note, when `BITBUCKET_CONTRACT_URL` is not set.
-    async fn start(operation: &str, generated: bool) -> Option<Contract> {
-        let (proxy, url) = Proxy::from_env("BITBUCKET_CONTRACT_URL", operation).await?;
-        // Redirects are not followed: what is checked is the request the crate builds, and the
-        // only redirect the document declares (the diff's 302) points outside Prism.
-        let client = Client::builder()
-            .base_url(proxy.base_url(&url))
+/// The contract test of the operation `name`: the crate's client, talking to Prism (at
+/// `BITBUCKET_CONTRACT_URL`) through the recording proxy; `None`, after a note, when that is not
+/// set. `generated`: whether the call is made from the document (`every`) or written here.
+async fn start(name: &str, generated: bool) -> Option<Contract<Client>> {
+    let op = operations::by_name(name).expect("an operation of the crate");
+    // A path under `/2.0` that is an instance of the operation's template.
+    let matches = move |path: &str| {
+        path.strip_prefix("/2.0")
+            .and_then(|p| op.match_path(p))
+            .is_some()
+    };
+    let target = Target::new(op.name, &op.method, op.path, generated, matches);
+    Contract::start("BITBUCKET_CONTRACT_URL", target, |base_url| {
+        Client::builder()
+            .base_url(base_url)
             .auth(Auth::api_token(
                 "release-bot@acme.example",
                 "ATATT3xFfGF0-contract",
@@ -563,42 +553,20 @@ impl Contract {
             .retry(RetryConfig::disabled())
             .http_client(plain_http(CALL_LIMIT))
             .build()
-            .expect("the client builds");
-        let operation = operations::by_name(operation)
-            .unwrap_or_else(|| panic!("`{operation}` is not an operation of the crate"));
-        Some(Contract {
-            client,
-            proxy,
-            operation,
-            generated,
-        })
-    }
+            .expect("the client builds")
+    })
+    .await
+}
 
-    /// Panics with every problem found, or returns when Prism accepted the request.
-    fn judge(self, outcome: Result<Result<(), Error>, tokio::time::error::Elapsed>) {
-        let outcome = match outcome {
-            Err(_) => Outcome::TimedOut,
-            Ok(Ok(())) => Outcome::Decoded,
-            Ok(Err(error @ (Error::Api(_) | Error::Decode { .. }))) => {
-                Outcome::Answered(error.to_string())
-            }
-            Ok(Err(error @ Error::Redirect { .. })) => Outcome::Redirect(error.to_string()),
-            Ok(Err(error)) => Outcome::Failed(error.to_string()),
-        };
-        let operation = self.operation;
-        // A path under `/2.0` that is an instance of the operation's template.
-        let matches = |path: &str| {
-            path.strip_prefix("/2.0")
-                .and_then(|path| operation.match_path(path))
-                .is_some()
-        };
-        let called = Target {
-            name: operation.name,
-            method: operation.method.as_str(),
-            path: operation.path,
-            matches: &matches,
-            generated: self.generated,
-        };
-        self.proxy.judge(&called, outcome, &[ALLOWED]);
+/// The lists of the document's known defects the contract tests allow.
+const KNOWN_DEFECTS: &[&[Allowed]] = &[ALLOWED];
+
+/// What the judge makes of an error of the crate: an error status or an answer that does not
+/// decode is judged from what Prism answered; anything else is the call failing.
+fn answered(error: &Error) -> fn(String) -> Outcome {
+    match error {
+        Error::Api(_) | Error::Decode { .. } => Outcome::Answered,
+        Error::Redirect { .. } => Outcome::Redirect,
+        _ => Outcome::Failed,
     }
 }
