@@ -179,8 +179,8 @@ impl Body {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
-    /// The body as a `Stream` of `Bytes`, for `futures`' combinators or
-    /// `tokio_util::io::StreamReader` (an `AsyncRead`). It ends after the first error.
+    /// The body as a `Stream` of `Bytes`, for `futures`' combinators. It ends after the first
+    /// error. For an `AsyncRead`, see [`Body::into_async_read`].
     pub fn into_stream(self) -> BodyStream {
         let stream = futures_util::stream::unfold(self, |mut body| async move {
             match body.chunk().await {
@@ -190,6 +190,47 @@ impl Body {
             }
         });
         BodyStream(Box::pin(stream))
+    }
+}
+
+impl Body {
+    /// The body as a `tokio` [`AsyncRead`](tokio::io::AsyncRead), for `tokio::io::copy` into a
+    /// file, a decompressor, or anything else that reads. An error reading the body is an
+    /// `io::Error` of kind `Other` whose source is the crate's [`Error`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: bitbucket_cloud::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// let repo = client.repo("my-workspace", "my-repo");
+    /// let body = repo.get_download().filename("release.tar.gz").send_streaming().await?;
+    /// let mut reader = body.into_async_read();
+    /// let mut file = tokio::fs::File::create("release.tar.gz").await?;
+    /// tokio::io::copy(&mut reader, &mut file).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn into_async_read(self) -> BodyReader {
+        use futures_util::TryStreamExt as _;
+        let stream = self.into_stream().map_err(std::io::Error::other);
+        BodyReader(Box::pin(tokio_util::io::StreamReader::new(stream)))
+    }
+}
+
+/// The reader of [`Body::into_async_read`].
+pub struct BodyReader(Pin<Box<dyn tokio::io::AsyncRead + Send>>);
+
+impl fmt::Debug for BodyReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BodyReader").finish_non_exhaustive()
+    }
+}
+
+impl tokio::io::AsyncRead for BodyReader {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        self.0.as_mut().poll_read(cx, buf)
     }
 }
 

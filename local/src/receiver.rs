@@ -12,6 +12,11 @@ use crate::{lock, serve};
 /// An HTTP endpoint on `127.0.0.1` that answers `200` to every POST and keeps it. Register
 /// [`WebhookReceiver::url`] as a hook's URL; stops when dropped.
 ///
+/// It keeps at most [`WebhookReceiver::CAPACITY`] deliveries (bodies up to axum's 2 MB
+/// default each), or as many as [`WebhookReceiver::start_with_capacity`] says; past that it
+/// answers `503` and keeps nothing more, so a runaway sender
+/// shows as failed deliveries rather than as a test process that grows without end.
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let receiver = bitbucket_cloud_local::WebhookReceiver::start().await;
@@ -26,10 +31,10 @@ pub struct WebhookReceiver {
     _serving: oneshot::Sender<()>,
 }
 
-#[derive(Default)]
 struct Inbox {
     received: Mutex<Vec<ReceivedWebhook>>,
     arrived: Notify,
+    capacity: usize,
 }
 
 /// One POST a [`WebhookReceiver`] got.
@@ -84,18 +89,37 @@ impl ReceivedWebhook {
 }
 
 impl WebhookReceiver {
-    /// Starts listening on a free port of `127.0.0.1`.
+    /// How many deliveries it keeps; it answers `503` to those after.
+    pub const CAPACITY: usize = 10_000;
+
+    /// Starts listening on a free port of `127.0.0.1`, keeping up to
+    /// [`WebhookReceiver::CAPACITY`] deliveries.
     ///
     /// # Panics
     ///
     /// When no loopback port can be bound.
     pub async fn start() -> WebhookReceiver {
+        WebhookReceiver::start_with_capacity(WebhookReceiver::CAPACITY).await
+    }
+
+    /// Starts listening like [`WebhookReceiver::start`], keeping up to `capacity` deliveries.
+    ///
+    /// # Panics
+    ///
+    /// When no loopback port can be bound.
+    pub async fn start_with_capacity(capacity: usize) -> WebhookReceiver {
         async fn receive(
             State(inbox): State<Arc<Inbox>>,
             headers: HeaderMap,
             body: Bytes,
         ) -> StatusCode {
-            lock(&inbox.received).push(ReceivedWebhook { headers, body });
+            {
+                let mut received = lock(&inbox.received);
+                if received.len() >= inbox.capacity {
+                    return StatusCode::SERVICE_UNAVAILABLE;
+                }
+                received.push(ReceivedWebhook { headers, body });
+            }
             inbox.arrived.notify_waiters();
             StatusCode::OK
         }
@@ -107,7 +131,11 @@ impl WebhookReceiver {
             Ok(addr) => format!("http://{addr}/webhook"),
             Err(e) => panic!("WebhookReceiver has no local address: {e}"),
         };
-        let inbox = Arc::new(Inbox::default());
+        let inbox = Arc::new(Inbox {
+            received: Mutex::default(),
+            arrived: Notify::new(),
+            capacity,
+        });
         let app = axum::Router::new()
             .fallback(axum::routing::post(receive))
             .with_state(Arc::clone(&inbox));

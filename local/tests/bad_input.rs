@@ -1,6 +1,6 @@
 //! Bad input never takes the server down, and what it keeps is bounded: over real HTTP, a `q`
-//! nested 1,000 deep, page numbers that overflow, malformed JSON; the request log and the
-//! delivery queue at their limits; concurrent writers.
+//! nested 1,000 deep, page numbers that overflow, malformed JSON; the request log, the
+//! delivery queue and the webhook receiver at their limits; concurrent writers.
 
 mod common;
 
@@ -280,6 +280,28 @@ async fn the_delivery_queue_and_log_are_bounded() {
     let sent: Vec<_> = log.iter().filter(|d| d.succeeded()).collect();
     assert!(!sent.is_empty() && sent.len() <= 3, "{log:?}");
     still_serves(&bb, &bb.token(Scope::ALL)).await;
+}
+
+/// A `WebhookReceiver` keeps what its capacity allows and answers 503 to the rest, which the
+/// server's delivery log shows as failed.
+#[tokio::test]
+async fn the_webhook_receiver_is_bounded() {
+    let receiver = bitbucket_cloud_local::WebhookReceiver::start_with_capacity(2).await;
+    let http = common::http();
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        let response = http
+            .post(receiver.url())
+            .header("x-event-key", "repo:push")
+            .body(format!("{{\"n\": {i}}}"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 503, 503]);
+    let kept: Vec<Value> = receiver.received().iter().map(|r| r.json()).collect();
+    assert_eq!(kept, [json!({ "n": 0 }), json!({ "n": 1 })]);
 }
 
 /// Many clients writing at once: nothing is lost, no id is given twice.

@@ -27,6 +27,11 @@ fn client(server: &MockServer, policy: Option<Policy>) -> (Client, Records) {
     (builder.build().unwrap(), records)
 }
 
+/// A 100 kB download whose bytes say where they are, so a reordering or a gap shows.
+fn release() -> Vec<u8> {
+    (0..100_000u32).map(|i| (i % 251) as u8).collect()
+}
+
 fn redirect(status: u16, location: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).insert_header("Location", location)
 }
@@ -297,7 +302,7 @@ async fn a_storage_redirect_is_followed_without_credentials_and_audited() {
         .mount(&server)
         .await;
     Mock::given(path("/files/app.tar.gz"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![7u8; 100_000]))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(release()))
         .mount(&storage)
         .await;
     let (client, records) = client(&server, None);
@@ -319,10 +324,23 @@ async fn a_storage_redirect_is_followed_without_credentials_and_audited() {
         .try_collect()
         .await
         .unwrap();
-    assert_eq!(chunks.iter().map(|c| c.len()).sum::<usize>(), 100_000);
+    assert_eq!(chunks.concat(), release());
+    // And as an `AsyncRead`, byte for byte.
+    let mut reader = repo
+        .get_download()
+        .filename("app.tar.gz")
+        .send_streaming()
+        .await
+        .unwrap()
+        .into_async_read();
+    let mut read = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut read)
+        .await
+        .unwrap();
+    assert_eq!(read, release());
 
     let at_storage = requests(&storage).await;
-    assert_eq!(at_storage.len(), 2);
+    assert_eq!(at_storage.len(), 3);
     for request in &at_storage {
         assert!(request.headers.get("authorization").is_none());
         assert_eq!(request.url.query(), Some("signature=s3cr3t"));
@@ -334,7 +352,7 @@ async fn a_storage_redirect_is_followed_without_credentials_and_audited() {
             .all(|r| r.headers.get("authorization").is_some())
     );
     let records = records.lock().unwrap();
-    assert_eq!(records.len(), 4);
+    assert_eq!(records.len(), 6);
     assert_eq!(records[1].purpose, Purpose::Storage);
     assert_eq!(
         records[1].path,
