@@ -40,7 +40,7 @@ case "${CONTRACT_PRODUCT:-cloud}" in
   cloud) SPEC="$WORK/bitbucket-cloud.json"; URL_PATH=/2.0
     TEST=(cargo test --workspace --features axum --test api contract:: --) ;;
   data-center) SPEC="$WORK/bitbucket-data-center.json"; URL_PATH=
-    TEST=(cargo test -p bitbucket-data-center --test contract -- --ignored) ;;
+    TEST=(cargo test -p bitbucket-data-center --features full --test contract --) ;;
   *) echo "CONTRACT_PRODUCT is cloud or data-center" >&2; exit 2 ;;
 esac
 

@@ -55,7 +55,8 @@ impl PathParams {
 /// not an instance: a server that decodes it could resolve the path to another resource.
 ///
 /// `rest` names the template's last parameter when it takes the rest of the path, slashes
-/// included (a file's `{path}`: then it may be empty, the root directory). `scope` names the
+/// included (a file's `{path}`: then it may be empty, the root directory), after any literal
+/// text before it in its segment (`compare/diff{path}`). `scope` names the
 /// parameters of [`PathParams::resource`]: `("workspace", "repo_slug")` for Cloud.
 pub fn match_template(
     template: &'static str,
@@ -63,9 +64,12 @@ pub fn match_template(
     scope: (&'static str, &'static str),
     path: &str,
 ) -> Option<PathParams> {
-    let template = match rest {
-        Some(name) => template.strip_suffix(&format!("/{{{name}}}"))?,
-        None => template,
+    // The rest parameter may follow literal text in its segment (`compare/diff{path}`).
+    let (template, prefix) = match rest {
+        Some(name) => template
+            .strip_suffix(&format!("{{{name}}}"))?
+            .rsplit_once('/')?,
+        None => (template, ""),
     };
     let done = |params| Some(PathParams { params, scope });
     let mut template = template.split('/');
@@ -75,6 +79,7 @@ pub fn match_template(
         match (template.next(), actual.next()) {
             (None, None) if rest.is_none() => return done(params),
             (None, Some(first)) if rest.is_some() => {
+                let first = first.strip_prefix(prefix)?;
                 let mut value = String::new();
                 for (i, segment) in std::iter::once(first).chain(actual).enumerate() {
                     let decoded = percent_encoding::percent_decode_str(segment)

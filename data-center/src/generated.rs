@@ -13,3 +13,4 @@
 
 include!(concat!(env!("OUT_DIR"), "/client.rs"));
 include!(concat!(env!("OUT_DIR"), "/answers.rs"));
+include!(concat!(env!("OUT_DIR"), "/calls.rs"));

@@ -63,8 +63,10 @@ pub fn by_name(name: &str) -> Option<&'static Operation> {
 
 impl Operation {
     /// Whether `path` (a request's path under `<server>/rest`, without the query) is one this
-    /// operation's template describes: each `{parameter}` matches one non-empty segment,
-    /// except a final `{path}` parameter, which matches the rest.
+    /// operation's template describes: each `{parameter}` matches a non-empty part of one
+    /// segment, between the literal text around it in the template (`{pullRequestId}.patch`),
+    /// except a final `{path}` parameter, which matches the rest, slashes and all
+    /// (`compare/diff{path}`).
     pub fn matches_path(&self, path: &str) -> bool {
         self.match_path(path).is_some()
     }
@@ -84,9 +86,9 @@ impl Operation {
     /// assert_eq!(params.resource().as_deref(), Some("PRJ/my repo"));
     /// ```
     pub fn match_path(&self, path: &str) -> Option<PathParams> {
-        let rest = self.path.ends_with("/{path}").then_some("path");
+        let rest = self.path.ends_with("{path}").then_some("path");
         let params = bitbucket_core::path::match_template(self.path, rest, SCOPE, path)?;
-        // A file's path names a file: the root is not one.
+        // A file's path names a file (`raw/{path}`, `compare/diff{path}`): the root is not one.
         (params.get("path") != Some("")).then_some(params)
     }
 }
@@ -118,5 +120,14 @@ mod tests {
         assert!(!op.matches_path("/api/latest/projects/P/repos//pull-requests/7"));
         let raw = by_name("get_raw_file").unwrap();
         assert!(raw.matches_path("/api/latest/projects/P/repos/r/raw/src/main.rs"));
+        // A parameter with literal text around it in its segment.
+        let patch = by_name("get_pull_request_patch").unwrap();
+        assert!(patch.matches_path("/api/latest/projects/P/repos/r/pull-requests/7.patch"));
+        assert!(!patch.matches_path("/api/latest/projects/P/repos/r/pull-requests/.patch"));
+        assert!(!patch.matches_path("/api/latest/projects/P/repos/r/pull-requests/7.diff"));
+        let diff = by_name("get_compare_diff").unwrap();
+        assert!(diff.matches_path("/api/latest/projects/P/repos/r/compare/diff/src/main.rs"));
+        assert!(!diff.matches_path("/api/latest/projects/P/repos/r/compare/diff"));
+        assert!(!diff.matches_path("/api/latest/projects/P/repos/r/compare/stat/src/main.rs"));
     }
 }

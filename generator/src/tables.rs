@@ -377,6 +377,10 @@ pub fn operation_calls(ops: &[&Operation], generated: &Generated) -> Result<Stri
             .iter()
             .map(|(name, ty)| {
                 let ty = generic_arg(ty, "Option").unwrap_or_else(|| ty.clone());
+                // A raw body (`text/plain`) is set from its text.
+                if quote!(#ty).to_string().replace(' ', "") == "reqwest::Body" {
+                    return format!("{name}: ::std::string::String");
+                }
                 format!("{name}: {}", crate_path(ty))
             })
             .collect();

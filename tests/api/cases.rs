@@ -8,19 +8,16 @@
 //! cases: a new operation needs no code here, and an operation without a case cannot be
 //! generated.
 
-pub mod sample;
-
-use std::future::Future;
-use std::pin::Pin;
+use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
 
 use bitbucket_cloud::operations::Operation;
-use bitbucket_cloud::{Client, Error};
-use serde::de::DeserializeOwned;
+use bitbucket_testkit::sample::Schemas;
 use serde_json::{Value, json};
 
+pub use bitbucket_testkit::{Answer, BodyKind, In, Request, param_text, setter};
+
 use crate::support::real_fixtures_dir;
-use sample::{Schemas, path_string};
 
 /// The document the crate is generated from.
 pub fn document() -> &'static Value {
@@ -30,28 +27,6 @@ pub fn document() -> &'static Value {
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
         serde_json::from_str(&text).expect("spec/bitbucket.json is JSON")
     })
-}
-
-/// Where a parameter goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum In {
-    Path,
-    Query,
-}
-
-/// One parameter of a case: the document's name, where it goes, its value.
-#[derive(Clone, Debug)]
-pub struct Param {
-    pub name: String,
-    pub location: In,
-    pub value: Value,
-}
-
-/// How a body is sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BodyKind {
-    Json,
-    Form,
 }
 
 /// What the test server answers a case with.
@@ -64,22 +39,12 @@ pub struct Served {
     pub source: String,
 }
 
-/// What a success carries, as the test sees it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Answer {
-    Json(Value),
-    Text(String),
-    Bytes(Vec<u8>),
-    /// No body (a 204); also what a `Completion::Accepted` is.
-    Empty,
-}
-
-/// One call of one operation.
+/// One call of one operation: its request (parameters and body, made from the document by
+/// the workspace's `bitbucket-testkit`), and what the test server answers.
 #[derive(Clone, Debug)]
 pub struct Case {
     pub operation: &'static Operation,
-    pub params: Vec<Param>,
-    pub body: Option<(BodyKind, Value)>,
+    pub request: Request,
     pub answer: Served,
 }
 
@@ -87,195 +52,39 @@ impl Case {
     /// The case of `operation`, from the document.
     pub fn of(operation: &'static Operation) -> Case {
         let document = document();
-        let schemas = Schemas::new(document);
-        let item = &document["paths"][operation.path];
-        let op = &item[operation.method.as_str().to_ascii_lowercase()];
-        assert!(
-            op.is_object(),
-            "{} {} is not in spec/bitbucket.json",
-            operation.method,
-            operation.path
+        let request = Request::of(
+            document,
+            operation.name,
+            operation.method.as_str(),
+            operation.path,
         );
-        let declared = item["parameters"]
-            .as_array()
-            .into_iter()
-            .chain(op["parameters"].as_array())
-            .flatten();
-        let mut params: Vec<Param> = Vec::new();
-        for param in declared {
-            let name = param["name"].as_str().expect("a named parameter");
-            let location = match param["in"].as_str() {
-                Some("path") => In::Path,
-                Some("query") => In::Query,
-                // Headers are set by the client, not by builders.
-                _ => continue,
-            };
-            let schema = &param["schema"];
-            let value = match (location, schema["type"].as_str()) {
-                (In::Path, Some("string")) if schema["enum"].is_null() => json!(path_string(name)),
-                _ => schemas.sample(schema, name),
-            };
-            // An operation's own parameter replaces its path's of the same name.
-            params.retain(|p| p.name != name);
-            params.push(Param {
-                name: name.to_string(),
-                location,
-                value,
-            });
-        }
-        let body = op["requestBody"]["content"]
-            .as_object()
-            .and_then(|content| {
-                let (kind, media) = if let Some(media) = content.get("application/json") {
-                    (BodyKind::Json, media)
-                } else if let Some(media) = content.get("application/x-www-form-urlencoded") {
-                    (BodyKind::Form, media)
-                } else {
-                    // Multipart uploads: their builders take no body (yet).
-                    return None;
-                };
-                Some((kind, schemas.sample(&media["schema"], "body")))
-            });
-        let answer = served(operation, op, &schemas);
+        let op = &document["paths"][operation.path][operation.method.as_str().to_ascii_lowercase()];
+        let answer = served(operation, op, &Schemas::new(document));
         Case {
             operation,
-            params,
-            body,
+            request,
             answer,
-        }
-    }
-
-    /// The value of the builder's setter `field` (`pull_request_id`, `target_branch`, `async_`,
-    /// `body`), as the type it takes; `None` when the case leaves it unset. A number goes to a
-    /// setter that takes a string (`issue_id` of attachments) as its digits.
-    pub fn arg<T: DeserializeOwned>(&self, field: &str) -> Option<T> {
-        let value = if field == "body" {
-            self.body.as_ref().map(|(_, body)| body.clone())?
-        } else {
-            let param = self
-                .params
-                .iter()
-                .find(|p| setter(&p.name) == field)
-                .unwrap_or_else(|| {
-                    panic!(
-                        "{}: the builder's setter `{field}` is no parameter of the document",
-                        self.operation.name
-                    )
-                });
-            param.value.clone()
-        };
-        let typed = serde_json::from_value::<T>(value.clone()).or_else(|first| match &value {
-            Value::Number(n) => serde_json::from_value::<T>(json!(n.to_string())),
-            _ => Err(first),
-        });
-        match typed {
-            Ok(typed) => Some(typed),
-            Err(e) => panic!(
-                "{}: `{field}` = {value} does not decode as {}: {e}",
-                self.operation.name,
-                std::any::type_name::<T>()
-            ),
         }
     }
 
     /// The path the request must go to, under `/2.0`: every parameter one percent-encoded
     /// segment.
     pub fn expected_path(&self) -> String {
-        let mut path = String::from("/2.0");
-        let mut rest = self.operation.path;
-        while let Some(open) = rest.find('{') {
-            let close = open + rest[open..].find('}').expect("a closed brace");
-            path.push_str(&rest[..open]);
-            let name = &rest[open + 1..close];
-            let value = self
-                .params
-                .iter()
-                .find(|p| p.location == In::Path && p.name == name)
-                .unwrap_or_else(|| panic!("{}: no value for {{{name}}}", self.operation.name));
-            let text = param_text(&value.value);
-            rest = &rest[close + 1..];
-            if name == "path" && rest.is_empty() {
-                // A file's path keeps its slashes: each of its segments is encoded alone.
-                let segments: Vec<String> = text.split('/').map(encode_segment).collect();
-                path.push_str(&segments.join("/"));
-            } else {
-                path.push_str(&encode_segment(&text));
-            }
-        }
-        path.push_str(rest);
-        path
-    }
-
-    /// The query pairs the request must carry, sorted: a list is its items, repeated.
-    pub fn expected_query(&self) -> Vec<(String, String)> {
-        let mut pairs: Vec<(String, String)> = self
-            .params
-            .iter()
-            .filter(|p| p.location == In::Query)
-            .flat_map(|p| match &p.value {
-                Value::Array(items) => items
-                    .iter()
-                    .map(|v| (p.name.clone(), param_text(v)))
-                    .collect::<Vec<_>>(),
-                other => vec![(p.name.clone(), param_text(other))],
-            })
-            .collect();
-        pairs.sort();
-        pairs
+        self.request.expected_path("/2.0")
     }
 }
 
-/// A parameter's value as it goes in a URL: a string as is, anything else as JSON.
-pub fn param_text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+impl Deref for Case {
+    type Target = Request;
+    fn deref(&self) -> &Request {
+        &self.request
     }
 }
 
-/// `value` as one path segment: what the crate must encode (a `/`, braces, a space, `%`,
-/// `?`, `#`) percent-encoded, as progenitor's builders do.
-pub fn encode_segment(value: &str) -> String {
-    let mut out = String::new();
-    for byte in value.bytes() {
-        match byte {
-            b'/' | b'{' | b'}' | b' ' | b'%' | b'?' | b'#' | b'"' | b'<' | b'>' | b'`' => {
-                out.push_str(&format!("%{byte:02X}"));
-            }
-            0..=0x1F | 0x7F..=0xFF => out.push_str(&format!("%{byte:02X}")),
-            _ => out.push(byte as char),
-        }
+impl DerefMut for Case {
+    fn deref_mut(&mut self) -> &mut Request {
+        &mut self.request
     }
-    out
-}
-
-/// The builder's setter for the document's parameter `name`, as progenitor names it:
-/// `target.branch` → `target_branch`, `reportId` → `report_id`, `async` → `async_`.
-pub fn setter(name: &str) -> String {
-    let mut out = String::new();
-    let mut previous_lower = false;
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            if previous_lower {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-            previous_lower = false;
-        } else if c.is_ascii_alphanumeric() {
-            out.push(c);
-            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        } else {
-            out.push('_');
-            previous_lower = false;
-        }
-    }
-    if matches!(
-        out.as_str(),
-        "async" | "type" | "ref" | "move" | "match" | "mod"
-    ) {
-        out.push('_');
-    }
-    out
 }
 
 /// The success the server answers `operation` with: a real recorded body of the operation
@@ -369,70 +178,11 @@ fn recorded(operation: &Operation) -> Option<(String, Value)> {
     item
 }
 
-/// The answer of a call, as the test sees it.
-pub type Called<'a> = Pin<Box<dyn Future<Output = Result<Answer, Error>> + Send + 'a>>;
-
-/// What `send()` returned, as JSON, text or bytes.
-macro_rules! seen {
-    (json $answer:ident) => {
-        Answer::Json(serde_json::to_value(&$answer).expect("answers encode"))
-    };
-    (completion $answer:ident) => {
-        match $answer {
-            bitbucket_cloud::Completion::Done(value) => {
-                Answer::Json(serde_json::to_value(&value).expect("answers encode"))
-            }
-            bitbucket_cloud::Completion::Accepted { .. } => Answer::Empty,
-        }
-    };
-    (text $answer:ident) => {
-        Answer::Text($answer)
-    };
-    (bytes $answer:ident) => {
-        Answer::Bytes($answer.to_vec())
-    };
-    (empty $answer:ident) => {{
-        let () = $answer;
-        Answer::Empty
-    }};
-}
-
-/// For every generated operation: a function that calls it through its typed builder, with
-/// every setter the case has a value for; and their names.
+// For every generated operation: a function that calls it through its typed builder, with
+// every setter the case has a value for (`call`); and their names and setters.
 macro_rules! calls {
-    ($($name:ident $kind:ident [$($json:ty)?] [$($field:ident: $ty:ty),*];)*) => {
-        mod typed {
-            use super::*;
-            $(
-                #[allow(deprecated)] // The issue tracker and code search, deprecated upstream.
-                pub async fn $name(client: &Client, case: &Case) -> Result<Answer, Error> {
-                    let builder = client.$name();
-                    let _ = case; // An operation without parameters.
-                    $(
-                        let builder = match case.arg::<$ty>(stringify!($field)) {
-                            Some(value) => builder.$field(value),
-                            None => builder,
-                        };
-                    )*
-                    let answer = builder.send().await?;
-                    Ok(seen!($kind answer))
-                }
-            )*
-        }
-
-        /// The operations with a typed call: every generated one.
-        pub const CALLED: &[&str] = &[$(stringify!($name)),*];
-
-        /// The setters of each operation's builder.
-        pub const SETTERS: &[(&str, &[&str])] = &[$((stringify!($name), &[$(stringify!($field)),*])),*];
-
-        /// Calls `case`'s operation through its typed builder.
-        pub fn call<'a>(client: &'a Client, case: &'a Case) -> Called<'a> {
-            match case.operation.name {
-                $(stringify!($name) => Box::pin(typed::$name(client, case)),)*
-                other => panic!("`{other}` has no typed call: is its feature on?"),
-            }
-        }
+    ($($rows:tt)*) => {
+        bitbucket_testkit::typed_calls! { bitbucket_cloud; $($rows)* }
     };
 }
 bitbucket_cloud::__operation_calls!(calls);

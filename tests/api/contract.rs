@@ -15,80 +15,18 @@
 //! with `BITBUCKET_CONTRACT_URL=http://127.0.0.1:<port>/2.0`. Without that variable the tests
 //! that need Prism return at once, saying so.
 //!
-//! The client talks to Prism through a small recording proxy, which keeps the status and the
-//! `sl-violations` header of every answer: the crate's `send()` returns neither for a success,
-//! and Prism reports request *warnings* on a 2xx. (`prism mock --errors` does not help: it turns
-//! violations of Prism's own *responses* into 500s, which judges the document's examples, not
-//! our requests.) A test fails when
-//! - Prism answers 400, 415 or 422 (the request does not match the document), 401 (the
-//!   credentials do not satisfy its security schemes), or any other status it makes up (404
-//!   for a path the document does not have, 405, 500);
-//! - the `sl-violations` header lists an entry whose location starts with `request`;
-//! - the request is not the operation's method and path, or Prism does not answer in time;
-//!
-//! unless the violation is one of the document's known defects in [`ALLOWED`], each with its
-//! reason and the tests it shows up in. An allowed defect that no longer shows up fails its
-//! test too, so that list stays true.
+//! The judging is the workspace's (`bitbucket_testkit::prism`, shared with Data Center's
+//! contract tests): a test fails when Prism finds the request does not match the document, or
+//! it is not the operation's, unless the violation is one of the document's known defects in
+//! [`ALLOWED`], each with its reason and the tests it shows up in. An allowed defect that no
+//! longer shows up fails its test too, so that list stays true.
 //!
 //! Prism's pagination links point at example.com, so list operations fetch one page.
-
-use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bitbucket_cloud::retry::RetryConfig;
 use bitbucket_cloud::types;
 use bitbucket_cloud::{Auth, Client, Error, operations};
-use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
-use hyper::body::Incoming;
-use hyper::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderMap, TRANSFER_ENCODING};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use serde_json::Value;
-use tokio::net::TcpListener;
-
-/// How long Prism may take to answer one request: it never answers some malformed ones.
-const PRISM_LIMIT: Duration = Duration::from_secs(10);
-/// How long one call through the crate may take, the proxy's wait for Prism included.
-const CALL_LIMIT: Duration = Duration::from_secs(15);
-
-/// A defect of the official document that makes Prism reject a request Bitbucket accepts.
-/// Nothing else is tolerated.
-struct Allowed {
-    /// The operations whose requests meet it; each must (or the entry is stale).
-    operations: &'static [&'static str],
-    /// Where Prism locates the violation: `request.query.state`.
-    location: &'static str,
-    /// Prism's message, exactly.
-    message: &'static str,
-    /// Why the request is right and the document wrong.
-    reason: &'static str,
-    /// Which tests meet it: the hand-written calls of this file, the calls made from the
-    /// document (`every`), or both.
-    cases: Cases,
-}
-
-/// The two sets of contract tests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Cases {
-    /// The calls written here, with realistic values (as users write them).
-    Written,
-    /// The calls made from the document for every operation (`crate::cases`).
-    Generated,
-    Both,
-}
-
-impl Cases {
-    fn include(self, generated: bool) -> bool {
-        match self {
-            Cases::Written => !generated,
-            Cases::Generated => generated,
-            Cases::Both => true,
-        }
-    }
-}
+use bitbucket_testkit::prism::{Allowed, CALL_LIMIT, Cases, Contract, Outcome, Target, plain_http};
 
 /// The known defects of the official document, each with its reason.
 const ALLOWED: &[Allowed] = &[
@@ -288,27 +226,9 @@ const BRANCH: &str = "feature/login-form";
 const PIPELINE: &str = "{3fa85f64-5717-4562-b3fc-2c963f66afa6}";
 const WEBHOOK: &str = "{d3e7ac4f-1b2c-4d5e-8f90-a1b2c3d4e5f6}";
 
-/// One test per operation, named after it, calling it through the crate's public API; and the
-/// list of their names, which [`every_operation_has_a_contract_test`] compares with the crate's.
-macro_rules! contract_tests {
-    ($($operation:ident(|$client:ident| $call:expr);)+) => {
-        $(
-            #[tokio::test]
-            // The issue tracker is deprecated upstream, and still checked.
-            #[allow(deprecated)]
-            async fn $operation() {
-                let Some(contract) = Contract::start(stringify!($operation), false).await else {
-                    return;
-                };
-                let $client = &contract.client;
-                let outcome = tokio::time::timeout(CALL_LIMIT, $call.send()).await;
-                contract.judge(outcome.map(|result| result.map(drop)));
-            }
-        )+
-
-        const TESTED: &[&str] = &[$(stringify!($operation)),+];
-    };
-}
+// One test per operation, named after it, calling it through the crate's public API; and the
+// list of their names, which `every_contract_test_is_an_operation` compares with the crate's.
+use bitbucket_testkit::contract_tests;
 
 contract_tests! {
     list_repositories(|client| client
@@ -554,38 +474,14 @@ contract_tests! {
 mod every {
     use super::*;
 
-    /// Checks the case of `name` against Prism.
-    async fn check(name: &str) {
-        let Some(contract) = Contract::start(name, true).await else {
-            return;
-        };
-        let mut case = crate::cases::Case::of(contract.operation);
-        // OpenAPI's path parameters are one segment each, so Prism cannot route a file path
-        // with slashes, which Bitbucket takes (the wire tests send one): here the file is at
-        // the root.
-        for param in &mut case.params {
-            if param.location == crate::cases::In::Path && param.name == "path" {
-                param.value = serde_json::json!("login form.rs");
-            }
-        }
-        let outcome =
-            tokio::time::timeout(CALL_LIMIT, crate::cases::call(&contract.client, &case)).await;
-        contract.judge(outcome.map(|result| result.map(drop)));
+    use crate::cases::{Case, call};
+
+    /// The call the wire tests make.
+    fn request(name: &str) -> Case {
+        Case::of(operations::by_name(name).expect("an operation"))
     }
 
-    macro_rules! contract_cases {
-        ($($name:ident $kind:ident [$($json:ty)?] [$($field:ident: $ty:ty),*];)*) => {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    check(stringify!($name)).await;
-                }
-            )*
-
-            /// The operations with a test here.
-            pub const TESTED: &[&str] = &[$(stringify!($name)),*];
-        };
-    }
+    use bitbucket_testkit::contract_cases;
     bitbucket_cloud::__operation_calls!(contract_cases);
 }
 
@@ -632,458 +528,45 @@ fn every_contract_test_is_an_operation() {
         tested.len() >= 38,
         "hand-written contract tests were lost: {tested:?}"
     );
-    for allowed in ALLOWED {
-        for operation in allowed.operations {
-            assert!(
-                operations::by_name(operation).is_some(),
-                "ALLOWED names `{operation}`, which is not an operation"
-            );
-        }
-        assert!(!allowed.reason.trim().is_empty());
-    }
+    bitbucket_testkit::prism::check_allowed(ALLOWED, |name| operations::by_name(name).is_some());
 }
 
-/// One test's client, proxy, and the operation it calls.
-struct Contract {
-    client: Client,
-    proxy: Proxy,
-    operation: &'static operations::Operation,
-    /// Whether the call is made from the document (`every`) rather than written here.
-    generated: bool,
-}
-
-impl Contract {
-    /// `None`, after a note, when `BITBUCKET_CONTRACT_URL` is not set.
-    async fn start(operation: &str, generated: bool) -> Option<Contract> {
-        let Some(url) = std::env::var("BITBUCKET_CONTRACT_URL")
-            .ok()
-            .filter(|url| !url.trim().is_empty())
-        else {
-            eprintln!(
-                "{operation}: skipped, BITBUCKET_CONTRACT_URL is not set (.ci/contract.sh runs \
-                 these tests against Prism)"
-            );
-            return None;
-        };
-        let url = reqwest::Url::parse(&url)
-            .unwrap_or_else(|e| panic!("BITBUCKET_CONTRACT_URL `{url}` is not a URL: {e}"));
-        let origin = url.origin().ascii_serialization();
-        let proxy = Proxy::start(origin).await;
-        // Redirects are not followed: what is checked is the request the crate builds, and the
-        // only redirect the document declares (the diff's 302) points outside Prism.
-        let http = plain_http(CALL_LIMIT);
-        let client = Client::builder()
-            .base_url(format!("http://{}{}", proxy.addr, url.path()))
+/// The contract test of the operation `name`: the crate's client, talking to Prism (at
+/// `BITBUCKET_CONTRACT_URL`) through the recording proxy; `None`, after a note, when that is not
+/// set. `generated`: whether the call is made from the document (`every`) or written here.
+async fn start(name: &str, generated: bool) -> Option<Contract<Client>> {
+    let op = operations::by_name(name).expect("an operation of the crate");
+    // A path under `/2.0` that is an instance of the operation's template.
+    let matches = move |path: &str| {
+        path.strip_prefix("/2.0")
+            .and_then(|p| op.match_path(p))
+            .is_some()
+    };
+    let target = Target::new(op.name, &op.method, op.path, generated, matches);
+    Contract::start("BITBUCKET_CONTRACT_URL", target, |base_url| {
+        Client::builder()
+            .base_url(base_url)
             .auth(Auth::api_token(
                 "release-bot@acme.example",
                 "ATATT3xFfGF0-contract",
             ))
             .retry(RetryConfig::disabled())
-            .http_client(http)
+            .http_client(plain_http(CALL_LIMIT))
             .build()
-            .expect("the client builds");
-        let operation = operations::by_name(operation)
-            .unwrap_or_else(|| panic!("`{operation}` is not an operation of the crate"));
-        Some(Contract {
-            client,
-            proxy,
-            operation,
-            generated,
-        })
-    }
-
-    /// Panics with every problem found, or returns when Prism accepted the request.
-    fn judge(self, outcome: Result<Result<(), Error>, tokio::time::error::Elapsed>) {
-        let name = self.operation.name;
-        let exchanges = std::mem::take(&mut *self.proxy.exchanges.lock().unwrap());
-        let mut problems = Vec::new();
-        match &outcome {
-            Err(_) => problems.push(format!("the call did not end within {CALL_LIMIT:?}")),
-            // An error status is judged below from what Prism sent. Whether the body decodes
-            // is not judged: Prism's bodies are made up from the schemas, not what Bitbucket
-            // sends (a recursive schema cut off as `"parents": [null]`, an empty 200 where the
-            // document declares no content).
-            Ok(Ok(()) | Err(Error::Api(_) | Error::Decode { .. })) => {}
-            // Prism answers the 302 the document declares without a `Location`, which the
-            // crate refuses to follow: the request itself is judged below.
-            Ok(Err(Error::Redirect { .. })) => {}
-            Ok(Err(_)) => problems.push(format!("the call failed: {}", outcome_text(&outcome))),
-        }
-        // A redirect the crate followed (to the `Location` Prism makes up) is a second
-        // request: the operation's own is the first.
-        let followed_redirect = exchanges.len() > 1
-            && exchanges[0]
-                .answer
-                .as_ref()
-                .is_ok_and(|a| (300..400).contains(&a.status));
-        let exchanges = if followed_redirect {
-            &exchanges[..1]
-        } else {
-            &exchanges[..]
-        };
-        let [exchange] = exchanges else {
-            problems.push(format!(
-                "expected one request to reach Prism, saw {}: {:?}",
-                exchanges.len(),
-                exchanges
-                    .iter()
-                    .map(|e| format!("{} {}", e.method, e.target))
-                    .collect::<Vec<_>>()
-            ));
-            fail(name, &problems);
-        };
-        if !exchange.matches(self.operation) {
-            problems.push(format!(
-                "sent {} {}, which is not {} {}",
-                exchange.method, exchange.target, self.operation.method, self.operation.path
-            ));
-        }
-        let answer = match &exchange.answer {
-            Ok(answer) => answer,
-            Err(why) => {
-                problems.push(why.clone());
-                fail(name, &problems);
-            }
-        };
-
-        let violations = match answer.request_violations() {
-            Ok(violations) => violations,
-            Err(why) => {
-                problems.push(why);
-                Vec::new()
-            }
-        };
-        let allowed_here: Vec<&Allowed> = ALLOWED
-            .iter()
-            .filter(|a| a.operations.contains(&name) && a.cases.include(self.generated))
-            .collect();
-        let mut seen = vec![false; allowed_here.len()];
-        let mut unexplained = Vec::new();
-        for violation in &violations {
-            match allowed_here.iter().position(|a| violation.is(a)) {
-                Some(i) => seen[i] = true,
-                None => unexplained.push(violation),
-            }
-        }
-        for violation in &unexplained {
-            problems.push(format!(
-                "Prism: {} ({}): {}",
-                violation.location, violation.code, violation.message
-            ));
-        }
-        let status = answer.status;
-        let explained = !violations.is_empty() && unexplained.is_empty();
-        match status {
-            200..=399 => {}
-            400 | 415 | 422 | 500 if explained => {}
-            _ => problems.push(format!(
-                "Prism answered {status}: {}",
-                String::from_utf8_lossy(&answer.body)
-            )),
-        }
-        for (allowed, seen) in allowed_here.iter().zip(seen) {
-            if !seen {
-                problems.push(format!(
-                    "the allowed defect `{}: {}` no longer shows up: remove it from ALLOWED",
-                    allowed.location, allowed.message
-                ));
-            }
-        }
-        if !problems.is_empty() {
-            fail(name, &problems);
-        }
-        println!(
-            "{name}: {} {} -> {status}; {}",
-            exchange.method,
-            exchange.target,
-            outcome_text(&outcome)
-        );
-    }
-}
-
-fn outcome_text(outcome: &Result<Result<(), Error>, tokio::time::error::Elapsed>) -> String {
-    match outcome {
-        Ok(Ok(())) => "the crate decoded the answer".into(),
-        Ok(Err(error)) => format!("the crate returned: {error}"),
-        Err(_) => "no outcome".into(),
-    }
-}
-
-fn fail(operation: &str, problems: &[String]) -> ! {
-    panic!(
-        "{operation}: the request does not satisfy the official document:\n  - {}",
-        problems.join("\n  - ")
-    );
-}
-
-/// One violation Prism reports about a request.
-#[derive(Debug)]
-struct Violation {
-    /// `request.query.state`, `request.body.target`, `request`.
-    location: String,
-    code: String,
-    message: String,
-}
-
-impl Violation {
-    fn is(&self, allowed: &Allowed) -> bool {
-        self.location == allowed.location && self.message == allowed.message
-    }
-
-    /// Reads Prism's violation objects (`{"location": [..], "code", "message"}`); `prefix` goes
-    /// in front of each location (a 422 body's are relative to the request).
-    fn parse_all(list: &Value, prefix: &[&str]) -> Result<Vec<Violation>, String> {
-        let items = list
-            .as_array()
-            .ok_or_else(|| format!("Prism's violations are not a list: {list}"))?;
-        items
-            .iter()
-            .map(|item| {
-                let parts = item["location"]
-                    .as_array()
-                    .ok_or_else(|| format!("a violation without a location: {item}"))?;
-                let location: Vec<String> = prefix
-                    .iter()
-                    .map(|p| p.to_string())
-                    .chain(parts.iter().map(text))
-                    .collect();
-                Ok(Violation {
-                    location: location.join("."),
-                    code: text(&item["code"]),
-                    message: text(&item["message"]),
-                })
-            })
-            .collect()
-    }
-}
-
-/// A JSON string as is, anything else (a number) as JSON.
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// A request that went through the proxy, and what came back.
-#[derive(Debug)]
-struct Exchange {
-    method: String,
-    /// The path and query as sent, still percent-encoded.
-    target: String,
-    answer: Result<Answer, String>,
-}
-
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Exchange {
-    /// Whether the request is `operation`'s: same method, and a path under `/2.0` that is an
-    /// instance of its template ([`operations::Operation::match_path`]).
-    fn matches(&self, operation: &operations::Operation) -> bool {
-        let path = self.target.split('?').next().unwrap_or_default();
-        self.method == operation.method.as_str()
-            && path
-                .strip_prefix("/2.0")
-                .and_then(|path| operation.match_path(path))
-                .is_some()
-    }
-}
-
-impl Answer {
-    /// What Prism says is wrong with the request: the `request...` entries of its
-    /// `sl-violations` header, and the list in the body of a 422 it made up.
-    fn request_violations(&self) -> Result<Vec<Violation>, String> {
-        let mut found = Vec::new();
-        if let Some(header) = self.header("sl-violations") {
-            let list: Value = serde_json::from_str(header)
-                .map_err(|_| format!("sl-violations is not a JSON list: {header}"))?;
-            found.extend(
-                Violation::parse_all(&list, &[])?
-                    .into_iter()
-                    .filter(|v| v.location.split('.').next() == Some("request")),
-            );
-        }
-        if let Some(problem) = self.prisms_own_problem() {
-            match problem["type"].as_str().and_then(|t| t.rsplit_once('#')) {
-                Some((_, "UNPROCESSABLE_ENTITY")) => {
-                    found.extend(Violation::parse_all(&problem["validation"], &["request"])?);
-                }
-                Some((_, "INVALID_CONTENT_TYPE")) => found.push(Violation {
-                    location: "request".into(),
-                    code: "415".into(),
-                    message: problem["detail"].as_str().unwrap_or_default().into(),
-                }),
-                // Prism could not make up an answer (after it accepted the request): listed so that
-                // an allowed defect of the document's answer can name it.
-                Some((_, "UNKNOWN")) => found.push(Violation {
-                    location: "response".into(),
-                    code: "500".into(),
-                    message: problem["title"].as_str().unwrap_or_default().into(),
-                }),
-                _ => {}
-            }
-        }
-        Ok(found)
-    }
-}
-
-/// An HTTP client that does not follow redirects and gives up after `timeout`.
-fn plain_http(timeout: Duration) -> reqwest::Client {
-    // reqwest needs a process-wide crypto provider with the crate's `rustls` feature, even for
-    // plain HTTP; `Err` means one is installed already.
-    #[cfg(feature = "rustls")]
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(timeout)
-        .build()
-        .expect("a plain HTTP client builds")
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// The body of an error Prism made up itself (rather than took from the document):
-    /// `application/problem+json` with a `type` under `https://stoplight.io/prism/errors#`.
-    fn prisms_own_problem(&self) -> Option<Value> {
-        let problem_json = self
-            .header(CONTENT_TYPE.as_str())
-            .is_some_and(|t| t.starts_with("application/problem+json"));
-        let problem: Value = serde_json::from_slice(&self.body)
-            .ok()
-            .filter(|_| problem_json)?;
-        let from_prism = problem["type"]
-            .as_str()
-            .is_some_and(|t| t.starts_with("https://stoplight.io/prism/errors#"));
-        from_prism.then_some(problem)
-    }
-}
-
-/// A reverse proxy on loopback that forwards to Prism and records every exchange.
-struct Proxy {
-    addr: SocketAddr,
-    exchanges: Arc<Mutex<Vec<Exchange>>>,
-}
-
-impl Proxy {
-    /// Listens on a free port; forwards to `upstream` (`http://127.0.0.1:4010`). Its tasks end
-    /// with the test's runtime.
-    async fn start(upstream: String) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("binding a loopback port");
-        let addr = listener
-            .local_addr()
-            .expect("a bound listener has an address");
-        let exchanges = Arc::new(Mutex::new(Vec::new()));
-        let http = plain_http(PRISM_LIMIT);
-        let log = Arc::clone(&exchanges);
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let (http, upstream, log) = (http.clone(), upstream.clone(), Arc::clone(&log));
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| {
-                        forward(request, http.clone(), upstream.clone(), Arc::clone(&log))
-                    });
-                    // A connection the client drops midway is the test's business: its
-                    // request, if any, is missing from the record and the test says so.
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        Proxy { addr, exchanges }
-    }
-}
-
-/// Sends `request` on to Prism, records the exchange, and hands Prism's answer back.
-async fn forward(
-    request: hyper::Request<Incoming>,
-    http: reqwest::Client,
-    upstream: String,
-    log: Arc<Mutex<Vec<Exchange>>>,
-) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
-    let (parts, body) = request.into_parts();
-    let target = parts
-        .uri
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_string();
-    let method = parts.method.to_string();
-    let answer = relay(&http, &upstream, &target, parts, body).await;
-    let response = match &answer {
-        Ok(answer) => {
-            let mut response = hyper::Response::new(Full::new(answer.body.clone()));
-            *response.status_mut() =
-                hyper::StatusCode::from_u16(answer.status).expect("a status reqwest accepted");
-            let headers = response.headers_mut();
-            for (name, value) in &answer.headers {
-                if ![CONTENT_LENGTH, CONNECTION, TRANSFER_ENCODING].contains(name) {
-                    headers.append(name, value.clone());
-                }
-            }
-            response
-        }
-        Err(why) => {
-            let mut response = hyper::Response::new(Full::new(Bytes::from(why.clone())));
-            *response.status_mut() = hyper::StatusCode::BAD_GATEWAY;
-            response
-        }
-    };
-    log.lock().unwrap().push(Exchange {
-        method,
-        target,
-        answer,
-    });
-    Ok(response)
-}
-
-async fn relay(
-    http: &reqwest::Client,
-    upstream: &str,
-    target: &str,
-    parts: hyper::http::request::Parts,
-    body: Incoming,
-) -> Result<Answer, String> {
-    let body = body
-        .collect()
-        .await
-        .map_err(|e| format!("reading the request body: {e}"))?
-        .to_bytes();
-    let mut headers = parts.headers;
-    for hop in [HOST, CONTENT_LENGTH, CONNECTION, TRANSFER_ENCODING] {
-        headers.remove(hop);
-    }
-    let mut request = http
-        .request(parts.method, format!("{upstream}{target}"))
-        .headers(headers);
-    if !body.is_empty() {
-        request = request.body(body);
-    }
-    let response = request.send().await.map_err(|e| {
-        if e.is_timeout() {
-            format!("Prism did not answer within {PRISM_LIMIT:?}")
-        } else {
-            format!("Prism could not be reached at {upstream}: {e}")
-        }
-    })?;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| format!("reading Prism's answer: {e}"))?;
-    Ok(Answer {
-        status,
-        headers,
-        body,
+            .expect("the client builds")
     })
+    .await
+}
+
+/// The lists of the document's known defects the contract tests allow.
+const KNOWN_DEFECTS: &[&[Allowed]] = &[ALLOWED];
+
+/// What the judge makes of an error of the crate: an error status or an answer that does not
+/// decode is judged from what Prism answered; anything else is the call failing.
+fn answered(error: &Error) -> fn(String) -> Outcome {
+    match error {
+        Error::Api(_) | Error::Decode { .. } => Outcome::Answered,
+        Error::Redirect { .. } => Outcome::Redirect,
+        _ => Outcome::Failed,
+    }
 }

@@ -192,6 +192,14 @@ fn check_request(case: &Case, sent: &Sent) {
             pairs.sort();
             assert_eq!(pairs, form_pairs(expected), "{name}: the form sent");
         }
+        Some((BodyKind::Text, expected)) => {
+            assert_eq!(content_type.as_deref(), Some("text/plain"), "{name}");
+            assert_eq!(
+                String::from_utf8_lossy(&request.body),
+                param_text(expected),
+                "{name}: the text sent"
+            );
+        }
     }
 }
 

@@ -76,7 +76,12 @@ impl<'a> Schemas<'a> {
             }
         }
         match schema["type"].as_str() {
-            Some("string") => Some(Value::String(string(schema, name))),
+            // The document's own example where it gives one (Data Center's do; Cloud's copy has
+            // none): it keeps to constraints the crate's copy drops (`pattern: LOW|MEDIUM|HIGH`).
+            Some("string") => Some(match &schema["example"] {
+                Value::String(example) => Value::String(example.clone()),
+                _ => Value::String(string(schema, name)),
+            }),
             Some("integer") => Some(json!(integer(name))),
             Some("number") => Some(json!(2.5)),
             Some("boolean") => Some(json!(true)),
@@ -128,7 +133,7 @@ fn string(schema: &Value, name: &str) -> String {
     if name == "href" || name == "link" || name == "uri" || name.ends_with("url") {
         return "https://bitbucket.example/acme-corp/billing-service".into();
     }
-    if name.ends_with("_on") || name == "date" || name == "last_used" {
+    if name.ends_with("_on") || name == "date" || name == "last_used" || name == "last-updated" {
         return "2024-05-14T09:30:00.123456+00:00".into();
     }
     format!("{name} text")
@@ -174,16 +179,33 @@ fn string_named(name: &str) -> Option<&'static str> {
         "created_on" | "after" | "expires_on" => "2024-05-14T09:30:00+00:00",
         "creator.uuid" | "uuid" => UUID,
         _ if name.ends_with("_uuid") || name == "uid" => UUID,
+        // Data Center's names.
+        "projectKey" => "BILL",
+        "repositorySlug" => "billing-service",
+        "commitId" | "otherCommitId" | "fromHash" | "toHash" | "since" | "until" => {
+            "7b9e1f0c2d3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c"
+        }
+        "userSlug" | "userName" | "user" => "jdoe",
+        "hookKey" => "com.atlassian.bitbucket.server.bitbucket-bundled-hooks:force-push-hook",
+        "scmId" => "git",
+        "labelName" => "release",
+        "loggerName" => "com.atlassian.bitbucket",
+        "levelName" => "DEBUG",
+        "emoticon" => "thumbsup",
+        "issueKey" => "BILL-17",
+        "at" | "ref" | "sourceRefId" | "targetRefId" => "refs/heads/feature/login-form",
+        "filterText" | "filter" => "login",
         _ => return None,
     })
 }
 
 /// A string path parameter `name`: what it holds in real requests, the digits of an id that
-/// the document types a string (`issue_id` of attachments), or `{name}-1`.
+/// the document types a string (`issue_id` of attachments, Data Center's `pullRequestId`), or
+/// `{name}-1`.
 pub fn path_string(name: &str) -> String {
     match string_named(name) {
         Some(value) => value.into(),
-        None if name.ends_with("_id") => integer(name).to_string(),
+        None if name.ends_with("_id") || name.ends_with("Id") => integer(name).to_string(),
         None => format!("{name}-1"),
     }
 }
@@ -193,10 +215,10 @@ fn integer(name: &str) -> i64 {
     match name {
         "pagelen" => 25,
         "page" => 2,
-        "pull_request_id" | "pullrequest_id" | "id" => 42,
+        "pull_request_id" | "pullrequest_id" | "pullRequestId" | "id" => 42,
         "issue_id" => 17,
-        "comment_id" => 1001,
-        "task_id" => 7,
+        "comment_id" | "commentId" => 1001,
+        "task_id" | "taskId" => 7,
         _ => 3,
     }
 }
