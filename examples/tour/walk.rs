@@ -306,8 +306,7 @@ pub async fn local(out: &mut dyn Write) -> Result<()> {
         .values
         .unwrap_or_default()
         .into_iter()
-        // The document's `pipeline_step` has no `name`; Bitbucket sends one, kept in `extra`.
-        .find(|s| s.extra.get("name").and_then(|n| n.as_str()) == Some("Test"))
+        .find(|s| s.name.as_deref() == Some("Test"))
         .and_then(|s| s.uuid)
         .ok_or("the pipeline has no Test step")?;
     let mut log = api

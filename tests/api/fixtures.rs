@@ -290,6 +290,20 @@ fn accounts_keep_their_subtype_fields() {
 }
 
 #[test]
+fn pipeline_steps_have_their_name_and_run_figures() {
+    // Declared by the `pipeline-step-fields-are-undeclared` patch.
+    let step: types::PipelineStep = decoded("pipeline-step.list-item.devlake-1.json");
+    assert_eq!(step.name.as_deref(), Some("Test"));
+    assert_eq!((step.run_number, step.max_time), (Some(1), Some(120)));
+    assert!(step.pipeline.unwrap().uuid.is_some());
+    let step: types::PipelineStep = decoded("pipeline-step.get.atlassian-python-api-1.json");
+    assert_eq!(step.teardown_commands.map(|c| c.len()), Some(1));
+    assert_eq!(step.duration_in_seconds, Some(0));
+    // What the document still lacks (the trigger) stays in `extra`.
+    assert!(step.extra.contains_key("trigger"), "{:?}", step.extra);
+}
+
+#[test]
 fn fields_the_document_lacks_are_kept_in_extra() {
     // `username` was removed from the document (GDPR) but old payloads still carry it.
     let user: types::Account = decoded("user.get.atlantis-1.json");
