@@ -132,7 +132,7 @@ fn admit(client: &Client, url: &reqwest::Url, operation: &Operation) -> Admissio
         ))
     } else {
         match &state.policy {
-            Some(policy) => policy.decide(operation),
+            Some(policy) => policy.decide(operation, params.as_ref()),
             None => Decision::Allowed,
         }
     };
