@@ -148,9 +148,14 @@ pub fn rewrite_builders(
         for stmt in &mut stmts {
             forms.visit_stmt_mut(stmt);
         }
-        // A trailing `{path}` (a file in a repository, an attachment) keeps its slashes.
-        if op.path.ends_with("/{path}") {
-            let mut paths = FilePaths { found: false };
+        // A trailing `{path}` (a file in a repository, an attachment) keeps its slashes; one
+        // glued to literal text in its segment (`compare/diff{path}`) also gets its leading
+        // `/` (`compare/diff/src/lib.rs`).
+        if op.path.ends_with("{path}") {
+            let mut paths = FilePaths {
+                found: false,
+                glued: !op.path.ends_with("/{path}"),
+            };
             for stmt in &mut stmts {
                 paths.visit_stmt_mut(stmt);
             }
@@ -470,9 +475,13 @@ impl VisitMut for FormBodies {
 }
 
 /// `encode_path(&path.to_string())` → `crate::transport::encode_file_path(..)`: a file path
-/// keeps its slashes (`src/lib.rs`, not `src%2Flib.rs`).
+/// keeps its slashes (`src/lib.rs`, not `src%2Flib.rs`). A `{path}` glued to literal text in
+/// its segment (`compare/diff{path}`, Data Center's) becomes
+/// `bitbucket_core::endpoint::encode_glued_file_path(..)`, which also gives it the leading `/`
+/// the server expects there (`compare/diff/src/lib.rs`).
 struct FilePaths {
     found: bool,
+    glued: bool,
 }
 
 impl VisitMut for FilePaths {
@@ -487,7 +496,14 @@ impl VisitMut for FilePaths {
         if !tokens.contains(&from) {
             return;
         }
-        let to = quote!(crate::transport::encode_file_path(&path.to_string())).to_string();
+        let to = if self.glued {
+            quote!(::bitbucket_core::endpoint::encode_glued_file_path(
+                &path.to_string()
+            ))
+        } else {
+            quote!(crate::transport::encode_file_path(&path.to_string()))
+        }
+        .to_string();
         if let Ok(rewritten) = tokens.replace(&from, &to).parse() {
             mac.tokens = rewritten;
             self.found = true;

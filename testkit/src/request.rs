@@ -163,7 +163,8 @@ impl Request {
     }
 
     /// The path the request must go to, under `prefix` (`/2.0`): every parameter one
-    /// percent-encoded segment, but a trailing `{path}` (a file's), whose slashes stay.
+    /// percent-encoded segment, but a trailing `{path}` (a file's), whose slashes stay, and
+    /// which follows a `/` also where the template glues it to literal text.
     pub fn expected_path(&self, prefix: &str) -> String {
         let mut path = String::from(prefix);
         let mut rest = self.path;
@@ -179,7 +180,11 @@ impl Request {
             let text = param_text(&value.value);
             rest = &rest[close + 1..];
             if name == "path" && rest.is_empty() {
-                // A file's path keeps its slashes: each of its segments is encoded alone.
+                // A file's path keeps its slashes: each of its segments is encoded alone. Glued
+                // to literal text (`compare/diff{path}`), it goes after a `/`.
+                if !path.ends_with('/') {
+                    path.push('/');
+                }
                 let segments: Vec<String> = text.split('/').map(encode_segment).collect();
                 path.push_str(&segments.join("/"));
             } else {
