@@ -51,6 +51,9 @@ pub struct Request {
     pub path: &'static str,
     pub params: Vec<Param>,
     pub body: Option<(BodyKind, Value)>,
+    /// The fields of a multipart form the document declares (`x-multipart`), by setter
+    /// (`source_commit_id`), each with a text value (a file's content too).
+    pub form: Vec<(String, Value)>,
     /// The builder's setters the request leaves unset, as a user would: optional headers
     /// (`Content-Length`, `Range`: the client sets them) and deprecated parameters.
     pub unset: Vec<String>,
@@ -109,11 +112,27 @@ impl Request {
                 };
                 Some((kind, schemas.sample(&media["schema"], "body")))
             });
+        // Multipart uploads: the builder has a setter for each field of the form.
+        let form = op["x-multipart"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|field| {
+                let name = field["name"].as_str()?;
+                let value = if field["file"] == json!(true) {
+                    format!("contract {name} file\n")
+                } else {
+                    format!("contract {name}")
+                };
+                Some((setter(name), json!(value)))
+            })
+            .collect();
         Request {
             name,
             path,
             params,
             body,
+            form,
             unset,
         }
     }
@@ -126,6 +145,8 @@ impl Request {
             self.body.as_ref().map(|(_, body)| body.clone())?
         } else if self.unset.iter().any(|name| name == field) {
             return None;
+        } else if let Some((_, value)) = self.form.iter().find(|(name, _)| name == field) {
+            value.clone()
         } else {
             let param = self
                 .params
