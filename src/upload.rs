@@ -6,16 +6,14 @@
 //! `Stream` of bytes. Its body is a stream, so an upload is sent once: it is not retried on a
 //! 429 or 5xx (the error says so, and the caller decides).
 
-use std::path::{Path, PathBuf};
-
-use bytes::Bytes;
-use reqwest::multipart::{Form, Part};
+use reqwest::multipart::Form;
 
 use crate::operations::Operation;
 use crate::transport;
 use crate::{Error, RepoHandle};
 
-/// The content of one file to upload: bytes, a file on disk, or a stream.
+/// The content of one file to upload: bytes, a file on disk, or a stream (shared with
+/// `bitbucket-data-center`, from `bitbucket-core`).
 ///
 /// ```
 /// use bitbucket_cloud::upload::Upload;
@@ -27,92 +25,7 @@ use crate::{Error, RepoHandle};
 /// )
 /// .file_name("hello.txt");
 /// ```
-#[derive(Debug)]
-pub struct Upload {
-    content: Content,
-    file_name: Option<String>,
-}
-
-enum Content {
-    Bytes(Bytes),
-    Path(PathBuf),
-    Stream(reqwest::Body),
-}
-
-impl std::fmt::Debug for Content {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Content::Bytes(bytes) => write!(f, "Bytes({} bytes)", bytes.len()),
-            Content::Path(path) => f.debug_tuple("Path").field(path).finish(),
-            Content::Stream(_) => f.write_str("Stream"),
-        }
-    }
-}
-
-impl Upload {
-    /// These bytes (a `&'static str`, a `String`, a `Vec<u8>`, `Bytes`).
-    pub fn bytes(bytes: impl Into<Bytes>) -> Upload {
-        Upload {
-            content: Content::Bytes(bytes.into()),
-            file_name: None,
-        }
-    }
-
-    /// The file at `path`, streamed from disk when the request is sent; its name is the
-    /// upload's file name unless [`Upload::file_name`] sets another.
-    pub fn path(path: impl AsRef<Path>) -> Upload {
-        Upload {
-            content: Content::Path(path.as_ref().to_path_buf()),
-            file_name: None,
-        }
-    }
-
-    /// The bytes `stream` yields (a `tokio_util::io::ReaderStream` over an `AsyncRead`, a
-    /// body from another request, ...).
-    pub fn stream<S>(stream: S) -> Upload
-    where
-        S: futures_core::TryStream + Send + 'static,
-        S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-        Bytes: From<S::Ok>,
-    {
-        Upload {
-            content: Content::Stream(reqwest::Body::wrap_stream(stream)),
-            file_name: None,
-        }
-    }
-
-    /// The file name the upload is sent with (a download's name, for
-    /// [`RepoHandle::upload_download_file`]).
-    pub fn file_name(mut self, name: impl Into<String>) -> Upload {
-        self.file_name = Some(name.into());
-        self
-    }
-
-    /// The part of the form, with `default_name` as its file name when none is set.
-    async fn into_part(self, operation: &Operation, default_name: &str) -> Result<Part, Error> {
-        let (part, name) = match self.content {
-            Content::Bytes(bytes) => {
-                let length = bytes.len() as u64;
-                (
-                    Part::stream_with_length(reqwest::Body::from(bytes), length),
-                    self.file_name,
-                )
-            }
-            Content::Path(path) => {
-                let part = Part::file(&path).await.map_err(|e| Error::InvalidRequest {
-                    operation: operation.name,
-                    message: format!("cannot read the file {}: {e}", path.display()),
-                })?;
-                let name = self
-                    .file_name
-                    .or_else(|| path.file_name().map(|n| n.to_string_lossy().into_owned()));
-                (part, name)
-            }
-            Content::Stream(body) => (Part::stream(body), self.file_name),
-        };
-        Ok(part.file_name(name.unwrap_or_else(|| default_name.to_string())))
-    }
-}
+pub use bitbucket_core::upload::Upload;
 
 /// A commit made from files: see [`RepoHandle::commit_files`].
 ///
@@ -244,7 +157,15 @@ impl RepoHandle<'_> {
         }
         for (path, upload) in commit.files {
             let default_name = path.rsplit('/').next().unwrap_or(&path).to_string();
-            form = form.part(path, upload.into_part(OPERATION, &default_name).await?);
+            let part =
+                upload
+                    .into_part(&default_name)
+                    .await
+                    .map_err(|message| Error::InvalidRequest {
+                        operation: OPERATION.name,
+                        message,
+                    })?;
+            form = form.part(path, part);
         }
         let request = multipart(client, request, form, OPERATION)?;
         let answer = transport::execute(client, request, OPERATION).await?;
@@ -281,26 +202,19 @@ impl RepoHandle<'_> {
             .upload_download()
             .into_request()
             .map_err(|e| Error::invalid_request(OPERATION, e))?;
-        if file.file_name.is_none() && !matches!(file.content, Content::Path(_)) {
+        if file.name().is_none() {
             return Err(Error::InvalidRequest {
                 operation: OPERATION.name,
                 message: "a download needs a file name: set it with Upload::file_name".into(),
             });
         }
-        if let Some(name) = file
-            .file_name
-            .as_deref()
-            .filter(|n| n.contains(['"', '\r', '\n']))
-        {
-            return Err(Error::InvalidRequest {
+        let part = file
+            .into_part("download")
+            .await
+            .map_err(|message| Error::InvalidRequest {
                 operation: OPERATION.name,
-                message: format!(
-                    "the file name {name:?} holds a quote or line break, which a multipart \
-                     file name cannot carry"
-                ),
-            });
-        }
-        let part = file.into_part(OPERATION, "download").await?;
+                message,
+            })?;
         // Names as written (`curl -F files=@name`), not RFC 5987's `filename*=`.
         let form = Form::new().percent_encode_noop().part("files", part);
         let request = multipart(client, request, form, OPERATION)?;
@@ -317,17 +231,10 @@ fn multipart(
     form: Form,
     operation: &Operation,
 ) -> Result<reqwest::Request, Error> {
-    let mut headers = request.headers().clone();
-    headers.remove(reqwest::header::CONTENT_TYPE);
-    headers.remove(reqwest::header::CONTENT_LENGTH);
-    client
-        .client
-        .request(request.method().clone(), request.url().clone())
-        .headers(headers)
-        .multipart(form)
-        .build()
-        .map_err(|e| Error::InvalidRequest {
+    bitbucket_core::upload::with_multipart(&client.client, request, form).map_err(|message| {
+        Error::InvalidRequest {
             operation: operation.name,
-            message: format!("the multipart body cannot be built: {}", e.without_url()),
-        })
+            message,
+        }
+    })
 }

@@ -176,6 +176,24 @@ pub fn encode_file_path(path: &str) -> String {
         .join("/")
 }
 
+/// What a `{path}` parameter glued to literal text in its segment becomes in a URL (Data
+/// Center's `compare/diff{path}`): the file path as [`encode_file_path`] encodes it, after
+/// one `/` (`compare/diff/src/lib.rs`, whether the caller wrote `src/lib.rs` or
+/// `/src/lib.rs`); nothing for an empty path, which then names no file.
+///
+/// ```
+/// use bitbucket_core::endpoint::encode_glued_file_path;
+/// assert_eq!(encode_glued_file_path("/src/a b.rs"), "/src/a%20b.rs");
+/// assert_eq!(encode_glued_file_path("src/lib.rs"), "/src/lib.rs");
+/// assert_eq!(encode_glued_file_path(""), "");
+/// ```
+pub fn encode_glued_file_path(path: &str) -> String {
+    match encode_file_path(path) {
+        encoded if encoded.is_empty() => encoded,
+        encoded => format!("/{encoded}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,8 @@
 //! - [`body`]: an answer's body read as it arrives (`send_streaming()`);
 //! - [`audit`]: the record of every request a client sends or its policy refuses;
 //! - [`path`]: request paths matched against operation templates;
-//! - [`policy`]: the decision taken on each request before it leaves.
+//! - [`policy`]: the decision taken on each request before it leaves;
+//! - [`upload`]: files sent as `multipart/form-data`.
 //!
 //! The crates' transports, built on these, are not here yet (see the workspace README).
 
@@ -30,6 +31,7 @@ pub mod rate_limit;
 pub mod redact;
 pub mod retry;
 pub mod signature;
+pub mod upload;
 
 #[doc(hidden)]
 pub use tracing as __tracing;

@@ -196,6 +196,8 @@ pub enum GaveUp {
         /// The budget it would have passed.
         budget: Duration,
     },
+    /// The request's body is a stream (an upload), which is sent once: it cannot be repeated.
+    SentOnce,
 }
 
 impl fmt::Display for GaveUp {
@@ -218,6 +220,10 @@ impl fmt::Display for GaveUp {
                 "waiting {:.1} s more would pass the retry budget of {:.1} s (RetryConfig::budget)",
                 wait.as_secs_f64(),
                 budget.as_secs_f64()
+            ),
+            GaveUp::SentOnce => f.write_str(
+                "the request's body is a stream (an upload), which is sent once and never \
+                 repeated automatically: send it again if it did not take effect",
             ),
         }
     }

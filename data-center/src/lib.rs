@@ -60,6 +60,7 @@ pub mod pagination;
 pub mod permission;
 pub mod policy;
 mod transport;
+pub mod upload;
 pub mod webhooks;
 
 // Shared with bitbucket-cloud (the `bitbucket-core` crate).

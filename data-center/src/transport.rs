@@ -132,7 +132,7 @@ fn admit(client: &Client, url: &reqwest::Url, operation: &Operation) -> Admissio
         ))
     } else {
         match &state.policy {
-            Some(policy) => policy.decide(operation),
+            Some(policy) => policy.decide(operation, params.as_ref()),
             None => Decision::Allowed,
         }
     };
@@ -154,11 +154,16 @@ async fn attempts(
     let auditor = &state.auditor;
     let started = Instant::now();
     let mut retries = 0u32;
+    // A body that is a stream (an upload) cannot be copied: sent once, never retried.
+    let (once, mut request) = (request.try_clone().is_none(), Some(request));
     loop {
-        let mut attempt = request.try_clone().ok_or_else(|| Error::InvalidRequest {
-            operation: operation.name,
-            message: "the request body is a stream and cannot be sent".into(),
-        })?;
+        let copy = request.as_ref().and_then(reqwest::Request::try_clone);
+        let mut attempt = copy
+            .or_else(|| request.take())
+            .ok_or_else(|| Error::InvalidRequest {
+                operation: operation.name,
+                message: "the request body is a stream, which is sent only once".into(),
+            })?;
         let number = retries.saturating_add(1);
         let method = attempt.method().clone();
         let admission = admit(client, attempt.url(), operation);
@@ -247,7 +252,11 @@ async fn attempts(
         match state
             .retry
             .next_delay(failure, &method, retries, server_asked, started.elapsed())
-        {
+            .and_then(|wait| {
+                (!once)
+                    .then_some(wait)
+                    .ok_or(crate::retry::GaveUp::SentOnce)
+            }) {
             Ok(wait) => {
                 match &outcome {
                     // An answer the client retries is not the call's failure.

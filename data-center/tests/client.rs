@@ -357,3 +357,61 @@ async fn concurrent_pages_come_in_order_and_stop_at_the_last() {
         "{requests} requests for 4 pages at 3 at once"
     );
 }
+
+/// A file path glued to literal text in its template's segment (`compare/diff{path}`) goes
+/// out after one `/`, as Data Center expects it, whether the caller wrote it with a leading
+/// `/` or not; its segments are encoded one by one.
+#[tokio::test]
+async fn a_file_path_after_literal_text_keeps_its_leading_slash() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .mount(&server)
+        .await;
+    let client = client(&server, Auth::bearer("t0ken"));
+    for path in ["/src/a b.rs", "src/a b.rs"] {
+        client
+            .get_compare_diff()
+            .project_key("PROJ")
+            .repository_slug("repo")
+            .path(path)
+            .from("feature")
+            .to("main")
+            .send()
+            .await
+            .unwrap();
+    }
+    client
+        .get_compare_diff_stats_summary()
+        .project_key("PROJ")
+        .repository_slug("repo")
+        .path("/src/a.rs")
+        .send()
+        .await
+        .unwrap();
+    // A trailing `/{path}` stays as it was.
+    client
+        .get_raw_file()
+        .project_key("PROJ")
+        .repository_slug("repo")
+        .path("/src/a.rs")
+        .send()
+        .await
+        .unwrap();
+    let paths: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|request| request.url.path().to_string())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/rest/api/latest/projects/PROJ/repos/repo/compare/diff/src/a%20b.rs",
+            "/rest/api/latest/projects/PROJ/repos/repo/compare/diff/src/a%20b.rs",
+            "/rest/api/latest/projects/PROJ/repos/repo/compare/diff-stats-summary/src/a.rs",
+            "/rest/api/latest/projects/PROJ/repos/repo/raw/src/a.rs",
+        ]
+    );
+}

@@ -73,11 +73,24 @@ pub fn rewrite_builders(
                 let builder = st.ident.to_string();
                 if let Some(op) = by_name.values().find(|op| op.builder() == builder) {
                     st.attrs.push(op.doc_cfg());
+                    if !op.form_fields.is_empty() {
+                        add_form_field(st, op)?;
+                    }
                 }
             }
             Item::Impl(imp) => {
                 imp.items
                     .retain(|i| !matches!(i, ImplItem::Fn(f) if f.sig.ident == "body_map"));
+                let builder = match &*imp.self_ty {
+                    Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+                    _ => None,
+                };
+                let with_form = by_name.values().find(|op| {
+                    !op.form_fields.is_empty() && Some(op.builder().to_string()) == builder
+                });
+                if let Some(op) = with_form {
+                    init_form_field(imp, op)?;
+                }
             }
             _ => {}
         }
@@ -148,9 +161,14 @@ pub fn rewrite_builders(
         for stmt in &mut stmts {
             forms.visit_stmt_mut(stmt);
         }
-        // A trailing `{path}` (a file in a repository, an attachment) keeps its slashes.
-        if op.path.ends_with("/{path}") {
-            let mut paths = FilePaths { found: false };
+        // A trailing `{path}` (a file in a repository, an attachment) keeps its slashes; one
+        // glued to literal text in its segment (`compare/diff{path}`) also gets its leading
+        // `/` (`compare/diff/src/lib.rs`).
+        if op.path.ends_with("{path}") {
+            let mut paths = FilePaths {
+                found: false,
+                glued: !op.path.ends_with("/{path}"),
+            };
             for stmt in &mut stmts {
                 paths.visit_stmt_mut(stmt);
             }
@@ -158,6 +176,18 @@ pub fn rewrite_builders(
                 return Err(format!(
                     "`{name}`: its path ends with `{{path}}`, but `into_request` has no \
                      `encode_path(&path.to_string())` to keep its slashes"
+                ));
+            }
+        }
+
+        if !op.form_fields.is_empty() {
+            let mut rest = DestructureWithRest { found: false };
+            for stmt in &mut stmts {
+                rest.visit_stmt_mut(stmt);
+            }
+            if !rest.found {
+                return Err(format!(
+                    "`{name}`: `send` has no `let Self {{ .. }} = self;` to leave its form out of"
                 ));
             }
         }
@@ -173,15 +203,15 @@ pub fn rewrite_builders(
             (Success::Json(ty), _) => (quote!(#ty), quote!(json)),
         };
         let send_doc = send_doc(op);
-        let mut new_items: Vec<ImplItem> = vec![
-            parse_quote! {
-                /// Builds the HTTP request without sending it.
-                pub(crate) fn into_request(self) -> ::std::result::Result<(&'a super::Client, ::reqwest::Request), Error> {
-                    #(#stmts)*
-                    Ok((client, request))
-                }
-            },
-            parse_quote! {
+        let mut new_items: Vec<ImplItem> = vec![parse_quote! {
+            /// Builds the HTTP request without sending it.
+            pub(crate) fn into_request(self) -> ::std::result::Result<(&'a super::Client, ::reqwest::Request), Error> {
+                #(#stmts)*
+                Ok((client, request))
+            }
+        }];
+        if op.form_fields.is_empty() {
+            new_items.push(parse_quote! {
                 #[doc = #send_doc]
                 pub async fn send(self) -> ::std::result::Result<#ret, crate::Error> {
                     const OPERATION: &crate::Operation = &crate::operations::#constant;
@@ -190,8 +220,80 @@ pub fn rewrite_builders(
                         .map_err(|e| crate::Error::invalid_request(OPERATION, e))?;
                     crate::transport::execute(client, request, OPERATION).await?.#decode(OPERATION)
                 }
-            },
-        ];
+            });
+        } else {
+            if matches!(success, Success::Raw) {
+                return Err(format!(
+                    "`{name}`: a multipart upload that answers a file is not supported"
+                ));
+            }
+            let required = op
+                .form_fields
+                .iter()
+                .filter(|f| f.required)
+                .map(|f| f.name.as_str());
+            new_items.push(parse_quote! {
+                #[doc = #send_doc]
+                pub async fn send(mut self) -> ::std::result::Result<#ret, crate::Error> {
+                    const OPERATION: &crate::Operation = &crate::operations::#constant;
+                    let form = ::std::mem::take(&mut self.form);
+                    let (client, request) = self
+                        .into_request()
+                        .map_err(|e| crate::Error::invalid_request(OPERATION, e))?;
+                    let request = ::bitbucket_core::upload::with_form(
+                        &client.client,
+                        request,
+                        form,
+                        &[#(#required),*],
+                    )
+                    .await
+                    .map_err(|message| crate::Error::InvalidRequest {
+                        operation: OPERATION.name,
+                        message,
+                    })?;
+                    crate::transport::execute(client, request, OPERATION).await?.#decode(OPERATION)
+                }
+            });
+            for field in &op.form_fields {
+                let setter = field.setter();
+                if imp
+                    .items
+                    .iter()
+                    .any(|i| matches!(i, ImplItem::Fn(f) if f.sig.ident == setter))
+                {
+                    return Err(format!(
+                        "`{name}`: the form field `{}` would be set by `{setter}`, which the \
+                         builder already has",
+                        field.name
+                    ));
+                }
+                let form_name = &field.name;
+                let doc = form_field_doc(field);
+                new_items.push(if field.file {
+                    parse_quote! {
+                        #[doc = #doc]
+                        pub fn #setter<V>(mut self, file: V) -> Self
+                        where
+                            V: ::std::convert::Into<crate::upload::Upload>,
+                        {
+                            self.form = ::std::mem::take(&mut self.form).file(#form_name, file.into());
+                            self
+                        }
+                    }
+                } else {
+                    parse_quote! {
+                        #[doc = #doc]
+                        pub fn #setter<V>(mut self, value: V) -> Self
+                        where
+                            V: ::std::convert::Into<::std::string::String>,
+                        {
+                            self.form = ::std::mem::take(&mut self.form).text(#form_name, value);
+                            self
+                        }
+                    }
+                });
+            }
+        }
         if matches!(success, Success::Raw) && crate::product().streaming {
             new_items.push(parse_quote! {
                 /// Sends the request like `send()`, and returns the answer with its body still
@@ -229,7 +331,16 @@ pub fn rewrite_builders(
             params: params_of
                 .get(&op.builder().to_string())
                 .cloned()
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                .into_iter()
+                // A form's fields, as the tests set them: text (a file from its content).
+                .chain(op.form_fields.iter().map(|field| {
+                    (
+                        field.setter().to_string(),
+                        parse_quote!(::std::string::String),
+                    )
+                }))
+                .collect(),
             form: forms.found,
         });
     }
@@ -470,9 +581,13 @@ impl VisitMut for FormBodies {
 }
 
 /// `encode_path(&path.to_string())` → `crate::transport::encode_file_path(..)`: a file path
-/// keeps its slashes (`src/lib.rs`, not `src%2Flib.rs`).
+/// keeps its slashes (`src/lib.rs`, not `src%2Flib.rs`). A `{path}` glued to literal text in
+/// its segment (`compare/diff{path}`, Data Center's) becomes
+/// `bitbucket_core::endpoint::encode_glued_file_path(..)`, which also gives it the leading `/`
+/// the server expects there (`compare/diff/src/lib.rs`).
 struct FilePaths {
     found: bool,
+    glued: bool,
 }
 
 impl VisitMut for FilePaths {
@@ -487,9 +602,117 @@ impl VisitMut for FilePaths {
         if !tokens.contains(&from) {
             return;
         }
-        let to = quote!(crate::transport::encode_file_path(&path.to_string())).to_string();
+        let to = if self.glued {
+            quote!(::bitbucket_core::endpoint::encode_glued_file_path(
+                &path.to_string()
+            ))
+        } else {
+            quote!(crate::transport::encode_file_path(&path.to_string()))
+        }
+        .to_string();
         if let Ok(rewritten) = tokens.replace(&from, &to).parse() {
             mac.tokens = rewritten;
+            self.found = true;
+        }
+    }
+}
+
+/// The doc of a form field's setter: the document's words, its name in the form, and what it
+/// takes.
+fn form_field_doc(field: &crate::spec::FormField) -> String {
+    let mut doc = field.description.trim().to_string();
+    if !doc.is_empty() && !doc.ends_with('.') {
+        doc.push('.');
+    }
+    if !doc.is_empty() {
+        doc.push_str("\n\n");
+    }
+    doc += &if field.file {
+        format!(
+            "The form field `{}`: a file, from a [`crate::upload::Upload`] (bytes, a file on \
+             disk, a stream) or anything that converts into one (`&str`, `String`, \
+             `Vec<u8>`, `Bytes`).",
+            field.name
+        )
+    } else {
+        format!("The form field `{}`, as text.", field.name)
+    };
+    if field.required {
+        doc += " Required: `send()` fails without it.";
+    }
+    doc
+}
+
+/// Gives the builder of an upload its form (`form: Form`, filled by the fields' setters and
+/// sent by `send()`). A form may hold a stream, which cannot be cloned: so neither can the
+/// builder.
+fn add_form_field(st: &mut syn::ItemStruct, op: &Operation) -> Result<(), String> {
+    let Fields::Named(fields) = &mut st.fields else {
+        return Err(format!("`{}`: its builder has no named fields", op.name));
+    };
+    let form: syn::FieldsNamed = parse_quote!({ form: ::bitbucket_core::upload::Form });
+    fields.named.extend(form.named);
+    let mut derived = false;
+    for attr in &mut st.attrs {
+        if attr.path().is_ident("derive") {
+            *attr = parse_quote!(#[derive(Debug)]);
+            derived = true;
+        }
+    }
+    if !derived {
+        return Err(format!("`{}`: its builder derives nothing", op.name));
+    }
+    Ok(())
+}
+
+/// `new()` of an upload's builder starts with an empty form.
+fn init_form_field(imp: &mut syn::ItemImpl, op: &Operation) -> Result<(), String> {
+    struct Init {
+        found: bool,
+    }
+    impl VisitMut for Init {
+        fn visit_expr_struct_mut(&mut self, expr: &mut syn::ExprStruct) {
+            if expr.path.is_ident("Self") {
+                expr.fields
+                    .push(parse_quote!(form: ::std::default::Default::default()));
+                self.found = true;
+            }
+        }
+    }
+    let Some(ImplItem::Fn(new)) = imp
+        .items
+        .iter_mut()
+        .find(|i| matches!(i, ImplItem::Fn(f) if f.sig.ident == "new"))
+    else {
+        return Ok(());
+    };
+    let mut init = Init { found: false };
+    init.visit_block_mut(&mut new.block);
+    if init.found {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{}`: its builder's `new` makes no `Self {{ .. }}`",
+            op.name
+        ))
+    }
+}
+
+/// `let Self { client, .. } = self;`: the request is built from the builder's parameters, the
+/// form is sent apart.
+struct DestructureWithRest {
+    found: bool,
+}
+
+impl VisitMut for DestructureWithRest {
+    fn visit_local_mut(&mut self, local: &mut syn::Local) {
+        if let syn::Pat::Struct(pat) = &mut local.pat
+            && pat.path.is_ident("Self")
+        {
+            pat.rest = Some(syn::PatRest {
+                attrs: Vec::new(),
+                dot2_token: Default::default(),
+            });
             self.found = true;
         }
     }

@@ -231,7 +231,29 @@ fn operation_doc(op: &Operation, params: &[(String, Type)]) -> String {
         }
         _ => {}
     }
-    if op.multipart {
+    if !op.form_fields.is_empty() {
+        let fields: Vec<String> = op
+            .form_fields
+            .iter()
+            .map(|field| {
+                format!(
+                    "`{}` (`.{}()`{}{})",
+                    field.name,
+                    field.setter(),
+                    if field.file { ", a file" } else { "" },
+                    if field.required { ", required" } else { "" },
+                )
+            })
+            .collect();
+        doc += &format!(
+            "\n# Body\n\nA `multipart/form-data` form with the fields the document declares, each \
+             set by the builder's setter of the same name: {}. A file is a \
+             [`crate::upload::Upload`] (bytes, a file on disk streamed from it, a stream). The \
+             body is a stream, so the request is sent once and never retried (see \
+             [`crate::upload`]).\n",
+            fields.join(", ")
+        );
+    } else if op.multipart {
         doc += "\n# Body\n\nBitbucket takes the files of this operation as a `multipart/form-data` \
                 body, which this version of the crate does not send yet: the request goes \
                 without one.\n";

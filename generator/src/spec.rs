@@ -41,6 +41,46 @@ impl Answer {
     }
 }
 
+/// One field of a multipart form (`x-multipart`).
+pub struct FormField {
+    /// Its name in the form: `certificate`, `sourceCommitId`.
+    pub name: String,
+    /// Whether it is a file's content (its setter takes an `Upload`), or text.
+    pub file: bool,
+    /// Whether `send()` refuses to go without it.
+    pub required: bool,
+    pub description: String,
+}
+
+impl FormField {
+    /// Its setter on the builder: `source_commit_id`, `type_` for `type`.
+    pub fn setter(&self) -> syn::Ident {
+        let snake = snake_case(&self.name);
+        match syn::parse_str::<syn::Ident>(&snake) {
+            Ok(ident) => ident,
+            Err(_) => format_ident!("{snake}_"),
+        }
+    }
+}
+
+/// `sourceCommitId` -> `source_commit_id`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            if !out.is_empty() {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else {
+            out.push('_');
+        }
+    }
+    out
+}
+
 /// One operation of the document, as the overlay sees it.
 pub struct Operation {
     pub name: String,
@@ -71,8 +111,12 @@ pub struct Operation {
     pub answer: Answer,
     /// Where its 3xx leads (`x-redirect`): `storage` or another operation's name.
     pub redirect: Option<String>,
-    /// Whether its body is a multipart upload the crate does not send yet (`x-request`).
+    /// Whether its body is a multipart upload (`x-request`).
     pub multipart: bool,
+    /// The fields of its multipart form, when the document declares them (`x-multipart`):
+    /// its builder then takes each and sends the form. Without them (Cloud's uploads, sent by
+    /// hand-written methods), the builder sends no body.
+    pub form_fields: Vec<FormField>,
     /// A 2xx answer without a body beside a 2xx with JSON (merge's 202 "still running").
     pub accepted_without_body: bool,
     /// The component schema of a JSON success answer, when it is one (`paginated_treeentries`
@@ -243,6 +287,20 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
                 answer,
                 redirect: op["x-redirect"].as_str().map(str::to_string),
                 multipart: op["x-request"] == "multipart",
+                form_fields: op["x-multipart"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|field| FormField {
+                        name: field["name"].as_str().unwrap_or_default().to_string(),
+                        file: field["file"].as_bool().unwrap_or(false),
+                        required: field["required"].as_bool().unwrap_or(false),
+                        description: field["description"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_string(),
+                    })
+                    .collect(),
                 accepted_without_body: answer == Answer::Json
                     && with_body > 0
                     && with_body < successes.len(),

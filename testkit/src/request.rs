@@ -51,6 +51,9 @@ pub struct Request {
     pub path: &'static str,
     pub params: Vec<Param>,
     pub body: Option<(BodyKind, Value)>,
+    /// The fields of a multipart form the document declares (`x-multipart`), by setter
+    /// (`source_commit_id`), each with a text value (a file's content too).
+    pub form: Vec<(String, Value)>,
     /// The builder's setters the request leaves unset, as a user would: optional headers
     /// (`Content-Length`, `Range`: the client sets them) and deprecated parameters.
     pub unset: Vec<String>,
@@ -109,11 +112,27 @@ impl Request {
                 };
                 Some((kind, schemas.sample(&media["schema"], "body")))
             });
+        // Multipart uploads: the builder has a setter for each field of the form.
+        let form = op["x-multipart"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|field| {
+                let name = field["name"].as_str()?;
+                let value = if field["file"] == json!(true) {
+                    format!("contract {name} file\n")
+                } else {
+                    format!("contract {name}")
+                };
+                Some((setter(name), json!(value)))
+            })
+            .collect();
         Request {
             name,
             path,
             params,
             body,
+            form,
             unset,
         }
     }
@@ -126,6 +145,8 @@ impl Request {
             self.body.as_ref().map(|(_, body)| body.clone())?
         } else if self.unset.iter().any(|name| name == field) {
             return None;
+        } else if let Some((_, value)) = self.form.iter().find(|(name, _)| name == field) {
+            value.clone()
         } else {
             let param = self
                 .params
@@ -163,7 +184,8 @@ impl Request {
     }
 
     /// The path the request must go to, under `prefix` (`/2.0`): every parameter one
-    /// percent-encoded segment, but a trailing `{path}` (a file's), whose slashes stay.
+    /// percent-encoded segment, but a trailing `{path}` (a file's), whose slashes stay, and
+    /// which follows a `/` also where the template glues it to literal text.
     pub fn expected_path(&self, prefix: &str) -> String {
         let mut path = String::from(prefix);
         let mut rest = self.path;
@@ -179,7 +201,11 @@ impl Request {
             let text = param_text(&value.value);
             rest = &rest[close + 1..];
             if name == "path" && rest.is_empty() {
-                // A file's path keeps its slashes: each of its segments is encoded alone.
+                // A file's path keeps its slashes: each of its segments is encoded alone. Glued
+                // to literal text (`compare/diff{path}`), it goes after a `/`.
+                if !path.ends_with('/') {
+                    path.push('/');
+                }
                 let segments: Vec<String> = text.split('/').map(encode_segment).collect();
                 path.push_str(&segments.join("/"));
             } else {

@@ -3,7 +3,10 @@
 //! The contract tests check the crate's requests against Atlassian's document with Stoplight
 //! Prism. Prism routes on the paths alone and ignores the base path of `servers`
 //! (`https://api.bitbucket.org/2.0`), while the client sends `/2.0/repositories/...`. So the
-//! copy Prism serves has that base path in front of every path; nothing else changes.
+//! copy Prism serves has that base path in front of every path. One other change: a file
+//! path glued to literal text (Data Center's `compare/diff{path}`) takes the rest of the path
+//! from a `/` on (`compare/diff/src/a.rs`), which an OpenAPI parameter (one segment, no `/`)
+//! cannot match; Prism's copy routes it as `compare/diff/{path}`, the same requests.
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
@@ -33,6 +36,28 @@ pub fn prefix_paths(doc: &mut Value) -> Result<(String, usize)> {
     let count = prefixed.len();
     *paths = prefixed;
     Ok((prefix, count))
+}
+
+/// Routes each path whose last segment glues `{path}` to literal text (`.../diff{path}`) as
+/// `.../diff/{path}`: the file path's leading `/`, part of the parameter for Bitbucket, is
+/// one more segment for Prism. Returns how many paths were changed (none of Cloud's).
+pub fn separate_glued_file_paths(doc: &mut Value) -> usize {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return 0;
+    };
+    let mut changed = 0;
+    let separated: Map<String, Value> = std::mem::take(paths)
+        .into_iter()
+        .map(|(path, item)| match path.strip_suffix("{path}") {
+            Some(head) if !head.ends_with('/') && !head.ends_with('}') => {
+                changed += 1;
+                (format!("{head}/{{path}}"), item)
+            }
+            _ => (path, item),
+        })
+        .collect();
+    *paths = separated;
+    changed
 }
 
 /// `/2.0` for `https://api.bitbucket.org/2.0/`.
@@ -66,6 +91,25 @@ mod tests {
         assert!(
             prefix_paths(&mut doc).is_err(),
             "prefixing twice is refused"
+        );
+    }
+
+    #[test]
+    fn a_file_path_glued_to_text_is_routed_after_a_slash() {
+        let mut doc = json!({
+            "paths": {
+                "/rest/repos/{slug}/compare/diff{path}": {"get": {}},
+                "/rest/repos/{slug}/raw/{path}": {"get": {}},
+            },
+        });
+        assert_eq!(separate_glued_file_paths(&mut doc), 1);
+        let paths: Vec<_> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            paths,
+            [
+                "/rest/repos/{slug}/compare/diff/{path}",
+                "/rest/repos/{slug}/raw/{path}"
+            ]
         );
     }
 

@@ -133,12 +133,16 @@ fn run_contract_spec(mut args: impl Iterator<Item = String>) -> Result<ExitCode>
     };
     let mut doc = source::load(&from)?;
     let (prefix, paths) = contract::prefix_paths(&mut doc)?;
+    let glued = contract::separate_glued_file_paths(&mut doc);
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     std::fs::write(&out, serde_json::to_string(&doc)?)
         .with_context(|| format!("writing {}", out.display()))?;
     println!("wrote {}: {paths} paths under {prefix}", out.display());
+    if glued > 0 {
+        println!("  {glued} file paths glued to literal text routed after a `/`");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
