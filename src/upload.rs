@@ -1,6 +1,7 @@
 //! Uploads: files sent as `multipart/form-data`, for a commit made from files
 //! ([`RepoHandle::commit_files`]) and for a repository's downloads
-//! ([`RepoHandle::upload_download_file`]).
+//! ([`RepoHandle::upload_download_file`]). The other uploads take an [`Upload`] on their
+//! builders' setters: `upload_issue_attachment().files(..)`, `import_issues().archive(..)`.
 //!
 //! An [`Upload`] is some bytes, a file on disk (streamed from it, never read whole) or any
 //! `Stream` of bytes. Its body is a stream, so an upload is sent once: it is not retried on a
@@ -197,29 +198,15 @@ impl RepoHandle<'_> {
     #[cfg(feature = "downloads")]
     #[cfg_attr(docsrs, doc(cfg(feature = "downloads")))]
     pub async fn upload_download_file(&self, file: Upload) -> Result<(), Error> {
-        const OPERATION: &Operation = &crate::operations::UPLOAD_DOWNLOAD;
-        let (client, request) = self
-            .upload_download()
-            .into_request()
-            .map_err(|e| Error::invalid_request(OPERATION, e))?;
+        // The generated builder would send a nameless file as `files`; a download is found by
+        // its name, so one must be given.
         if file.name().is_none() {
             return Err(Error::InvalidRequest {
-                operation: OPERATION.name,
+                operation: crate::operations::UPLOAD_DOWNLOAD.name,
                 message: "a download needs a file name: set it with Upload::file_name".into(),
             });
         }
-        let part = file
-            .into_part("download")
-            .await
-            .map_err(|message| Error::InvalidRequest {
-                operation: OPERATION.name,
-                message,
-            })?;
-        // Names as written (`curl -F files=@name`), not RFC 5987's `filename*=`.
-        let form = Form::new().percent_encode_noop().part("files", part);
-        let request = multipart(client, request, form, OPERATION)?;
-        transport::execute(client, request, OPERATION).await?;
-        Ok(())
+        self.upload_download().files(file).send().await
     }
 }
 

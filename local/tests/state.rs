@@ -6,6 +6,7 @@
 mod common;
 
 use bitbucket_cloud::types;
+use bitbucket_cloud::upload::Upload;
 use bitbucket_cloud::webhooks::{Event, EventKey};
 use bitbucket_cloud::{Client, Scope};
 use bitbucket_cloud_local::{LocalBitbucket, WebhookReceiver};
@@ -1634,29 +1635,14 @@ async fn issue_attachments_are_uploaded_listed_fetched_from_storage_and_deleted(
     );
     let http = common::http();
     let token = bb.token(&[Scope::IssueWrite]);
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "files",
-            reqwest::multipart::Part::bytes(b"trace\n".to_vec()).file_name("crash log.txt"),
-        )
-        .part(
-            "files",
-            reqwest::multipart::Part::bytes(vec![0u8, 159, 146, 150]).file_name("core.bin"),
-        );
-    let answer = http
-        .post(&url)
-        .bearer_auth(&token)
-        .multipart(form)
+    // Through the typed builder: one `files` field per file, each under its file name.
+    repo.upload_issue_attachment()
+        .issue_id(&id)
+        .files(Upload::bytes("trace\n").file_name("crash log.txt"))
+        .files(Upload::bytes(vec![0u8, 159, 146, 150]).file_name("core.bin"))
         .send()
         .await
         .unwrap();
-    assert_eq!(answer.status(), 201);
-    assert!(
-        answer.headers()["location"]
-            .to_str()
-            .unwrap()
-            .ends_with("/attachments/core.bin")
-    );
     // A form without files is refused; so is an upload with a read-only token.
     let empty = http
         .post(&url)

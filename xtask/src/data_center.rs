@@ -299,7 +299,7 @@ fn facts(mut operation: Value, entry: &Operation, upstream: &Value) -> Result<Va
         // Uploads: progenitor makes no multipart body; the generator gives the builder a
         // setter for each field of the form the document declares (`x-multipart`).
         Some("multipart/form-data") => {
-            let fields = multipart_fields(&operation, upstream)
+            let fields = crate::forms::multipart_fields(&operation, upstream)
                 .with_context(|| format!("`{}`: its multipart form", entry.name))?;
             if let Some(obj) = operation.as_object_mut() {
                 obj.remove("requestBody");
@@ -688,53 +688,4 @@ fn html_to_markdown(text: &str) -> String {
         }
     }
     lines.join("\n")
-}
-
-/// The fields of a multipart body, from its schema (`$ref`s to components resolved), in the
-/// document's order: `name`, `file` (a file's content: `format: binary`, or a `content`
-/// field, which the descriptions say is a file's: "containing the file in a form-field named
-/// content"), `required` (in the schema's `required`, or the only field of a required body)
-/// and `description`.
-fn multipart_fields(operation: &Value, upstream: &Value) -> Result<Value> {
-    let body = &operation["requestBody"];
-    let media = body["content"]
-        .as_object()
-        .and_then(|content| content.values().next())
-        .context("no request body content")?;
-    let mut schema = &media["schema"];
-    if let Some(reference) = schema["$ref"].as_str() {
-        let pointer = reference
-            .strip_prefix('#')
-            .with_context(|| format!("`{reference}` is not in the document"))?;
-        schema = upstream
-            .pointer(pointer)
-            .with_context(|| format!("`{reference}` is not in the document"))?;
-    }
-    let properties = schema["properties"]
-        .as_object()
-        .filter(|p| !p.is_empty())
-        .context("the form's schema declares no fields")?;
-    let required = |name: &str| {
-        schema["required"]
-            .as_array()
-            .is_some_and(|r| r.iter().any(|n| n == name))
-            || (body["required"] == json!(true) && properties.len() == 1)
-    };
-    let fields: Vec<Value> = properties
-        .iter()
-        .map(|(name, field)| {
-            let description = field["description"]
-                .as_str()
-                .unwrap_or_default()
-                .replace("<code>", "`")
-                .replace("</code>", "`");
-            json!({
-                "name": name,
-                "file": field["format"] == "binary" || name == "content",
-                "required": required(name),
-                "description": description,
-            })
-        })
-        .collect();
-    Ok(Value::Array(fields))
 }

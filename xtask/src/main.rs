@@ -17,6 +17,7 @@ mod contract;
 mod data_center;
 mod docs;
 mod facts;
+mod forms;
 mod names;
 mod report;
 mod rules;
@@ -258,6 +259,8 @@ fn transform(
     for patch in patches {
         patch.apply(&mut doc)?;
     }
+    // Uploads the document (as patched) declares become the generator's form fields.
+    forms::multipart_forms(&mut doc)?;
     // Make the types tolerant of what the real API sends, and readable once generated.
     rules::widen_polymorphic_bases(&mut doc, rules::POLYMORPHIC_BASES)?;
     // Give inline objects and enums a reviewed name before `allOf`s are flattened, so that

@@ -41,9 +41,6 @@ pub struct Operation {
     /// Where a 3xx answer leads: `storage`, or the operation it redirects to.
     #[serde(default)]
     pub redirect: Option<String>,
-    /// `multipart`: a body of files the document does not declare (`x-request`).
-    #[serde(default)]
-    pub request: Option<String>,
 }
 
 /// The kinds of answer an operation can have (`x-answer`).
@@ -95,9 +92,6 @@ impl Operations {
                     op.name,
                     ANSWERS.join(", ")
                 );
-            }
-            if op.request.as_deref().is_some_and(|r| r != "multipart") {
-                bail!("`{}`: `request` can only be \"multipart\"", op.name);
             }
             if let Some(feature) = &op.feature
                 && (feature.is_empty()
@@ -157,15 +151,6 @@ impl Operations {
             }
             if let Some(redirect) = &op.redirect {
                 operation["x-redirect"] = Value::String(redirect.clone());
-            }
-            if let Some(request) = &op.request {
-                if operation.get("requestBody").is_some() {
-                    bail!(
-                        "`{}` is marked `request = \"{request}\"`, but the document declares its body",
-                        op.name
-                    );
-                }
-                operation["x-request"] = Value::String(request.clone());
             }
             let item = paths.entry(op.path.clone()).or_insert_with(|| {
                 // Path-level fields (shared parameters, summary) come along with the first

@@ -3,7 +3,8 @@
 //! `wiremock` server on loopback, and the test checks
 //! - the method, the path with each parameter one percent-encoded segment (a trailing `{path}`,
 //!   a file's, keeps its slashes), every query pair
-//!   and nothing else, the credentials, and the body (JSON or form) exactly as set;
+//!   and nothing else, the credentials, and the body (JSON or form) exactly as set, or an
+//!   upload's multipart fields;
 //! - that the answer decodes, and that encoding the decoded value again gives back what was
 //!   sent (only `null`, `[]` and `{}` may vanish): a real recorded answer from the fixtures'
 //!   MANIFEST.tsv where there is one, else one made from the answer's schema; text and bytes
@@ -51,8 +52,9 @@ async fn check(operation: &'static Operation) {
 
     // The dynamic API (`client.operation(..)`, what the MCP gateway calls) sends the same
     // request for the same parameters, and hands back the answer as sent. It sends JSON
-    // bodies only: form bodies are the typed builders' (see `dynamic_form_bodies`).
-    if !matches!(case.body, Some((BodyKind::Form, _))) {
+    // bodies only: form bodies and uploads are the typed builders' (see
+    // `dynamic_form_bodies`).
+    if !matches!(case.body, Some((BodyKind::Form, _))) && case.form.is_empty() {
         let dynamic = async |client: &Client| dynamic_call(client, &case).await;
         let (answer, sent) = ok(response(&case), &dynamic).await;
         check_request(&case, &sent);
@@ -102,22 +104,25 @@ async fn dynamic_call(client: &Client, case: &Case) -> Result<Value, Error> {
 }
 
 /// The dynamic API sends every body as JSON; the operations whose body is a form
-/// (`create_commit`, the POST forms of the commit lists) cannot be called through it. Listed
-/// here so that a change on either side is seen.
+/// (`create_commit`, the POST forms of the commit lists) or a multipart upload cannot be
+/// called through it. Listed here so that a change on either side is seen.
 #[test]
 fn dynamic_form_bodies() {
     let forms: Vec<&str> = operations::ALL
         .iter()
         .map(Case::of)
-        .filter(|c| matches!(c.body, Some((BodyKind::Form, _))))
+        .filter(|c| matches!(c.body, Some((BodyKind::Form, _))) || !c.form.is_empty())
         .map(|c| c.operation.name)
         .collect();
     assert_eq!(
         forms,
         [
             "create_commit",
+            "import_issues",
             "list_commits_for_revision_with_include_exclude",
-            "list_commits_with_include_exclude"
+            "list_commits_with_include_exclude",
+            "upload_download",
+            "upload_issue_attachment",
         ]
     );
 }
@@ -157,6 +162,28 @@ fn check_request(case: &Case, sent: &Sent) {
         "{name}: credentials"
     );
     let content_type = sent.header("content-type");
+    if !case.form.is_empty() {
+        // An upload: a multipart form holding each field the case set, under its name.
+        assert!(
+            content_type
+                .as_deref()
+                .is_some_and(|t| t.starts_with("multipart/form-data; boundary=")),
+            "{name}: content type {content_type:?}"
+        );
+        let body = String::from_utf8_lossy(&request.body);
+        for (field, value) in &case.form {
+            let disposition = format!("Content-Disposition: form-data; name=\"{field}\"");
+            assert!(
+                body.contains(&disposition),
+                "{name}: the field `{field}` is not in the form sent:\n{body}"
+            );
+            assert!(
+                body.contains(&crate::cases::param_text(value)),
+                "{name}: the value of `{field}` is not in the form sent:\n{body}"
+            );
+        }
+        return;
+    }
     match &case.body {
         None => {
             assert!(
@@ -266,7 +293,9 @@ fn every_operation_has_a_wire_test() {
             }
         }
         for field in *setters {
-            let known = *field == "body" || case.params.iter().any(|p| setter(&p.name) == *field);
+            let known = *field == "body"
+                || case.params.iter().any(|p| setter(&p.name) == *field)
+                || case.form.iter().any(|(setter, _)| setter == field);
             if !known {
                 problems.push(format!("{name}: the setter `{field}` has no parameter"));
             }
