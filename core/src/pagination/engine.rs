@@ -22,6 +22,9 @@ pub(super) struct Arrived<M> {
     pub cursor: Option<String>,
 }
 
+/// A page in order, or the error that ends the list.
+pub(super) type Next<S> = Result<Arrived<<S as Strategy>::Meta>, <S as Strategy>::Error>;
+
 pub(super) struct Engine<S: Strategy> {
     strategy: S,
     /// At least 1 (`Pages::concurrency` sees to it).
@@ -33,7 +36,7 @@ pub(super) struct Engine<S: Strategy> {
     in_flight: FuturesOrdered<Fetch<S::Meta, S::Error>>,
     /// The links `in_flight` asked for, in the same order.
     in_flight_links: VecDeque<Url>,
-    ready: VecDeque<Result<Arrived<S::Meta>, S::Error>>,
+    ready: VecDeque<Next<S>>,
     /// Requests sent, less those dropped as wrong guesses.
     requested: u64,
     received_items: u64,
@@ -70,10 +73,7 @@ impl<S: Strategy> Engine<S> {
 
     /// The next page in order, once it has arrived; `None` when the list (or the limits) are
     /// exhausted.
-    pub(super) fn poll_page(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Arrived<S::Meta>, S::Error>>> {
+    pub(super) fn poll_page(&mut self, cx: &mut Context<'_>) -> Poll<Option<Next<S>>> {
         self.drive(cx);
         match self.ready.pop_front() {
             Some(arrived) => {
