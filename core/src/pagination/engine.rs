@@ -43,8 +43,8 @@ pub(super) struct Engine<S: Strategy> {
     received_pages: u64,
     /// Items per page, from the first page: what a page on its way will bring.
     per_page: u64,
-    /// The links of the pages read so far, hashed: a link among them is a loop. Eight bytes a
-    /// link, so a list of a million pages costs 16 MB here at most.
+    /// The links of the pages read so far (asked for, and answered from when that differs),
+    /// hashed: a link among them is a loop. Eight bytes a link.
     read: HashSet<u64>,
     hasher: RandomState,
 }

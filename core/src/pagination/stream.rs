@@ -62,7 +62,9 @@ impl<S: Strategy> Pages<S> {
         self
     }
 
-    /// The items of these pages, in order, as the type the strategy decoded them as.
+    /// The items of these pages, in order. `T` is the type the strategy's pages hold (the
+    /// `Vec<T>` of [`RawPage::new`]); reading them as another type panics when a page arrives,
+    /// so a product makes the stream and its strategy together, for one `T`.
     pub fn items<T: Send + 'static>(self) -> Items<S, T> {
         Items {
             pages: self,
