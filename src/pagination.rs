@@ -47,6 +47,9 @@
 //!   handed out in order. Otherwise the next page is requested as soon as its link is known,
 //!   while the current one is being read.
 //! - **Bounded memory**: at most `concurrency + 1` pages are held, however long the list.
+//! - The stream itself (ordered delivery, the bound, the limits, the cursors, loop detection)
+//!   is `bitbucket_core::pagination`, shared with Data Center; what is Cloud's is the strategy
+//!   above (links followed, numbered pages derived).
 //! - Every request goes through the client like `send()` does (policy, authentication,
 //!   retries, rate limits, audit), counted as the operation that started the list. Pages on
 //!   their way when the stream is dropped (or stops at a limit or an error) are abandoned, and
@@ -81,22 +84,22 @@
 //! # }
 //! ```
 
-mod engine;
 pub(crate) mod links;
+mod strategy;
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
+use bitbucket_core::pagination as core;
 use futures_core::Stream;
 use serde::de::DeserializeOwned;
 
 use crate::operations::Operation;
 use crate::transport::Response;
 use crate::{Client, Error};
-use engine::{Arrived, Engine, RawPage, Start};
+use strategy::{Meta, NextLinks, Start};
 
 /// Requests on their way at once for a numbered list, unless [`Pages::concurrency`] says
 /// otherwise.
@@ -146,14 +149,30 @@ pub trait Envelope: DeserializeOwned + Send + 'static {
 
 include!(concat!(env!("OUT_DIR"), "/pagination.rs"));
 
-/// The engine of a list from its first request, and where the list starts (the position a
-/// stream reports before its first page). Not generic: one copy serves every list.
+/// The stream of a list, from where it starts (or why it cannot). Not generic: one copy
+/// serves every list.
+fn stream(
+    client: &Client,
+    start: Result<Start, Error>,
+    position: Option<String>,
+    operation: &'static Operation,
+    decode: strategy::Decode,
+) -> core::Pages<NextLinks> {
+    let (start, position) = match start {
+        Ok(start) => (Some(start), Ok(position)),
+        Err(error) => (None, Err(error)),
+    };
+    let strategy = NextLinks::new(client.clone(), start, operation, decode);
+    core::Pages::new(strategy, DEFAULT_CONCURRENCY, position)
+}
+
+/// The stream of a list from its first request.
 fn first_page(
     client: &Client,
     request: Result<reqwest::Request, Error>,
     operation: &'static Operation,
-    decode: engine::Decode,
-) -> (Engine, Option<String>) {
+    decode: strategy::Decode,
+) -> core::Pages<NextLinks> {
     let start = request.map(|mut request| {
         // The builder's own `pagelen` wins; otherwise ask for the largest page.
         let ours = !links::has_param(request.url(), "pagelen");
@@ -169,38 +188,32 @@ fn first_page(
             default_pagelen: ours,
         }
     });
+    // The position a stream reports before its first page.
     let position = match &start {
         Ok(Start::Request { request, .. }) => Some(request.url().to_string()),
         _ => None,
     };
-    (
-        Engine::new(client.clone(), start, operation, decode),
-        position,
-    )
+    stream(client, start, position, operation, decode)
 }
 
-/// The engine of a list continued from a saved cursor, and that cursor.
+/// The stream of a list continued from a saved cursor.
 fn from_cursor(
     client: &Client,
     cursor: &str,
     operation: &'static Operation,
-    decode: engine::Decode,
-) -> (Engine, Option<String>) {
+    decode: strategy::Decode,
+) -> core::Pages<NextLinks> {
     let start = links::same_origin(client, None, cursor, operation).map(Start::Cursor);
-    let position = start.as_ref().ok().map(|_| cursor.to_string());
-    (
-        Engine::new(client.clone(), start, operation, decode),
-        position,
-    )
+    stream(client, start, Some(cursor.to_string()), operation, decode)
 }
 
 fn decode<E: Envelope>(
     response: Response,
     operation: &'static Operation,
-) -> Result<RawPage, Error> {
+) -> Result<core::RawPage<Meta>, Error> {
     response
         .json::<E>(operation)
-        .map(|envelope| RawPage::erase(envelope.into_page()))
+        .map(|envelope| strategy::erase(envelope.into_page(), operation))
 }
 
 /// The pages of a list, as a `Stream` of [`Page`]s. Returned by `pages()` and `resume(cursor)`
@@ -220,13 +233,8 @@ fn decode<E: Envelope>(
 /// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct Pages<T> {
-    engine: Engine,
+    inner: core::Pages<NextLinks>,
     item: PhantomData<fn() -> T>,
-    /// The link to the page after the last one handed out whole.
-    position: Option<String>,
-    yielded_pages: u64,
-    yielded_items: u64,
-    done: bool,
 }
 
 impl<T: Send + 'static> Pages<T> {
@@ -237,8 +245,7 @@ impl<T: Send + 'static> Pages<T> {
         request: Result<reqwest::Request, Error>,
         operation: &'static Operation,
     ) -> Self {
-        let (engine, position) = first_page(client, request, operation, decode::<E>);
-        Self::with(engine, position)
+        Self::with(first_page(client, request, operation, decode::<E>))
     }
 
     /// The pages from a saved cursor. Used by the generated `resume(cursor)`.
@@ -247,18 +254,20 @@ impl<T: Send + 'static> Pages<T> {
         cursor: &str,
         operation: &'static Operation,
     ) -> Self {
-        let (engine, position) = from_cursor(client, cursor, operation, decode::<E>);
-        Self::with(engine, position)
+        Self::with(from_cursor(client, cursor, operation, decode::<E>))
     }
 
-    fn with(engine: Engine, position: Option<String>) -> Self {
+    fn with(inner: core::Pages<NextLinks>) -> Self {
         Pages {
-            engine,
+            inner,
             item: PhantomData,
-            position,
-            yielded_pages: 0,
-            yielded_items: 0,
-            done: false,
+        }
+    }
+
+    /// The items of these pages, in order.
+    pub fn items(self) -> Items<T> {
+        Items {
+            inner: self.inner.items(),
         }
     }
 }
@@ -268,30 +277,21 @@ impl<T> Pages<T> {
     /// default; at least 1). Lists read by following `next` links are requested one page
     /// ahead.
     pub fn concurrency(mut self, requests: usize) -> Self {
-        self.engine.concurrency = requests.max(1);
+        self.inner = self.inner.concurrency(requests);
         self
     }
 
     /// Stops after this many pages: no request is sent for the pages after them.
     pub fn max_pages(mut self, pages: u64) -> Self {
-        self.engine.max_pages = Some(pages);
+        self.inner = self.inner.max_pages(pages);
         self
     }
 
     /// Stops after this many items (the last page is cut short): no request is sent for pages
     /// that would only bring items past the limit.
     pub fn max_items(mut self, items: u64) -> Self {
-        self.engine.max_items = Some(items);
+        self.inner = self.inner.max_items(items);
         self
-    }
-
-    /// The items of these pages, in order.
-    pub fn items(self) -> Items<T> {
-        Items {
-            pages: self,
-            current: VecDeque::new(),
-            current_cursor: None,
-        }
     }
 
     /// The link to the page after the last one handed out whole: pass it to the builder's
@@ -302,17 +302,7 @@ impl<T> Pages<T> {
     /// A page cut short by [`Pages::max_items`] is not whole: the cursor then asks for it
     /// again.
     pub fn resume_cursor(&self) -> Option<&str> {
-        self.position.as_deref()
-    }
-
-    fn limit_reached(&self) -> bool {
-        let engine = &self.engine;
-        engine
-            .max_pages
-            .is_some_and(|max| self.yielded_pages >= max)
-            || engine
-                .max_items
-                .is_some_and(|max| self.yielded_items >= max)
+        self.inner.resume_cursor()
     }
 }
 
@@ -320,40 +310,17 @@ impl<T: Send + 'static> Stream for Pages<T> {
     type Item = Result<Page<T>, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        if this.done {
-            return Poll::Ready(None);
-        }
-        if this.limit_reached() {
-            this.done = true;
-            this.engine.stop();
-            return Poll::Ready(None);
-        }
-        match ready!(this.engine.poll_page(cx)) {
-            None => {
-                this.done = true;
-                Poll::Ready(None)
-            }
-            Some(Err(error)) => {
-                this.done = true;
-                this.engine.stop();
-                Poll::Ready(Some(Err(error)))
-            }
-            Some(Ok(Arrived { page, cursor })) => {
-                let mut page = page.restore::<T>();
-                this.yielded_pages += 1;
-                // `limit_reached` said there is room for at least one more item.
-                match this.engine.max_items.map(|max| max - this.yielded_items) {
-                    // Cut short: not whole, so the position stays before it.
-                    Some(room) if page.items.len() as u64 > room => {
-                        page.items.truncate(room as usize)
-                    }
-                    _ => this.position = cursor,
-                }
-                this.yielded_items += page.items.len() as u64;
-                Poll::Ready(Some(Ok(page)))
-            }
-        }
+        let page = ready!(Pin::new(&mut self.inner).poll_next(cx));
+        Poll::Ready(page.map(|page| {
+            page.map(|core::RawPage { items, meta }| Page {
+                items: items.into_vec(),
+                next: meta.next,
+                previous: meta.previous,
+                page: meta.page,
+                pagelen: meta.pagelen,
+                size: meta.size,
+            })
+        }))
     }
 }
 
@@ -361,13 +328,7 @@ impl<T> Unpin for Pages<T> {}
 
 impl<T> fmt::Debug for Pages<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Pages")
-            .field("concurrency", &self.engine.concurrency)
-            .field("max_pages", &self.engine.max_pages)
-            .field("max_items", &self.engine.max_items)
-            .field("resume_cursor", &self.position)
-            .field("done", &self.done)
-            .finish_non_exhaustive()
+        self.inner.fmt(f)
     }
 }
 
@@ -375,30 +336,27 @@ impl<T> fmt::Debug for Pages<T> {
 /// paginated builder.
 #[must_use = "streams do nothing unless polled"]
 pub struct Items<T> {
-    pages: Pages<T>,
-    current: VecDeque<T>,
-    /// The cursor of the page being read (the position before it).
-    current_cursor: Option<String>,
+    inner: core::Items<NextLinks, T>,
 }
 
 impl<T> Items<T> {
     /// How many requests may be on their way at once when the list is numbered (4 by
     /// default). See [`Pages::concurrency`].
     pub fn concurrency(mut self, requests: usize) -> Self {
-        self.pages = self.pages.concurrency(requests);
+        self.inner = self.inner.concurrency(requests);
         self
     }
 
     /// Stops after this many pages. See [`Pages::max_pages`].
     pub fn max_pages(mut self, pages: u64) -> Self {
-        self.pages = self.pages.max_pages(pages);
+        self.inner = self.inner.max_pages(pages);
         self
     }
 
     /// Stops after this many items: no request is sent for pages that would only bring items
     /// past the limit.
     pub fn max_items(mut self, items: u64) -> Self {
-        self.pages = self.pages.max_items(items);
+        self.inner = self.inner.max_items(items);
         self
     }
 
@@ -406,11 +364,7 @@ impl<T> Items<T> {
     /// builder's `resume(cursor)` to continue from there. When a page was read partly, resuming
     /// yields that page again in full. `None` once the last item was yielded.
     pub fn resume_cursor(&self) -> Option<&str> {
-        if self.current.is_empty() {
-            self.pages.resume_cursor()
-        } else {
-            self.current_cursor.as_deref()
-        }
+        self.inner.resume_cursor()
     }
 }
 
@@ -418,25 +372,7 @@ impl<T: Send + 'static> Stream for Items<T> {
     type Item = Result<T, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        loop {
-            if let Some(item) = this.current.pop_front() {
-                if !this.pages.done {
-                    // Keep the next pages coming while this one is read.
-                    this.pages.engine.drive(cx);
-                }
-                return Poll::Ready(Some(Ok(item)));
-            }
-            let before = this.pages.position.clone();
-            match ready!(Pin::new(&mut this.pages).poll_next(cx)) {
-                None => return Poll::Ready(None),
-                Some(Err(error)) => return Poll::Ready(Some(Err(error))),
-                Some(Ok(page)) => {
-                    this.current_cursor = before;
-                    this.current = page.items.into();
-                }
-            }
-        }
+        Pin::new(&mut self.inner).poll_next(cx)
     }
 }
 
@@ -444,9 +380,6 @@ impl<T> Unpin for Items<T> {}
 
 impl<T> fmt::Debug for Items<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Items")
-            .field("pages", &self.pages)
-            .field("buffered", &self.current.len())
-            .finish()
+        self.inner.fmt(f)
     }
 }

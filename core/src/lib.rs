@@ -13,7 +13,10 @@
 //! - [`audit`]: the record of every request a client sends or its policy refuses;
 //! - [`path`]: request paths matched against operation templates;
 //! - [`policy`]: the decision taken on each request before it leaves;
-//! - [`upload`]: files sent as `multipart/form-data`.
+//! - [`upload`]: files sent as `multipart/form-data`;
+//! - [`pagination`]: the page streams behind `pages()`, `stream()` and `resume(cursor)`
+//!   (ordered concurrent pages, bounded memory, limits, resume cursors, loop detection), over
+//!   each product's paging strategy.
 //!
 //! The crates' transports, built on these, are not here yet (see the workspace README).
 
@@ -24,6 +27,7 @@ pub mod body;
 pub mod completion;
 #[doc(hidden)]
 pub mod endpoint;
+pub mod pagination;
 pub mod path;
 pub mod policy;
 pub mod rate_limit;

@@ -32,9 +32,11 @@
 //! the base-URL rules (`https://`, or loopback, or [`ClientBuilder::danger_accept_http`]),
 //! redaction of secrets in `Debug`, webhook signatures ([`webhooks::verify`]),
 //! [`Completion`], the matching of request paths against operation templates
-//! ([`Operation::match_path`]), the audit records ([`audit`]) and streamed bodies ([`body`])
-//! come from the workspace's `bitbucket-core`. The transport, errors, policy and pagination
-//! are this crate's own: Data Center's errors, permissions and pages differ.
+//! ([`Operation::match_path`]), the audit records ([`audit`]), streamed bodies ([`body`]) and
+//! the page streams behind [`pagination`] (ordered concurrent pages, bounded memory, limits,
+//! resume cursors; this crate gives only Data Center's `start`/`limit` strategy) come from the
+//! workspace's `bitbucket-core`. The transport, errors and policy are this crate's own: Data
+//! Center's errors and permissions differ.
 //!
 //! # Permissions
 //!

@@ -7,10 +7,16 @@
 //!
 //! Pages are fetched one at a time unless [`Pages::concurrency`] allows more: once a page
 //! says its `limit`, the next pages' `start`s are known (`nextPageStart`, then `limit` apart),
-//! and up to that many are fetched at once, yielded in order. Memory stays bounded by that
-//! number of pages; past the last page at most `concurrency - 1` requests are wasted, and a
-//! page whose `nextPageStart` is not where the prefetch guessed drops the guesses and goes on
-//! from what the server said.
+//! and up to that many are fetched at once, yielded in order. At most `concurrency + 1` pages
+//! are held, whatever the length of the list; past the last page at most `concurrency - 1`
+//! requests are wasted, and a page whose `nextPageStart` is not where the prefetch guessed
+//! drops the guesses and goes on from what the server said. [`Pages::max_pages`] and
+//! [`Pages::max_items`] stop the requests, not just the stream. The first error ends the
+//! stream: the pages before it are yielded, then the error, then nothing.
+//!
+//! The stream itself (ordered delivery, the bound, the limits, the cursors) is
+//! `bitbucket_core::pagination`, shared with `bitbucket-cloud`; what is Data Center's is the
+//! paging strategy (`start`, `limit`, `nextPageStart`).
 //!
 //! ```no_run
 //! # async fn run(client: bitbucket_data_center::Client) -> Result<(), bitbucket_data_center::Error> {
@@ -27,19 +33,28 @@
 //! # }
 //! ```
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+mod start_limit;
 
+use std::fmt;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bitbucket_core::pagination as core;
+use bitbucket_core::pagination::query;
 use futures_core::Stream;
 use serde::de::DeserializeOwned;
 
 use crate::operations::Operation;
 use crate::{Client, Error};
+use start_limit::{Meta, StartLimit};
 
 /// What `limit` a stream asks for when the builder does not set one (the server may apply
 /// less; it says so in the page's `limit`).
 pub const DEFAULT_LIMIT: u32 = 100;
+
+/// Requests on their way at once, unless [`Pages::concurrency`] says otherwise.
+const DEFAULT_CONCURRENCY: usize = 1;
 
 /// A page type of the document (`RestPage...`), generated for every paged answer.
 pub trait Envelope: DeserializeOwned + Send + 'static {
@@ -69,34 +84,26 @@ pub struct Page<T> {
 
 include!(concat!(env!("OUT_DIR"), "/pagination.rs"));
 
-type Fetch<T> = Pin<Box<dyn Future<Output = Result<(Page<T>, reqwest::Url), Error>> + Send>>;
-
-/// A page being fetched (or fetched and not yielded yet), and the `start` it asked for.
-struct Pending<T> {
-    start: u64,
-    url: reqwest::Url,
-    fetch: Fetch<T>,
-    done: Option<Result<(Page<T>, reqwest::Url), Error>>,
+fn decode<E: Envelope>(
+    body: bytes::Bytes,
+    operation: &'static Operation,
+) -> Result<core::RawPage<Meta>, Error> {
+    serde_json::from_slice::<E>(&body)
+        .map(|envelope| start_limit::erase(envelope.into_page()))
+        .map_err(|source| Error::Decode {
+            operation: operation.name,
+            status: reqwest::StatusCode::OK,
+            snippet: crate::error::snippet(&body),
+            source,
+        })
 }
-type Decode<T> = fn(bytes::Bytes, &'static Operation) -> Result<Page<T>, Error>;
 
 /// The pages of a list, as a [`Stream`] of `Result<Page<T>, Error>`. Ends after the last
-/// page, after [`Pages::max_pages`], or after the first error.
+/// page, after [`Pages::max_pages`] or [`Pages::max_items`], or after the first error.
 #[must_use = "a stream does nothing unless polled"]
 pub struct Pages<T> {
-    client: Client,
-    operation: &'static Operation,
-    decode: Decode<T>,
-    /// The next page's request, not sent yet.
-    next: Option<Result<reqwest::Request, Error>>,
-    /// Pages being fetched, in list order.
-    in_flight: std::collections::VecDeque<Pending<T>>,
-    max_pages: Option<u64>,
-    /// Pages sent for (yielded or in flight).
-    fetched: u64,
-    concurrency: usize,
-    /// The page size the server applied, once a page said it.
-    limit: Option<u64>,
+    inner: core::Pages<StartLimit>,
+    item: PhantomData<fn() -> T>,
 }
 
 impl<T: Send + 'static> Pages<T> {
@@ -107,8 +114,7 @@ impl<T: Send + 'static> Pages<T> {
         operation: &'static Operation,
     ) -> Self {
         let request = request.map(|mut request| {
-            let has_limit = request.url().query_pairs().any(|(k, _)| k == "limit");
-            if !has_limit {
+            if !query::has_param(request.url(), "limit") {
                 request
                     .url_mut()
                     .query_pairs_mut()
@@ -116,16 +122,17 @@ impl<T: Send + 'static> Pages<T> {
             }
             request
         });
+        let (first, position) = match request {
+            Ok(request) => {
+                let position = Some(request.url().to_string());
+                (Some(request), Ok(position))
+            }
+            Err(error) => (None, Err(error)),
+        };
+        let strategy = StartLimit::new(client.clone(), first, operation, decode::<E>);
         Pages {
-            client: client.clone(),
-            operation,
-            decode: decode::<E>,
-            next: Some(request),
-            in_flight: std::collections::VecDeque::new(),
-            max_pages: None,
-            fetched: 0,
-            concurrency: 1,
-            limit: None,
+            inner: core::Pages::new(strategy, DEFAULT_CONCURRENCY, position),
+            item: PhantomData,
         }
     }
 
@@ -144,253 +151,98 @@ impl<T: Send + 'static> Pages<T> {
         Pages::new::<E>(client, request, operation)
     }
 
-    /// Stops after `pages` pages.
+    /// The items of every page, one by one.
+    pub fn items(self) -> Items<T> {
+        Items {
+            inner: self.inner.items(),
+        }
+    }
+}
+
+impl<T> Pages<T> {
+    /// Stops after `pages` pages: no request is sent for the pages after them.
     pub fn max_pages(mut self, pages: u64) -> Self {
-        self.max_pages = Some(pages);
+        self.inner = self.inner.max_pages(pages);
+        self
+    }
+
+    /// Stops after `items` items (the last page is cut short): no request is sent for pages
+    /// that would only bring items past the limit.
+    pub fn max_items(mut self, items: u64) -> Self {
+        self.inner = self.inner.max_items(items);
         self
     }
 
     /// Fetches up to `pages` pages at once (at least 1, the default), yielded in order.
     pub fn concurrency(mut self, pages: usize) -> Self {
-        self.concurrency = pages.max(1);
+        self.inner = self.inner.concurrency(pages);
         self
     }
 
-    /// Where the list continues: the URL of the next page not yielded yet, to pass to the
-    /// builder's `resume()` (in this process or another). `None` once the list is done.
+    /// Where the list continues: the URL of the page after the last one yielded whole, to pass
+    /// to the builder's `resume()` (in this process or another). Before the first page it is
+    /// the first page's URL; `None` once the list is done. A page cut short by
+    /// [`Pages::max_items`] is not whole: the cursor then asks for it again.
     pub fn resume_cursor(&self) -> Option<String> {
-        if let Some(pending) = self.in_flight.front() {
-            return Some(pending.url.to_string());
-        }
-        match &self.next {
-            Some(Ok(request)) => Some(request.url().to_string()),
-            _ => None,
-        }
+        self.inner.resume_cursor().map(str::to_owned)
     }
-
-    fn send(&self, request: reqwest::Request) -> Pending<T> {
-        let client = self.client.clone();
-        let operation = self.operation;
-        let decode = self.decode;
-        let url = request.url().clone();
-        Pending {
-            start: start_of(&url),
-            url,
-            done: None,
-            fetch: Box::pin(async move {
-                let url = request.url().clone();
-                let answer = crate::transport::execute(&client, request, operation).await?;
-                Ok((decode(answer.body, operation)?, url))
-            }),
-        }
-    }
-
-    /// Whether another page may be sent for, under `max_pages`.
-    fn may_send(&self) -> bool {
-        self.max_pages.is_none_or(|max| self.fetched < max)
-    }
-
-    /// Sends for the next page, and, when the page size is known, for the ones after it, up
-    /// to `concurrency` in flight.
-    fn top_up(&mut self) {
-        if self.in_flight.is_empty() && self.may_send() {
-            match self.next.take() {
-                Some(Ok(request)) => {
-                    let pending = self.send(request);
-                    self.in_flight.push_back(pending);
-                    self.fetched = self.fetched.saturating_add(1);
-                }
-                other => self.next = other,
-            }
-        }
-        let Some(limit) = self.limit.filter(|l| *l > 0) else {
-            return;
-        };
-        while self.in_flight.len() < self.concurrency && self.may_send() {
-            let Some(last) = self.in_flight.back() else {
-                return;
-            };
-            let start = last.start.saturating_add(limit);
-            let request =
-                reqwest::Request::new(self.operation.method.clone(), with_start(&last.url, start));
-            let pending = self.send(request);
-            self.in_flight.push_back(pending);
-            self.fetched = self.fetched.saturating_add(1);
-        }
-    }
-
-    /// The items of every page, one by one.
-    pub fn items(self) -> Items<T> {
-        Items {
-            pages: self,
-            buffer: Vec::new().into_iter(),
-            max_items: None,
-            yielded: 0,
-        }
-    }
-}
-
-fn decode<E: Envelope>(
-    body: bytes::Bytes,
-    operation: &'static Operation,
-) -> Result<Page<E::Item>, Error> {
-    serde_json::from_slice::<E>(&body)
-        .map(Envelope::into_page)
-        .map_err(|source| Error::Decode {
-            operation: operation.name,
-            status: reqwest::StatusCode::OK,
-            snippet: crate::error::snippet(&body),
-            source,
-        })
-}
-
-/// The request for the page after `page`, fetched from `url`; `None` after the last page.
-/// A `nextPageStart` that does not move forward ends the list with an error rather than
-/// looping.
-fn next_request(
-    operation: &'static Operation,
-    url: &reqwest::Url,
-    page: &Page<impl Sized>,
-) -> Option<Result<reqwest::Request, Error>> {
-    if page.is_last_page != Some(false) {
-        return None;
-    }
-    let next = page.next_page_start?;
-    // Past both the start this page was asked for and the one it says it has: a server that
-    // ignores `start` cannot make the stream loop.
-    let asked = start_of(url);
-    let current = page.start.unwrap_or(0).max(asked);
-    if next <= current {
-        return Some(Err(Error::InvalidRequest {
-            operation: operation.name,
-            message: format!(
-                "the server's nextPageStart ({next}) does not move past this page's start \
-                 ({current}); the list stops here"
-            ),
-        }));
-    }
-    Some(Ok(reqwest::Request::new(
-        operation.method.clone(),
-        with_start(url, next),
-    )))
-}
-
-/// The `start` a page's URL asks for (0 when it says none).
-fn start_of(url: &reqwest::Url) -> u64 {
-    url.query_pairs()
-        .find(|(k, _)| k == "start")
-        .and_then(|(_, v)| v.parse::<u64>().ok())
-        .unwrap_or(0)
-}
-
-/// `url` asking for the page at `start`.
-fn with_start(url: &reqwest::Url, start: u64) -> reqwest::Url {
-    let mut url = url.clone();
-    let kept: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(k, _)| k != "start")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    url.query_pairs_mut()
-        .clear()
-        .extend_pairs(kept)
-        .append_pair("start", &start.to_string());
-    url
 }
 
 impl<T: Send + 'static> Stream for Pages<T> {
     type Item = Result<Page<T>, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        if this.in_flight.is_empty() {
-            if matches!(this.next, Some(Err(_)))
-                && let Some(Err(error)) = this.next.take()
-            {
-                return Poll::Ready(Some(Err(error)));
-            }
-            this.top_up();
-        }
-        // Every page in flight makes progress; they are yielded in order.
-        for pending in this.in_flight.iter_mut().filter(|p| p.done.is_none()) {
-            if let Poll::Ready(result) = pending.fetch.as_mut().poll(cx) {
-                pending.done = Some(result);
-            }
-        }
-        let Some(front) = this.in_flight.front_mut() else {
-            return Poll::Ready(None);
-        };
-        let Some(result) = front.done.take() else {
-            return Poll::Pending;
-        };
-        this.in_flight.pop_front();
-        let (page, url) = match result {
-            Ok(done) => done,
-            Err(error) => {
-                // The list stops at its first error; guesses past it are dropped.
-                this.in_flight.clear();
-                this.next = None;
-                return Poll::Ready(Some(Err(error)));
-            }
-        };
-        if this.limit.is_none() {
-            this.limit = page.limit.filter(|l| *l > 0);
-        }
-        match next_request(this.operation, &url, &page) {
-            None => {
-                // The last page: requests sent past it are cancelled.
-                this.in_flight.clear();
-                this.next = None;
-            }
-            Some(Ok(request)) => {
-                let expected = start_of(request.url());
-                if this.in_flight.front().is_some_and(|p| p.start != expected) {
-                    // The prefetch guessed wrong (a server with another page size): go on
-                    // from what the server said.
-                    let dropped = u64::try_from(this.in_flight.len()).unwrap_or(u64::MAX);
-                    this.fetched = this.fetched.saturating_sub(dropped);
-                    this.in_flight.clear();
-                }
-                if this.in_flight.is_empty() {
-                    this.next = Some(Ok(request));
-                }
-            }
-            Some(Err(error)) => {
-                this.in_flight.clear();
-                this.next = Some(Err(error));
-            }
-        }
-        this.top_up();
-        Poll::Ready(Some(Ok(page)))
+        let page = ready!(Pin::new(&mut self.inner).poll_next(cx));
+        Poll::Ready(page.map(|page| {
+            page.map(|core::RawPage { items, meta }| Page {
+                items: items.into_vec(),
+                is_last_page: meta.is_last_page,
+                next_page_start: meta.next_page_start,
+                start: meta.start,
+                limit: meta.limit,
+                size: meta.size,
+            })
+        }))
+    }
+}
+
+impl<T> fmt::Debug for Pages<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
     }
 }
 
 /// The items of a list, across pages, as a [`Stream`] of `Result<T, Error>`.
 #[must_use = "a stream does nothing unless polled"]
 pub struct Items<T> {
-    pages: Pages<T>,
-    buffer: std::vec::IntoIter<T>,
-    max_items: Option<u64>,
-    yielded: u64,
+    inner: core::Items<StartLimit, T>,
 }
 
 impl<T: Send + 'static> Items<T> {
-    /// Stops after `items` items.
+    /// Stops after `items` items: no request is sent for pages that would only bring items
+    /// past the limit.
     pub fn max_items(mut self, items: u64) -> Self {
-        self.max_items = Some(items);
+        self.inner = self.inner.max_items(items);
         self
     }
 
     /// Stops after `pages` pages.
     pub fn max_pages(mut self, pages: u64) -> Self {
-        self.pages = self.pages.max_pages(pages);
+        self.inner = self.inner.max_pages(pages);
         self
     }
 
     /// Fetches up to `pages` pages at once (see [`Pages::concurrency`]).
     pub fn concurrency(mut self, pages: usize) -> Self {
-        self.pages = self.pages.concurrency(pages);
+        self.inner = self.inner.concurrency(pages);
         self
+    }
+
+    /// Where the list continues: the URL of the page after the last one whose items were all
+    /// yielded (a page read partly is yielded again in full). `None` once the last item was
+    /// yielded.
+    pub fn resume_cursor(&self) -> Option<String> {
+        self.inner.resume_cursor().map(str::to_owned)
     }
 }
 
@@ -398,25 +250,16 @@ impl<T: Send + 'static> Stream for Items<T> {
     type Item = Result<T, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        loop {
-            if this.max_items.is_some_and(|max| this.yielded >= max) {
-                return Poll::Ready(None);
-            }
-            if let Some(item) = this.buffer.next() {
-                this.yielded = this.yielded.saturating_add(1);
-                return Poll::Ready(Some(Ok(item)));
-            }
-            match Pin::new(&mut this.pages).poll_next(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Ready(Some(Err(error))) => return Poll::Ready(Some(Err(error))),
-                Poll::Ready(Some(Ok(page))) => this.buffer = page.items.into_iter(),
-            }
-        }
+        Pin::new(&mut self.inner).poll_next(cx)
     }
 }
 
-// The streams hold no self-references: the in-flight fetch is boxed.
+impl<T> fmt::Debug for Items<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+// The streams hold no self-references: the pages on their way are boxed.
 impl<T> Unpin for Pages<T> {}
 impl<T> Unpin for Items<T> {}

@@ -415,3 +415,112 @@ async fn a_file_path_after_literal_text_keeps_its_leading_slash() {
         ]
     );
 }
+
+#[tokio::test]
+async fn guesses_the_next_page_start_contradicts_are_dropped() {
+    let server = MockServer::start().await;
+    // The first page says `limit: 2` but the server moves `start` by 3: the guesses made from
+    // the limit (5, 7) are wrong, and the list goes on from `nextPageStart`.
+    let keys = ["A", "B", "C", "D", "E"];
+    for (start, values, next) in [
+        (0u64, &keys[0..2], Some(3u64)),
+        (3, &keys[2..4], Some(6)),
+        (6, &keys[4..5], None),
+    ] {
+        let mut body = page(start, values, next.is_none());
+        if let Some(next) = next {
+            body["nextPageStart"] = json!(next);
+        }
+        let mock = Mock::given(method("GET")).and(path("/rest/api/latest/projects"));
+        let mock = if start == 0 {
+            mock.and(query_param_is_missing("start"))
+        } else {
+            mock.and(query_param("start", start.to_string()))
+        };
+        mock.respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_millis(20))
+                .set_body_json(body),
+        )
+        .mount(&server)
+        .await;
+    }
+    // What a wrong guess gets: a page that must never be yielded.
+    Mock::given(method("GET"))
+        .and(path("/rest/api/latest/projects"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_millis(60))
+                .set_body_json(page(5, &["WRONG"], false)),
+        )
+        .mount(&server)
+        .await;
+    let got: Vec<String> = client(&server, Auth::anonymous())
+        .get_projects()
+        .stream()
+        .concurrency(3)
+        .map_ok(|p| p.key.unwrap_or_default())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(got, keys);
+    let guessed = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .any(|r| r.url.query().is_some_and(|q| q.contains("start=5")));
+    assert!(
+        guessed,
+        "a guess was on its way when page 3 contradicted it"
+    );
+}
+
+#[tokio::test]
+async fn max_items_stops_the_requests_and_the_items_cursor_resumes_the_page_read_partly() {
+    let server = MockServer::start().await;
+    let keys = ["A", "B", "C", "D", "E", "F", "G"];
+    for start in [0u64, 2, 4, 6] {
+        let end = (start as usize + 2).min(keys.len());
+        let mock = Mock::given(method("GET")).and(path("/rest/api/latest/projects"));
+        let mock = if start == 0 {
+            mock.and(query_param_is_missing("start"))
+        } else {
+            mock.and(query_param("start", start.to_string()))
+        };
+        mock.respond_with(ResponseTemplate::new(200).set_body_json(page(
+            start,
+            &keys[start as usize..end],
+            end == keys.len(),
+        )))
+        .mount(&server)
+        .await;
+    }
+    let client = client(&server, Auth::anonymous());
+    let mut items = client
+        .get_projects()
+        .limit(2)
+        .stream()
+        .concurrency(4)
+        .max_items(3);
+    let mut got = Vec::new();
+    while let Some(project) = items.try_next().await.unwrap() {
+        got.push(project.key.unwrap_or_default());
+    }
+    assert_eq!(got, ["A", "B", "C"]);
+    // Pages 0 and 2 hold the first 3 items: nothing more is asked for.
+    let requests = server.received_requests().await.unwrap().len();
+    assert!(requests <= 2, "{requests} requests for 3 items");
+    // The page at 2 was read partly: the cursor asks for it again.
+    let cursor = items.resume_cursor().expect("more to read");
+    assert!(cursor.contains("start=2"), "{cursor}");
+    let rest: Vec<String> = client
+        .get_projects()
+        .resume(&cursor)
+        .items()
+        .map_ok(|p| p.key.unwrap_or_default())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rest, ["C", "D", "E", "F", "G"]);
+}

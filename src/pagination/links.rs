@@ -1,10 +1,9 @@
 //! The links a list is read through: checking a `next` link's origin, and the one narrow
-//! rewrite of a link that concurrent fetching needs (the `page` number).
-//!
-//! Queries are edited as raw text, one `&`-separated segment at a time, so every other
-//! parameter keeps the exact bytes Bitbucket sent (re-serialising through a form encoder would
-//! change `%20` into `+`, reorder nothing but re-escape plenty).
+//! rewrite of a link that concurrent fetching needs (the `page` number, edited as raw text by
+//! `bitbucket_core::pagination::query`, every other byte kept).
 
+use bitbucket_core::pagination::query;
+pub(crate) use bitbucket_core::pagination::query::{has_param, without_param};
 use reqwest::Url;
 
 use crate::operations::Operation;
@@ -40,124 +39,14 @@ pub(crate) fn same_origin(
     Ok(url)
 }
 
-/// The raw `&`-separated segments of the query; none when it is absent or empty.
-fn segments(url: &Url) -> impl Iterator<Item = &str> {
-    url.query()
-        .filter(|q| !q.is_empty())
-        .into_iter()
-        .flat_map(|q| q.split('&'))
-}
-
-/// Whether a raw query segment is the parameter `name` (`name=value`, or `name` alone).
-fn is_param(segment: &str, name: &str) -> bool {
-    segment.split('=').next() == Some(name)
-}
-
-/// The raw value of the only `name=` parameter of the query, or `None` when it is absent or
-/// repeated.
-fn single_param<'u>(url: &'u Url, name: &str) -> Option<&'u str> {
-    let mut values = segments(url)
-        .filter_map(|segment| segment.split_once('='))
-        .filter(|(key, _)| *key == name)
-        .map(|(_, value)| value);
-    let value = values.next()?;
-    values.next().is_none().then_some(value)
-}
-
 /// The page number a link asks for, when it has exactly one `page` parameter and it is a
 /// number (`page=3`; not an opaque cursor such as `page=dbtR`).
 pub(crate) fn page_number(url: &Url) -> Option<u64> {
-    single_param(url, "page")?.parse().ok()
+    query::number(url, "page")
 }
 
 /// `url` asking for page `number`: its `page` value replaced, or `page=number` appended when it
 /// has none. Every other byte of the query is kept.
 pub(crate) fn with_page(url: &Url, number: u64) -> Url {
-    let page = format!("page={number}");
-    let mut replaced = false;
-    let mut query: Vec<&str> = segments(url)
-        .map(|segment| {
-            if is_param(segment, "page") {
-                replaced = true;
-                &page
-            } else {
-                segment
-            }
-        })
-        .collect();
-    if !replaced {
-        query.push(&page);
-    }
-    let mut out = url.clone();
-    out.set_query(Some(&query.join("&")));
-    out
-}
-
-/// Whether the query has a `name` parameter.
-pub(crate) fn has_param(url: &Url, name: &str) -> bool {
-    segments(url).any(|segment| is_param(segment, name))
-}
-
-/// `url` without its `name` parameters; every other byte of the query is kept.
-pub(crate) fn without_param(url: &Url, name: &str) -> Url {
-    let kept: Vec<&str> = segments(url)
-        .filter(|segment| !segment.is_empty() && !is_param(segment, name))
-        .collect();
-    let mut out = url.clone();
-    out.set_query((!kept.is_empty()).then(|| kept.join("&")).as_deref());
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn url(s: &str) -> Url {
-        Url::parse(s).unwrap()
-    }
-
-    #[test]
-    fn page_numbers_are_read_only_from_a_single_numeric_page() {
-        assert_eq!(page_number(&url("https://h/x?pagelen=100&page=3")), Some(3));
-        assert_eq!(page_number(&url("https://h/x?page=dbtR")), None);
-        assert_eq!(page_number(&url("https://h/x?page=2&page=3")), None);
-        assert_eq!(page_number(&url("https://h/x?pagelen=3")), None);
-        assert_eq!(page_number(&url("https://h/x")), None);
-    }
-
-    #[test]
-    fn only_the_page_value_changes() {
-        let next = url("https://h/2.0/x?q=state%20%3D%20%22OPEN%22&page=2&sort=-a+b&pagelen=50");
-        assert_eq!(
-            with_page(&next, 7).as_str(),
-            "https://h/2.0/x?q=state%20%3D%20%22OPEN%22&page=7&sort=-a+b&pagelen=50"
-        );
-        assert_eq!(
-            with_page(&url("https://h/x?pagelen=50"), 2).as_str(),
-            "https://h/x?pagelen=50&page=2"
-        );
-        assert_eq!(
-            with_page(&url("https://h/x"), 2).as_str(),
-            "https://h/x?page=2"
-        );
-        // `pagelen` is not `page`.
-        assert_eq!(
-            with_page(&url("https://h/x?pagelen=5&page=1"), 4).as_str(),
-            "https://h/x?pagelen=5&page=4"
-        );
-    }
-
-    #[test]
-    fn a_parameter_is_removed_and_nothing_else() {
-        assert_eq!(
-            without_param(&url("https://h/x?q=a%20b&pagelen=100&sort=c"), "pagelen").as_str(),
-            "https://h/x?q=a%20b&sort=c"
-        );
-        assert_eq!(
-            without_param(&url("https://h/x?pagelen=100"), "pagelen").as_str(),
-            "https://h/x"
-        );
-        assert!(has_param(&url("https://h/x?a=1&pagelen=2"), "pagelen"));
-        assert!(!has_param(&url("https://h/x?pagelenx=2"), "pagelen"));
-    }
+    query::with_number(url, "page", number)
 }
