@@ -157,6 +157,14 @@ pub fn tool_input(
         });
     }
 
+    // An upload (the xtask turned its multipart body into `x-multipart` fields for the typed
+    // builders): files are not something a tool's JSON arguments can carry.
+    if spec["x-request"] == "multipart" {
+        return Err(Unsupported::NotJson(
+            operation.name,
+            "multipart/form-data".into(),
+        ));
+    }
     let mut body = false;
     if let Some(request_body) = spec.get("requestBody").map(|b| resolver.follow(b)) {
         let content = request_body["content"].as_object();
@@ -449,8 +457,11 @@ mod tests {
             uploads,
             [
                 "create_commit",
+                "import_issues",
                 "list_commits_for_revision_with_include_exclude",
                 "list_commits_with_include_exclude",
+                "upload_download",
+                "upload_issue_attachment",
             ],
             "the operations whose body is not JSON"
         );
