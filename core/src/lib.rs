@@ -12,9 +12,9 @@
 //! - [`body`]: an answer's body read as it arrives (`send_streaming()`);
 //! - [`audit`]: the record of every request a client sends or its policy refuses;
 //! - [`path`]: request paths matched against operation templates;
-//! - [`policy`]: the decision taken on each request before it leaves.
-//!
-//! The crates' transports, built on these, are not here yet (see the workspace README).
+//! - [`policy`]: the decision taken on each request before it leaves;
+//! - [`transport`]: the attempt and retry loop every request goes through, each product
+//!   supplying its admission, credentials and errors.
 
 #![warn(missing_docs)]
 
@@ -30,6 +30,7 @@ pub mod rate_limit;
 pub mod redact;
 pub mod retry;
 pub mod signature;
+pub mod transport;
 
 #[doc(hidden)]
 pub use tracing as __tracing;

@@ -48,6 +48,22 @@ pub enum Error {
         /// Why it was not repeated.
         gave_up: Option<GaveUp>,
     },
+    /// The retry budget ran out while an attempt after the first was on its way; the attempt
+    /// was abandoned. See [`crate::retry::RetryConfig::budget`].
+    #[error(
+        "`{operation}`: the retry budget of {:.1} s (RetryConfig::budget) ran out during attempt \
+         {attempt}, which was abandoned; the request may or may not have been processed. Raise \
+         the budget to let retries take longer",
+        budget.as_secs_f64()
+    )]
+    BudgetExhausted {
+        /// The operation's name.
+        operation: &'static str,
+        /// The budget that ran out.
+        budget: std::time::Duration,
+        /// The attempt that was abandoned (2 for the first retry).
+        attempt: u32,
+    },
     /// The answer is not what the operation returns.
     #[error("`{operation}`: the {status} answer could not be decoded ({source}): {snippet}")]
     Decode {
