@@ -495,18 +495,7 @@ impl Service for Sender<'_> {
     }
 
     fn api(&self, failure: Failure<Operation>) -> Error {
-        crate::error::Failure {
-            operation: failure.operation,
-            status: failure.status,
-            headers: failure.headers,
-            body: &failure.body,
-            credentials: &self.0.inner.auth,
-            rate_limit: failure.rate_limit,
-            retry_after: failure.retry_after,
-            attempts: failure.attempts,
-            gave_up: failure.gave_up,
-        }
-        .into_error()
+        crate::error::api(failure, &self.0.inner.auth)
     }
 }
 

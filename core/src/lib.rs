@@ -13,6 +13,8 @@
 //! - [`audit`]: the record of every request a client sends or its policy refuses;
 //! - [`path`]: request paths matched against operation templates;
 //! - [`policy`]: the decision taken on each request before it leaves;
+//! - [`error`]: the error answer ([`error::ApiError`]), each product adding its error body
+//!   and hints;
 //! - [`transport`]: the attempt and retry loop every request goes through, each product
 //!   supplying its admission, credentials and errors.
 
@@ -23,6 +25,7 @@ pub mod body;
 pub mod completion;
 #[doc(hidden)]
 pub mod endpoint;
+pub mod error;
 pub mod path;
 pub mod policy;
 pub mod rate_limit;

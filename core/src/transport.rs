@@ -116,7 +116,6 @@ pub trait Service: Sync {
 /// An error answer the loop keeps (not retried, or retried no more): what a product's
 /// [`Service::api`] makes its error of.
 #[derive(Debug)]
-#[non_exhaustive]
 pub struct Failure<O: 'static> {
     /// The operation whose answer it is.
     pub operation: &'static O,

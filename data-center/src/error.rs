@@ -7,6 +7,8 @@ use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use bitbucket_core::transport::Failure;
+
 use crate::operations::Operation;
 use crate::retry::GaveUp;
 
@@ -79,27 +81,24 @@ pub enum Error {
     },
 }
 
-/// An error answer of the server.
-#[derive(Debug)]
+/// An error answer of the server: status, headers, the server's `errors`, and a hint. The
+/// shared [`bitbucket_core::error::ApiError`] with Data Center's [`ErrorDetails`], which it
+/// dereferences to (so `api.errors` is the server's list).
+pub type ApiError = bitbucket_core::error::ApiError<ErrorDetails>;
+
+/// Bitbucket Data Center's error body, as an [`ApiError`] holds it.
+#[derive(Default)]
 #[non_exhaustive]
-pub struct ApiError {
-    /// The operation's name.
-    pub operation: &'static str,
-    /// The status.
-    pub status: StatusCode,
+pub struct ErrorDetails {
     /// Bitbucket's `errors` (empty when the body is not Bitbucket's error shape).
     pub errors: Vec<ErrorMessage>,
-    /// The start of the body, when it is not Bitbucket's error shape.
-    pub snippet: Option<String>,
-    /// Why the request was not repeated, for a status that can be retried.
-    pub gave_up: Option<GaveUp>,
 }
 
 /// One entry of Bitbucket Data Center's error body:
 /// `{"errors": [{"context": ..., "message": ..., "exceptionName": ...}]}`. Fields an exception
 /// adds (`currentVersion`, `expectedVersion`, `pullRequest` for an out-of-date pull request)
 /// are kept in `extra`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ErrorMessage {
@@ -114,64 +113,106 @@ pub struct ErrorMessage {
     pub extra: Map<String, Value>,
 }
 
-/// The error body as a whole (what [`ApiError::errors`] is read from).
+impl fmt::Debug for ErrorMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ErrorMessage")
+            .field("context", &self.context)
+            .field("message", &self.message)
+            .field("exception_name", &self.exception_name)
+            // The server's JSON, with secret-named keys redacted like the generated types'.
+            .field("extra", &crate::redact::Shown(&self.extra))
+            .finish()
+    }
+}
+
+impl fmt::Debug for ErrorDetails {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ErrorDetails")
+            .field("errors", &self.errors)
+            .finish()
+    }
+}
+
+/// The error body as a whole (what [`ErrorDetails::errors`] is read from).
 #[derive(Deserialize)]
 struct ErrorBody {
     errors: Option<Vec<Option<ErrorMessage>>>,
 }
 
-impl ApiError {
-    /// What to do about it, by status.
-    pub fn hint(&self) -> &'static str {
-        match self.status.as_u16() {
-            400 => "the server refused the request's parameters or body: see its message",
-            401 => {
-                "the credentials are missing, wrong or expired (an HTTP access token is sent as Auth::bearer)"
-            }
-            403 => {
-                "the credentials lack the permission this operation needs (see operations::by_name(..).permission); an HTTP access token cannot call ADMIN or SYS_ADMIN operations"
-            }
-            404 => {
-                "the project, repository or object does not exist, or the credentials cannot see it"
-            }
-            409 => {
-                "the object changed or is in a state that forbids this (for a pull request, send its current `version`)"
-            }
-            429 => {
-                "rate limited: the retry settings (RetryConfig) decide whether to wait and repeat"
-            }
-            500..=599 => "the server failed; it may succeed later",
-            _ => "see the server's message",
-        }
+impl bitbucket_core::error::Details for ErrorDetails {
+    fn parse(body: &[u8]) -> Option<Self> {
+        let errors = serde_json::from_slice::<ErrorBody>(body).ok()?.errors?;
+        Some(ErrorDetails {
+            errors: errors.into_iter().flatten().collect(),
+        })
+    }
+
+    /// The entries' messages, joined with `; `.
+    fn summary(&self) -> String {
+        self.errors
+            .iter()
+            .filter_map(|e| e.message.as_deref())
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` failed with {}", self.operation, self.status)?;
-        let messages: Vec<&str> = self
-            .errors
-            .iter()
-            .filter_map(|e| e.message.as_deref())
-            .collect();
-        if !messages.is_empty() {
-            write!(f, ": {}", messages.join("; "))?;
-        } else if let Some(snippet) = self.snippet.as_deref().filter(|s| !s.is_empty()) {
-            write!(f, ": {snippet}")?;
+/// What to do about `api`, by status: Data Center's hint.
+fn hint(api: &ApiError) -> String {
+    let hint = match api.status().as_u16() {
+        400 => "the server refused the request's parameters or body: see its message",
+        401 => {
+            "the credentials are missing, wrong or expired (an HTTP access token is sent as \
+             Auth::bearer)"
         }
-        write!(f, " (hint: {})", self.hint())?;
-        if let Some(gave_up) = &self.gave_up {
-            write!(f, "; {gave_up}")?;
+        403 => {
+            "the credentials lack the permission this operation needs (see \
+             operations::by_name(..).permission); an HTTP access token cannot call ADMIN or \
+             SYS_ADMIN operations"
         }
-        Ok(())
+        404 => "the project, repository or object does not exist, or the credentials cannot see it",
+        409 => {
+            "the object changed or is in a state that forbids this (for a pull request, send \
+             its current `version`)"
+        }
+        429 => "rate limited: the retry settings (RetryConfig) decide whether to wait and repeat",
+        500..=599 => "the server failed; it may succeed later",
+        _ => "see the server's message",
+    };
+    match api.gave_up() {
+        // Why a 429 or 5xx was not repeated.
+        Some(gave_up) => format!("{hint}; {gave_up}"),
+        None => hint.to_string(),
     }
 }
 
 impl Error {
-    /// The status of an error answer.
+    /// The HTTP status, when the server answered.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Error::Api(api) => Some(api.status),
+            Error::Api(api) => Some(api.status()),
+            Error::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The operation that failed, when the error comes from one.
+    pub fn operation(&self) -> Option<&'static str> {
+        match self {
+            Error::Api(api) => Some(api.operation()),
+            Error::InvalidRequest { operation, .. }
+            | Error::Denied { operation, .. }
+            | Error::Transport { operation, .. }
+            | Error::BudgetExhausted { operation, .. }
+            | Error::Decode { operation, .. } => Some(operation),
+            Error::Config(_) => None,
+        }
+    }
+
+    /// The server's error answer, when the error is one.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(api) => Some(api),
             _ => None,
         }
     }
@@ -197,24 +238,9 @@ impl Error {
         }
     }
 
-    pub(crate) fn api(
-        operation: &Operation,
-        status: StatusCode,
-        body: &[u8],
-        gave_up: Option<GaveUp>,
-    ) -> Self {
-        let errors: Option<Vec<ErrorMessage>> = serde_json::from_slice::<ErrorBody>(body)
-            .ok()
-            .and_then(|b| b.errors)
-            .map(|list| list.into_iter().flatten().collect());
-        let snippet = errors.is_none().then(|| snippet(body));
-        Error::Api(Box::new(ApiError {
-            operation: operation.name,
-            status,
-            errors: errors.unwrap_or_default(),
-            snippet,
-            gave_up,
-        }))
+    /// The error of an error answer the transport kept, with Data Center's hint.
+    pub(crate) fn answered(failure: Failure<Operation>) -> Self {
+        Error::Api(Box::new(ApiError::new(failure, hint)))
     }
 }
 

@@ -168,12 +168,7 @@ impl Service for Sender<'_> {
     }
 
     fn api(&self, failure: Failure<Operation>) -> Error {
-        Error::api(
-            failure.operation,
-            failure.status,
-            &failure.body,
-            failure.gave_up,
-        )
+        Error::answered(failure)
     }
 }
 
