@@ -205,10 +205,13 @@ pub async fn call<S: Service>(
 /// Runs `call`, the whole of one call of `operation` (its attempts, and the redirects it
 /// follows), in a `bitbucket.request` span that [`attempts`] records the attempt number and
 /// status in, and that ends with the call's duration.
-pub async fn in_span<S: Service, T>(
+pub fn in_span<S: Service, T>(
     operation: &'static S::Operation,
     call: impl Future<Output = T>,
-) -> T {
+) -> impl Future<Output = T> {
+    // Boxed before anything awaits it: the retry state machine is large, and every typed
+    // call's future (and the caller's, in turn) would carry it on the stack.
+    let call = Box::pin(call);
     let (method, path) = S::describe(operation);
     let span = tracing::info_span!(
         "bitbucket.request",
@@ -219,15 +222,15 @@ pub async fn in_span<S: Service, T>(
         status = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
     );
-    let started = Instant::now();
-    // Boxed: the retry state machine is large, and every typed call's future (and the
-    // caller's, in turn) would carry it on the stack.
-    let result = Box::pin(call).instrument(span.clone()).await;
-    span.record(
-        "duration_ms",
-        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-    );
-    result
+    async move {
+        let started = Instant::now();
+        let result = call.instrument(span.clone()).await;
+        span.record(
+            "duration_ms",
+            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        );
+        result
+    }
 }
 
 /// Sends attempts of `request` until one succeeds or the failure is final. Each attempt is
