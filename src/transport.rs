@@ -129,7 +129,10 @@ async fn run(
     read: Read,
 ) -> Result<Answered, Error> {
     let started = Instant::now();
-    shared::in_span::<Sender, _>(operation, follow(client, request, operation, read, started)).await
+    shared::in_span::<Sender, _, _>(operation, |span| {
+        follow(client, request, operation, read, started, span)
+    })
+    .await
 }
 
 /// Sends the operation's request, then follows its redirects as its `redirect` fact allows.
@@ -139,6 +142,7 @@ async fn follow(
     mut operation: &'static Operation,
     read: Read,
     started: Instant,
+    span: tracing::Span,
 ) -> Result<Answered, Error> {
     let state = &client.inner;
     let mut from: Option<&'static Operation> = None;
@@ -148,13 +152,16 @@ async fn follow(
         let url = request.url().clone();
         let headers = request.headers().clone();
         let sender = Sender(client);
-        let (status, location) =
-            match shared::attempts(&sender, request, operation, from, read, started).await? {
-                Step::Done(answer) => {
-                    return Ok((answer.status, answer.headers, answer.body, operation, url));
-                }
-                Step::Redirect { status, location } => (status, location),
-            };
+        let (status, location) = match shared::attempts(
+            &sender, request, operation, from, read, started, &span,
+        )
+        .await?
+        {
+            Step::Done(answer) => {
+                return Ok((answer.status, answer.headers, answer.body, operation, url));
+            }
+            Step::Redirect { status, location } => (status, location),
+        };
         hops = hops.saturating_add(1);
         let target = location.as_deref().and_then(|l| url.join(l).ok());
         let where_to = shown(target.as_ref(), location.as_deref());

@@ -187,8 +187,18 @@ pub async fn call<S: Service>(
     operation: &'static S::Operation,
     read: Read,
 ) -> Result<Answer, S::Error> {
-    in_span::<S, _>(operation, async move {
-        match attempts(service, request, operation, None, read, Instant::now()).await? {
+    in_span::<S, _, _>(operation, |span| async move {
+        match attempts(
+            service,
+            request,
+            operation,
+            None,
+            read,
+            Instant::now(),
+            &span,
+        )
+        .await?
+        {
             Step::Done(answer) => Ok(answer),
             Step::Redirect { status, .. } => Err(S::invalid(
                 operation,
@@ -202,16 +212,14 @@ pub async fn call<S: Service>(
     .await
 }
 
-/// Runs `call`, the whole of one call of `operation` (its attempts, and the redirects it
-/// follows), in a `bitbucket.request` span that [`attempts`] records the attempt number and
-/// status in, and that ends with the call's duration.
-pub fn in_span<S: Service, T>(
+/// Runs the future `call` makes of the span, the whole of one call of `operation` (its
+/// attempts, and the redirects it follows), in a `bitbucket.request` span that [`attempts`]
+/// records the attempt number and status in (given the span: a subscriber need not track the
+/// current one), and that ends with the call's duration.
+pub fn in_span<S: Service, F: Future<Output = T>, T>(
     operation: &'static S::Operation,
-    call: impl Future<Output = T>,
+    call: impl FnOnce(tracing::Span) -> F,
 ) -> impl Future<Output = T> {
-    // Boxed before anything awaits it: the retry state machine is large, and every typed
-    // call's future (and the caller's, in turn) would carry it on the stack.
-    let call = Box::pin(call);
     let (method, path) = S::describe(operation);
     let span = tracing::info_span!(
         "bitbucket.request",
@@ -222,6 +230,9 @@ pub fn in_span<S: Service, T>(
         status = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
     );
+    // Boxed before anything awaits it: the retry state machine is large, and every typed
+    // call's future (and the caller's, in turn) would carry it on the stack.
+    let call = Box::pin(call(span.clone()));
     async move {
         let started = Instant::now();
         let result = call.instrument(span.clone()).await;
@@ -237,7 +248,7 @@ pub fn in_span<S: Service, T>(
 /// admitted on its own ([`Service::admit`]), gets credentials (an OAuth token may have been
 /// renewed meanwhile), and leaves one audit record (marked as redirected `from` an operation,
 /// when it is the target of a redirect). Every attempt after the first must end within the
-/// retry budget, counted from `started`.
+/// retry budget, counted from `started`. `span` is the call's (see [`in_span`]).
 ///
 /// A 401 is sent once more when [`Service::renew_after_unauthorized`] renewed the
 /// credentials: it means the request was not processed, so this is safe for any method.
@@ -250,8 +261,8 @@ pub async fn attempts<S: Service>(
     from: Option<&'static S::Operation>,
     read: Read,
     started: Instant,
+    span: &tracing::Span,
 ) -> Result<Step, S::Error> {
-    let span = tracing::Span::current();
     let retry = service.retry();
     let auditor = service.auditor();
     let budget = retry.total_budget();
@@ -297,7 +308,7 @@ pub async fn attempts<S: Service>(
             Read::Stream => None,
         };
         let follows = service.follows_redirects();
-        let sending = send(service, attempt, &mut pending, &span, read, cap, follows);
+        let sending = send(service, attempt, &mut pending, span, read, cap, follows);
         let answer = match within(deadline, sending).await {
             Some(answer) => answer,
             None => {
