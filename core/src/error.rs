@@ -25,7 +25,7 @@ use crate::transport::Failure;
 /// A product's error body, read from an error answer.
 ///
 /// Its `Debug` is the error's: it must print no secret (the products print the server's JSON
-/// through [`crate::redact::Shown`]).
+/// through `redact::Shown`, which hides secret-named keys).
 pub trait Details: fmt::Debug + Default + Send + Sync + 'static {
     /// The details of an error answer with this body; `None` when the body is not the
     /// product's error shape (text, HTML, empty), whose beginning the error keeps instead

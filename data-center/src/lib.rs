@@ -32,9 +32,11 @@
 //! the base-URL rules (`https://`, or loopback, or [`ClientBuilder::danger_accept_http`]),
 //! redaction of secrets in `Debug`, webhook signatures ([`webhooks::verify`]),
 //! [`Completion`], the matching of request paths against operation templates
-//! ([`Operation::match_path`]), the audit records ([`audit`]) and streamed bodies ([`body`])
-//! come from the workspace's `bitbucket-core`. The transport, errors, policy and pagination
-//! are this crate's own: Data Center's errors, permissions and pages differ.
+//! ([`Operation::match_path`]), the audit records ([`audit`]), streamed bodies ([`body`]),
+//! the transport loop (attempts, credentials, retries, one audit record per attempt) and the
+//! error answer ([`error::ApiError`]) come from the workspace's `bitbucket-core`. The
+//! admission, the error body and its hints, the policy and pagination are this crate's own:
+//! Data Center's errors, permissions and pages differ.
 //!
 //! # Permissions
 //!
