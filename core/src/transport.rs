@@ -167,6 +167,8 @@ pub struct Answer {
 
 /// What a request led to.
 #[derive(Debug)]
+// Made once per request and matched at once.
+#[allow(clippy::large_enum_variant)]
 pub enum Step {
     /// A 2xx answer.
     Done(Answer),
