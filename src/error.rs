@@ -1,10 +1,6 @@
 //! [`Error`]: what went wrong with a call, and what to do about it.
 
 use std::fmt;
-use std::time::Duration;
-
-use bitbucket_core::transport::Failure;
-use reqwest::StatusCode;
 
 use crate::operations::Operation;
 use crate::types;
@@ -36,218 +32,10 @@ use crate::types;
 /// }
 /// # }
 /// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// Bitbucket answered with an error status.
-    #[error(transparent)]
-    Api(Box<ApiError>),
-
-    /// The client's policy refused the call; nothing was sent.
-    #[error("{operation}: denied by the client's policy: {reason}")]
-    Denied {
-        /// The operation that was refused.
-        operation: &'static str,
-        /// Why, in words.
-        reason: String,
-    },
-
-    /// The request could not be built: a required parameter is missing or a value does not
-    /// convert.
-    #[error("{operation}: invalid request: {message}")]
-    InvalidRequest {
-        /// The operation being built.
-        operation: &'static str,
-        /// What is wrong, e.g. "repo_slug was not initialized".
-        message: String,
-    },
-
-    /// No answer came back: the connection failed or the time limit passed.
-    #[error("{operation}: {}", transport_summary(*.timed_out))]
-    Transport {
-        /// The operation being sent.
-        operation: &'static str,
-        /// Whether the time limit ([`crate::ClientBuilder::timeout`]) passed.
-        timed_out: bool,
-        /// The underlying failure.
-        #[source]
-        source: reqwest::Error,
-    },
-
-    /// A successful answer whose body is not what the operation returns.
-    #[error(
-        "{operation}: the {status} response body does not decode ({source}); it starts with: {snippet}"
-    )]
-    Decode {
-        /// The operation whose answer this is.
-        operation: &'static str,
-        /// The status of the answer.
-        status: StatusCode,
-        /// The beginning of the body.
-        snippet: String,
-        /// The decoding failure.
-        #[source]
-        source: serde_json::Error,
-    },
-
-    /// Credentials could not be obtained or refreshed (for example the OAuth token endpoint
-    /// refused the refresh token).
-    #[error("{operation}: authentication failed: {message}")]
-    Auth {
-        /// The operation that needed the credentials.
-        operation: &'static str,
-        /// What failed; never contains a secret.
-        message: String,
-    },
-
-    /// A page's `next` link, or a cursor given to `resume`, points to another origin than the
-    /// client's base URL; nothing was sent there, so no credentials left the client's origin.
-    #[error(
-        "{operation}: refusing to request a page from {origin}, which is not the client's origin \
-         {expected}; credentials go only to the base URL's origin: check the client's base URL \
-         (ClientBuilder::base_url), or that a resumed cursor comes from a client with the same one"
-    )]
-    ForeignNextLink {
-        /// The paginated operation.
-        operation: &'static str,
-        /// The origin of the refused link.
-        origin: String,
-        /// The client's origin.
-        expected: String,
-    },
-
-    /// A list's `next` links lead back to a page this stream already requested (a link to
-    /// itself, or a cycle): the server's pagination is broken, and following it would send
-    /// requests forever. The pages before were yielded; nothing more is requested.
-    #[error(
-        "{operation}: the list's `next` link leads back to a page this stream already requested \
-         (after {pages} {}); stopped instead of requesting the same pages forever. The pages \
-         before it were yielded; bound such lists with max_pages or max_items",
-        if *pages == 1 { "page" } else { "pages" }
-    )]
-    PaginationLoop {
-        /// The paginated operation.
-        operation: &'static str,
-        /// The pages received before the repeated link was seen.
-        pages: u64,
-    },
-
-    /// The retry budget ran out while an attempt after the first was on its way; the attempt
-    /// was abandoned. See [`crate::retry::RetryConfig::budget`].
-    #[error(
-        "{operation}: the retry budget of {:.1} s (RetryConfig::budget) ran out during attempt \
-         {attempt}, which was abandoned; the request may or may not have been processed. Raise \
-         the budget to let retries take longer",
-        budget.as_secs_f64()
-    )]
-    BudgetExhausted {
-        /// The operation being sent.
-        operation: &'static str,
-        /// The budget that ran out.
-        budget: Duration,
-        /// The attempt that was abandoned (2 for the first retry).
-        attempt: u32,
-    },
-
-    /// Bitbucket answered with a redirect the client does not follow: one the operation does
-    /// not declare, one that leads where that kind of redirect may not go, or too many in a
-    /// row. Nothing was requested at `location`. See [`crate::operations::Redirect`].
-    #[error("{operation}: {status} redirect to {location} not followed: {reason}")]
-    Redirect {
-        /// The operation whose answer (or whose redirect's answer) this is.
-        operation: &'static str,
-        /// The status of the redirect.
-        status: StatusCode,
-        /// Where it pointed, without its query (which may hold a signature) and user
-        /// information; `(none)` when the answer had no usable `Location`.
-        location: String,
-        /// Why it was not followed, and what to do.
-        reason: String,
-    },
-
-    /// A JSON answer is larger than the client's limit ([`crate::ClientBuilder::max_json_body`]);
-    /// reading stopped at the limit, so no more than that was held.
-    #[error(
-        "{operation}: the JSON answer is larger than the limit of {limit} bytes, and was not \
-         read further. hint: ask for less (`pagelen`, `fields`, a narrower `q`), or raise the \
-         limit with ClientBuilder::max_json_body"
-    )]
-    TooLarge {
-        /// The operation whose answer it is.
-        operation: &'static str,
-        /// The limit, in bytes.
-        limit: u64,
-    },
-
-    /// The client is misconfigured (base URL, credentials in the environment, TLS).
-    #[error("invalid client configuration: {0}")]
-    Config(String),
-}
-
-fn transport_summary(timed_out: bool) -> &'static str {
-    if timed_out {
-        "no answer within the time limit (ClientBuilder::timeout); the request may or may not have been processed"
-    } else {
-        "could not reach Bitbucket (connection, DNS or TLS failure)"
-    }
-}
-
-impl Error {
-    /// The HTTP status, when Bitbucket answered.
-    pub fn status(&self) -> Option<StatusCode> {
-        match self {
-            Error::Api(e) => Some(e.status()),
-            Error::Decode { status, .. } | Error::Redirect { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-
-    /// The operation that failed, when the error comes from one.
-    pub fn operation(&self) -> Option<&'static str> {
-        match self {
-            Error::Api(e) => Some(e.operation()),
-            Error::Denied { operation, .. }
-            | Error::InvalidRequest { operation, .. }
-            | Error::Transport { operation, .. }
-            | Error::Decode { operation, .. }
-            | Error::Auth { operation, .. }
-            | Error::ForeignNextLink { operation, .. }
-            | Error::PaginationLoop { operation, .. }
-            | Error::BudgetExhausted { operation, .. }
-            | Error::Redirect { operation, .. }
-            | Error::TooLarge { operation, .. } => Some(operation),
-            Error::Config(_) => None,
-        }
-    }
-
-    /// Bitbucket's answer, when the error is one.
-    pub fn api(&self) -> Option<&ApiError> {
-        match self {
-            Error::Api(e) => Some(e),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn invalid_request(operation: &Operation, error: progenitor_client::Error) -> Self {
-        let message = match error {
-            progenitor_client::Error::InvalidRequest(message) => message,
-            other => other.to_string(),
-        };
-        Error::InvalidRequest {
-            operation: operation.name,
-            message,
-        }
-    }
-
-    /// `source` comes without its URL (see `transport::send`).
-    pub(crate) fn transport(operation: &Operation, source: reqwest::Error) -> Self {
-        Error::Transport {
-            operation: operation.name,
-            timed_out: source.is_timeout(),
-            source,
-        }
-    }
-}
+///
+/// The shared [`bitbucket_core::error::Error`] with Cloud's [`ErrorDetails`]: its variants and
+/// methods are documented there.
+pub type Error = bitbucket_core::error::Error<ErrorDetails>;
 
 /// Bitbucket's answer to a failed call: status, headers, error body, and a hint. The shared
 /// [`bitbucket_core::error::ApiError`] with Cloud's [`ErrorDetails`], which it dereferences
@@ -364,16 +152,8 @@ fn missing_scopes(detail: Option<&serde_json::Value>) -> Vec<String> {
 
 pub(crate) use bitbucket_core::redact::snippet;
 
-/// The error of an error answer the transport kept, with Cloud's hint: what the operation
-/// needs and what `credentials` are.
-pub(crate) fn api(failure: Failure<Operation>, credentials: &crate::Auth) -> Error {
-    let operation = failure.operation;
-    Error::Api(Box::new(ApiError::new(failure, |api| {
-        hint(api, operation, credentials)
-    })))
-}
-
-fn hint(api: &ApiError, operation: &Operation, credentials: &crate::Auth) -> String {
+/// What to do about `api`, an answer to `operation` sent with `credentials`: Cloud's hint.
+pub(crate) fn hint(api: &ApiError, operation: &Operation, credentials: &crate::Auth) -> String {
     let gave_up = api
         .gave_up()
         .map(|g| g.to_string())

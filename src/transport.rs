@@ -23,12 +23,12 @@
 //! [`Purpose::Redirected`]: crate::audit::Purpose::Redirected
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bitbucket_core::audit::Auditor;
 use bitbucket_core::body::read_prefix;
-use bitbucket_core::retry::{GaveUp, RetryConfig};
-use bitbucket_core::transport::{self as shared, Failure, Payload, Read, Service, Step};
+use bitbucket_core::retry::RetryConfig;
+use bitbucket_core::transport::{self as shared, Payload, Read, Service, Step};
 use bytes::Bytes;
 use reqwest::header::{self, HeaderMap};
 use reqwest::{Method, StatusCode, Url};
@@ -39,7 +39,7 @@ use crate::audit::{self, Outcome};
 use crate::auth::Sent;
 use crate::completion::Completion;
 use crate::endpoint;
-use crate::error::snippet;
+use crate::error::{ApiError, ErrorDetails, snippet};
 use crate::operations::{self, Answer, Operation, Redirect};
 use crate::rate_limit::RateLimit;
 use crate::{Client, Error};
@@ -403,7 +403,7 @@ struct Sender<'a>(&'a Client);
 
 impl Service for Sender<'_> {
     type Operation = Operation;
-    type Error = Error;
+    type Details = ErrorDetails;
     type Credentials = Sent;
 
     fn http(&self) -> &reqwest::Client {
@@ -462,47 +462,8 @@ impl Service for Sender<'_> {
         (operation.answer == Answer::Json).then_some(self.0.inner.max_json_body)
     }
 
-    fn invalid(operation: &'static Operation, message: String) -> Error {
-        Error::InvalidRequest {
-            operation: operation.name,
-            message,
-        }
-    }
-
-    fn denied(operation: &'static Operation, reason: String) -> Error {
-        Error::Denied {
-            operation: operation.name,
-            reason,
-        }
-    }
-
-    /// Cloud's `Transport` error does not say why it was not repeated: the retry rules are
-    /// the client's own, and its `timed_out` says what users act on.
-    fn transport(
-        operation: &'static Operation,
-        source: reqwest::Error,
-        _gave_up: Option<GaveUp>,
-    ) -> Error {
-        Error::transport(operation, source)
-    }
-
-    fn budget_exhausted(operation: &'static Operation, budget: Duration, attempt: u32) -> Error {
-        Error::BudgetExhausted {
-            operation: operation.name,
-            budget,
-            attempt,
-        }
-    }
-
-    fn too_large(operation: &'static Operation, limit: u64) -> Error {
-        Error::TooLarge {
-            operation: operation.name,
-            limit,
-        }
-    }
-
-    fn api(&self, failure: Failure<Operation>) -> Error {
-        crate::error::api(failure, &self.0.inner.auth)
+    fn hint(&self, api: &ApiError, operation: &'static Operation) -> String {
+        crate::error::hint(api, operation, &self.0.inner.auth)
     }
 }
 

@@ -3,7 +3,7 @@
 //! and repeated as the shared [`crate::retry`] rules allow, in one `tracing` span.
 //!
 //! A product implements [`Service`] for its client: where its settings are, how it admits a
-//! request and applies credentials, and how it builds its errors. Its transport then calls
+//! request and applies credentials, and the hints of its error answers. Its transport then calls
 //! [`call`] (or [`attempts`] inside [`in_span`], when it follows redirects itself, as
 //! `bitbucket-cloud` does).
 //!
@@ -22,6 +22,7 @@ use tracing::Instrument as _;
 
 use crate::audit::{Audited, Auditor, Outcome, Pending};
 use crate::body::{ERROR_BODY_LIMIT, read_prefix};
+use crate::error::{ApiError, Details, Error};
 use crate::policy::{Admission, Decision};
 use crate::rate_limit::{self, RateLimit};
 use crate::retry::{GaveUp, RetryConfig, Retryable};
@@ -31,8 +32,8 @@ use crate::retry::{GaveUp, RetryConfig, Retryable};
 pub trait Service: Sync {
     /// The product's operation type.
     type Operation: Audited;
-    /// The product's error type.
-    type Error: std::error::Error + Send + Sync + 'static;
+    /// The product's error body: the loop's errors are [`Error`]`<Self::Details>`.
+    type Details: Details;
     /// What [`Service::authorize`] put on an attempt, handed back to
     /// [`Service::renew_after_unauthorized`] (an OAuth token's generation).
     type Credentials: Send;
@@ -58,7 +59,7 @@ pub trait Service: Sync {
         &self,
         request: &mut reqwest::Request,
         operation: &'static Self::Operation,
-    ) -> impl Future<Output = Result<Self::Credentials, Self::Error>> + Send;
+    ) -> impl Future<Output = Result<Self::Credentials, Error<Self::Details>>> + Send;
 
     /// After a 401 to an attempt that carried `credentials`: whether they are now renewed,
     /// so that the request is worth sending once more. Credentials that cannot be renewed
@@ -67,7 +68,7 @@ pub trait Service: Sync {
         &self,
         credentials: Self::Credentials,
         operation: &'static Self::Operation,
-    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+    ) -> impl Future<Output = Result<bool, Error<Self::Details>>> + Send {
         let _ = (credentials, operation);
         std::future::ready(Ok(false))
     }
@@ -79,42 +80,19 @@ pub trait Service: Sync {
     }
 
     /// The largest body of `operation`'s 2xx answer read whole, when there is a limit (the
-    /// default has none); a longer one is [`Service::too_large`].
+    /// default has none); a longer one is [`Error::TooLarge`].
     fn body_cap(&self, operation: &'static Self::Operation) -> Option<u64> {
         let _ = operation;
         None
     }
 
-    /// The error of a request that cannot be sent (`message` says why).
-    fn invalid(operation: &'static Self::Operation, message: String) -> Self::Error;
-    /// The error of a request the admission refused; nothing was sent.
-    fn denied(operation: &'static Self::Operation, reason: String) -> Self::Error;
-    /// The error of an attempt that got no answer, or whose answer stopped arriving (`source`
-    /// comes without its URL), and why it was not repeated when the retry rules said so.
-    fn transport(
-        operation: &'static Self::Operation,
-        source: reqwest::Error,
-        gave_up: Option<GaveUp>,
-    ) -> Self::Error;
-    /// The error of attempt `attempt` (2 or more), abandoned when `budget` ran out.
-    fn budget_exhausted(
-        operation: &'static Self::Operation,
-        budget: Duration,
-        attempt: u32,
-    ) -> Self::Error;
-    /// The error of a 2xx answer longer than [`Service::body_cap`] (which is `limit`).
-    fn too_large(operation: &'static Self::Operation, limit: u64) -> Self::Error {
-        Self::invalid(
-            operation,
-            format!("the answer is larger than the limit of {limit} bytes"),
-        )
-    }
-    /// The error of an error answer, kept as the final one.
-    fn api(&self, failure: Failure<Self::Operation>) -> Self::Error;
+    /// The hint of an error answer to `operation`: what to do about it, in the product's
+    /// terms (its credentials, the operation's needs).
+    fn hint(&self, api: &ApiError<Self::Details>, operation: &'static Self::Operation) -> String;
 }
 
-/// An error answer the loop keeps (not retried, or retried no more): what a product's
-/// [`Service::api`] makes its error of.
+/// An error answer the loop keeps (not retried, or retried no more): what an [`ApiError`] is
+/// made of.
 #[derive(Debug)]
 pub struct Failure<O: 'static> {
     /// The operation whose answer it is.
@@ -188,7 +166,7 @@ pub async fn call<S: Service>(
     request: reqwest::Request,
     operation: &'static S::Operation,
     read: Read,
-) -> Result<Answer, S::Error> {
+) -> Result<Answer, Error<S::Details>> {
     in_span::<S, _, _>(operation, |span| async move {
         match attempts(
             service,
@@ -202,13 +180,13 @@ pub async fn call<S: Service>(
         .await?
         {
             Step::Done(answer) => Ok(answer),
-            Step::Redirect { status, .. } => Err(S::invalid(
-                operation,
-                format!(
+            Step::Redirect { status, .. } => Err(Error::InvalidRequest {
+                operation: operation.name(),
+                message: format!(
                     "the {status} redirect was handed back by a client that says it follows \
                      redirects, but it was sent with `call`, which does not (a bug)"
                 ),
-            )),
+            }),
         }
     })
     .await
@@ -264,7 +242,7 @@ pub async fn attempts<S: Service>(
     read: Read,
     started: Instant,
     span: &tracing::Span,
-) -> Result<Step, S::Error> {
+) -> Result<Step, Error<S::Details>> {
     let retry = service.retry();
     let auditor = service.auditor();
     let budget = retry.total_budget();
@@ -280,22 +258,31 @@ pub async fn attempts<S: Service>(
     loop {
         let copy = request.as_ref().and_then(reqwest::Request::try_clone);
         let Some(mut attempt) = copy.or_else(|| request.take()) else {
-            return Err(S::invalid(
-                operation,
-                "the request body is a stream, which is sent once; it cannot be sent again".into(),
-            ));
+            return Err(Error::InvalidRequest {
+                operation: operation.name(),
+                message: "the request body is a stream, which is sent once; it cannot be sent \
+                          again"
+                    .into(),
+            });
         };
         let number = sent.saturating_add(1);
         let method = attempt.method().clone();
         let admission = service.admit(operation, attempt.url());
         if let Decision::Denied(reason) = &admission.decision {
-            let error = S::denied(operation, reason.clone());
+            let error = Error::Denied {
+                operation: operation.name(),
+                reason: reason.clone(),
+            };
             auditor.denied(auditor.call(operation, &method, admission, number), from);
             return Err(error);
         }
         // The first attempt is bounded by the client's timeout alone; the others by the budget.
         let deadline = deadline.filter(|_| number > 1);
-        let out_of_budget = || S::budget_exhausted(operation, budget, number);
+        let out_of_budget = || Error::BudgetExhausted {
+            operation: operation.name(),
+            budget,
+            attempt: number,
+        };
         // Admitted: credentials may go with it.
         let credentials = within(deadline, service.authorize(&mut attempt, operation))
             .await
@@ -331,7 +318,7 @@ pub async fn attempts<S: Service>(
                 );
                 match next {
                     Ok(delay) if !once => {
-                        let error = S::transport(operation, source, None);
+                        let error = Error::<S::Details>::transport(operation, source);
                         pending.finish(Outcome::NoAnswer, Some(error.to_string()));
                         tracing::info!(%error, ?delay, retry = retries + 1, "no answer; retrying");
                         tokio::time::sleep(delay).await;
@@ -339,7 +326,12 @@ pub async fn attempts<S: Service>(
                         continue;
                     }
                     next => {
-                        let error = S::transport(operation, source, next.err());
+                        let error = Error::Transport {
+                            operation: operation.name(),
+                            timed_out: source.is_timeout(),
+                            source,
+                            gave_up: next.err(),
+                        };
                         pending.finish(Outcome::NoAnswer, Some(error.to_string()));
                         return Err(error);
                     }
@@ -353,7 +345,10 @@ pub async fn attempts<S: Service>(
                 Body::Whole(body) => Payload::Whole(body),
                 Body::Stream(response) => Payload::Stream(response),
                 Body::TooLarge(limit) => {
-                    let error = S::too_large(operation, limit);
+                    let error = Error::TooLarge {
+                        operation: operation.name(),
+                        limit,
+                    };
                     pending.finish(Outcome::Answered, Some(error.to_string()));
                     return Err(error);
                 }
@@ -425,7 +420,7 @@ pub async fn attempts<S: Service>(
             Some(Err(reason)) => Some(reason),
             None => None,
         };
-        let error = service.api(Failure {
+        let failure = Failure {
             operation,
             status,
             headers,
@@ -434,7 +429,9 @@ pub async fn attempts<S: Service>(
             retry_after: server_asked,
             attempts: sent,
             gave_up,
-        });
+        };
+        let api = ApiError::new(failure, |api| service.hint(api, operation));
+        let error = Error::Api(Box::new(api));
         pending.finish(Outcome::Answered, Some(error.to_string()));
         return Err(error);
     }

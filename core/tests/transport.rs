@@ -6,11 +6,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bitbucket_core::audit::{AuditRecord, Audited, Auditor, Outcome};
-use bitbucket_core::error::{ApiError, Details};
+use bitbucket_core::error::{ApiError, Details, Error};
 use bitbucket_core::policy::{Admission, Decision};
 use bitbucket_core::rate_limit::RateLimit;
-use bitbucket_core::retry::{GaveUp, RetryConfig};
-use bitbucket_core::transport::{self, Failure, Payload, Read, Service};
+use bitbucket_core::retry::RetryConfig;
+use bitbucket_core::transport::{self, Payload, Read, Service};
 use reqwest::{Method, StatusCode, Url};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -60,13 +60,7 @@ impl Details for Said {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-enum TestError {
-    #[error(transparent)]
-    Api(Box<ApiError<Said>>),
-    #[error("{0}: {1}")]
-    Other(&'static str, String),
-}
+type TestError = Error<Said>;
 
 struct Product {
     http: reqwest::Client,
@@ -118,7 +112,7 @@ fn product() -> (Product, Records) {
 
 impl Service for Product {
     type Operation = Op;
-    type Error = TestError;
+    type Details = Said;
     type Credentials = ();
 
     fn http(&self) -> &reqwest::Client {
@@ -177,30 +171,8 @@ impl Service for Product {
         Ok(!self.renewed.swap(true, Ordering::SeqCst))
     }
 
-    fn invalid(operation: &'static Op, message: String) -> TestError {
-        TestError::Other(operation.name, message)
-    }
-
-    fn denied(operation: &'static Op, reason: String) -> TestError {
-        TestError::Other(operation.name, format!("denied: {reason}"))
-    }
-
-    fn transport(
-        operation: &'static Op,
-        source: reqwest::Error,
-        _gave_up: Option<GaveUp>,
-    ) -> TestError {
-        TestError::Other(operation.name, source.to_string())
-    }
-
-    fn budget_exhausted(operation: &'static Op, budget: Duration, attempt: u32) -> TestError {
-        TestError::Other(operation.name, format!("{budget:?} ran out at {attempt}"))
-    }
-
-    fn api(&self, failure: Failure<Op>) -> TestError {
-        TestError::Api(Box::new(ApiError::new(failure, |api: &ApiError<Said>| {
-            format!("the test hint for {}", api.status().as_u16())
-        })))
+    fn hint(&self, api: &ApiError<Said>, _operation: &'static Op) -> String {
+        format!("the test hint for {}", api.status().as_u16())
     }
 }
 
@@ -277,7 +249,7 @@ async fn a_503_is_retried_for_a_get_but_not_for_a_post_with_one_record_per_attem
     )
     .await
     .unwrap_err();
-    let TestError::Api(api) = &error else {
+    let Error::Api(api) = &error else {
         panic!("{error}")
     };
     assert_eq!(api.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -308,7 +280,10 @@ async fn a_refused_request_is_recorded_as_denied_and_not_sent() {
     )
     .await
     .unwrap_err();
-    assert!(error.to_string().contains("denied"), "{error}");
+    assert!(
+        matches!(&error, Error::Denied { operation: "get_thing", reason } if reason == "the test denies it"),
+        "{error}"
+    );
     assert_eq!(summary(&records), [(1, None, Outcome::Denied)]);
     assert!(server.received_requests().await.unwrap().is_empty());
 }
@@ -365,7 +340,7 @@ async fn a_401_whose_credentials_cannot_be_renewed_is_the_answer() {
     )
     .await
     .unwrap_err();
-    let TestError::Api(api) = &error else {
+    let Error::Api(api) = &error else {
         panic!("{error}")
     };
     assert_eq!(api.status(), StatusCode::UNAUTHORIZED);

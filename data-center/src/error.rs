@@ -1,85 +1,17 @@
-//! One error type for every call: what failed, the server's own words when it answered, and
-//! a hint that says what to do.
+//! One error type for every call (the one `bitbucket-cloud` returns too, from
+//! `bitbucket-core`): what failed, the server's own words when it answered, and a hint that
+//! says what to do. What is Data Center's: its error body ([`ErrorDetails`]) and its hints.
 
 use std::fmt;
 
-use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use bitbucket_core::transport::Failure;
-
-use crate::operations::Operation;
-use crate::retry::GaveUp;
-
-/// Why a call failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The client's configuration is refused (a base URL, a policy rule, TLS).
-    #[error("configuration: {0}")]
-    Config(String),
-    /// The request could not be built from the builder's parameters.
-    #[error("`{operation}`: the request could not be built: {message}")]
-    InvalidRequest {
-        /// The operation's name.
-        operation: &'static str,
-        /// What is wrong.
-        message: String,
-    },
-    /// The client's [`crate::Policy`] (or the origin check) refused the request; nothing was
-    /// sent.
-    #[error("`{operation}` was not sent: {reason}")]
-    Denied {
-        /// The operation's name.
-        operation: &'static str,
-        /// Why.
-        reason: String,
-    },
-    /// The server answered with an error status.
-    #[error("{0}")]
-    Api(Box<ApiError>),
-    /// The request did not get an answer (connection, TLS, timeout).
-    #[error("`{operation}`: no answer ({source}){}", gave_up.map(|g| format!("; {g}")).unwrap_or_default())]
-    Transport {
-        /// The operation's name.
-        operation: &'static str,
-        /// Why the last attempt failed (without its URL).
-        #[source]
-        source: reqwest::Error,
-        /// Why it was not repeated.
-        gave_up: Option<GaveUp>,
-    },
-    /// The retry budget ran out while an attempt after the first was on its way; the attempt
-    /// was abandoned. See [`crate::retry::RetryConfig::budget`].
-    #[error(
-        "`{operation}`: the retry budget of {:.1} s (RetryConfig::budget) ran out during attempt \
-         {attempt}, which was abandoned; the request may or may not have been processed. Raise \
-         the budget to let retries take longer",
-        budget.as_secs_f64()
-    )]
-    BudgetExhausted {
-        /// The operation's name.
-        operation: &'static str,
-        /// The budget that ran out.
-        budget: std::time::Duration,
-        /// The attempt that was abandoned (2 for the first retry).
-        attempt: u32,
-    },
-    /// The answer is not what the operation returns.
-    #[error("`{operation}`: the {status} answer could not be decoded ({source}): {snippet}")]
-    Decode {
-        /// The operation's name.
-        operation: &'static str,
-        /// Its status.
-        status: StatusCode,
-        /// The start of the body.
-        snippet: String,
-        /// The decoder's complaint.
-        #[source]
-        source: serde_json::Error,
-    },
-}
+/// Why a call failed: the shared [`bitbucket_core::error::Error`] with Data Center's
+/// [`ErrorDetails`] (the same type as `bitbucket_cloud::Error`, with Cloud's details). Its
+/// variants and methods are documented there; Data Center never returns `Auth`,
+/// `ForeignNextLink`, `PaginationLoop`, `Redirect` nor `TooLarge`.
+pub type Error = bitbucket_core::error::Error<ErrorDetails>;
 
 /// An error answer of the server: status, headers, the server's `errors`, and a hint. The
 /// shared [`bitbucket_core::error::ApiError`] with Data Center's [`ErrorDetails`], which it
@@ -158,7 +90,7 @@ impl bitbucket_core::error::Details for ErrorDetails {
 }
 
 /// What to do about `api`, by status: Data Center's hint.
-fn hint(api: &ApiError) -> String {
+pub(crate) fn hint(api: &ApiError) -> String {
     let hint = match api.status().as_u16() {
         400 => "the server refused the request's parameters or body: see its message",
         401 => {
@@ -183,64 +115,6 @@ fn hint(api: &ApiError) -> String {
         // Why a 429 or 5xx was not repeated.
         Some(gave_up) => format!("{hint}; {gave_up}"),
         None => hint.to_string(),
-    }
-}
-
-impl Error {
-    /// The HTTP status, when the server answered.
-    pub fn status(&self) -> Option<StatusCode> {
-        match self {
-            Error::Api(api) => Some(api.status()),
-            Error::Decode { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-
-    /// The operation that failed, when the error comes from one.
-    pub fn operation(&self) -> Option<&'static str> {
-        match self {
-            Error::Api(api) => Some(api.operation()),
-            Error::InvalidRequest { operation, .. }
-            | Error::Denied { operation, .. }
-            | Error::Transport { operation, .. }
-            | Error::BudgetExhausted { operation, .. }
-            | Error::Decode { operation, .. } => Some(operation),
-            Error::Config(_) => None,
-        }
-    }
-
-    /// The server's error answer, when the error is one.
-    pub fn api(&self) -> Option<&ApiError> {
-        match self {
-            Error::Api(api) => Some(api),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn invalid_request(operation: &Operation, error: progenitor_client::Error) -> Self {
-        let message = match error {
-            progenitor_client::Error::InvalidRequest(message) => message,
-            other => other.to_string(),
-        };
-        Error::InvalidRequest {
-            operation: operation.name,
-            message,
-        }
-    }
-
-    /// No answer, or an answer whose body stopped arriving: `source` without its URL, whose
-    /// query may hold a search or a cursor.
-    pub(crate) fn transport(operation: &Operation, source: reqwest::Error) -> Self {
-        Error::Transport {
-            operation: operation.name,
-            source: source.without_url(),
-            gave_up: None,
-        }
-    }
-
-    /// The error of an error answer the transport kept, with Data Center's hint.
-    pub(crate) fn answered(failure: Failure<Operation>) -> Self {
-        Error::Api(Box::new(ApiError::new(failure, hint)))
     }
 }
 

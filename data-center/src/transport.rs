@@ -4,18 +4,16 @@
 //! The generated `send()`s and the page streams call [`execute`]; the `send_streaming()`s of
 //! raw files, archives and diffs [`execute_streaming`].
 
-use std::time::Duration;
-
 use bitbucket_core::audit::Auditor;
-use bitbucket_core::retry::{GaveUp, RetryConfig};
-use bitbucket_core::transport::{self as shared, Failure, Payload, Read, Service};
+use bitbucket_core::retry::RetryConfig;
+use bitbucket_core::transport::{self as shared, Payload, Read, Service};
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::completion::Completion;
-use crate::error::snippet;
+use crate::error::{ApiError, ErrorDetails, snippet};
 use crate::operations::Operation;
 use crate::policy::{Admission, Decision};
 use crate::rate_limit::RateLimit;
@@ -91,7 +89,7 @@ struct Sender<'a>(&'a Client);
 
 impl Service for Sender<'_> {
     type Operation = Operation;
-    type Error = Error;
+    type Details = ErrorDetails;
     type Credentials = ();
 
     fn http(&self) -> &reqwest::Client {
@@ -133,42 +131,8 @@ impl Service for Sender<'_> {
             })
     }
 
-    fn invalid(operation: &'static Operation, message: String) -> Error {
-        Error::InvalidRequest {
-            operation: operation.name,
-            message,
-        }
-    }
-
-    fn denied(operation: &'static Operation, reason: String) -> Error {
-        Error::Denied {
-            operation: operation.name,
-            reason,
-        }
-    }
-
-    fn transport(
-        operation: &'static Operation,
-        source: reqwest::Error,
-        gave_up: Option<GaveUp>,
-    ) -> Error {
-        Error::Transport {
-            operation: operation.name,
-            source: source.without_url(),
-            gave_up,
-        }
-    }
-
-    fn budget_exhausted(operation: &'static Operation, budget: Duration, attempt: u32) -> Error {
-        Error::BudgetExhausted {
-            operation: operation.name,
-            budget,
-            attempt,
-        }
-    }
-
-    fn api(&self, failure: Failure<Operation>) -> Error {
-        Error::answered(failure)
+    fn hint(&self, api: &ApiError, _operation: &'static Operation) -> String {
+        crate::error::hint(api)
     }
 }
 
