@@ -349,7 +349,10 @@ proptest! {
                 attempts: 1,
                 gave_up: None,
             };
-            let error = crate::error::api(failure, &credentials);
+            let api = crate::error::ApiError::new(failure, |api| {
+                crate::error::hint(api, op, &credentials)
+            });
+            let error = crate::Error::Api(Box::new(api));
             let _ = format!("{error} {error:?}");
             let _ = crate::error::snippet(&body);
         });

@@ -13,8 +13,8 @@
 //! - [`audit`]: the record of every request a client sends or its policy refuses;
 //! - [`path`]: request paths matched against operation templates;
 //! - [`policy`]: the decision taken on each request before it leaves;
-//! - [`error`]: the error answer ([`error::ApiError`]), each product adding its error body
-//!   and hints;
+//! - [`error`]: the error type ([`error::Error`], [`error::ApiError`]), each product adding
+//!   its error body and hints;
 //! - [`transport`]: the attempt and retry loop every request goes through, each product
 //!   supplying its admission, credentials and errors.
 

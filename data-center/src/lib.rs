@@ -34,7 +34,7 @@
 //! [`Completion`], the matching of request paths against operation templates
 //! ([`Operation::match_path`]), the audit records ([`audit`]), streamed bodies ([`body`]),
 //! the transport loop (attempts, credentials, retries, one audit record per attempt) and the
-//! error answer ([`error::ApiError`]) come from the workspace's `bitbucket-core`. The
+//! error type ([`Error`], [`error::ApiError`]) come from the workspace's `bitbucket-core`. The
 //! admission, the error body and its hints, the policy and pagination are this crate's own:
 //! Data Center's errors, permissions and pages differ.
 //!
