@@ -1,7 +1,9 @@
-//! The path of every request: the admission decision (policy, path checks), credentials,
-//! the attempt itself, its audit record, rate-limit bookkeeping, retries, redirects, and the
-//! decoding of the answer. The generated `send()` methods and the pagination streams call
-//! [`execute`]; the streamed answers (files, logs, diffs) [`execute_streaming`].
+//! The path of every request: the shared loop of [`bitbucket_core::transport`] (attempts,
+//! their audit records, credentials, rate-limit bookkeeping, retries, the JSON size limit),
+//! given Cloud's admission (policy, path checks), credentials (OAuth renewal after a 401) and
+//! hints; the redirects Cloud declares, followed around it; and the decoding of the answer.
+//! The generated `send()` methods and the pagination streams call [`execute`]; the streamed
+//! answers (files, logs, diffs) [`execute_streaming`].
 //!
 //! # Redirects
 //!

@@ -86,6 +86,11 @@ struct Seen {
 type Records = Arc<Mutex<Vec<Seen>>>;
 
 fn product() -> (Product, Records) {
+    // Built with the workspace, reqwest has the products' `rustls-no-provider` feature, and
+    // needs a provider; an error means another test installed one meanwhile, as good.
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
     let records: Records = Arc::default();
     let sink = records.clone();
     let product = Product {
