@@ -320,7 +320,7 @@ pub async fn attempts<S: Service>(
                     Ok(delay) if !once => {
                         let error = Error::<S::Details>::transport(operation, source);
                         pending.finish(Outcome::NoAnswer, Some(error.to_string()));
-                        tracing::info!(%error, ?delay, retry = retries + 1, "no answer; retrying");
+                        tracing::info!(%error, ?delay, retry = retries.saturating_add(1), "no answer; retrying");
                         tokio::time::sleep(delay).await;
                         retries = retries.saturating_add(1);
                         continue;
@@ -410,7 +410,7 @@ pub async fn attempts<S: Service>(
                 tracing::info!(
                     status = status.as_u16(),
                     ?delay,
-                    retry = retries + 1,
+                    retry = retries.saturating_add(1),
                     "retrying"
                 );
                 tokio::time::sleep(delay).await;
