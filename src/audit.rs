@@ -54,7 +54,6 @@ use std::sync::Arc;
 use reqwest::{Method, Url};
 
 use crate::Client;
-use crate::admission::Admission;
 use crate::operations::Operation;
 
 /// How a request ended: see [`AuditRecord::outcome`].
@@ -94,18 +93,6 @@ pub(crate) fn auditor(agent: Option<String>, sink: Option<AuditSink>) -> Arc<Aud
     Auditor::new(agent, sink)
 }
 
-/// A request of a call, admitted as `admission` says, about to be sent.
-pub(crate) fn request(
-    client: &Client,
-    operation: &'static Operation,
-    method: &Method,
-    admission: Admission,
-    attempt: u32,
-) -> Pending {
-    let auditor = &client.inner.auditor;
-    auditor.pending(auditor.call(operation, method, admission, attempt))
-}
-
 /// A request to the OAuth token endpoint `token_url` for the call of `operation`.
 pub(crate) fn token_request(
     client: &Client,
@@ -137,25 +124,10 @@ pub(crate) fn storage(client: &Client, operation: &'static Operation, url: &Url)
     ))
 }
 
-/// Records a request the policy refused; nothing was sent.
-pub(crate) fn denied(
-    client: &Client,
-    operation: &'static Operation,
-    method: &Method,
-    admission: Admission,
-    attempt: u32,
-    redirected_from: Option<&'static Operation>,
-) {
-    let auditor = &client.inner.auditor;
-    auditor.denied(
-        auditor.call(operation, method, admission, attempt),
-        redirected_from,
-    );
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::admission::Admission;
     use crate::operations::by_name;
     use crate::policy::Decision;
 

@@ -30,13 +30,13 @@ use serde_json::Value;
 
 use crate::admission;
 use crate::endpoint::{self, Use};
-use crate::error::Failure;
 use crate::operations::{self, Operation};
 use crate::pagination::links;
 use crate::rate_limit::{self, RateLimit};
 use crate::retry::{RetryConfig, Retryable};
 use crate::webhooks::{self, Delivery, Event, WebhookSecret};
 use crate::{Auth, Client, Policy};
+use bitbucket_core::transport::Failure;
 
 /// The most one case may take, on a loaded machine in a debug build.
 const CEILING: Duration = Duration::from_secs(2);
@@ -339,18 +339,20 @@ proptest! {
         let status = StatusCode::from_u16(status).unwrap();
         let credentials = Auth::api_token("me@example.com", "token");
         bounded("error bodies", || {
-            let error = Failure {
+            let failure = Failure {
                 operation: op,
                 status,
                 rate_limit: RateLimit::from_headers(&headers),
                 retry_after: rate_limit::retry_after(&headers),
                 headers,
-                body: &body,
-                credentials: &credentials,
+                body: body.clone().into(),
                 attempts: 1,
                 gave_up: None,
-            }
-            .into_error();
+            };
+            let api = crate::error::ApiError::new(failure, |api| {
+                crate::error::hint(api, op, &credentials)
+            });
+            let error = crate::Error::Api(Box::new(api));
             let _ = format!("{error} {error:?}");
             let _ = crate::error::snippet(&body);
         });

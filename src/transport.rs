@@ -1,7 +1,9 @@
-//! The path of every request: the admission decision (policy, path checks), credentials,
-//! the attempt itself, its audit record, rate-limit bookkeeping, retries, redirects, and the
-//! decoding of the answer. The generated `send()` methods and the pagination streams call
-//! [`execute`]; the streamed answers (files, logs, diffs) [`execute_streaming`].
+//! The path of every request: the shared loop of [`bitbucket_core::transport`] (attempts,
+//! their audit records, credentials, rate-limit bookkeeping, retries, the JSON size limit),
+//! given Cloud's admission (policy, path checks), credentials (OAuth renewal after a 401) and
+//! hints; the redirects Cloud declares, followed around it; and the decoding of the answer.
+//! The generated `send()` methods and the pagination streams call [`execute`]; the streamed
+//! answers (files, logs, diffs) [`execute_streaming`].
 //!
 //! # Redirects
 //!
@@ -22,58 +24,31 @@
 //! [`Purpose::Storage`]: crate::audit::Purpose::Storage
 //! [`Purpose::Redirected`]: crate::audit::Purpose::Redirected
 
-use std::future::Future;
-use std::sync::PoisonError;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use bitbucket_core::body::{ERROR_BODY_LIMIT, read_prefix};
-use bytes::{Bytes, BytesMut};
+use bitbucket_core::audit::Auditor;
+use bitbucket_core::body::read_prefix;
+use bitbucket_core::retry::RetryConfig;
+use bitbucket_core::transport::{self as shared, Payload, Read, Service, Step};
+use bytes::Bytes;
 use reqwest::header::{self, HeaderMap};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
-use tracing::Instrument as _;
 
-use crate::admission;
-use crate::audit::{self, Outcome, Pending};
+use crate::admission::{self, Admission};
+use crate::audit::{self, Outcome};
+use crate::auth::Sent;
 use crate::completion::Completion;
 use crate::endpoint;
-use crate::error::{Failure, snippet};
+use crate::error::{ApiError, ErrorDetails, snippet};
 use crate::operations::{self, Answer, Operation, Redirect};
-use crate::policy::Decision;
-use crate::rate_limit::{self, RateLimit};
-use crate::retry::Retryable;
+use crate::rate_limit::RateLimit;
 use crate::{Client, Error};
 
 /// How many redirects one call follows, of all kinds together: Bitbucket's declared
 /// redirects take one hop (two when storage redirects once more); more is a loop.
 pub(crate) const MAX_REDIRECTS: u32 = 3;
-
-/// How a 2xx answer's body is read.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Read {
-    /// Whole, up to the client's JSON limit for a JSON answer.
-    Whole,
-    /// Not here: the caller streams it.
-    Stream,
-}
-
-/// A body as [`send`] leaves it.
-enum Payload {
-    Whole(Bytes),
-    /// A 2xx body not read yet ([`Read::Stream`]).
-    Stream(reqwest::Response),
-    /// A JSON body larger than the client's limit; reading stopped there.
-    TooLarge,
-}
-
-/// What one operation's request led to.
-// Made once per request and matched at once.
-#[allow(clippy::large_enum_variant)]
-enum Step {
-    Done(StatusCode, HeaderMap, Payload),
-    /// A 3xx, with its `Location` as sent.
-    Redirect(StatusCode, Option<String>),
-}
 
 /// A 2xx answer: status, headers, body as read, the operation whose answer it is, and the URL
 /// that answered.
@@ -113,7 +88,6 @@ pub(crate) async fn execute(
             .bytes()
             .await
             .map_err(|e| Error::transport(operation, e.without_url()))?,
-        Payload::TooLarge => return Err(too_large(client, operation)),
     };
     Ok(Response {
         status,
@@ -141,18 +115,11 @@ pub(crate) async fn execute_streaming(
             operation,
         }),
         // `Read::Stream` leaves every 2xx body unread.
-        Payload::Whole(_) | Payload::TooLarge => Err(Error::InvalidRequest {
+        Payload::Whole(_) => Err(Error::InvalidRequest {
             operation: operation.name,
             message: "the answer was read before it could be streamed (a bug in bitbucket-cloud)"
                 .into(),
         }),
-    }
-}
-
-fn too_large(client: &Client, operation: &Operation) -> Error {
-    Error::TooLarge {
-        operation: operation.name,
-        limit: client.inner.max_json_body,
     }
 }
 
@@ -163,26 +130,11 @@ async fn run(
     operation: &'static Operation,
     read: Read,
 ) -> Result<Answered, Error> {
-    let span = tracing::info_span!(
-        "bitbucket.request",
-        operation = operation.name,
-        method = %operation.method,
-        path = operation.path,
-        attempt = tracing::field::Empty,
-        status = tracing::field::Empty,
-        duration_ms = tracing::field::Empty,
-    );
     let started = Instant::now();
-    // Boxed: the retry and redirect state machine is large, and every typed call's future
-    // (and the caller's, in turn) would carry it on the stack.
-    let result = Box::pin(follow(client, request, operation, read, started, &span))
-        .instrument(span.clone())
-        .await;
-    span.record(
-        "duration_ms",
-        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-    );
-    result
+    shared::in_span::<Sender, _, _>(operation, |span| {
+        follow(client, request, operation, read, started, span)
+    })
+    .await
 }
 
 /// Sends the operation's request, then follows its redirects as its `redirect` fact allows.
@@ -192,7 +144,7 @@ async fn follow(
     mut operation: &'static Operation,
     read: Read,
     started: Instant,
-    span: &tracing::Span,
+    span: tracing::Span,
 ) -> Result<Answered, Error> {
     let state = &client.inner;
     let mut from: Option<&'static Operation> = None;
@@ -201,13 +153,17 @@ async fn follow(
         let method = request.method().clone();
         let url = request.url().clone();
         let headers = request.headers().clone();
-        let (status, location) =
-            match attempts(client, request, operation, from, read, started, span).await? {
-                Step::Done(status, headers, payload) => {
-                    return Ok((status, headers, payload, operation, url));
-                }
-                Step::Redirect(status, location) => (status, location),
-            };
+        let sender = Sender(client);
+        let (status, location) = match shared::attempts(
+            &sender, request, operation, from, read, started, &span,
+        )
+        .await?
+        {
+            Step::Done(answer) => {
+                return Ok((answer.status, answer.headers, answer.body, operation, url));
+            }
+            Step::Redirect { status, location } => (status, location),
+        };
         hops = hops.saturating_add(1);
         let target = location.as_deref().and_then(|l| url.join(l).ok());
         let where_to = shown(target.as_ref(), location.as_deref());
@@ -440,300 +396,77 @@ fn storage_url(url: &Url) -> Result<(), String> {
     }
 }
 
-/// Sends attempts until one succeeds or the failure is final. Each attempt is admitted on
-/// its own, gets credentials (an OAuth token may have been renewed meanwhile), and leaves
-/// one audit record. Every attempt after the first must end within the retry budget.
-///
-/// A request whose body is a stream (an upload) cannot be copied, so it is sent once and
-/// never retried.
-async fn attempts(
-    client: &Client,
-    request: reqwest::Request,
-    operation: &'static Operation,
-    from: Option<&'static Operation>,
-    read: Read,
-    started: Instant,
-    span: &tracing::Span,
-) -> Result<Step, Error> {
-    let state = &client.inner;
-    let budget = state.retry.total_budget();
-    // `None` when the budget is too large to be a point in time: no deadline then.
-    let deadline = started
-        .checked_add(budget)
-        .map(tokio::time::Instant::from_std);
-    let mut sent = 0u32;
-    let mut retries = 0u32;
-    let mut renewed_after_401 = false;
-    let once = request.try_clone().is_none();
-    let mut request = Some(request);
-    loop {
-        let copy = request.as_ref().and_then(reqwest::Request::try_clone);
-        let Some(mut attempt) = copy.or_else(|| request.take()) else {
-            return Err(Error::InvalidRequest {
-                operation: operation.name,
-                message: "the request body is a stream, which is sent once; it cannot be sent \
-                          again"
-                    .into(),
-            });
-        };
-        let number = sent.saturating_add(1);
-        let method = attempt.method().clone();
-        let admission = admission::admit(state, operation, attempt.url());
-        if let Decision::Denied(reason) = &admission.decision {
-            let error = Error::Denied {
-                operation: operation.name,
-                reason: reason.clone(),
-            };
-            audit::denied(client, operation, &method, admission, number, from);
-            return Err(error);
-        }
-        // The first attempt is bounded by the client's timeout alone; the others by the budget.
-        let deadline = deadline.filter(|_| number > 1);
-        let out_of_budget = || Error::BudgetExhausted {
-            operation: operation.name,
-            budget,
-            attempt: number,
-        };
-        // Admitted, so on the client's origin: credentials may go with it.
-        let credentials = within(
-            deadline,
-            state.auth.authorize(&mut attempt, client, operation),
-        )
-        .await
-        .ok_or_else(out_of_budget)??;
-        sent = number;
-        span.record("attempt", sent);
-
-        let mut pending = audit::request(client, operation, &method, admission, sent);
-        pending.redirected_from(from);
-        let cap = (read == Read::Whole && operation.answer == Answer::Json)
-            .then_some(state.max_json_body);
-        let answer = match within(
-            deadline,
-            send(client, attempt, &mut pending, span, read, cap),
-        )
-        .await
-        {
-            Some(answer) => answer,
-            None => {
-                let error = out_of_budget();
-                pending.finish(Outcome::NoAnswer, Some(error.to_string()));
-                return Err(error);
-            }
-        };
-        let (status, headers, body) = match answer {
-            Ok(answer) => answer,
-            Err(error) => {
-                let next = state.retry.next_delay(
-                    Retryable::Connection,
-                    &method,
-                    retries,
-                    None,
-                    started.elapsed(),
-                );
-                let error = Error::transport(operation, error);
-                pending.finish(Outcome::NoAnswer, Some(error.to_string()));
-                match next {
-                    Ok(delay) if !once => {
-                        tracing::info!(%error, ?delay, retry = retries + 1, "no answer; retrying");
-                        tokio::time::sleep(delay).await;
-                        retries = retries.saturating_add(1);
-                        continue;
-                    }
-                    _ => return Err(error),
-                }
-            }
-        };
-        let rate_limit = observe_rate_limit(client, &headers);
-
-        if status.is_success() {
-            if let Payload::TooLarge = body {
-                let error = too_large(client, operation);
-                pending.finish(Outcome::Answered, Some(error.to_string()));
-                return Err(error);
-            }
-            pending.finish(Outcome::Answered, None);
-            return Ok(Step::Done(status, headers, body));
-        }
-        if status.is_redirection() {
-            // Followed or refused by the caller, as the operation declares.
-            pending.finish(Outcome::Answered, None);
-            let location = headers
-                .get(header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            return Ok(Step::Redirect(status, location));
-        }
-        let body = match body {
-            Payload::Whole(body) => body,
-            Payload::Stream(_) | Payload::TooLarge => Bytes::new(),
-        };
-
-        // A 401 means the request was not processed, so sending it again is safe for any
-        // method; only once, so refused credentials are reported instead of looping.
-        if status == StatusCode::UNAUTHORIZED && !renewed_after_401 && !once {
-            match state
-                .auth
-                .renew_after_unauthorized(credentials, client, operation)
-                .await
-            {
-                Ok(true) => {
-                    tracing::info!(
-                        "401 with an OAuth token that is now renewed; sending once more"
-                    );
-                    pending.finish(Outcome::Answered, None);
-                    renewed_after_401 = true;
-                    continue;
-                }
-                Ok(false) => {}
-                Err(error) => {
-                    pending.finish(Outcome::Answered, Some(error.to_string()));
-                    return Err(error);
-                }
-            }
-        }
-
-        let server_asked = rate_limit::retry_after(&headers);
-        let retryable = match status {
-            _ if once => None,
-            StatusCode::TOO_MANY_REQUESTS => Some(Retryable::RateLimited),
-            s if s.is_server_error() => Some(Retryable::ServerError),
-            _ => None,
-        };
-        let next = retryable.map(|kind| {
-            let elapsed = started.elapsed();
-            state
-                .retry
-                .next_delay(kind, &method, retries, server_asked, elapsed)
-        });
-        let gave_up = match next {
-            Some(Ok(delay)) => {
-                pending.finish(Outcome::Answered, None);
-                tracing::info!(
-                    status = status.as_u16(),
-                    ?delay,
-                    retry = retries + 1,
-                    "retrying"
-                );
-                tokio::time::sleep(delay).await;
-                retries = retries.saturating_add(1);
-                continue;
-            }
-            Some(Err(reason)) => Some(reason),
-            None => None,
-        };
-        let error = Failure {
-            operation,
-            status,
-            headers,
-            body: &body,
-            credentials: &state.auth,
-            rate_limit,
-            retry_after: server_asked,
-            attempts: sent,
-            gave_up,
-        }
-        .into_error();
-        pending.finish(Outcome::Answered, Some(error.to_string()));
-        return Err(error);
-    }
-}
-
 pub(crate) use bitbucket_core::endpoint::encode_file_path;
 
-/// `future`'s output, or `None` when `deadline` passes first.
-async fn within<F: Future>(deadline: Option<tokio::time::Instant>, future: F) -> Option<F::Output> {
-    match deadline {
-        None => Some(future.await),
-        Some(deadline) => tokio::time::timeout_at(deadline, future).await.ok(),
-    }
-}
+/// A client as the shared loop ([`bitbucket_core::transport`]) sees it. Cloud's part of the
+/// loop: its admission ([`admission`]), its credentials (an OAuth token renewed after a 401),
+/// the redirects it follows itself, the JSON size limit, and its errors.
+struct Sender<'a>(&'a Client);
 
-/// One attempt: status, headers and body. A 2xx body is read as `read` says (a JSON one up
-/// to `cap` bytes), a failed answer's up to [`ERROR_BODY_LIMIT`] bytes, a redirect's not at
-/// all. A failure comes without the request's URL, whose query (a cursor, a search) must
-/// stay out of logs and errors.
-async fn send(
-    client: &Client,
-    attempt: reqwest::Request,
-    pending: &mut Pending,
-    span: &tracing::Span,
-    read: Read,
-    cap: Option<u64>,
-) -> Result<(StatusCode, HeaderMap, Payload), reqwest::Error> {
-    let mut response = client
-        .client
-        .execute(attempt)
-        .await
-        .map_err(reqwest::Error::without_url)?;
-    let status = response.status();
-    span.record("status", status.as_u16());
-    pending.answered(status);
-    let headers = std::mem::take(response.headers_mut());
-    let body = if status.is_success() {
-        match (read, cap) {
-            (Read::Stream, _) => return Ok((status, headers, Payload::Stream(response))),
-            (Read::Whole, None) => Payload::Whole(
-                response
-                    .bytes()
-                    .await
-                    .map_err(reqwest::Error::without_url)?,
-            ),
-            (Read::Whole, Some(cap)) => match read_capped(&mut response, cap)
-                .await
-                .map_err(reqwest::Error::without_url)?
-            {
-                Some(body) => Payload::Whole(body),
-                None => Payload::TooLarge,
-            },
-        }
-    } else if status.is_redirection() {
-        Payload::Whole(Bytes::new())
-    } else {
-        Payload::Whole(
-            read_prefix(&mut response, ERROR_BODY_LIMIT)
-                .await
-                .map_err(reqwest::Error::without_url)?,
-        )
-    };
-    pending.read_whole();
-    Ok((status, headers, body))
-}
+impl Service for Sender<'_> {
+    type Operation = Operation;
+    type Details = ErrorDetails;
+    type Credentials = Sent;
 
-/// The body when it is at most `cap` bytes; `None`, having read no more than `cap` bytes,
-/// when it is longer.
-async fn read_capped(response: &mut reqwest::Response, cap: u64) -> reqwest::Result<Option<Bytes>> {
-    if response.content_length().is_some_and(|length| length > cap) {
-        return Ok(None);
+    fn http(&self) -> &reqwest::Client {
+        &self.0.client
     }
-    let mut body = BytesMut::new();
-    while let Some(chunk) = response.chunk().await? {
-        let total = u64::try_from(body.len())
-            .unwrap_or(u64::MAX)
-            .saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
-        if total > cap {
-            return Ok(None);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Some(body.freeze()))
-}
 
-/// Records the answer's rate-limit headers on the client, and warns when Bitbucket starts
-/// saying the limit is near (once, not on every answer while it stays near).
-fn observe_rate_limit(client: &Client, headers: &HeaderMap) -> Option<RateLimit> {
-    let observed = RateLimit::from_headers(headers)?;
-    let mut last = client
-        .inner
-        .rate_limit
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    let was_near = last.as_ref().is_some_and(|l| l.near_limit);
-    if observed.near_limit && !was_near {
-        tracing::warn!(rate_limit = %observed, "Bitbucket reports the rate limit is near: slow down");
+    fn retry(&self) -> &RetryConfig {
+        &self.0.inner.retry
     }
-    *last = Some(observed.clone());
-    Some(observed)
+
+    fn auditor(&self) -> &Arc<Auditor<Operation>> {
+        &self.0.inner.auditor
+    }
+
+    fn rate_limit(&self) -> &Mutex<Option<RateLimit>> {
+        &self.0.inner.rate_limit
+    }
+
+    fn describe(operation: &Operation) -> (&Method, &'static str) {
+        (&operation.method, operation.path)
+    }
+
+    fn admit(&self, operation: &'static Operation, url: &Url) -> Admission {
+        admission::admit(&self.0.inner, operation, url)
+    }
+
+    async fn authorize(
+        &self,
+        request: &mut reqwest::Request,
+        operation: &'static Operation,
+    ) -> Result<Sent, Error> {
+        self.0
+            .inner
+            .auth
+            .authorize(request, self.0, operation)
+            .await
+    }
+
+    async fn renew_after_unauthorized(
+        &self,
+        credentials: Sent,
+        operation: &'static Operation,
+    ) -> Result<bool, Error> {
+        self.0
+            .inner
+            .auth
+            .renew_after_unauthorized(credentials, self.0, operation)
+            .await
+    }
+
+    fn follows_redirects(&self) -> bool {
+        true
+    }
+
+    fn body_cap(&self, operation: &'static Operation) -> Option<u64> {
+        (operation.answer == Answer::Json).then_some(self.0.inner.max_json_body)
+    }
+
+    fn hint(&self, api: &ApiError, operation: &'static Operation) -> String {
+        crate::error::hint(api, operation, &self.0.inner.auth)
+    }
 }
 
 // One decoder per kind of answer (`operations::Answer`), called by the generated `send()`s:

@@ -1,7 +1,8 @@
 //! The audit machinery both products share: one [`AuditRecord`] for every HTTP request that
 //! left a client, and one for every request its policy refused (which sends nothing). The
-//! products' transports make a [`Pending`] record for each request they send and finish it
-//! with its [`Outcome`]; each finished record is emitted as a `tracing` event (target
+//! shared loop ([`crate::transport`]), and Cloud for its OAuth token requests and storage
+//! redirects, make a [`Pending`] record for each request sent and finish it with its
+//! [`Outcome`]; each finished record is emitted as a `tracing` event (target
 //! `bitbucket_cloud::audit` or `bitbucket_data_center::audit`) and given to the sink set
 //! with the product's `ClientBuilder::audit`.
 //!

@@ -16,9 +16,11 @@
 //! - [`upload`]: files sent as `multipart/form-data`;
 //! - [`pagination`]: the page streams behind `pages()`, `stream()` and `resume(cursor)`
 //!   (ordered concurrent pages, bounded memory, limits, resume cursors, loop detection), over
-//!   each product's paging strategy.
-//!
-//! The crates' transports, built on these, are not here yet (see the workspace README).
+//!   each product's paging strategy;
+//! - [`error`]: the error type ([`error::Error`], [`error::ApiError`]), each product adding
+//!   its error body and hints;
+//! - [`transport`]: the attempt and retry loop every request goes through, each product
+//!   supplying its admission, credentials and errors.
 
 #![warn(missing_docs)]
 
@@ -27,6 +29,7 @@ pub mod body;
 pub mod completion;
 #[doc(hidden)]
 pub mod endpoint;
+pub mod error;
 pub mod pagination;
 pub mod path;
 pub mod policy;
@@ -35,6 +38,7 @@ pub mod rate_limit;
 pub mod redact;
 pub mod retry;
 pub mod signature;
+pub mod transport;
 pub mod upload;
 
 #[doc(hidden)]

@@ -1,89 +1,36 @@
-//! One error type for every call: what failed, the server's own words when it answered, and
-//! a hint that says what to do.
+//! One error type for every call (the one `bitbucket-cloud` returns too, from
+//! `bitbucket-core`): what failed, the server's own words when it answered, and a hint that
+//! says what to do. What is Data Center's: its error body ([`ErrorDetails`]) and its hints.
 
 use std::fmt;
 
-use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::operations::Operation;
-use crate::retry::GaveUp;
+/// Why a call failed: the shared [`bitbucket_core::error::Error`] with Data Center's
+/// [`ErrorDetails`] (the same type as `bitbucket_cloud::Error`, with Cloud's details). Its
+/// variants and methods are documented there; Data Center never returns `Auth`,
+/// `ForeignNextLink`, `PaginationLoop`, `Redirect` nor `TooLarge`.
+pub type Error = bitbucket_core::error::Error<ErrorDetails>;
 
-/// Why a call failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The client's configuration is refused (a base URL, a policy rule, TLS).
-    #[error("configuration: {0}")]
-    Config(String),
-    /// The request could not be built from the builder's parameters.
-    #[error("`{operation}`: the request could not be built: {message}")]
-    InvalidRequest {
-        /// The operation's name.
-        operation: &'static str,
-        /// What is wrong.
-        message: String,
-    },
-    /// The client's [`crate::Policy`] (or the origin check) refused the request; nothing was
-    /// sent.
-    #[error("`{operation}` was not sent: {reason}")]
-    Denied {
-        /// The operation's name.
-        operation: &'static str,
-        /// Why.
-        reason: String,
-    },
-    /// The server answered with an error status.
-    #[error("{0}")]
-    Api(Box<ApiError>),
-    /// The request did not get an answer (connection, TLS, timeout).
-    #[error("`{operation}`: no answer ({source}){}", gave_up.map(|g| format!("; {g}")).unwrap_or_default())]
-    Transport {
-        /// The operation's name.
-        operation: &'static str,
-        /// Why the last attempt failed (without its URL).
-        #[source]
-        source: reqwest::Error,
-        /// Why it was not repeated.
-        gave_up: Option<GaveUp>,
-    },
-    /// The answer is not what the operation returns.
-    #[error("`{operation}`: the {status} answer could not be decoded ({source}): {snippet}")]
-    Decode {
-        /// The operation's name.
-        operation: &'static str,
-        /// Its status.
-        status: StatusCode,
-        /// The start of the body.
-        snippet: String,
-        /// The decoder's complaint.
-        #[source]
-        source: serde_json::Error,
-    },
-}
+/// An error answer of the server: status, headers, the server's `errors`, and a hint. The
+/// shared [`bitbucket_core::error::ApiError`] with Data Center's [`ErrorDetails`], which it
+/// dereferences to (so `api.errors` is the server's list).
+pub type ApiError = bitbucket_core::error::ApiError<ErrorDetails>;
 
-/// An error answer of the server.
-#[derive(Debug)]
+/// Bitbucket Data Center's error body, as an [`ApiError`] holds it.
+#[derive(Default)]
 #[non_exhaustive]
-pub struct ApiError {
-    /// The operation's name.
-    pub operation: &'static str,
-    /// The status.
-    pub status: StatusCode,
+pub struct ErrorDetails {
     /// Bitbucket's `errors` (empty when the body is not Bitbucket's error shape).
     pub errors: Vec<ErrorMessage>,
-    /// The start of the body, when it is not Bitbucket's error shape.
-    pub snippet: Option<String>,
-    /// Why the request was not repeated, for a status that can be retried.
-    pub gave_up: Option<GaveUp>,
 }
 
 /// One entry of Bitbucket Data Center's error body:
 /// `{"errors": [{"context": ..., "message": ..., "exceptionName": ...}]}`. Fields an exception
 /// adds (`currentVersion`, `expectedVersion`, `pullRequest` for an out-of-date pull request)
 /// are kept in `extra`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ErrorMessage {
@@ -98,107 +45,76 @@ pub struct ErrorMessage {
     pub extra: Map<String, Value>,
 }
 
-/// The error body as a whole (what [`ApiError::errors`] is read from).
+impl fmt::Debug for ErrorMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ErrorMessage")
+            .field("context", &self.context)
+            .field("message", &self.message)
+            .field("exception_name", &self.exception_name)
+            // The server's JSON, with secret-named keys redacted like the generated types'.
+            .field("extra", &crate::redact::Shown(&self.extra))
+            .finish()
+    }
+}
+
+impl fmt::Debug for ErrorDetails {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ErrorDetails")
+            .field("errors", &self.errors)
+            .finish()
+    }
+}
+
+/// The error body as a whole (what [`ErrorDetails::errors`] is read from).
 #[derive(Deserialize)]
 struct ErrorBody {
     errors: Option<Vec<Option<ErrorMessage>>>,
 }
 
-impl ApiError {
-    /// What to do about it, by status.
-    pub fn hint(&self) -> &'static str {
-        match self.status.as_u16() {
-            400 => "the server refused the request's parameters or body: see its message",
-            401 => {
-                "the credentials are missing, wrong or expired (an HTTP access token is sent as Auth::bearer)"
-            }
-            403 => {
-                "the credentials lack the permission this operation needs (see operations::by_name(..).permission); an HTTP access token cannot call ADMIN or SYS_ADMIN operations"
-            }
-            404 => {
-                "the project, repository or object does not exist, or the credentials cannot see it"
-            }
-            409 => {
-                "the object changed or is in a state that forbids this (for a pull request, send its current `version`)"
-            }
-            429 => {
-                "rate limited: the retry settings (RetryConfig) decide whether to wait and repeat"
-            }
-            500..=599 => "the server failed; it may succeed later",
-            _ => "see the server's message",
-        }
+impl bitbucket_core::error::Details for ErrorDetails {
+    fn parse(body: &[u8]) -> Option<Self> {
+        let errors = serde_json::from_slice::<ErrorBody>(body).ok()?.errors?;
+        Some(ErrorDetails {
+            errors: errors.into_iter().flatten().collect(),
+        })
     }
-}
 
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` failed with {}", self.operation, self.status)?;
-        let messages: Vec<&str> = self
-            .errors
+    /// The entries' messages, joined with `; `.
+    fn summary(&self) -> String {
+        self.errors
             .iter()
             .filter_map(|e| e.message.as_deref())
-            .collect();
-        if !messages.is_empty() {
-            write!(f, ": {}", messages.join("; "))?;
-        } else if let Some(snippet) = self.snippet.as_deref().filter(|s| !s.is_empty()) {
-            write!(f, ": {snippet}")?;
-        }
-        write!(f, " (hint: {})", self.hint())?;
-        if let Some(gave_up) = &self.gave_up {
-            write!(f, "; {gave_up}")?;
-        }
-        Ok(())
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 
-impl Error {
-    /// The status of an error answer.
-    pub fn status(&self) -> Option<StatusCode> {
-        match self {
-            Error::Api(api) => Some(api.status),
-            _ => None,
+/// What to do about `api`, by status: Data Center's hint.
+pub(crate) fn hint(api: &ApiError) -> String {
+    let hint = match api.status().as_u16() {
+        400 => "the server refused the request's parameters or body: see its message",
+        401 => {
+            "the credentials are missing, wrong or expired (an HTTP access token is sent as \
+             Auth::bearer)"
         }
-    }
-
-    pub(crate) fn invalid_request(operation: &Operation, error: progenitor_client::Error) -> Self {
-        let message = match error {
-            progenitor_client::Error::InvalidRequest(message) => message,
-            other => other.to_string(),
-        };
-        Error::InvalidRequest {
-            operation: operation.name,
-            message,
+        403 => {
+            "the credentials lack the permission this operation needs (see \
+             operations::by_name(..).permission); an HTTP access token cannot call ADMIN or \
+             SYS_ADMIN operations"
         }
-    }
-
-    /// No answer, or an answer whose body stopped arriving: `source` without its URL, whose
-    /// query may hold a search or a cursor.
-    pub(crate) fn transport(operation: &Operation, source: reqwest::Error) -> Self {
-        Error::Transport {
-            operation: operation.name,
-            source: source.without_url(),
-            gave_up: None,
+        404 => "the project, repository or object does not exist, or the credentials cannot see it",
+        409 => {
+            "the object changed or is in a state that forbids this (for a pull request, send \
+             its current `version`)"
         }
-    }
-
-    pub(crate) fn api(
-        operation: &Operation,
-        status: StatusCode,
-        body: &[u8],
-        gave_up: Option<GaveUp>,
-    ) -> Self {
-        let errors: Option<Vec<ErrorMessage>> = serde_json::from_slice::<ErrorBody>(body)
-            .ok()
-            .and_then(|b| b.errors)
-            .map(|list| list.into_iter().flatten().collect());
-        let snippet = errors.is_none().then(|| snippet(body));
-        Error::Api(Box::new(ApiError {
-            operation: operation.name,
-            status,
-            errors: errors.unwrap_or_default(),
-            snippet,
-            gave_up,
-        }))
+        429 => "rate limited: the retry settings (RetryConfig) decide whether to wait and repeat",
+        500..=599 => "the server failed; it may succeed later",
+        _ => "see the server's message",
+    };
+    match api.gave_up() {
+        // Why a 429 or 5xx was not repeated.
+        Some(gave_up) => format!("{hint}; {gave_up}"),
+        None => hint.to_string(),
     }
 }
 

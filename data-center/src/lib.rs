@@ -32,11 +32,12 @@
 //! the base-URL rules (`https://`, or loopback, or [`ClientBuilder::danger_accept_http`]),
 //! redaction of secrets in `Debug`, webhook signatures ([`webhooks::verify`]),
 //! [`Completion`], the matching of request paths against operation templates
-//! ([`Operation::match_path`]), the audit records ([`audit`]), streamed bodies ([`body`]) and
-//! the page streams behind [`pagination`] (ordered concurrent pages, bounded memory, limits,
-//! resume cursors; this crate gives only Data Center's `start`/`limit` strategy) come from the
-//! workspace's `bitbucket-core`. The transport, errors and policy are this crate's own: Data
-//! Center's errors and permissions differ.
+//! ([`Operation::match_path`]), the audit records ([`audit`]), streamed bodies ([`body`]),
+//! uploads ([`upload`]), the transport loop (attempts, credentials, retries, one audit record
+//! per attempt), the error type ([`Error`], [`error::ApiError`]) and the page streams behind
+//! [`pagination`] (ordered concurrent pages, bounded memory, limits, resume cursors) come from
+//! the workspace's `bitbucket-core`. This crate gives Data Center's admission, error body and
+//! hints, permissions and policy, and its `start`/`limit` paging strategy.
 //!
 //! # Permissions
 //!

@@ -233,7 +233,7 @@ async fn errors_keep_the_servers_messages_and_extra_fields() {
     let Error::Api(api) = &error else {
         panic!("{error}")
     };
-    assert_eq!(api.status.as_u16(), 409);
+    assert_eq!(api.status().as_u16(), 409);
     assert_eq!(api.errors[0].extra["currentVersion"], 3);
     assert!(
         error.to_string().contains("out-of-date information"),

@@ -71,7 +71,7 @@ async fn a_pull_request_merges_only_at_its_current_version() {
     let Err(Error::Api(stale)) = merge("3").await else {
         panic!("a stale version merges")
     };
-    assert_eq!(stale.status.as_u16(), 409);
+    assert_eq!(stale.status().as_u16(), 409);
     assert_eq!(stale.errors[0].extra["currentVersion"], 0);
     let merged = merge("0").await.unwrap();
     assert_eq!(merged.version, Some(1));
@@ -136,7 +136,7 @@ async fn unserved_operations_and_missing_credentials_say_so() {
     else {
         panic!("an unserved operation answered")
     };
-    assert_eq!(unserved.status.as_u16(), 501);
+    assert_eq!(unserved.status().as_u16(), 501);
     assert!(
         unserved.errors[0]
             .message
@@ -148,5 +148,5 @@ async fn unserved_operations_and_missing_credentials_say_so() {
     let Err(Error::Api(denied)) = anonymous.get_project().project_key("P").send().await else {
         panic!("an anonymous call answered")
     };
-    assert_eq!(denied.status.as_u16(), 401);
+    assert_eq!(denied.status().as_u16(), 401);
 }
