@@ -212,7 +212,7 @@ fn decode<E: Envelope>(
     operation: &'static Operation,
 ) -> Result<core::RawPage<Meta>, Error> {
     response
-        .json::<E>(operation)
+        .json::<E, _, _>(operation)
         .map(|envelope| strategy::erase(envelope.into_page(), operation))
 }
 

@@ -31,15 +31,12 @@ use bitbucket_core::audit::Auditor;
 use bitbucket_core::body::read_prefix;
 use bitbucket_core::retry::RetryConfig;
 use bitbucket_core::transport::{self as shared, Payload, Read, Service, Step};
-use bytes::Bytes;
 use reqwest::header::{self, HeaderMap};
 use reqwest::{Method, StatusCode, Url};
-use serde::de::DeserializeOwned;
 
 use crate::admission::{self, Admission};
 use crate::audit::{self, Outcome};
 use crate::auth::Sent;
-use crate::completion::Completion;
 use crate::endpoint;
 use crate::error::{ApiError, ErrorDetails, snippet};
 use crate::operations::{self, Answer, Operation, Redirect};
@@ -57,17 +54,8 @@ type Answered = (StatusCode, HeaderMap, Payload, &'static Operation, Url);
 /// A successful answer whose body is still on its way: [`crate::body::Body`] reads it.
 pub(crate) type Streamed = bitbucket_core::body::Streamed<Operation>;
 
-/// A successful answer, read whole.
-pub(crate) struct Response {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-    /// The operation whose answer it is: the called one, or the one it redirected to on the
-    /// same origin (whose `next` links a list then follows).
-    pub operation: &'static Operation,
-    /// The URL that answered (after redirects).
-    pub url: Url,
-}
+/// A successful answer, read whole, with the decoders the generated `send()`s call.
+pub(crate) type Response = shared::Whole;
 
 /// Sends `request` for `operation`: each attempt admitted (policy and path checks, see
 /// [`admission`]), authenticated, audited, and retried as the client's [`RetryConfig`]
@@ -80,6 +68,19 @@ pub(crate) async fn execute(
     request: reqwest::Request,
     operation: &'static Operation,
 ) -> Result<Response, Error> {
+    execute_at(client, request, operation)
+        .await
+        .map(|(response, ..)| response)
+}
+
+/// [`execute`], also saying which operation answered (the called one, or the one it
+/// redirected to on the same origin, whose `next` links a list then follows) and the URL that
+/// answered (after redirects).
+pub(crate) async fn execute_at(
+    client: &Client,
+    request: reqwest::Request,
+    operation: &'static Operation,
+) -> Result<(Response, &'static Operation, Url), Error> {
     let (status, headers, payload, operation, url) =
         run(client, request, operation, Read::Whole).await?;
     let body = match payload {
@@ -89,13 +90,12 @@ pub(crate) async fn execute(
             .await
             .map_err(|e| Error::transport(operation, e.without_url()))?,
     };
-    Ok(Response {
+    let response = Response {
         status,
         headers,
         body,
-        operation,
-        url,
-    })
+    };
+    Ok((response, operation, url))
 }
 
 /// Like [`execute`], but a 2xx answer's body is left to the caller to stream: memory stays
@@ -466,47 +466,5 @@ impl Service for Sender<'_> {
 
     fn hint(&self, api: &ApiError, operation: &'static Operation) -> String {
         crate::error::hint(api, operation, &self.0.inner.auth)
-    }
-}
-
-// One decoder per kind of answer (`operations::Answer`), called by the generated `send()`s:
-// a build whose features have no operation of some kind leaves its decoder unused.
-#[allow(dead_code)]
-impl Response {
-    /// Decodes a JSON body.
-    pub(crate) fn json<T: DeserializeOwned>(self, operation: &Operation) -> Result<T, Error> {
-        serde_json::from_slice(&self.body).map_err(|source| Error::Decode {
-            operation: operation.name,
-            status: self.status,
-            snippet: snippet(&self.body),
-            source,
-        })
-    }
-
-    /// For operations that answer without a body.
-    pub(crate) fn empty(self, _operation: &Operation) -> Result<(), Error> {
-        Ok(())
-    }
-
-    /// The body as sent.
-    pub(crate) fn bytes(self, _operation: &Operation) -> Result<Bytes, Error> {
-        Ok(self.body)
-    }
-
-    /// The body as text. Bytes that are not UTF-8 (a diff of a Latin-1 file) become U+FFFD.
-    pub(crate) fn text(self, _operation: &Operation) -> Result<String, Error> {
-        Ok(String::from_utf8_lossy(&self.body).into_owned())
-    }
-
-    /// A JSON result, or the 202 that says the work continues (its `Location` is the URL to
-    /// poll).
-    pub(crate) fn completion<T: DeserializeOwned>(
-        self,
-        operation: &Operation,
-    ) -> Result<Completion<T>, Error> {
-        match Completion::accepted(self.status, &self.headers, &self.body) {
-            Some(accepted) => Ok(accepted),
-            None => self.json(operation).map(Completion::Done),
-        }
     }
 }

@@ -22,6 +22,7 @@ use tracing::Instrument as _;
 
 use crate::audit::{Audited, Auditor, Outcome, Pending};
 use crate::body::{ERROR_BODY_LIMIT, read_prefix};
+use crate::completion::Completion;
 use crate::error::{ApiError, Details, Error};
 use crate::policy::{Admission, Decision};
 use crate::rate_limit::{self, RateLimit};
@@ -141,6 +142,65 @@ pub struct Answer {
     pub headers: HeaderMap,
     /// Its body.
     pub body: Payload,
+}
+
+/// A 2xx answer read whole, decoded by the products' generated `send()`s as their operation's
+/// kind of answer says (`json`, `empty`, `bytes`, `text`, `completion`).
+#[derive(Debug)]
+pub struct Whole {
+    /// Its status.
+    pub status: StatusCode,
+    /// Its headers.
+    pub headers: HeaderMap,
+    /// Its body.
+    pub body: Bytes,
+}
+
+// A build whose features have no operation of some kind of answer leaves its decoder unused.
+impl Whole {
+    /// Decodes a JSON body; one that does not decode keeps a snippet for the caller.
+    pub fn json<T, O, D>(self, operation: &O) -> Result<T, Error<D>>
+    where
+        T: serde::de::DeserializeOwned,
+        O: Audited,
+        D: Details,
+    {
+        serde_json::from_slice(&self.body).map_err(|source| Error::Decode {
+            operation: operation.name(),
+            status: self.status,
+            snippet: crate::redact::snippet(&self.body),
+            source,
+        })
+    }
+
+    /// For operations that answer without a body.
+    pub fn empty<O: Audited, D: Details>(self, _operation: &O) -> Result<(), Error<D>> {
+        Ok(())
+    }
+
+    /// The body as sent.
+    pub fn bytes<O: Audited, D: Details>(self, _operation: &O) -> Result<Bytes, Error<D>> {
+        Ok(self.body)
+    }
+
+    /// The body as text. Bytes that are not UTF-8 (a diff of a Latin-1 file) become U+FFFD.
+    pub fn text<O: Audited, D: Details>(self, _operation: &O) -> Result<String, Error<D>> {
+        Ok(String::from_utf8_lossy(&self.body).into_owned())
+    }
+
+    /// A JSON result, or the 202 that says the work continues (its `Location` is the URL to
+    /// poll).
+    pub fn completion<T, O, D>(self, operation: &O) -> Result<Completion<T>, Error<D>>
+    where
+        T: serde::de::DeserializeOwned,
+        O: Audited,
+        D: Details,
+    {
+        match Completion::accepted(self.status, &self.headers, &self.body) {
+            Some(accepted) => Ok(accepted),
+            None => self.json(operation).map(Completion::Done),
+        }
+    }
 }
 
 /// What a request led to.

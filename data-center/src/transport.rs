@@ -7,13 +7,9 @@
 use bitbucket_core::audit::Auditor;
 use bitbucket_core::retry::RetryConfig;
 use bitbucket_core::transport::{self as shared, Payload, Read, Service};
-use bytes::Bytes;
-use reqwest::header::HeaderMap;
-use reqwest::{Method, StatusCode};
-use serde::de::DeserializeOwned;
+use reqwest::Method;
 
-use crate::completion::Completion;
-use crate::error::{ApiError, ErrorDetails, snippet};
+use crate::error::{ApiError, ErrorDetails};
 use crate::operations::Operation;
 use crate::policy::{Admission, Decision};
 use crate::rate_limit::RateLimit;
@@ -22,12 +18,8 @@ use crate::{Client, Error};
 /// A trailing `{path}` (a file's) keeps its slashes; see the function's docs.
 pub(crate) use bitbucket_core::endpoint::encode_file_path;
 
-/// A successful answer, read whole.
-pub(crate) struct Response {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
+/// A successful answer, read whole, with the decoders the generated `send()`s call.
+pub(crate) type Response = shared::Whole;
 
 /// A successful answer whose body is still on its way: [`crate::body::Body`] reads it.
 pub(crate) type Streamed = bitbucket_core::body::Streamed<Operation>;
@@ -171,46 +163,5 @@ fn admit(client: &Client, url: &reqwest::Url, operation: &Operation) -> Admissio
         path: below.to_string(),
         params,
         decision,
-    }
-}
-
-// One decoder per kind of answer (`operations::Answer`), called by the generated `send()`s:
-// a build whose features have no operation of some kind leaves its decoder unused.
-#[allow(dead_code)]
-impl Response {
-    /// Decodes a JSON body.
-    pub(crate) fn json<T: DeserializeOwned>(self, operation: &Operation) -> Result<T, Error> {
-        serde_json::from_slice(&self.body).map_err(|source| Error::Decode {
-            operation: operation.name,
-            status: self.status,
-            snippet: snippet(&self.body),
-            source,
-        })
-    }
-
-    /// For operations that answer without a body.
-    pub(crate) fn empty(self, _operation: &Operation) -> Result<(), Error> {
-        Ok(())
-    }
-
-    /// The body as sent.
-    pub(crate) fn bytes(self, _operation: &Operation) -> Result<Bytes, Error> {
-        Ok(self.body)
-    }
-
-    /// The body as text; bytes that are not UTF-8 become U+FFFD.
-    pub(crate) fn text(self, _operation: &Operation) -> Result<String, Error> {
-        Ok(String::from_utf8_lossy(&self.body).into_owned())
-    }
-
-    /// A JSON result, or the 202 that says the work continues.
-    pub(crate) fn completion<T: DeserializeOwned>(
-        self,
-        operation: &Operation,
-    ) -> Result<Completion<T>, Error> {
-        match Completion::accepted(self.status, &self.headers, &self.body) {
-            Some(accepted) => Ok(accepted),
-            None => self.json(operation).map(Completion::Done),
-        }
     }
 }

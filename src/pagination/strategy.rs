@@ -345,8 +345,7 @@ async fn fetch(
     operation: &'static Operation,
     decode: Decode,
 ) -> Result<Fetched<Meta>, Error> {
-    let response = transport::execute(&client, request, operation).await?;
-    let (url, answered_by) = (response.url.clone(), response.operation);
+    let (response, answered_by, url) = transport::execute_at(&client, request, operation).await?;
     Ok(Fetched {
         url,
         page: decode(response, answered_by)?,
