@@ -284,7 +284,8 @@ pub async fn with_form(
         .find(|name| !form.names().any(|n| n == **name))
     {
         return Err(format!(
-            "the form field `{missing}` is required, and was not set"
+            "the form field `{missing}` is required: set it with the builder's setter of that \
+             name (snake_case) before send()"
         ));
     }
     with_multipart(client, request, form.into_reqwest().await?)

@@ -253,10 +253,6 @@ fn operation_doc(op: &Operation, params: &[(String, Type)]) -> String {
              [`crate::upload`]).\n",
             fields.join(", ")
         );
-    } else if op.multipart {
-        doc += "\n# Body\n\nBitbucket takes the files of this operation as a `multipart/form-data` \
-                body, which this version of the crate does not send yet: the request goes \
-                without one.\n";
     }
     if op.deprecated {
         let note = op.deprecation_note.as_deref().unwrap_or_default();

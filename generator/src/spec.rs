@@ -111,11 +111,8 @@ pub struct Operation {
     pub answer: Answer,
     /// Where its 3xx leads (`x-redirect`): `storage` or another operation's name.
     pub redirect: Option<String>,
-    /// Whether its body is a multipart upload (`x-request`).
-    pub multipart: bool,
-    /// The fields of its multipart form, when the document declares them (`x-multipart`):
-    /// its builder then takes each and sends the form. Without them (Cloud's uploads, sent by
-    /// hand-written methods), the builder sends no body.
+    /// The fields of its multipart form (`x-multipart`, with `x-request: multipart`): its
+    /// builder takes each and sends the form. Empty for any other operation.
     pub form_fields: Vec<FormField>,
     /// A 2xx answer without a body beside a 2xx with JSON (merge's 202 "still running").
     pub accepted_without_body: bool,
@@ -199,6 +196,15 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
                     format!("{method} {path} has no operationId (run `cargo xtask trim`)")
                 })?
                 .to_string();
+            // An upload the builder could not send: the xtask writes its fields with it.
+            if op["x-request"] == "multipart"
+                && op["x-multipart"].as_array().is_none_or(Vec::is_empty)
+            {
+                return Err(format!(
+                    "`{name}` is a multipart upload without form fields (`x-multipart`): declare \
+                     its body in the document or a patch, and run `cargo xtask trim`"
+                ));
+            }
             let fact = |key: &str| -> Result<&str, String> {
                 op[key]
                     .as_str()
@@ -286,7 +292,6 @@ pub fn operations(doc: &Value) -> Result<Vec<Operation>, String> {
                 feature,
                 answer,
                 redirect: op["x-redirect"].as_str().map(str::to_string),
-                multipart: op["x-request"] == "multipart",
                 form_fields: op["x-multipart"]
                     .as_array()
                     .into_iter()

@@ -299,13 +299,8 @@ fn facts(mut operation: Value, entry: &Operation, upstream: &Value) -> Result<Va
         // Uploads: progenitor makes no multipart body; the generator gives the builder a
         // setter for each field of the form the document declares (`x-multipart`).
         Some("multipart/form-data") => {
-            let fields = crate::forms::multipart_fields(&operation, upstream)
+            crate::forms::into_form(&mut operation, upstream)
                 .with_context(|| format!("`{}`: its multipart form", entry.name))?;
-            if let Some(obj) = operation.as_object_mut() {
-                obj.remove("requestBody");
-            }
-            operation["x-request"] = Value::String("multipart".into());
-            operation["x-multipart"] = fields;
         }
         Some(content) => {
             // `*/*` (or a vendor type) for a JSON or text body: declared as what it is.

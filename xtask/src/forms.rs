@@ -21,15 +21,8 @@ pub fn multipart_forms(doc: &mut Value) -> Result<()> {
         if !multipart {
             return;
         }
-        match multipart_fields(op, &components) {
-            Ok(fields) => {
-                if let Some(obj) = op.as_object_mut() {
-                    obj.remove("requestBody");
-                }
-                op["x-request"] = Value::String("multipart".into());
-                op["x-multipart"] = fields;
-            }
-            Err(error) => failed.push(format!("{method} {path}: {error:#}")),
+        if let Err(error) = into_form(op, &components) {
+            failed.push(format!("{method} {path}: {error:#}"));
         }
     });
     if !failed.is_empty() {
@@ -41,12 +34,24 @@ pub fn multipart_forms(doc: &mut Value) -> Result<()> {
     Ok(())
 }
 
+/// Replaces `operation`'s multipart request body by `x-request: multipart` and its fields
+/// (`x-multipart`), `$ref`s resolved in `document`.
+pub fn into_form(operation: &mut Value, document: &Value) -> Result<()> {
+    let fields = multipart_fields(operation, document)?;
+    if let Some(obj) = operation.as_object_mut() {
+        obj.remove("requestBody");
+    }
+    operation["x-request"] = Value::String("multipart".into());
+    operation["x-multipart"] = fields;
+    Ok(())
+}
+
 /// The fields of a multipart body, from its schema (`$ref`s to components resolved), in the
 /// document's order: `name`, `file` (a file's content: `format: binary`, or a `content`
 /// field, which the descriptions say is a file's: "containing the file in a form-field named
 /// content"), `required` (in the schema's `required`, or the only field of a required body)
 /// and `description`.
-pub fn multipart_fields(operation: &Value, upstream: &Value) -> Result<Value> {
+fn multipart_fields(operation: &Value, upstream: &Value) -> Result<Value> {
     let body = &operation["requestBody"];
     let media = body["content"]
         .as_object()
