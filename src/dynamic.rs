@@ -207,7 +207,7 @@ impl<'a> OperationRequest<'a> {
             operation: operation.name,
             message,
         };
-        let names = template_params(operation.path);
+        let names: Vec<&str> = bitbucket_core::path::template_params(operation.path).collect();
         if let Some((unknown, _)) = self.path.iter().find(|(n, _)| !names.contains(&n.as_str())) {
             return Err(invalid(format!(
                 "`{unknown}` is not a path parameter of `{}` ({}); its parameters are: {}",
@@ -273,15 +273,6 @@ impl<'a> OperationRequest<'a> {
             .build()
             .map_err(|e| invalid(format!("the request cannot be built: {e}")))
     }
-}
-
-/// The names in a path template's braces, in order.
-fn template_params(template: &str) -> Vec<&str> {
-    template
-        .split('{')
-        .skip(1)
-        .filter_map(|part| part.split_once('}').map(|(name, _)| name))
-        .collect()
 }
 
 fn list(names: &[&str]) -> String {
@@ -367,19 +358,6 @@ impl Envelope for JsonPage {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn template_parameters_in_order() {
-        assert_eq!(
-            template_params("/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}"),
-            ["workspace", "repo_slug", "pull_request_id"]
-        );
-        assert_eq!(
-            template_params("/a/{repo_name}-issues-{task_id}.zip"),
-            ["repo_name", "task_id"]
-        );
-        assert!(template_params("/user").is_empty());
-    }
 
     #[test]
     fn odd_page_numbers_are_ignored() {

@@ -152,3 +152,44 @@ fn has_dot_segment(value: &str) -> bool {
         .split(['/', '\\'])
         .any(|segment| segment == "." || segment == "..")
 }
+
+/// The names in a path template's braces, in order: `{projectKey}` gives `projectKey`.
+///
+/// ```
+/// use bitbucket_core::path::template_params;
+///
+/// let names: Vec<&str> = template_params("/repositories/{workspace}/{repo_slug}").collect();
+/// assert_eq!(names, ["workspace", "repo_slug"]);
+/// ```
+pub fn template_params(template: &str) -> impl Iterator<Item = &str> {
+    template
+        .split('{')
+        .skip(1)
+        .filter_map(|part| part.split_once('}').map(|(name, _)| name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(template: &str) -> Vec<&str> {
+        template_params(template).collect()
+    }
+
+    #[test]
+    fn template_parameters_in_order() {
+        assert_eq!(
+            params("/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}"),
+            ["workspace", "repo_slug", "pull_request_id"]
+        );
+        assert_eq!(
+            params("/a/{repo_name}-issues-{task_id}.zip"),
+            ["repo_name", "task_id"]
+        );
+        assert!(params("/user").is_empty());
+        assert_eq!(
+            params("/api/latest/projects/{projectKey}/repos/{repositorySlug}/compare/diff{path}"),
+            ["projectKey", "repositorySlug", "path"]
+        );
+    }
+}

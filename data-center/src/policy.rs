@@ -69,6 +69,8 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use bitbucket_core::path::template_params;
+
 use crate::operations::{self, Operation, PathParams};
 use crate::permission::Permission;
 
@@ -266,7 +268,7 @@ impl Policy {
         if self.resources.is_empty() {
             return true;
         }
-        let has = |name: &str| param_names(operation.path).any(|p| p == name);
+        let has = |name: &str| template_params(operation.path).any(|p| p == name);
         if has(PROJECT) {
             has(REPOSITORY) || self.resources.iter().any(|r| r.repository.is_none())
         } else {
@@ -296,9 +298,9 @@ impl Policy {
         if self.resources.is_empty() {
             return Decision::Allowed;
         }
-        let names_project = param_names(operation.path).any(|p| p == PROJECT);
+        let names_project = template_params(operation.path).any(|p| p == PROJECT);
         if !names_project {
-            return match param_names(operation.path).find(|p| BY_ID.contains(p)) {
+            return match template_params(operation.path).find(|p| BY_ID.contains(p)) {
                 Some(by_id) => Decision::Denied(format!(
                     "`{}` names its project or repository by id (`{{{by_id}}}`), so a policy \
                      that only allows {} cannot tell where it acts; only a policy without \
@@ -408,14 +410,6 @@ impl Policy {
             .chain(self.malformed.iter().cloned())
             .collect()
     }
-}
-
-/// The names of the parameters of a path template (`{projectKey}` gives `projectKey`).
-fn param_names(template: &str) -> impl Iterator<Item = &str> {
-    template
-        .split('{')
-        .skip(1)
-        .filter_map(|part| part.split_once('}').map(|(name, _)| name))
 }
 
 #[cfg(test)]
@@ -561,14 +555,5 @@ mod tests {
             .only_in_project("OK")
             .only_in_repository("OK", "fine");
         assert_eq!(policy.problems().len(), 6, "{:?}", policy.problems());
-    }
-
-    #[test]
-    fn param_names_reads_templates() {
-        let names: Vec<&str> = param_names(
-            "/api/latest/projects/{projectKey}/repos/{repositorySlug}/compare/diff{path}",
-        )
-        .collect();
-        assert_eq!(names, ["projectKey", "repositorySlug", "path"]);
     }
 }
