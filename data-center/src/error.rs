@@ -117,5 +117,3 @@ pub(crate) fn hint(api: &ApiError) -> String {
         None => hint.to_string(),
     }
 }
-
-pub(crate) use bitbucket_core::redact::snippet;

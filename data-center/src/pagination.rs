@@ -85,17 +85,12 @@ pub struct Page<T> {
 include!(concat!(env!("OUT_DIR"), "/pagination.rs"));
 
 fn decode<E: Envelope>(
-    body: bytes::Bytes,
+    response: crate::transport::Response,
     operation: &'static Operation,
 ) -> Result<core::RawPage<Meta>, Error> {
-    serde_json::from_slice::<E>(&body)
+    response
+        .json::<E, _, _>(operation)
         .map(|envelope| start_limit::erase(envelope.into_page()))
-        .map_err(|source| Error::Decode {
-            operation: operation.name,
-            status: reqwest::StatusCode::OK,
-            snippet: crate::error::snippet(&body),
-            source,
-        })
 }
 
 /// The pages of a list, as a [`Stream`] of `Result<Page<T>, Error>`. Ends after the last

@@ -23,7 +23,8 @@ pub(super) struct Meta {
 }
 
 /// Turns an answer's body into a page: `Envelope::into_page` of the operation's page type.
-pub(super) type Decode = fn(bytes::Bytes, &'static Operation) -> Result<RawPage<Meta>, Error>;
+pub(super) type Decode =
+    fn(crate::transport::Response, &'static Operation) -> Result<RawPage<Meta>, Error>;
 
 /// A decoded page, its items erased.
 pub(super) fn erase<T: Send + 'static>(page: super::Page<T>) -> RawPage<Meta> {
@@ -85,7 +86,7 @@ impl StartLimit {
                 let answer = crate::transport::execute(&client, request, operation).await?;
                 Ok(Fetched {
                     url: asked,
-                    page: decode(answer.body, operation)?,
+                    page: decode(answer, operation)?,
                 })
             }),
         }
