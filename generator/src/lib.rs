@@ -13,11 +13,14 @@
 //!    the access enum (Cloud's `Scope`), pagination glue, handle methods, and the JSON answer
 //!    types for the fixture tests (`tables.rs`).
 //!
-//! Everything is formatted with prettyplease and written to `OUT_DIR`. Nothing here touches
-//! the network or reads outside the package.
+//! Everything is written to `OUT_DIR`, one item per line (`print.rs`): a formatter would be
+//! one more crate for every user's clean build to compile. Set `BITBUCKET_GENERATED_RUSTFMT=1`
+//! to have `rustfmt` lay the files out for reading. Nothing here touches the network or reads
+//! outside the package.
 
 mod builders;
 mod docs;
+mod print;
 mod rewrite;
 mod spec;
 mod tables;
@@ -119,6 +122,7 @@ fn run(product: &'static Product) -> Result<(), String> {
     let spec_path = Path::new(product.spec);
     println!("cargo:rerun-if-changed={}", spec_path.display());
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed={}", print::RUSTFMT_ENV);
 
     let text = std::fs::read_to_string(spec_path).map_err(|e| {
         format!(
@@ -201,7 +205,8 @@ fn run(product: &'static Product) -> Result<(), String> {
 }
 
 fn write(path: &Path, file: &syn::File) -> Result<(), String> {
-    write_text(path, &prettyplease::unparse(file))
+    write_text(path, &print::unparse(file))?;
+    print::rustfmt_if_asked(path)
 }
 
 fn write_text(path: &Path, text: &str) -> Result<(), String> {

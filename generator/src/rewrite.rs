@@ -182,7 +182,7 @@ pub fn rewrite(file: &mut syn::File, operations: &[&Operation]) -> Result<Genera
 fn is_trait_impl(imp: &ItemImpl, name: &str) -> bool {
     imp.trait_
         .as_ref()
-        .is_some_and(|(_, path, _)| path.segments.last().is_some_and(|s| s.ident == name))
+        .is_some_and(|(path, _)| path.segments.last().is_some_and(|s| s.ident == name))
 }
 
 fn self_is(imp: &ItemImpl, name: &str) -> bool {
@@ -745,7 +745,7 @@ fn open_enum(e: &mut ItemEnum) -> Result<Item, String> {
 
 /// Makes `Display` and `FromStr` cover the `Other` variant; whether this is the `FromStr`.
 fn open_enum_impl(imp: &mut ItemImpl) -> bool {
-    let Some((_, path, _)) = &imp.trait_ else {
+    let Some((path, _)) = &imp.trait_ else {
         return false;
     };
     let Some(trait_name) = path.segments.last().map(|s| s.ident.to_string()) else {
