@@ -27,7 +27,15 @@ pub fn unparse(file: &syn::File) -> String {
 }
 
 fn print(tokens: TokenStream, depth: usize, out: &mut String) {
+    // How deep in `<..>` the tokens are: a comma between generic arguments ends no field.
+    let mut angles = 0usize;
+    // `->` and `=>` end in a `>` that closes nothing.
+    let mut after_joint = None;
     for token in tokens {
+        let joint = match &token {
+            TokenTree::Punct(punct) if punct.spacing() == Spacing::Joint => Some(punct.as_char()),
+            _ => None,
+        };
         match token {
             TokenTree::Group(group)
                 if group.delimiter() == Delimiter::Brace && depth < LINE_DEPTH =>
@@ -39,10 +47,19 @@ fn print(tokens: TokenStream, depth: usize, out: &mut String) {
             TokenTree::Punct(punct) if punct.as_char() == ';' && depth < LINE_DEPTH => {
                 out.push_str(";\n");
             }
-            TokenTree::Punct(punct) if punct.as_char() == ',' && depth == LINE_DEPTH - 1 => {
+            TokenTree::Punct(punct)
+                if punct.as_char() == ',' && depth == LINE_DEPTH - 1 && angles == 0 =>
+            {
                 out.push_str(",\n");
             }
             TokenTree::Punct(punct) => {
+                match punct.as_char() {
+                    '<' => angles += 1,
+                    '>' if !matches!(after_joint, Some('-' | '=')) => {
+                        angles = angles.saturating_sub(1);
+                    }
+                    _ => {}
+                }
                 out.push(punct.as_char());
                 // `::`, `->`, `'a`: a joint punctuation mark runs into what follows.
                 if punct.spacing() == Spacing::Alone {
@@ -54,6 +71,7 @@ fn print(tokens: TokenStream, depth: usize, out: &mut String) {
                 out.push(' ');
             }
         }
+        after_joint = joint;
     }
 }
 
@@ -84,7 +102,8 @@ mod tests {
         /// A type.
         pub mod types {
             #[derive(Clone, Debug)]
-            pub struct Tag<'a> { pub name: &'a str, pub r#type: Option<Vec<u8>> }
+            pub struct Tag<'a> { pub name: &'a str, pub r#type: Option<Vec<u8>>, pub extra: std::collections::BTreeMap<String, u16> }
+            pub fn f<A, B>() -> Option<A> where A: Into<B>, B: Clone { None }
             impl<'a> Tag<'a> {
                 pub fn new(name: &'a str) -> Self { let t = Self { name, r#type: None }; t }
                 pub const LIMIT: [u8; 2] = [1, 2];
@@ -111,6 +130,8 @@ mod tests {
         };
         assert!(line("pub struct Tag") < line("pub name"));
         assert!(line("pub name") < line("pub r#type"));
+        // A field's generic arguments stay on its line.
+        assert_eq!(line("pub extra"), line("u16 >"));
         assert!(line("pub fn new") < line("pub const LIMIT"));
         // A function's body is one line, under its signature.
         assert_eq!(line("let t = Self") - 1, line("pub fn new"));
