@@ -3,9 +3,8 @@
 
 use std::fmt;
 
-use hmac::{Hmac, KeyInit as _, Mac as _};
+use ring::{digest, hmac};
 use secrecy::{ExposeSecret as _, SecretString};
-use sha2::Sha256;
 
 /// The header Bitbucket puts the signature in.
 pub const SIGNATURE_HEADER: &str = "X-Hub-Signature";
@@ -52,17 +51,14 @@ pub fn verify(
         });
     }
     let expected = decode_hex(hex).ok_or(SignatureError::Malformed)?;
-    // `verify_slice` compares in constant time.
-    mac(secret, body)
-        .verify_slice(&expected)
-        .map_err(|_| SignatureError::Mismatch)
+    // `hmac::verify` compares in constant time.
+    hmac::verify(&key(secret), body, &expected).map_err(|_| SignatureError::Mismatch)
 }
 
-/// The HMAC-SHA256 of `body` keyed with `secret`, ready to finalize or verify.
-fn mac(secret: &[u8], body: &[u8]) -> Hmac<Sha256> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC accepts keys of any length");
-    mac.update(body);
-    mac
+/// An HMAC-SHA256 key. ring rather than the RustCrypto crates: the TLS stack (rustls with
+/// ring, the default) builds it anyway, so signatures add nothing to a clean build.
+fn key(secret: &[u8]) -> hmac::Key {
+    hmac::Key::new(hmac::HMAC_SHA256, secret)
 }
 
 /// The `X-Hub-Signature` value Bitbucket sends for `body` signed with `secret`:
@@ -76,14 +72,32 @@ fn mac(secret: &[u8], body: &[u8]) -> Hmac<Sha256> {
 /// );
 /// ```
 pub fn sign(secret: impl AsRef<[u8]>, body: &[u8]) -> String {
-    let digest = mac(secret.as_ref(), body).finalize().into_bytes();
-    let mut header = String::with_capacity(7 + 2 * digest.len());
+    let tag = hmac::sign(&key(secret.as_ref()), body);
+    let mut header = String::with_capacity(7 + 2 * tag.as_ref().len());
     header.push_str("sha256=");
-    for byte in digest.iter() {
+    for byte in tag.as_ref() {
         header.push(char::from(HEX[usize::from(byte >> 4)]));
         header.push(char::from(HEX[usize::from(byte & 0xf)]));
     }
     header
+}
+
+/// The SHA-256 digest of `body`: what identifies a delivery across Bitbucket's retries (the
+/// signature covers the body; the request UUID is not signed).
+///
+/// ```
+/// let digest = bitbucket_core::signature::sha256(b"abc");
+/// assert_eq!(digest[..4], [0xba, 0x78, 0x16, 0xbf]);
+/// ```
+pub fn sha256(body: &[u8]) -> [u8; 32] {
+    let digest = digest::digest(&digest::SHA256, body);
+    let mut out = [0u8; 32];
+    // SHA-256 digests are 32 bytes; `zip` copies what there is without a length check that
+    // could panic.
+    for (byte, digested) in out.iter_mut().zip(digest.as_ref()) {
+        *byte = *digested;
+    }
+    out
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";

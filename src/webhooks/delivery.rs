@@ -2,7 +2,6 @@
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-use sha2::{Digest as _, Sha256};
 
 use super::event::{Event, ParseError};
 use super::signature::{SIGNATURE_HEADER, SignatureError, WebhookSecret};
@@ -86,7 +85,7 @@ impl Delivery {
             request_uuid: header(headers, REQUEST_UUID_HEADER).map(str::to_string),
             hook_uuid: header(headers, HOOK_UUID_HEADER).map(str::to_string),
             attempt: header(headers, ATTEMPT_NUMBER_HEADER).and_then(|a| a.trim().parse().ok()),
-            body_sha256: Sha256::digest(body).into(),
+            body_sha256: bitbucket_core::signature::sha256(body),
         })
     }
 
