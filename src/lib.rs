@@ -72,7 +72,12 @@
 //! their events (with an `axum` extractor behind the feature `axum`).
 //!
 //! [Bitbucket Cloud REST API 2.0]: https://developer.atlassian.com/cloud/bitbucket/rest/intro/
-
+// Without the feature, the item is not in this build's docs: the link goes to docs.rs, which
+// builds every feature.
+#![cfg_attr(
+    not(feature = "openapi"),
+    doc = "[`openapi::DOCUMENT`]: https://docs.rs/bitbucket-cloud/latest/bitbucket_cloud/openapi/constant.DOCUMENT.html"
+)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // Without any API feature, most of the overlay serves nothing.

@@ -6,6 +6,13 @@
 //! An [`Upload`] is some bytes, a file on disk (streamed from it, never read whole) or any
 //! `Stream` of bytes. Its body is a stream, so an upload is sent once: it is not retried on a
 //! 429 or 5xx (the error says so, and the caller decides).
+//!
+// Without the feature, the method is not in this build's docs: the link goes to docs.rs, which
+// builds every feature.
+#![cfg_attr(
+    not(feature = "downloads"),
+    doc = "[`RepoHandle::upload_download_file`]: https://docs.rs/bitbucket-cloud/latest/bitbucket_cloud/struct.RepoHandle.html#method.upload_download_file"
+)]
 
 use reqwest::multipart::Form;
 
