@@ -373,3 +373,72 @@ fn request_bodies_carry_only_what_was_set() {
     let merge = types::PullRequestMergeParameters::default();
     assert_eq!(serde_json::to_value(&merge).unwrap(), serde_json::json!({}));
 }
+
+/// A snippet comment is a comment (the `snippet-comment-is-a-comment` patch): its id, text and
+/// author are typed fields, as on other comments, read over HTTP and sent back unchanged.
+#[tokio::test]
+async fn snippet_comments_have_their_id_content_and_author() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    // Shaped like Bitbucket's answer (the documentation's comment fields, a snippet's links).
+    let body = serde_json::json!({
+        "type": "snippet_comment",
+        "id": 52384012,
+        "created_on": "2024-05-02T09:41:07.321885+00:00",
+        "updated_on": null,
+        "content": {"type": "rendered", "raw": "Looks good", "markup": "markdown", "html": "<p>Looks good</p>"},
+        "user": {"type": "user", "display_name": "Grace Hopper", "uuid": "{6e1a2f3c-0b7d-4e59-a1e4-1c2a3b4c5d6e}"},
+        "deleted": false,
+        "links": {
+            "self": {"href": "https://api.bitbucket.org/2.0/snippets/ws/9qa8b/comments/52384012"},
+            "html": {"href": "https://bitbucket.org/snippets/ws/9qa8b#comment-52384012"}
+        },
+        "snippet": {"type": "snippet", "id": "9qa8b", "title": "deploy.sh"}
+    });
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/2.0/snippets/ws/9qa8b/comments/52384012"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&body))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = bitbucket_cloud::Client::builder()
+        .base_url(format!("{}/2.0", server.uri()))
+        .build()
+        .unwrap();
+    let comment = client
+        .get_snippet_comment()
+        .workspace("ws")
+        .encoded_id("9qa8b")
+        .comment_id(52384012)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(comment.id, Some(52384012));
+    assert_eq!(
+        comment.content.as_ref().and_then(|c| c.raw.as_deref()),
+        Some("Looks good")
+    );
+    assert_eq!(
+        comment
+            .user
+            .as_ref()
+            .and_then(|u| u.display_name.as_deref()),
+        Some("Grace Hopper")
+    );
+    assert_eq!(
+        comment.snippet.as_ref().and_then(|s| s.id.as_deref()),
+        Some("9qa8b")
+    );
+    assert!(!comment.extra.contains_key("id"), "{:?}", comment.extra);
+    // Re-encoded, nothing is lost but the null.
+    assert!(
+        same_json(
+            &without_empty(serde_json::to_value(&comment).unwrap()),
+            &without_empty(body)
+        ),
+        "{:?}",
+        comment
+    );
+}
