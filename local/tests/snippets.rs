@@ -287,7 +287,7 @@ async fn snippet_comments_watchers_and_roles() {
         .send()
         .await
         .unwrap();
-    let comment_id = comment.extra["id"].as_i64().unwrap();
+    let comment_id = comment.id.unwrap();
     let contributed = theirs
         .list_snippets()
         .role("contributor")
@@ -305,10 +305,7 @@ async fn snippet_comments_watchers_and_roles() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        serde_json::to_value(&reply).unwrap()["parent"]["id"],
-        comment_id
-    );
+    assert_eq!(reply.parent.and_then(|p| p.id), Some(comment_id));
     let not_author = ada
         .update_snippet_comment()
         .encoded_id(&id)
@@ -330,7 +327,10 @@ async fn snippet_comments_watchers_and_roles() {
         .send()
         .await
         .unwrap();
-    assert_eq!(edited.extra["content"]["raw"], "Very nice");
+    assert_eq!(
+        edited.content.and_then(|c| c.raw).as_deref(),
+        Some("Very nice")
+    );
     let blank = as_grace
         .create_snippet_comment()
         .encoded_id(&id)
