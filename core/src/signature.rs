@@ -35,9 +35,17 @@ pub fn verify(
     signature_header: Option<&str>,
 ) -> Result<(), SignatureError> {
     let secret = secret.as_ref();
-    if secret.is_empty() {
-        return Err(SignatureError::NoSecret);
-    }
+    let key = (!secret.is_empty()).then(|| key(secret));
+    verify_with(key.as_ref(), body, signature_header)
+}
+
+/// [`verify`] with the secret's key made already (`None` for an empty secret).
+fn verify_with(
+    key: Option<&hmac::Key>,
+    body: &[u8],
+    signature_header: Option<&str>,
+) -> Result<(), SignatureError> {
+    let key = key.ok_or(SignatureError::NoSecret)?;
     let header = signature_header
         .map(str::trim)
         .filter(|h| !h.is_empty())
@@ -52,7 +60,7 @@ pub fn verify(
     }
     let expected = decode_hex(hex).ok_or(SignatureError::Malformed)?;
     // `hmac::verify` compares in constant time.
-    hmac::verify(&key(secret), body, &expected).map_err(|_| SignatureError::Mismatch)
+    hmac::verify(key, body, &expected).map_err(|_| SignatureError::Mismatch)
 }
 
 /// An HMAC-SHA256 key. ring rather than the RustCrypto crates: the TLS stack (rustls with
@@ -177,12 +185,19 @@ pub enum SignatureError {
 /// assert_eq!(format!("{secret:?}"), "WebhookSecret([redacted])");
 /// ```
 #[derive(Clone)]
-pub struct WebhookSecret(SecretString);
+pub struct WebhookSecret {
+    secret: SecretString,
+    /// Its HMAC key, made once rather than for each delivery (`None` for an empty secret).
+    key: Option<hmac::Key>,
+}
 
 impl WebhookSecret {
     /// Wraps a secret.
     pub fn new(secret: impl Into<String>) -> Self {
-        Self(SecretString::from(secret.into()))
+        let secret = SecretString::from(secret.into());
+        let bytes = secret.expose_secret().as_bytes();
+        let key = (!bytes.is_empty()).then(|| key(bytes));
+        Self { secret, key }
     }
 
     /// Reads the secret from the environment variable `name`.
@@ -210,13 +225,13 @@ impl WebhookSecret {
         body: &[u8],
         signature_header: Option<&str>,
     ) -> Result<(), SignatureError> {
-        verify(self.0.expose_secret(), body, signature_header)
+        verify_with(self.key.as_ref(), body, signature_header)
     }
 
     /// The secret itself, for sending it to Bitbucket when creating a hook.
     #[doc(hidden)]
     pub fn expose(&self) -> &str {
-        self.0.expose_secret()
+        self.secret.expose_secret()
     }
 }
 

@@ -186,6 +186,15 @@ fn request(server: &MockServer, op: &Op) -> reqwest::Request {
     reqwest::Request::new(op.method.clone(), url)
 }
 
+/// `op`'s request sent through the shared loop, its answer read whole.
+async fn send(
+    product: &Product,
+    server: &MockServer,
+    op: &'static Op,
+) -> Result<transport::Answer, Error<Said>> {
+    transport::call(product, request(server, op), op, Read::Whole).await
+}
+
 /// (attempt, status, outcome) of each record.
 fn summary(records: &Records) -> Vec<(u32, Option<u16>, Outcome)> {
     records
@@ -222,14 +231,7 @@ async fn a_503_is_retried_for_a_get_but_not_for_a_post_with_one_record_per_attem
         .await;
 
     let (product, records) = product();
-    let answer = transport::call(
-        &product,
-        request(&server, &GET_THING),
-        &GET_THING,
-        Read::Whole,
-    )
-    .await
-    .unwrap();
+    let answer = send(&product, &server, &GET_THING).await.unwrap();
     assert_eq!(answer.status, StatusCode::OK);
     let Payload::Whole(body) = answer.body else {
         panic!("a whole read answer is read whole")
@@ -246,14 +248,7 @@ async fn a_503_is_retried_for_a_get_but_not_for_a_post_with_one_record_per_attem
     assert!(records.lock().unwrap().iter().all(|r| r.error.is_none()));
 
     records.lock().unwrap().clear();
-    let error = transport::call(
-        &product,
-        request(&server, &CREATE_THING),
-        &CREATE_THING,
-        Read::Whole,
-    )
-    .await
-    .unwrap_err();
+    let error = send(&product, &server, &CREATE_THING).await.unwrap_err();
     let Error::Api(api) = &error else {
         panic!("{error}")
     };
@@ -277,14 +272,7 @@ async fn a_refused_request_is_recorded_as_denied_and_not_sent() {
     let server = MockServer::start().await;
     let (mut product, records) = product();
     product.deny = true;
-    let error = transport::call(
-        &product,
-        request(&server, &GET_THING),
-        &GET_THING,
-        Read::Whole,
-    )
-    .await
-    .unwrap_err();
+    let error = send(&product, &server, &GET_THING).await.unwrap_err();
     assert!(
         matches!(&error, Error::Denied { operation: "get_thing", reason } if reason == "the test denies it"),
         "{error}"
@@ -308,14 +296,7 @@ async fn a_401_is_sent_once_more_after_the_credentials_are_renewed() {
         .await;
     let (product, records) = product();
     // A POST too: a 401 was not processed, so sending it again is safe.
-    let answer = transport::call(
-        &product,
-        request(&server, &CREATE_THING),
-        &CREATE_THING,
-        Read::Whole,
-    )
-    .await
-    .unwrap();
+    let answer = send(&product, &server, &CREATE_THING).await.unwrap();
     assert_eq!(answer.status, StatusCode::NO_CONTENT);
     assert_eq!(
         summary(&records),
@@ -337,14 +318,7 @@ async fn a_401_whose_credentials_cannot_be_renewed_is_the_answer() {
     let (product, records) = product();
     // Renewed once already: the next 401 is final.
     product.renewed.store(true, Ordering::SeqCst);
-    let error = transport::call(
-        &product,
-        request(&server, &GET_THING),
-        &GET_THING,
-        Read::Whole,
-    )
-    .await
-    .unwrap_err();
+    let error = send(&product, &server, &GET_THING).await.unwrap_err();
     let Error::Api(api) = &error else {
         panic!("{error}")
     };
@@ -354,14 +328,7 @@ async fn a_401_whose_credentials_cannot_be_renewed_is_the_answer() {
 
     // A fresh product renews once, then the second 401 is the answer.
     let (product, records) = self::product();
-    let error = transport::call(
-        &product,
-        request(&server, &GET_THING),
-        &GET_THING,
-        Read::Whole,
-    )
-    .await
-    .unwrap_err();
+    let error = send(&product, &server, &GET_THING).await.unwrap_err();
     assert_eq!(
         summary(&records),
         [

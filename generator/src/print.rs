@@ -84,11 +84,19 @@ pub fn rustfmt_if_asked(path: &Path) -> Result<(), String> {
         .arg("--edition=2024")
         .arg(path)
         .status()
-        .map_err(|e| format!("{RUSTFMT_ENV} is set, but `rustfmt` could not run: {e}"))?;
+        .map_err(|e| {
+            format!(
+                "{RUSTFMT_ENV} is set, but `rustfmt` could not run ({e}): install it \
+                 (`rustup component add rustfmt`) or unset {RUSTFMT_ENV}"
+            )
+        })?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("`rustfmt {}` failed ({status})", path.display()))
+        Err(format!(
+            "`rustfmt {}` failed ({status}); unset {RUSTFMT_ENV} to keep the file unformatted",
+            path.display()
+        ))
     }
 }
 
